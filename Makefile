@@ -1,0 +1,44 @@
+# Two commands do all set-up: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: run test setup db lint bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install only when requirements.txt changes.
+$(VENV)/.installed: requirements.txt | $(BIN)/activate
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed .env
+
+# A local auth token, so webhooks are signed and checked from the first run.
+.env:
+	@echo "IVR_TWILIO_AUTH_TOKEN=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(16))')" > .env
+	@echo "Wrote .env with a local IVR_TWILIO_AUTH_TOKEN (replace it with your Twilio auth token to take real calls)."
+
+db: setup
+	$(FLASK) db upgrade
+	$(FLASK) seed
+
+run: db
+	@$(FLASK) banner
+	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - wsgi:app
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest -W error
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check ivr tests bench
+	$(BIN)/ruff format --check ivr tests bench
+
+bench: db
+	$(BIN)/python bench/webhooks.py
+
+clean:
+	rm -rf $(VENV) db/*.sqlite3*

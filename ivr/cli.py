@@ -1,0 +1,78 @@
+"""Command-line groups: `db upgrade`, `seed`, `flows check|graph`, `simulate`, `banner`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from ivr.db import get_db, upgrade
+
+db_cli = AppGroup("db", help="The database schema.")
+flows_cli = AppGroup("flows", help="The call flows.")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database, or bring it to the latest schema."""
+    upgrade(current_app.config["DATABASE_URL"])
+    click.echo(f"database is up to date: {get_db().engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command("seed")
+def seed() -> None:
+    """Load the demo customers and orders (safe to run again)."""
+    from ivr.seed import load_demo_data
+
+    with get_db().transaction() as session:
+        load_demo_data(session)
+    click.echo("demo data loaded: 3 customers, 5 orders")
+
+
+@flows_cli.command("check")
+def flows_check() -> None:
+    """Check the flows: transitions, keys, and prompts in every language."""
+    from ivr.flows import build_flow, handler_prompts
+    from ivr.flows.check import problems
+
+    engine = current_app.extensions["ivr.engine"]
+    found = problems(build_flow(), engine.catalog, handler_prompts())
+    for problem in found:
+        click.echo(f"error: {problem}", err=True)
+    if found:
+        sys.exit(1)
+    languages = ", ".join(sorted(engine.catalog.languages))
+    click.echo(f"flows OK: {len(engine.flow.nodes)} nodes, prompts complete in {languages}")
+
+
+@flows_cli.command("graph")
+def flows_graph() -> None:
+    """Print a Mermaid diagram of the flows."""
+    from ivr.flows.check import mermaid
+
+    click.echo(mermaid(current_app.extensions["ivr.engine"].flow), nl=False)
+
+
+@click.command("banner")
+def banner() -> None:
+    """What `make run` prints before the server starts."""
+    click.echo(
+        "\n"
+        "IVR running on http://127.0.0.1:5000\n"
+        "  Twilio voice webhook (POST):    <public URL>/voice/incoming\n"
+        "  Twilio status callback (POST):  <public URL>/voice/status\n"
+        "  Try a call in another terminal: .venv/bin/flask --app wsgi simulate --url http://127.0.0.1:5000\n"
+        "  or play a scenario:             .venv/bin/flask --app wsgi simulate tests/scenarios/order_status_keypad.yaml\n"
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(db_cli)
+    app.cli.add_command(flows_cli)
+    app.cli.add_command(seed)
+    app.cli.add_command(banner)
+    from ivr.simulator.cli import register
+
+    register(app)

@@ -1,0 +1,74 @@
+"""Settings: defaults that work with no configuration, overridden by IVR_* variables.
+
+This is the only module that reads the environment (and the `.env` file beside the project).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+from ivr.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, Any] = {
+    # SQLite file under db/; PostgreSQL works with postgresql+psycopg://user:pass@host/db
+    "DATABASE_URL": f"sqlite:///{PROJECT_ROOT / 'db' / 'ivr.sqlite3'}",
+    # Twilio signs every webhook with this token; without it every webhook is refused.
+    "TWILIO_AUTH_TOKEN": "",
+    "VALIDATE_SIGNATURES": True,
+    # The public base URL Twilio calls (e.g. https://ivr.example.com); when set, signatures are
+    # checked against it instead of the URL the request arrived on.
+    "PUBLIC_URL": "",
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+    "PROXY_HOPS": 0,
+    "LANGUAGE": "en-US",
+    "VOICE": "Polly.Joanna",
+    "COMPANY_NAME": "Northwind",
+    # Seconds a caller has to start answering a prompt.
+    "GATHER_TIMEOUT": 5,
+    "MAX_RETRIES": 3,
+    "SECRET_KEY": "",
+}
+
+_BOOLEAN_TRUE = {"1", "true", "yes", "on"}
+_BOOLEAN_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _coerce(name: str, raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        value = raw.strip().lower()
+        if value in _BOOLEAN_TRUE:
+            return True
+        if value in _BOOLEAN_FALSE:
+            return False
+        raise ConfigError(f"IVR_{name} must be true or false, not {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"IVR_{name} must be a whole number, not {raw!r}") from None
+    return raw
+
+
+def load_settings(
+    overrides: dict[str, Any] | None = None,
+    environ: dict[str, str] | None = None,
+    env_file: Path | None = PROJECT_ROOT / ".env",
+) -> dict[str, Any]:
+    """Defaults, then `.env`, then the process environment, then explicit overrides."""
+    environ = dict(os.environ) if environ is None else environ
+    from_file: dict[str, str] = {}
+    if env_file is not None and env_file.exists():
+        from_file = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+    settings = dict(DEFAULTS)
+    for source in (from_file, environ):
+        for key, raw in source.items():
+            if key.startswith("IVR_") and key[4:] in DEFAULTS:
+                settings[key[4:]] = _coerce(key[4:], raw, DEFAULTS[key[4:]])
+    settings.update(overrides or {})
+    return settings

@@ -1,0 +1,239 @@
+"""The one interpreter of call flows: (state, caller input) -> (next state, actions).
+
+It knows nothing of Flask, HTTP or TwiML. Retries, the keys that work everywhere (`*` repeats, `9`
+goes to the main menu) and the path through handlers are decided here and only here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ivr.errors import FlowError
+from ivr.flows.nodes import (
+    Action,
+    CallerInput,
+    CallState,
+    Connect,
+    Flow,
+    Goto,
+    Handler,
+    HangUp,
+    Hangup,
+    Keys,
+    Listen,
+    Menu,
+    Message,
+    NoInput,
+    NumberEntry,
+    Record,
+    RecordMessage,
+    Say,
+    Speech,
+    Start,
+    Transfer,
+)
+from ivr.prompts import Catalog
+from ivr.speech.matching import is_confident, match_option
+from ivr.speech.numbers import spoken_digits
+
+REPEAT_KEY = "*"
+MAIN_MENU_KEY = "9"
+# Handlers may chain through messages and other handlers; more hops than this is a loop.
+MAX_HOPS = 50
+NUMBER_HINT = "$OOV_CLASS_DIGIT_SEQUENCE"
+
+
+@dataclass
+class Turn:
+    """The engine's answer to one step, and what the call event log records of it."""
+
+    state: CallState
+    actions: list[Action]
+    input_kind: str
+    input_value: str = ""
+    matched: str = ""
+    said: list[str] = field(default_factory=list)
+
+
+class Engine:
+    def __init__(self, flow: Flow, catalog: Catalog, settings: dict[str, Any] | None = None) -> None:
+        self.flow = flow
+        self.catalog = catalog
+        self.settings = settings or {}
+        self.max_retries = int(self.settings.get("MAX_RETRIES", 3))
+
+    # ---- entry points --------------------------------------------------------------
+
+    def step(self, state: CallState, caller_input: CallerInput, context: Any = None) -> Turn:
+        """Advance the call by one caller input."""
+        state = replace(state, collected=dict(state.collected), step=state.step + 1)
+        if isinstance(caller_input, Start):
+            return self._turn(state, self.flow.start, context, [], "start")
+        node = self.flow.nodes.get(state.node)
+        if not isinstance(node, (Menu, NumberEntry)):
+            # Only waiting nodes receive input; anything else means the state is stale.
+            return self._turn(state, self.flow.main_menu, context, [Say("apology")], _kind(caller_input))
+
+        kind, shown = _kind(caller_input), _shown(caller_input, node)
+        command = self._global_command(node, caller_input)
+        if command == "repeat":
+            return self._turn(state, node.id, context, [], kind, shown, "repeat", keep_retries=True)
+        if command == "main_menu":
+            return self._turn(state, self.flow.main_menu, context, [], kind, shown, "main_menu")
+
+        if isinstance(node, Menu):
+            option = self._menu_choice(node, caller_input, state.language)
+            if option is not None:
+                return self._turn(state, option.goto, context, [], kind, shown, option.name)
+        else:
+            number = self._number(node, caller_input)
+            if number is not None:
+                state.collected[node.store_as] = number
+                return self._turn(state, node.goto, context, [], kind, shown, "****" if node.sensitive else number)
+        return self._retry(state, node, caller_input, context, kind, shown)
+
+    def enter(self, state: CallState, node_id: str, context: Any = None, say_first: list[Say] | None = None) -> Turn:
+        """Take the call to `node_id` directly (after an error, or on an explicit jump)."""
+        state = replace(state, collected=dict(state.collected), step=state.step + 1)
+        return self._turn(state, node_id, context, list(say_first or []), "none")
+
+    def prompt_actions(self, state: CallState) -> list[Action]:
+        """What the caller hears at the current waiting node, without changing the call."""
+        node = self.flow.nodes[state.node]
+        return self._arrive(node, [])
+
+    # ---- input interpretation -----------------------------------------------------------
+
+    def _global_command(self, node: Menu | NumberEntry, caller_input: CallerInput) -> str | None:
+        if isinstance(caller_input, Keys):
+            option_keys = {o.key for o in node.options} if isinstance(node, Menu) else set()
+            if caller_input.digits == REPEAT_KEY:
+                return "repeat"
+            if caller_input.digits == MAIN_MENU_KEY and MAIN_MENU_KEY not in option_keys:
+                return "main_menu"
+            return None
+        if isinstance(caller_input, Speech) and is_confident(caller_input.confidence):
+            commands = {name: self.catalog.phrases(self._lang, name) for name in ("repeat", "main_menu")}
+            if isinstance(node, Menu):
+                commands.update({o.name: self.catalog.phrases(self._lang, o.name) for o in node.options})
+            chosen = match_option(caller_input.text, commands)
+            if chosen in ("repeat", "main_menu"):
+                return chosen
+        return None
+
+    @property
+    def _lang(self) -> str:
+        return self.settings.get("LANGUAGE", "en-US")
+
+    def _menu_choice(self, node: Menu, caller_input: CallerInput, language: str):  # type: ignore[no-untyped-def]
+        if isinstance(caller_input, Keys):
+            return next((o for o in node.options if o.key == caller_input.digits), None)
+        if isinstance(caller_input, Speech) and is_confident(caller_input.confidence):
+            phrases = {o.name: self.catalog.phrases(language, o.name) for o in node.options}
+            name = match_option(caller_input.text, phrases)
+            return next((o for o in node.options if o.name == name), None)
+        return None
+
+    @staticmethod
+    def _number(node: NumberEntry, caller_input: CallerInput) -> str | None:
+        digits: str | None = None
+        if isinstance(caller_input, Keys) and caller_input.digits.isdigit():
+            digits = caller_input.digits
+        elif isinstance(caller_input, Speech) and node.speech and is_confident(caller_input.confidence):
+            digits = spoken_digits(caller_input.text)
+        if digits is None or not node.min_digits <= len(digits) <= node.max_digits:
+            return None
+        return digits
+
+    def _retry(self, state, node, caller_input, context, kind, shown) -> Turn:  # type: ignore[no-untyped-def]
+        state.retries += 1
+        if state.retries >= self.max_retries:
+            return self._turn(state, self.flow.on_failures, context, [], kind, shown, "too_many_failures")
+        reason = "no_input" if isinstance(caller_input, NoInput) else "no_match"
+        say = [Say(reason)]
+        if node.help and state.retries >= 1:
+            say.append(Say(node.help))
+        return self._turn(state, node.id, context, say, kind, shown, reason, keep_retries=True)
+
+    # ---- moving through nodes ---------------------------------------------------------
+
+    def _turn(
+        self,
+        state: CallState,
+        node_id: str,
+        context: Any,
+        actions: list[Action],
+        kind: str,
+        shown: str = "",
+        matched: str = "",
+        keep_retries: bool = False,
+    ) -> Turn:
+        came_from = state.node
+        for _hop in range(MAX_HOPS):
+            node = self.flow.nodes.get(node_id)
+            if node is None:
+                raise FlowError(f"no node {node_id!r} in the flow")
+            state.node = node_id
+            if isinstance(node, Message):
+                actions.append(Say(node.prompt))
+                node_id = node.goto
+            elif isinstance(node, Handler):
+                goto = node.run(state, context)
+                if not isinstance(goto, Goto) or goto.next not in node.exits:
+                    raise FlowError(f"handler {node.id!r} returned {goto!r}, not a Goto to one of {node.exits}")
+                actions.extend(goto.say)
+                state.collected.update(goto.remember)
+                for key in goto.forget:
+                    state.collected.pop(key, None)
+                node_id = goto.next
+            else:
+                # Retries count failures at one prompt: any move, even back to it, starts afresh.
+                if not (keep_retries and state.node == came_from):
+                    state.retries = 0
+                actions = self._arrive(node, actions)
+                said = [a.prompt for a in actions if isinstance(a, Say)]
+                return Turn(state, actions, kind, shown, matched, said)
+        raise FlowError(f"more than {MAX_HOPS} steps without waiting for the caller, at {node_id!r}")
+
+    def _arrive(self, node, actions: list[Action]) -> list[Action]:  # type: ignore[no-untyped-def]
+        """The actions of a node that waits for the caller or ends the flow."""
+        actions = list(actions)
+        if isinstance(node, Menu):
+            actions.append(Say(node.prompt))
+            actions.extend(Say(prompt_id) for prompt_id in node.announcements())
+            if node.footer:
+                actions.append(Say(node.footer))
+            hints = [p for o in node.options for p in self.catalog.phrases(self._lang, o.name)]
+            actions.append(Listen(node.id, num_digits=1, hints=tuple(hints)))
+        elif isinstance(node, NumberEntry):
+            actions.append(Say(node.prompt))
+            actions.append(Listen(node.id, num_digits=None, finish_on_key="#", hints=(NUMBER_HINT,), speech=node.speech))
+        elif isinstance(node, Transfer):
+            actions.append(Say(node.prompt))
+            actions.append(Connect(str(self.settings.get(node.number_setting, "")), node.id, node.timeout))
+        elif isinstance(node, Record):
+            actions.append(Say(node.prompt))
+            actions.append(RecordMessage(node.id, node.max_length, node.timeout))
+        elif isinstance(node, Hangup):
+            if node.prompt:
+                actions.append(Say(node.prompt))
+            actions.append(HangUp())
+        return actions
+
+
+def _kind(caller_input: CallerInput) -> str:
+    return {Keys: "dtmf", Speech: "speech", NoInput: "none", Start: "start"}[type(caller_input)]
+
+
+def _shown(caller_input: CallerInput, node: Menu | NumberEntry) -> str:
+    """The input as the event log may keep it: digits of sensitive entries are masked."""
+    if isinstance(caller_input, Keys):
+        text = caller_input.digits
+    elif isinstance(caller_input, Speech):
+        text = caller_input.text
+    else:
+        return ""
+    if isinstance(node, NumberEntry) and node.sensitive:
+        return "".join("*" if ch.isdigit() else ch for ch in text) if text.isdigit() else "[masked speech]"
+    return text[:255]

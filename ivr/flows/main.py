@@ -1,0 +1,17 @@
+"""The way in: greeting, main menu, and the polite end after repeated failures."""
+
+from __future__ import annotations
+
+from ivr.flows.nodes import Hangup, Menu, Message, Option
+
+NODES = [
+    Message("greeting", prompt="greeting", goto="main_menu"),
+    Menu(
+        "main_menu",
+        prompt="main_menu",
+        # 1 account, 3 questions and 0 for a person join as their branches land.
+        options=(Option("2", "order_status", goto="order_number"),),
+        help="main_menu_help",
+    ),
+    Hangup("too_many_failures", prompt="goodbye_after_failures"),
+]

@@ -1,0 +1,214 @@
+"""The vocabulary call flows are declared in, and the actions the engine answers with.
+
+Nodes are data: a flow is a dict of them, checked when the app starts and drawn by `flows graph`.
+Business logic lives only in Handler functions, which return where the call goes next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+# ---- what the caller did ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Start:
+    """A new call arrives."""
+
+
+@dataclass(frozen=True)
+class Keys:
+    digits: str
+
+
+@dataclass(frozen=True)
+class Speech:
+    text: str
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class NoInput:
+    """The caller said and pressed nothing before the prompt timed out."""
+
+
+CallerInput = Union[Start, Keys, Speech, NoInput]
+
+# ---- what the caller hears and does next -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Say:
+    prompt: str
+    values: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Listen:
+    """Wait for keys or speech at `node`; a silent caller comes back as NoInput."""
+
+    node: str
+    num_digits: int | None = None
+    finish_on_key: str = "#"
+    hints: tuple[str, ...] = ()
+    speech: bool = True
+
+
+@dataclass(frozen=True)
+class Connect:
+    """Transfer the caller to a person; `node` hears how it went (answered, busy, no answer)."""
+
+    number: str
+    node: str
+    timeout: int = 20
+
+
+@dataclass(frozen=True)
+class RecordMessage:
+    node: str
+    max_length: int = 120
+    timeout: int = 5
+
+
+@dataclass(frozen=True)
+class HangUp:
+    pass
+
+
+Action = Union[Say, Listen, Connect, RecordMessage, HangUp]
+
+# ---- the state a call carries from step to step ---------------------------------------
+
+
+@dataclass
+class CallState:
+    node: str
+    step: int = 0
+    retries: int = 0
+    collected: dict[str, Any] = field(default_factory=dict)
+    language: str = "en-US"
+    caller: str = ""
+    verified_customer_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Goto:
+    """What a handler decides: the next node, what to say first, values to remember or forget."""
+
+    next: str
+    say: tuple[Say, ...] = ()
+    remember: Mapping[str, Any] = field(default_factory=dict)
+    forget: tuple[str, ...] = ()
+
+
+# ---- nodes -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Option:
+    """A menu choice: a key, the phrases that mean it (catalog id `name`), where it leads."""
+
+    key: str
+    name: str
+    goto: str
+
+
+@dataclass(frozen=True)
+class Menu:
+    id: str
+    prompt: str
+    options: tuple[Option, ...]
+    help: str | None = None
+    # Said after the options, e.g. "For the main menu, press 9."
+    footer: str | None = None
+
+    def announcements(self) -> list[str]:
+        """Each option is announced by its own prompt, so the menu offers only what exists."""
+        return [f"{self.id}.{option.name}" for option in self.options]
+
+
+@dataclass(frozen=True)
+class NumberEntry:
+    """Collect a number by keypad (ending with #) or by voice; store it and go on."""
+
+    id: str
+    prompt: str
+    store_as: str
+    goto: str
+    min_digits: int = 1
+    max_digits: int = 12
+    speech: bool = True
+    sensitive: bool = False
+    help: str | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    prompt: str
+    goto: str
+
+
+@dataclass(frozen=True)
+class Handler:
+    """Runs `run(state, context)` on entry; it must return a Goto to one of `exits`."""
+
+    id: str
+    run: Callable[[CallState, Any], Goto]
+    exits: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Transfer:
+    id: str
+    prompt: str
+    number_setting: str
+    after: str
+    timeout: int = 20
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    prompt: str
+    after: str
+    max_length: int = 120
+    timeout: int = 5
+
+
+@dataclass(frozen=True)
+class Hangup:
+    id: str
+    prompt: str | None = None
+
+
+Node = Union[Menu, NumberEntry, Message, Handler, Transfer, Record, Hangup]
+WAITING = (Menu, NumberEntry)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """All nodes of the IVR; the start node, the main menu and where repeated failures lead."""
+
+    nodes: Mapping[str, Node]
+    start: str
+    main_menu: str
+    on_failures: str
+
+
+def transitions(node: Node) -> list[tuple[str, str]]:
+    """(label, target) pairs leaving `node`: what validation and the diagram both read."""
+    match node:
+        case Menu():
+            return [(f"{o.key} / {o.name}", o.goto) for o in node.options]
+        case NumberEntry() | Message():
+            return [("", node.goto)]
+        case Handler():
+            return [("", target) for target in node.exits]
+        case Transfer() | Record():
+            return [("", node.after)]
+        case Hangup():
+            return []
+    raise TypeError(f"not a node: {node!r}")

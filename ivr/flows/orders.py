@@ -1,0 +1,73 @@
+"""Order status: the caller gives an order number and hears where the order is."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ivr.flows.context import Context
+from ivr.flows.nodes import CallState, Goto, Handler, Menu, NumberEntry, Option, Say
+from ivr.models import Order
+from ivr.spoken import spoken_date, spoken_digits, spoken_money
+
+MAX_LOOKUPS = 3
+
+
+def order_lookup(state: CallState, context: Context) -> Goto:
+    """Read out the order the caller named, or say it was not found (3 tries)."""
+    number = str(state.collected.get("order_number", ""))
+    order = context.session.scalar(select(Order).where(Order.number == number))
+    if order is None:
+        misses = int(state.collected.get("order_misses", 0)) + 1
+        said = (Say("order_not_found", {"number": spoken_digits(number)}),)
+        if misses >= MAX_LOOKUPS:
+            return Goto("too_many_failures", say=said, forget=("order_misses",))
+        return Goto("order_number", say=said, remember={"order_misses": misses})
+    return Goto("order_result", say=(order_report(order, context),), forget=("order_misses",))
+
+
+def order_report(order: Order, context: Context) -> Say:
+    """The prompt for an order's status, with its values in spoken form."""
+    today = context.today
+    values = {"number": spoken_digits(order.number)}
+    if order.status == "processing" and order.ships_on:
+        values["ships"] = spoken_date(order.ships_on, today)
+    elif order.status == "shipped":
+        values["carrier"] = order.carrier or "our carrier"
+        values["tracking"] = spoken_digits((order.tracking_number or "")[-4:])
+        values["expected"] = spoken_date(order.expected_on, today) if order.expected_on else "soon"
+    elif order.status == "delivered" and order.delivered_on:
+        values["delivered"] = spoken_date(order.delivered_on, today)
+    elif order.status == "cancelled":
+        values["refund"] = spoken_money(order.refund_amount or 0)
+    return Say(f"order_{order.status}", values)
+
+
+NODES = [
+    NumberEntry(
+        "order_number",
+        prompt="order_number",
+        store_as="order_number",
+        goto="order_lookup",
+        min_digits=3,
+        max_digits=10,
+        help="order_number_help",
+    ),
+    Handler("order_lookup", run=order_lookup, exits=("order_result", "order_number", "too_many_failures")),
+    Menu(
+        "order_result",
+        prompt="order_result",
+        options=(Option("1", "another_order", goto="order_number"),),
+        help="order_result_help",
+        footer="to_main_menu",
+    ),
+]
+
+# Prompts a handler may say, declared so `flows check` finds them in every catalog.
+HANDLER_PROMPTS = {
+    "order_not_found",
+    "order_processing",
+    "order_shipped",
+    "order_out_for_delivery",
+    "order_delivered",
+    "order_cancelled",
+}

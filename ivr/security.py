@@ -1,0 +1,49 @@
+"""Twilio request signatures: the only module that knows the auth token's use.
+
+The URL Twilio signed is the public one. Behind a TLS-terminating proxy the app sees http and an
+inner host, so either IVR_PUBLIC_URL names the public base, or IVR_PROXY_HOPS trusts the proxy's
+X-Forwarded-* headers (werkzeug's ProxyFix). RequestValidator tries the URL with and without the
+default port, as Twilio's own signing is inconsistent about it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, current_app, request
+from twilio.request_validator import RequestValidator
+
+log = logging.getLogger(__name__)
+
+
+def signed_url() -> str:
+    """The absolute URL Twilio requested, as Twilio saw it."""
+    public = current_app.config.get("PUBLIC_URL", "").rstrip("/")
+    if public:
+        query = request.query_string.decode("latin-1")
+        return f"{public}{request.path}" + (f"?{query}" if query else "")
+    return request.url
+
+
+def is_signed_by_twilio() -> bool:
+    token = current_app.config.get("TWILIO_AUTH_TOKEN", "")
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not token or not signature:
+        return False
+    return RequestValidator(token).validate(signed_url(), request.form, signature)
+
+
+def twilio_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Refuse (403) any request not signed with our auth token, unless checks are turned off."""
+
+    @functools.wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if current_app.config.get("VALIDATE_SIGNATURES", True) and not is_signed_by_twilio():
+            log.warning("refused unsigned or forged request to %s from %s", request.path, request.remote_addr)
+            return Response("Forbidden: this endpoint only answers requests signed by Twilio.\n", 403, mimetype="text/plain")
+        return view(*args, **kwargs)
+
+    return checked

@@ -1,0 +1,61 @@
+"""Demo customers and orders, relative to the day they are loaded. Loading twice changes nothing
+but the dates, so `make run` can load them every time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ivr.models import Customer, Order
+
+CUSTOMERS = [
+    # name, caller ID, account, PIN, balance, due in days (negative: overdue)
+    ("Ada Lovelace", "+15550100001", "100001", "4321", "42.50", 10),
+    ("Grace Hopper", "+15550100002", "100002", "2468", "0.00", None),
+    ("Alan Turing", "+15550100003", "100003", "1357", "120.00", -5),
+]
+
+
+def _orders(today: dt.date) -> list[dict]:
+    day = dt.timedelta(days=1)
+    return [
+        dict(number="5001", account="100001", status="shipped", carrier="UPS",
+             tracking_number="1Z999AA10123456784", ships_on=today - day, expected_on=today + 2 * day),
+        dict(number="5002", account="100001", status="processing", ships_on=today + day),
+        dict(number="5003", account="100002", status="delivered", delivered_on=today - 3 * day),
+        dict(number="5004", account="100002", status="cancelled", refund_amount=Decimal("19.99")),
+        dict(number="5005", account="100003", status="out_for_delivery", carrier="FedEx", expected_on=today),
+    ]  # fmt: skip
+
+
+def hash_pin(pin: str) -> str:
+    return generate_password_hash(pin)
+
+
+def load_demo_data(session: Session, today: dt.date | None = None) -> None:
+    today = today or dt.date.today()
+    by_account: dict[str, Customer] = {}
+    for name, phone, account, pin, balance, due_in in CUSTOMERS:
+        customer = session.scalar(select(Customer).where(Customer.account_number == account))
+        if customer is None:
+            customer = Customer(account_number=account, pin_hash=hash_pin(pin))
+            session.add(customer)
+        elif not check_password_hash(customer.pin_hash, pin):
+            customer.pin_hash = hash_pin(pin)
+        customer.name, customer.phone, customer.balance = name, phone, Decimal(balance)
+        customer.balance_due_on = today + dt.timedelta(days=due_in) if due_in is not None else None
+        by_account[account] = customer
+    session.flush()
+    for fields in _orders(today):
+        customer = by_account[fields.pop("account")]
+        order = session.scalar(select(Order).where(Order.number == fields["number"]))
+        if order is None:
+            order = Order(number=fields["number"], customer_id=customer.id, status=fields["status"])
+            session.add(order)
+        for column in ("carrier", "tracking_number", "ships_on", "expected_on", "delivered_on", "refund_amount"):
+            setattr(order, column, fields.get(column))
+        order.customer_id, order.status = customer.id, fields["status"]

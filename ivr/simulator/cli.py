@@ -1,0 +1,87 @@
+"""`flask --app wsgi simulate [SCENARIO...] [--json] [--url URL]`: play calls, or talk to the IVR."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from ivr.simulator.phone import DEFAULT_CALLER, CallError, SimulatedCall
+from ivr.simulator.scenario import ScenarioError, load, run
+from ivr.simulator.transport import FlaskTransport, HttpTransport, Transport
+
+
+def _transport(url: str | None) -> Transport:
+    token = current_app.config["TWILIO_AUTH_TOKEN"]
+    if url:
+        return HttpTransport(url, token, current_app.config.get("PUBLIC_URL") or None)
+    return FlaskTransport(current_app._get_current_object(), token)  # type: ignore[attr-defined]
+
+
+def _echo(who: str, text: str) -> None:
+    click.echo(f"  {who}: {text}" if who == "IVR" else f"  {who} {text}")
+
+
+@click.command("simulate")
+@click.argument("scenarios", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable trace.")
+@click.option("--url", help="Play against a running server, e.g. http://127.0.0.1:5000.")
+@click.option("--caller", default=None, help="Caller ID (From) for an interactive call.")
+@with_appcontext
+def simulate(scenarios: tuple[Path, ...], as_json: bool, url: str | None, caller: str | None) -> None:
+    """Play SCENARIO files as whole calls, or with none, call the IVR and answer at each prompt."""
+    if not scenarios:
+        sys.exit(_interactive(_transport(url), caller or DEFAULT_CALLER))
+    failed = False
+    for path in scenarios:
+        try:
+            scenario = load(path)
+        except ScenarioError as exc:
+            click.echo(f"FAIL {exc}", err=True)
+            failed = True
+            continue
+        outcome = run(scenario, _transport(url))
+        click.echo(outcome.as_json() if as_json else outcome.report())
+        failed |= not outcome.ok
+    sys.exit(1 if failed else 0)
+
+
+def _interactive(transport: Transport, caller: str) -> int:
+    click.echo("Type keys (2, 5001#, *), words to say them, an empty line to stay silent, 'hangup' to end.")
+    call = SimulatedCall(transport, caller, echo=_echo)
+    try:
+        call.dial()
+        while not call.ended:
+            try:
+                typed = input(f"you ({call.waiting_for})> ").strip()
+            except EOFError:
+                typed = "hangup"
+            try:
+                if typed == "hangup":
+                    call.hangup()
+                elif call.waiting_for == "dial":
+                    call.answer(typed or "completed")
+                elif not typed:
+                    call.silence()
+                elif re.fullmatch(r"[0-9*#]+", typed):
+                    call.press(typed)
+                elif call.waiting_for == "record" and typed.endswith(".wav"):
+                    call.record(typed)
+                else:
+                    call.say(typed)
+            except CallError as exc:
+                if call.ended:
+                    raise
+                click.echo(f"  ! {exc}")
+    except CallError as exc:
+        click.echo(f"FAIL {exc}", err=True)
+        return 1
+    return 0
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(simulate)

@@ -1,0 +1,315 @@
+"""A simulated phone call: interprets the app's TwiML verb by verb, as Twilio does.
+
+The call runs verbs until it needs the caller (a <Gather>, <Record> or <Dial>), then waits; each
+caller action (press, say, silence, hang up...) resumes it. Every request carries Twilio's standard
+parameters and signature, and the end of the call posts the status callback.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import wave
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urljoin
+from xml.etree import ElementTree
+
+from ivr.simulator.transport import Transport
+
+DEFAULT_CALLER = "+15005550006"  # not a demo customer
+DEFAULT_CALLED = "+15550100000"
+MAX_REQUESTS = 200
+SPEAKING_RATE = 15  # characters per second of text-to-speech, for the simulated call duration
+
+
+class CallError(AssertionError):
+    """The app answered something Twilio could not follow, or the caller did the impossible."""
+
+
+def _sid(prefix: str) -> str:
+    return prefix + secrets.token_hex(16)
+
+
+class SimulatedCall:
+    def __init__(
+        self,
+        transport: Transport,
+        caller: str = DEFAULT_CALLER,
+        called: str = DEFAULT_CALLED,
+        echo: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.transport = transport
+        self.caller, self.called = caller, called
+        self.call_sid, self.account_sid = _sid("CA"), _sid("AC")
+        self.echo = echo or (lambda who, text: None)
+        self.trace: list[dict] = []
+        self.transcript: list[tuple[str, str]] = []
+        self.ended = False
+        self.seconds = 0.0
+        self._heard: list[str] = []
+        self._requests = 0
+        self._document_url = ""
+        self._waiting = None  # the verb that waits for the caller
+        self._rest: list[ElementTree.Element] = []  # verbs after it
+
+    # ---- what the caller heard --------------------------------------------------------
+
+    @property
+    def heard(self) -> str:
+        """All the caller heard since their previous action."""
+        return " ".join(self._heard)
+
+    def hears(self, pattern: str) -> str:
+        found = re.search(pattern, self.heard, re.IGNORECASE)
+        if not found:
+            raise AssertionError(f"the caller did not hear /{pattern}/; they heard: {self.heard!r}")
+        return found.group(0)
+
+    @property
+    def waiting_for(self) -> str | None:
+        """'gather', 'record', 'dial', or None when the call is not waiting for the caller."""
+        return None if self._waiting is None else self._waiting.tag.lower()
+
+    @property
+    def hints(self) -> list[str]:
+        """The hints of the <Gather> waiting now: the phrases the app expects."""
+        if self._waiting is None or self._waiting.tag != "Gather":
+            return []
+        return [h.strip() for h in self._waiting.get("hints", "").split(",") if h.strip()]
+
+    # ---- caller actions ------------------------------------------------------------------
+
+    def dial(self) -> SimulatedCall:
+        self._say_line("caller", f"calls {self.called} from {self.caller}")
+        self._post("/voice/incoming", {}, first=True)
+        return self
+
+    def press(self, keys: str) -> None:
+        gather = self._expect("Gather", f"press {keys!r}")
+        self._say_line("caller", f"presses {keys}")
+        finish = gather.get("finishOnKey", "#")
+        digits = keys.split(finish, 1)[0] if finish and finish in keys else keys
+        num_digits = gather.get("numDigits")
+        if num_digits and num_digits.isdigit():
+            digits = digits[: int(num_digits)]
+        self.seconds += len(keys) * 0.5
+        if digits:
+            self._post_action(gather, {"Digits": digits, "FinishedOnKey": finish if finish in keys else ""})
+        else:
+            self._nothing_gathered(gather)
+
+    def say(self, text: str, confidence: float = 0.92) -> None:
+        gather = self._expect("Gather", f"say {text!r}")
+        self._say_line("caller", f'says "{text}"')
+        self.seconds += max(1.0, len(text) / SPEAKING_RATE)
+        if "speech" not in gather.get("input", "dtmf"):
+            self._say_line("note", "this prompt listens for keys only: the speech is not recognised")
+            self._nothing_gathered(gather)
+            return
+        self._post_action(gather, {"SpeechResult": text, "Confidence": f"{confidence:.2f}"})
+
+    def silence(self) -> None:
+        verb = self._expect(("Gather", "Record"), "stay silent")
+        self._say_line("caller", "stays silent")
+        self.seconds += float(verb.get("timeout", "5") or 5)
+        if verb.tag == "Gather":
+            self._nothing_gathered(verb)
+        else:
+            self._continue()  # an empty recording: Twilio goes on to the next verb
+
+    def answer(self, outcome: str = "completed") -> None:
+        """How the <Dial> ends: completed, busy, no-answer or failed."""
+        dial = self._expect("Dial", f"answer {outcome!r}")
+        self._say_line("caller", f"the other side: {outcome}")
+        if dial.get("action"):
+            duration = "30" if outcome == "completed" else "0"
+            self._post(self._url(dial.get("action")), {"DialCallStatus": outcome, "DialCallDuration": duration})
+        else:
+            self._continue()
+
+    def record(self, path: str | Path, then_hangup: bool = False) -> None:
+        verb = self._expect("Record", f"record {path}")
+        duration = wav_seconds(Path(path))
+        self._say_line("caller", f"records {Path(path).name} ({duration:.1f} s)")
+        self.seconds += duration
+        sid = _sid("RE")
+        url = f"{self.transport.base_url}/simulator/recordings/{sid}"
+        params = {
+            "RecordingUrl": url,
+            "RecordingSid": sid,
+            "RecordingDuration": str(round(duration)),
+            "Digits": "hangup" if then_hangup else "#",
+        }
+        if verb.get("recordingStatusCallback"):
+            status = {"RecordingStatus": "completed", **{k: params[k] for k in ("RecordingUrl", "RecordingSid", "RecordingDuration")}}
+            self._request(self._url(verb.get("recordingStatusCallback")), status)
+        if then_hangup:
+            self._post_action(verb, params, end_after=True)
+        else:
+            self._post_action(verb, params)
+
+    def hangup(self) -> None:
+        if self.ended:
+            return
+        self._say_line("caller", "hangs up")
+        self._end()
+
+    # ---- interpreting TwiML ---------------------------------------------------------------
+
+    def _expect(self, tags, doing: str):  # type: ignore[no-untyped-def]
+        tags = (tags,) if isinstance(tags, str) else tags
+        if self.ended:
+            raise CallError(f"the caller cannot {doing}: the call has ended")
+        if self._waiting is None or self._waiting.tag not in tags:
+            raise CallError(f"the caller cannot {doing}: the call is waiting for {self.waiting_for or 'nothing'}")
+        self._heard = []
+        return self._waiting
+
+    def _url(self, url: str | None) -> str:
+        return urljoin(self._document_url, url) if url else self._document_url
+
+    def _base_params(self, first: bool) -> dict[str, str]:
+        return {
+            "CallSid": self.call_sid,
+            "AccountSid": self.account_sid,
+            "From": self.caller,
+            "To": self.called,
+            "Caller": self.caller,
+            "Called": self.called,
+            "CallStatus": "ringing" if first else "in-progress",
+            "Direction": "inbound",
+            "ApiVersion": "2010-04-01",
+        }
+
+    def _request(self, url: str, extra: dict[str, str], first: bool = False):  # type: ignore[no-untyped-def]
+        self._requests += 1
+        if self._requests > MAX_REQUESTS:
+            raise CallError(f"more than {MAX_REQUESTS} requests in one call: the app is looping")
+        params = {**self._base_params(first), **extra}
+        reply = self.transport.post(url, params)
+        turn = {"url": reply.url, "params": extra, "status": reply.status, "heard": []}
+        self.trace.append(turn)
+        return reply, turn
+
+    def _post(self, url: str, extra: dict[str, str], first: bool = False) -> None:
+        reply, turn = self._request(url, extra, first)
+        if reply.status != 200 or reply.content_type != "text/xml":
+            raise CallError(
+                f"{reply.url} answered {reply.status} {reply.content_type!r}: Twilio would say "
+                f"'an application error has occurred' and drop the caller. Body: {reply.body[:300]!r}"
+            )
+        try:
+            root = ElementTree.fromstring(reply.body)
+        except ElementTree.ParseError as exc:
+            raise CallError(f"{reply.url} answered TwiML that does not parse ({exc}): {reply.body[:300]!r}") from None
+        if root.tag != "Response":
+            raise CallError(f"{reply.url} answered <{root.tag}>, not <Response>")
+        self._document_url = reply.url
+        self._run(list(root), turn)
+
+    def _post_action(self, verb, extra: dict[str, str], end_after: bool = False) -> None:  # type: ignore[no-untyped-def]
+        self._waiting = None
+        if verb.get("method", "POST").upper() not in ("POST", "GET"):
+            raise CallError(f"<{verb.tag}> has an unknown method {verb.get('method')!r}")
+        self._post(self._url(verb.get("action")), extra)
+        if end_after and not self.ended:
+            self._end()
+
+    def _nothing_gathered(self, gather) -> None:  # type: ignore[no-untyped-def]
+        if gather.get("actionOnEmptyResult", "false").lower() == "true":
+            self._post_action(gather, {})
+        else:
+            self._continue()
+
+    def _continue(self) -> None:
+        rest, self._waiting, self._rest = self._rest, None, []
+        self._run(rest, self.trace[-1] if self.trace else {"heard": []})
+
+    def _run(self, verbs: list[ElementTree.Element], turn: dict) -> None:
+        for index, verb in enumerate(verbs):
+            tag = verb.tag
+            if tag in ("Say", "Play", "Pause"):
+                self._play(verb, turn)
+            elif tag == "Gather":
+                for child in verb:
+                    self._play(child, turn)
+                turn["hints"] = verb.get("hints", "")
+                self._wait(verb, verbs[index + 1 :])
+                return
+            elif tag in ("Record", "Dial"):
+                if tag == "Dial":
+                    number = "".join(verb.itertext()).strip()
+                    self._say_line("IVR", f"[connects the caller to {number}]")
+                else:
+                    self._say_line("IVR", "[beep: recording]")
+                self._wait(verb, verbs[index + 1 :])
+                return
+            elif tag == "Redirect":
+                self._post(self._url((verb.text or "").strip()), {})
+                return
+            elif tag in ("Hangup", "Reject"):
+                self._say_line("IVR", "[hangs up]")
+                self._end()
+                return
+            else:
+                raise CallError(f"unknown TwiML verb <{tag}>")
+        self._say_line("IVR", "[end of instructions: the call hangs up]")
+        self._end()
+
+    def _play(self, verb, turn: dict) -> None:  # type: ignore[no-untyped-def]
+        if verb.tag == "Say":
+            self._hear((verb.text or "").strip(), turn)
+        elif verb.tag == "Play":
+            self._hear(f"[plays {(verb.text or '').strip()}]", turn)
+        elif verb.tag == "Pause":
+            self.seconds += float(verb.get("length", "1"))
+        else:
+            raise CallError(f"<{verb.tag}> cannot be nested in <Gather>")
+
+    def _wait(self, verb, rest) -> None:  # type: ignore[no-untyped-def]
+        self._waiting, self._rest = verb, list(rest)
+
+    def _hear(self, text: str, turn: dict) -> None:
+        if text:
+            self._heard.append(text)
+            turn.setdefault("heard", []).append(text)
+            self.seconds += len(text) / SPEAKING_RATE
+            self._say_line("IVR", text)
+
+    def _say_line(self, who: str, text: str) -> None:
+        self.transcript.append((who, text))
+        self.echo(who, text)
+
+    def _end(self) -> None:
+        self.ended = True
+        self._waiting, self._rest = None, []
+        reply, turn = self._request(
+            "/voice/status", {"CallStatus": "completed", "CallDuration": str(int(self.seconds))}
+        )
+        turn["status_callback"] = True
+        if not 200 <= reply.status < 300:
+            raise CallError(f"the status callback answered {reply.status}: {reply.body[:200]!r}")
+
+
+def wav_seconds(path: Path) -> float:
+    """Length of a WAV file; reads the RIFF header itself for mu-law, which `wave` refuses."""
+    try:
+        with wave.open(str(path)) as clip:
+            return clip.getnframes() / clip.getframerate()
+    except wave.Error:
+        pass
+    data = path.read_bytes()
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise CallError(f"{path} is not a WAV file")
+    byte_rate, position, size = 0, 12, 0
+    while position + 8 <= len(data):
+        chunk, size = data[position : position + 4], int.from_bytes(data[position + 4 : position + 8], "little")
+        if chunk == b"fmt ":
+            byte_rate = int.from_bytes(data[position + 16 : position + 20], "little")
+        elif chunk == b"data":
+            break
+        position += 8 + size + (size & 1)
+    if not byte_rate:
+        raise CallError(f"{path} has no WAV format chunk")
+    return size / byte_rate

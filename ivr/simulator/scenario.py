@@ -1,0 +1,128 @@
+"""Scenario files: a caller's whole call as YAML steps, with what they must hear on the way.
+
+    caller: "+15550100001"
+    steps:
+      - hear: "order (number|status)"   # regex, in all heard since the previous caller action
+      - press: "2"
+      - say: "check on my order"        # confidence: 0.4 may sit beside it
+      - silence: true
+      - hangup: true
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ivr.simulator.phone import DEFAULT_CALLED, DEFAULT_CALLER, CallError, SimulatedCall
+from ivr.simulator.transport import Transport
+
+ACTIONS = ("press", "say", "say_audio", "silence", "record", "answer", "hangup")
+STEP_KEYS = {"hear", *ACTIONS}
+
+
+class ScenarioError(ValueError):
+    """The scenario file itself is wrong."""
+
+
+@dataclass
+class Scenario:
+    path: Path
+    caller: str
+    called: str
+    steps: list[dict[str, Any]]
+    name: str = ""
+
+
+@dataclass
+class Outcome:
+    scenario: Scenario
+    ok: bool
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    trace: list[dict] = field(default_factory=list)
+    transcript: list[tuple[str, str]] = field(default_factory=list)
+
+    def report(self) -> str:
+        lines = [f"  {who}: {text}" if who == "IVR" else f"  {who} {text}" for who, text in self.transcript]
+        if self.ok:
+            lines.append(f"PASS {self.scenario.path} ({len(self.scenario.steps)} steps)")
+        else:
+            failure = self.failures[0]
+            lines.append(f"FAIL {self.scenario.path} step {failure['step']} ({failure['text']}): {failure['message']}")
+        return "\n".join(lines)
+
+    def as_json(self) -> str:
+        return json.dumps(
+            {"scenario": str(self.scenario.path), "ok": self.ok, "failures": self.failures, "trace": self.trace},
+            indent=2,
+        )
+
+
+def load(path: str | Path) -> Scenario:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ScenarioError(f"{path}: cannot read the scenario: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("steps"), list) or not data["steps"]:
+        raise ScenarioError(f"{path}: a scenario needs a list of steps")
+    unknown_top = set(data) - {"caller", "called", "steps", "name", "description"}
+    if unknown_top:
+        raise ScenarioError(f"{path}: unknown keys {sorted(unknown_top)}")
+    for number, step in enumerate(data["steps"], 1):
+        if not isinstance(step, dict):
+            raise ScenarioError(f"{path} step {number}: expected a mapping like 'press: \"2\"', got {step!r}")
+        kinds = STEP_KEYS & set(step)
+        extra = set(step) - STEP_KEYS - ({"confidence"} if "say" in step else set())
+        if len(kinds) != 1 or extra:
+            raise ScenarioError(f"{path} step {number}: {step!r} must have exactly one of {sorted(STEP_KEYS)}")
+    return Scenario(
+        path=path,
+        caller=str(data.get("caller", DEFAULT_CALLER)),
+        called=str(data.get("called", DEFAULT_CALLED)),
+        steps=data["steps"],
+        name=str(data.get("name", path.stem)),
+    )
+
+
+def describe(step: dict[str, Any]) -> str:
+    kind = next(k for k in step if k in STEP_KEYS)
+    return f"{kind}: {json.dumps(step[kind])}"
+
+
+def play_step(call: SimulatedCall, step: dict[str, Any], base: Path) -> None:
+    """One scenario step on a call (also what interactive mode does with typed input)."""
+    if "hear" in step:
+        call.hears(str(step["hear"]))
+    elif "press" in step:
+        call.press(str(step["press"]))
+    elif "say" in step:
+        call.say(str(step["say"]), float(step.get("confidence", 0.92)))
+    elif "say_audio" in step:
+        raise CallError("say_audio needs the offline speech recogniser (ivr.speech), which is not built yet")
+    elif "silence" in step:
+        call.silence()
+    elif "record" in step:
+        call.record(base / str(step["record"]))
+    elif "answer" in step:
+        call.answer(str(step["answer"]))
+    elif "hangup" in step:
+        call.hangup()
+
+
+def run(scenario: Scenario, transport: Transport, echo=None) -> Outcome:  # type: ignore[no-untyped-def]
+    call = SimulatedCall(transport, scenario.caller, scenario.called, echo=echo)
+    failures: list[dict[str, Any]] = []
+    number = 0
+    try:
+        call.dial()
+        for number, step in enumerate(scenario.steps, 1):
+            play_step(call, step, scenario.path.parent)
+        call.hangup()  # a scenario that ends while the call waits: the caller hangs up
+    except (AssertionError, OSError) as exc:
+        failures.append({"step": number, "text": describe(scenario.steps[number - 1]) if number else "dial", "message": str(exc), "heard": call.heard})
+    return Outcome(scenario, not failures, failures, call.trace, call.transcript)

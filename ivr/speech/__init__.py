@@ -1,0 +1,1 @@
+"""Speech: turning what callers say into menu choices and numbers."""

@@ -1,0 +1,83 @@
+"""Engine actions -> TwiML. The only module that imports twilio.twiml.
+
+Prompts that lead up to a Listen are nested inside its <Gather> so the caller can answer before
+they finish (barge-in). Every <Gather> is followed by a <Redirect> to the same step, so a silent
+caller comes back as a step with no input and the engine, not Twilio, counts the retry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from ivr.flows.nodes import Action, Connect, HangUp, Listen, RecordMessage, Say
+
+# step_url(node_id) -> the URL (relative) of that node's next step for this call.
+StepUrl = Callable[[str], str]
+SayText = Callable[[Say], str]
+
+
+def render(actions: Sequence[Action], step_url: StepUrl, say_text: SayText, settings: dict) -> str:
+    voice, language = settings.get("VOICE") or None, settings.get("LANGUAGE", "en-US")
+    timeout = int(settings.get("GATHER_TIMEOUT", 5))
+    response = VoiceResponse()
+    pending: list[str] = []
+
+    def flush(into: VoiceResponse | Gather) -> None:
+        for text in pending:
+            into.say(text, voice=voice, language=language)
+        pending.clear()
+
+    for action in actions:
+        if isinstance(action, Say):
+            pending.append(say_text(action))
+        elif isinstance(action, Listen):
+            url = step_url(action.node)
+            gather = response.gather(
+                input="dtmf speech" if action.speech else "dtmf",
+                action=url,
+                method="POST",
+                timeout=timeout,
+                finish_on_key=action.finish_on_key,
+                num_digits=action.num_digits,
+                hints=", ".join(action.hints) if action.hints and action.speech else None,
+                speech_timeout="auto" if action.speech else None,
+                language=language if action.speech else None,
+            )
+            flush(gather)
+            response.redirect(url, method="POST")
+        elif isinstance(action, Connect):
+            flush(response)
+            dial = response.dial(action=step_url(action.node), method="POST", timeout=action.timeout)
+            dial.number(action.number)
+        elif isinstance(action, RecordMessage):
+            flush(response)
+            response.record(
+                action=step_url(action.node),
+                method="POST",
+                max_length=action.max_length,
+                timeout=action.timeout,
+                finish_on_key="#",
+                play_beep=True,
+            )
+        elif isinstance(action, HangUp):
+            flush(response)
+            response.hangup()
+    flush(response)
+    return str(response)
+
+
+def apology(text: str, then_url: str | None, settings: dict) -> str:
+    """Said when anything goes wrong: a short apology, then the main menu (or goodbye)."""
+    response = VoiceResponse()
+    response.say(text, voice=settings.get("VOICE") or None, language=settings.get("LANGUAGE", "en-US"))
+    if then_url:
+        response.redirect(then_url, method="POST")
+    else:
+        response.hangup()
+    return str(response)
+
+
+def empty() -> str:
+    return str(VoiceResponse())

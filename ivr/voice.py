@@ -1,0 +1,205 @@
+"""Twilio's voice webhooks: read the input, load the call, let the engine decide, render TwiML.
+
+Whatever happens, Twilio gets 200 text/xml with a <Response>: an error makes the caller hear a short
+apology and go back to the main menu, never Twilio's "application error".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable
+
+from flask import Blueprint, Flask, Response, current_app, request, url_for
+from sqlalchemy.exc import IntegrityError
+
+from ivr.calls import end_call, find_call, open_call, save_turn, state_of
+from ivr.db import get_db
+from ivr.flows.context import Context
+from ivr.flows.engine import Engine, Turn
+from ivr.flows.nodes import CallerInput, CallState, Keys, NoInput, Say, Speech, Start
+from ivr.models import Call
+from ivr import twiml
+from ivr.security import twilio_only
+
+log = logging.getLogger(__name__)
+bp = Blueprint("voice", __name__, url_prefix="/voice")
+
+# Twilio's CallSid is "CA" + 32 hex digits; anything else is not a call we can keep state for.
+CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
+MAX_INPUT = 500
+
+
+def xml(body: str) -> Response:
+    return Response(body, status=200, mimetype="text/xml")
+
+
+def engine() -> Engine:
+    return current_app.extensions["ivr.engine"]
+
+
+def read_input(values) -> CallerInput:  # type: ignore[no-untyped-def]
+    """Normalise Twilio's parameters once: speech, keys, or nothing."""
+    speech = (values.get("SpeechResult") or "").strip()[:MAX_INPUT]
+    if speech:
+        try:
+            confidence: float | None = float(values.get("Confidence", ""))
+            if not 0.0 <= confidence <= 1.0:  # NaN fails this too
+                confidence = None
+        except ValueError:
+            confidence = None
+        return Speech(speech, confidence)
+    digits = (values.get("Digits") or "").strip()[:MAX_INPUT]
+    return Keys(digits) if digits else NoInput()
+
+
+def say_text(say: Say) -> str:
+    return current_app.extensions["ivr.catalog"].text(current_app.config["LANGUAGE"], say.prompt, dict(say.values))
+
+
+def render(turn_state: CallState, actions) -> str:  # type: ignore[no-untyped-def]
+    def step_url(node_id: str) -> str:
+        return url_for("voice.step", node=node_id, n=turn_state.step)
+
+    return twiml.render(actions, step_url, say_text, current_app.config)
+
+
+def apology(then_main_menu: bool = True) -> Response:
+    text = current_app.extensions["ivr.catalog"].text(current_app.config["LANGUAGE"], "apology")
+    return xml(twiml.apology(text, url_for("voice.main_menu") if then_main_menu else None, current_app.config))
+
+
+def context(session) -> Context:  # type: ignore[no-untyped-def]
+    return Context(session=session, today=dt.date.today(), settings=current_app.config)
+
+
+def always_answers(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Any exception in a step: log it, and let the caller hear the apology instead of an error."""
+
+    def guarded(*args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+        try:
+            return view(*args, **kwargs)
+        except Exception:
+            log.exception("voice step %s failed; the caller hears the apology", request.path)
+            return apology(then_main_menu=view.__name__ != "main_menu")
+
+    guarded.__name__ = view.__name__
+    guarded.__doc__ = view.__doc__
+    return guarded
+
+
+def call_sid() -> str | None:
+    sid = request.values.get("CallSid", "")
+    return sid if CALL_SID.match(sid) else None
+
+
+def take_turn(call: Call, decide: Callable[[CallState], Turn], session, at_node: str) -> Response:  # type: ignore[no-untyped-def]
+    turn = decide(state_of(call))
+    body = render(turn.state, turn.actions)
+    save_turn(session, call, turn, at_node, body)
+    return xml(body)
+
+
+@bp.route("/incoming", methods=["POST", "GET"])
+@twilio_only
+@always_answers
+def incoming() -> Response:
+    """A new call: greet the caller and offer the main menu."""
+    sid = call_sid()
+    if sid is None:
+        return apology(then_main_menu=False)
+    values = request.values
+    try:
+        with get_db().transaction() as session:
+            call = find_call(session, sid)
+            if call is not None:  # Twilio retried the first request
+                return xml(call.last_twiml) if call.last_twiml else _current_prompt(call)
+            call = open_call(
+                session, sid, values.get("From", ""), values.get("To", ""), current_app.config["LANGUAGE"], "start"
+            )
+            return take_turn(call, lambda s: engine().step(s, Start(), context(session)), session, "start")
+    except IntegrityError:  # a concurrent retry created the call first
+        return _replay(sid)
+
+
+@bp.route("/step/<node>", methods=["POST", "GET"])
+@twilio_only
+@always_answers
+def step(node: str) -> Response:
+    """The caller answered (or stayed silent at) the prompt of `node`."""
+    sid = call_sid()
+    if sid is None:
+        return apology(then_main_menu=False)
+    with get_db().transaction() as session:
+        call = find_call(session, sid)
+        if call is None:
+            log.warning("step for unknown call %s at %s: back to the main menu", sid, node)
+            return apology()
+        flow_nodes = engine().flow.nodes
+        expected = request.args.get("n", "")
+        if call.node not in flow_nodes:  # state left by an older deploy
+            return apology()
+        if node == call.node and expected == str(call.step):
+            caller_input = read_input(request.values)
+            return take_turn(call, lambda s: engine().step(s, caller_input, context(session)), session, node)
+        if expected.isdigit() and int(expected) < call.step and call.last_twiml:
+            # A retried or late POST of a step already answered: say the same again, advance nothing.
+            return xml(call.last_twiml)
+        return apology()
+
+
+@bp.route("/main-menu", methods=["POST", "GET"])
+@twilio_only
+@always_answers
+def main_menu() -> Response:
+    """Where the apology leads: the main menu, for a known call or a new one."""
+    sid = call_sid()
+    if sid is None:
+        return apology(then_main_menu=False)
+    values = request.values
+    with get_db().transaction() as session:
+        call = find_call(session, sid) or open_call(
+            session, sid, values.get("From", ""), values.get("To", ""), current_app.config["LANGUAGE"], "start"
+        )
+        to = engine().flow.main_menu
+        return take_turn(call, lambda s: engine().enter(s, to, context(session)), session, call.node)
+
+
+@bp.route("/status", methods=["POST", "GET"])
+@twilio_only
+def status() -> Response:
+    """Twilio's call status callback: record how and when the call ended."""
+    try:
+        sid = call_sid()
+        if sid is not None:
+            with get_db().transaction() as session:
+                call = find_call(session, sid)
+                if call is not None:
+                    duration = request.values.get("CallDuration", "")
+                    end_call(call, request.values.get("CallStatus", "unknown"), int(duration) if duration.isdigit() else None)
+    except Exception:
+        log.exception("status callback failed")
+    return xml(twiml.empty())
+
+
+def _current_prompt(call: Call) -> Response:
+    return xml(render(state_of(call), engine().prompt_actions(state_of(call))))
+
+
+def _replay(sid: str) -> Response:
+    with get_db().transaction() as session:
+        call = find_call(session, sid)
+        return xml(call.last_twiml) if call is not None and call.last_twiml else apology()
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    def voice_not_found(error):  # type: ignore[no-untyped-def]
+        # A step URL from an old deploy, or a mistyped webhook: the caller still hears something.
+        if request.path.startswith("/voice/"):
+            return apology()
+        return error
