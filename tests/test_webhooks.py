@@ -1,0 +1,251 @@
+"""The webhooks as Twilio meets them: signed requests, TwiML answers, no step taken twice."""
+
+from __future__ import annotations
+
+import secrets
+from xml.etree import ElementTree
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+
+from ivr.models import Call, CallEvent
+from tests.conftest import TOKEN, make_app
+
+
+def sid() -> str:
+    return "CA" + secrets.token_hex(16)
+
+
+def twilio_params(call_sid: str, **extra: str) -> dict[str, str]:
+    return {
+        "CallSid": call_sid,
+        "AccountSid": "AC" + "0" * 32,
+        "From": "+15550100001",
+        "To": "+15550100000",
+        "CallStatus": "in-progress",
+        "Direction": "inbound",
+        "ApiVersion": "2010-04-01",
+        **extra,
+    }
+
+
+def post(client, path: str, params: dict[str, str], url_base: str = "http://localhost", token: str = TOKEN, **kw):  # type: ignore[no-untyped-def]
+    signature = RequestValidator(token).compute_signature(url_base + path, params)
+    return client.post(path, data=params, headers={"X-Twilio-Signature": signature}, **kw)
+
+
+def response_root(response) -> ElementTree.Element:  # type: ignore[no-untyped-def]
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "text/xml"
+    root = ElementTree.fromstring(response.get_data(as_text=True))
+    assert root.tag == "Response"
+    return root
+
+
+GOLDEN_INCOMING = (
+    '<?xml version="1.0" encoding="UTF-8"?><Response>'
+    '<Gather action="/voice/step/main_menu?n=1" finishOnKey="#" hints="order status, order, orders, my order, '
+    'where is my order, track my order, track a package, package, delivery, shipment, shipping" '
+    'input="dtmf speech" language="en-US" method="POST" numDigits="1" speechTimeout="auto" timeout="5">'
+    '<Say language="en-US" voice="Polly.Joanna">Thank you for calling Northwind.</Say>'
+    '<Say language="en-US" voice="Polly.Joanna">Main menu.</Say>'
+    '<Say language="en-US" voice="Polly.Joanna">For the status of an order, press 2, or say order status.</Say>'
+    "</Gather>"
+    '<Redirect method="POST">/voice/step/main_menu?n=1</Redirect>'
+    "</Response>"
+)
+
+
+def test_incoming_call_answers_golden_twiml(client) -> None:  # type: ignore[no-untyped-def]
+    response = post(client, "/voice/incoming", twilio_params(sid(), CallStatus="ringing"))
+    assert response.status_code == 200 and response.mimetype == "text/xml"
+    assert response.get_data(as_text=True) == GOLDEN_INCOMING
+
+
+def test_order_number_prompt_golden_twiml(client) -> None:  # type: ignore[no-untyped-def]
+    call = sid()
+    post(client, "/voice/incoming", twilio_params(call))
+    response = post(client, "/voice/step/main_menu?n=1", twilio_params(call, Digits="2"))
+    assert response.get_data(as_text=True) == (
+        '<?xml version="1.0" encoding="UTF-8"?><Response>'
+        '<Gather action="/voice/step/order_number?n=2" finishOnKey="#" hints="$OOV_CLASS_DIGIT_SEQUENCE" '
+        'input="dtmf speech" language="en-US" method="POST" speechTimeout="auto" timeout="5">'
+        '<Say language="en-US" voice="Polly.Joanna">Please enter your order number, followed by the pound key, '
+        "or say the number.</Say></Gather>"
+        '<Redirect method="POST">/voice/step/order_number?n=2</Redirect></Response>'
+    )
+
+
+# ---- signatures -----------------------------------------------------------------------
+
+
+def test_unsigned_request_is_refused(client) -> None:  # type: ignore[no-untyped-def]
+    assert client.post("/voice/incoming", data=twilio_params(sid())).status_code == 403
+
+
+def test_forged_signature_is_refused(client) -> None:  # type: ignore[no-untyped-def]
+    response = post(client, "/voice/incoming", twilio_params(sid()), token="not-our-token")
+    assert response.status_code == 403
+
+
+def test_altered_parameter_is_refused(client) -> None:  # type: ignore[no-untyped-def]
+    params = twilio_params(sid())
+    signature = RequestValidator(TOKEN).compute_signature("http://localhost/voice/incoming", params)
+    params["From"] = "+15550100002"
+    response = client.post("/voice/incoming", data=params, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 403
+
+
+def test_signature_for_another_url_is_refused(client) -> None:  # type: ignore[no-untyped-def]
+    params = twilio_params(sid())
+    signature = RequestValidator(TOKEN).compute_signature("http://localhost/voice/status", params)
+    response = client.post("/voice/incoming", data=params, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 403
+
+
+def test_no_token_configured_refuses_everything(tmp_path, template_db) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(tmp_path, template_db, TWILIO_AUTH_TOKEN="")
+    response = post(app.test_client(), "/voice/incoming", twilio_params(sid()), token="")
+    assert response.status_code == 403
+
+
+def test_validation_off_is_explicit_and_logged(tmp_path, template_db, caplog) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(tmp_path, template_db, VALIDATE_SIGNATURES=False)
+    assert "IVR_VALIDATE_SIGNATURES is off" in caplog.text
+    response = app.test_client().post("/voice/incoming", data=twilio_params(sid()))
+    response_root(response)
+
+
+@pytest.mark.parametrize("public_url", ["https://ivr.example.com", "https://ivr.example.com:443", "https://ivr.example.com:8443"])
+def test_behind_tls_proxy_with_public_url(tmp_path, template_db, public_url: str) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(tmp_path, template_db, PUBLIC_URL=public_url)
+    client = app.test_client()
+    # Twilio signs the public https URL; the app sees http://localhost inside.
+    response = post(client, "/voice/incoming", twilio_params(sid()), url_base=public_url)
+    response_root(response)
+    assert post(client, "/voice/incoming", twilio_params(sid())).status_code == 403
+
+
+def test_behind_tls_proxy_with_forwarded_headers(tmp_path, template_db) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(tmp_path, template_db, PROXY_HOPS=1)
+    client = app.test_client()
+    params = twilio_params(sid())
+    signature = RequestValidator(TOKEN).compute_signature("https://ivr.example.com/voice/incoming", params)
+    headers = {"X-Twilio-Signature": signature, "X-Forwarded-Proto": "https", "X-Forwarded-Host": "ivr.example.com"}
+    response_root(client.post("/voice/incoming", data=params, headers=headers))
+    # Without trusting the proxy, the same request does not check out.
+    plain = make_app(tmp_path, template_db).test_client()
+    assert plain.post("/voice/incoming", data=params, headers=headers).status_code == 403
+
+
+# ---- one step at a time ------------------------------------------------------------------
+
+
+def test_duplicate_post_does_not_advance_the_call(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+    call = sid()
+    post(client, "/voice/incoming", twilio_params(call))
+    first = post(client, "/voice/step/main_menu?n=1", twilio_params(call, Digits="2"))
+    again = post(client, "/voice/step/main_menu?n=1", twilio_params(call, Digits="2"))
+    assert again.get_data() == first.get_data()
+    with app.extensions["ivr.db"].transaction() as session:
+        stored = session.get(Call, call)
+        assert (stored.node, stored.step) == ("order_number", 2)
+        assert len(session.scalars(select(CallEvent).where(CallEvent.call_sid == call)).all()) == 2
+
+
+def test_duplicate_incoming_does_not_open_the_call_twice(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+    call = sid()
+    first = post(client, "/voice/incoming", twilio_params(call))
+    again = post(client, "/voice/incoming", twilio_params(call))
+    assert first.get_data() == again.get_data()
+    with app.extensions["ivr.db"].transaction() as session:
+        assert session.get(Call, call).step == 1
+
+
+def test_restarting_the_server_between_steps_keeps_the_call(tmp_path, template_db) -> None:  # type: ignore[no-untyped-def]
+    call = sid()
+    before = make_app(tmp_path, template_db)
+    post(before.test_client(), "/voice/incoming", twilio_params(call))
+    post(before.test_client(), "/voice/step/main_menu?n=1", twilio_params(call, Digits="2"))
+    before.extensions["ivr.db"].engine.dispose()
+    after = make_app(tmp_path, template_db)  # a new process as far as the call can tell
+    response = post(after.test_client(), "/voice/step/order_number?n=2", twilio_params(call, Digits="5003"))
+    assert "was delivered" in response.get_data(as_text=True)
+
+
+def test_event_log_records_each_step(app: Flask, phone) -> None:  # type: ignore[no-untyped-def]
+    call = phone()
+    call.say("where is my order")
+    call.press("5001#")
+    call.hangup()
+    with app.extensions["ivr.db"].transaction() as session:
+        events = session.scalars(select(CallEvent).where(CallEvent.call_sid == call.call_sid).order_by(CallEvent.seq)).all()
+        rows = [(e.node, e.input_kind, e.input_value, e.matched, e.next_node) for e in events]
+        assert rows == [
+            ("start", "start", "", "", "main_menu"),
+            ("main_menu", "speech", "where is my order", "order_status", "order_number"),
+            ("order_number", "dtmf", "5001", "5001", "order_result"),
+        ]
+        assert "order_shipped" in events[-1].said.split()
+        stored = session.get(Call, call.call_sid)
+        assert stored.end_status == "completed" and stored.ended_at is not None
+        assert stored.duration_seconds is not None and stored.duration_seconds > 0
+
+
+def test_sensitive_digits_are_masked_in_the_event_log() -> None:
+    from ivr.flows.engine import _shown
+    from ivr.flows.nodes import Keys, NumberEntry, Speech
+
+    pin = NumberEntry("pin", prompt="p", store_as="pin", goto="x", sensitive=True)
+    assert _shown(Keys("4321"), pin) == "****"
+    assert "4" not in _shown(Speech("four three two one"), pin)
+
+
+# ---- whatever comes in, the caller hears something ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path, params",
+    [
+        ("/voice/step/main_menu?n=1", {"Digits": "2"}),  # unknown CallSid
+        ("/voice/step/no_such_node?n=1", {}),  # a step from an old deploy
+        ("/voice/step/main_menu?n=banana", {"Digits": "2"}),
+        ("/voice/some/old/url", {}),
+    ],
+)
+def test_bad_steps_apologise_and_go_to_the_main_menu(client, path: str, params: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    call = sid()
+    root = response_root(post(client, path, twilio_params(call, **params)))
+    assert "Sorry, something went wrong" in root.find("Say").text
+    assert root.find("Redirect").text == "/voice/main-menu"
+    menu = response_root(post(client, "/voice/main-menu", twilio_params(call)))
+    assert menu.find("Gather").get("action").startswith("/voice/step/main_menu")
+
+
+def test_missing_callsid_apologises_and_hangs_up(client) -> None:  # type: ignore[no-untyped-def]
+    root = response_root(post(client, "/voice/incoming", {"From": "+15550100001"}))
+    assert root.find("Hangup") is not None
+
+
+def test_internal_error_is_an_apology_not_a_500(app: Flask, client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    call = sid()
+    post(client, "/voice/incoming", twilio_params(call))
+    from ivr.flows import orders
+
+    def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the order system is down")
+
+    monkeypatch.setitem(app.extensions["ivr.engine"].flow.nodes, "order_lookup", orders.NODES[1].__class__(
+        "order_lookup", run=broken, exits=orders.NODES[1].exits))
+    post(client, "/voice/step/main_menu?n=1", twilio_params(call, Digits="2"))
+    root = response_root(post(client, "/voice/step/order_number?n=2", twilio_params(call, Digits="5001")))
+    assert "Sorry, something went wrong" in root.find("Say").text
+    # The failed step changed nothing: the call is still waiting for an order number.
+    with app.extensions["ivr.db"].transaction() as session:
+        assert session.get(Call, call).node == "order_number"
+
+
+def test_status_callback_for_unknown_call_is_fine(client) -> None:  # type: ignore[no-untyped-def]
+    response_root(post(client, "/voice/status", twilio_params(sid(), CallStatus="completed", CallDuration="x")))
