@@ -1,0 +1,80 @@
+"""Flows are validated when the app starts and by `flows check`; `flows graph` draws them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from ivr.errors import FlowError
+from ivr.flows import build_flow, handler_prompts
+from ivr.flows.check import mermaid, problems
+from ivr.flows.nodes import Flow, Menu, Message, Option
+from ivr.prompts import Catalog, Language
+
+
+@pytest.fixture
+def catalog() -> Catalog:
+    return Catalog.load()
+
+
+def with_nodes(flow: Flow, *nodes) -> Flow:  # type: ignore[no-untyped-def]
+    return replace(flow, nodes={**flow.nodes, **{n.id: n for n in nodes}})
+
+
+def test_the_shipped_flow_is_valid(catalog: Catalog) -> None:
+    assert problems(build_flow(), catalog, handler_prompts()) == []
+
+
+def test_dangling_transition_is_found(catalog: Catalog) -> None:
+    flow = with_nodes(build_flow(), Message("greeting", prompt="greeting", goto="nowhere"))
+    assert any("'nowhere', which does not exist" in p for p in problems(flow, catalog, handler_prompts()))
+
+
+def test_duplicate_and_reserved_keys_are_found(catalog: Catalog) -> None:
+    menu = Menu(
+        "main_menu",
+        prompt="main_menu",
+        options=(Option("2", "order_status", "order_number"), Option("2", "another_order", "order_number"),
+                 Option("9", "repeat", "order_number")),
+    )  # fmt: skip
+    found = problems(with_nodes(build_flow(), menu), catalog, handler_prompts())
+    assert "main_menu: key '2' is used twice" in found
+    assert any("key '9' is reserved" in p for p in found)
+
+
+def test_missing_prompt_in_a_language_is_found(catalog: Catalog) -> None:
+    english = catalog.languages["en-US"]
+    spanish = Language({k: v for k, v in english.prompts.items() if k != "order_shipped"}, english.phrases)
+    both = Catalog({"en-US": english, "es-US": spanish})
+    assert problems(build_flow(), both, handler_prompts()) == ["prompt 'order_shipped' is missing from es-US.yaml"]
+
+
+def test_unreachable_node_is_found(catalog: Catalog) -> None:
+    flow = with_nodes(build_flow(), Message("lonely", prompt="greeting", goto="main_menu"))
+    assert "lonely: no path from 'greeting' reaches it" in problems(flow, catalog, handler_prompts())
+
+
+def test_app_refuses_to_start_with_a_broken_flow(monkeypatch, tmp_path, template_db) -> None:  # type: ignore[no-untyped-def]
+    from ivr.flows import main
+    from tests.conftest import make_app
+
+    monkeypatch.setattr(main, "NODES", [*main.NODES[:2], Message("too_many_failures", prompt="nope", goto="x")])
+    with pytest.raises(FlowError, match="not valid"):
+        make_app(tmp_path, template_db)
+
+
+def test_graph_draws_every_node_and_transition() -> None:
+    text = mermaid(build_flow())
+    assert text.startswith("flowchart TD\n")
+    assert 'main_menu -- "2 / order_status" --> order_number' in text
+    for node_id in build_flow().nodes:
+        assert f"    {node_id}" in text
+
+
+def test_cli_check_and_graph(app) -> None:  # type: ignore[no-untyped-def]
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["flows", "check"])
+    assert result.exit_code == 0 and "flows OK" in result.output
+    result = runner.invoke(args=["flows", "graph"])
+    assert result.exit_code == 0 and "order_lookup --> order_result" in result.output
