@@ -15,7 +15,7 @@ from difflib import SequenceMatcher
 CONFIDENCE_FLOOR = 0.3
 FUZZY_RATIO = 0.85
 FILLER = frozenset(
-    "uh um er erm ah like please yeah i id im ive want would wanna to the a an me on of for can you "
+    "uh um er erm ah like please yeah i id im ive want would wanna to the a an me my your our on of for can you "
     "could is it its check checking just need about hi hello okay ok so well with do get know "
     "some that this there be am are was in at".split()
 )
