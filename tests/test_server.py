@@ -1,0 +1,80 @@
+"""The production server: gunicorn with several workers on one SQLite file, played over HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from ivr.simulator.phone import SimulatedCall
+from ivr.simulator.scenario import load, run
+from ivr.simulator.transport import HttpTransport
+from tests.conftest import TOKEN
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path: Path, template_db: Path) -> Iterator[str]:
+    database = tmp_path / "server.sqlite3"
+    database.write_bytes(template_db.read_bytes())
+    port = free_port()
+    env = {**os.environ, "IVR_DATABASE_URL": f"sqlite:///{database}", "IVR_TWILIO_AUTH_TOKEN": TOKEN}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen(
+        [str(gunicorn), "--workers", "3", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                requests.post(f"{url}/voice/status", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=10)[0]
+        assert "database is locked" not in output, output
+        assert "Traceback" not in output, output
+
+
+def test_a_scenario_over_http(server: str) -> None:
+    outcome = run(load(ROOT / "tests" / "scenarios" / "order_status_keypad.yaml"), HttpTransport(server, TOKEN))
+    assert outcome.ok, outcome.report()
+
+
+def test_unsigned_http_request_is_refused(server: str) -> None:
+    assert requests.post(f"{server}/voice/incoming", data={"CallSid": "CA" + "0" * 32}, timeout=5).status_code == 403
+
+
+def test_many_calls_at_once_on_sqlite(server: str) -> None:
+    """20 callers at once, each step possibly on another worker: every one hears their order."""
+
+    def one_call(n: int) -> str:
+        call = SimulatedCall(HttpTransport(server, TOKEN), caller=f"+1555020{n:04d}").dial()
+        call.press("2")
+        call.press(f"500{n % 5 + 1}#")
+        heard = call.heard
+        call.hangup()
+        return heard
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        heard = list(pool.map(one_call, range(60)))
+    assert all("Order 5 0 0" in text for text in heard), heard
