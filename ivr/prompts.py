@@ -68,7 +68,9 @@ class Catalog:
         """Problems: prompts or phrase lists some language lacks."""
         problems = []
         for language, catalog in sorted(self.languages.items()):
-            problems += [f"prompt {p!r} is missing from {language}.yaml" for p in sorted(prompt_ids - catalog.prompts.keys())]
+            problems += [
+                f"prompt {p!r} is missing from {language}.yaml" for p in sorted(prompt_ids - catalog.prompts.keys())
+            ]
             problems += [
                 f"phrases for {n!r} are missing from {language}.yaml"
                 for n in sorted(phrase_names)

@@ -43,7 +43,9 @@ def twilio_only(view: Callable[..., Any]) -> Callable[..., Any]:
     def checked(*args: Any, **kwargs: Any) -> Any:
         if current_app.config.get("VALIDATE_SIGNATURES", True) and not is_signed_by_twilio():
             log.warning("refused unsigned or forged request to %s from %s", request.path, request.remote_addr)
-            return Response("Forbidden: this endpoint only answers requests signed by Twilio.\n", 403, mimetype="text/plain")
+            return Response(
+                "Forbidden: this endpoint only answers requests signed by Twilio.\n", 403, mimetype="text/plain"
+            )
         return view(*args, **kwargs)
 
     return checked

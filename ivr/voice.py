@@ -14,13 +14,13 @@ from collections.abc import Callable
 from flask import Blueprint, Flask, Response, current_app, request, url_for
 from sqlalchemy.exc import IntegrityError
 
+from ivr import twiml
 from ivr.calls import end_call, find_call, open_call, save_turn, state_of
 from ivr.db import get_db
 from ivr.flows.context import Context
 from ivr.flows.engine import Engine, Turn
 from ivr.flows.nodes import CallerInput, CallState, Keys, NoInput, Say, Speech, Start
 from ivr.models import Call
-from ivr import twiml
 from ivr.security import twilio_only
 
 log = logging.getLogger(__name__)
@@ -177,7 +177,9 @@ def status() -> Response:
                 call = find_call(session, sid)
                 if call is not None:
                     duration = request.values.get("CallDuration", "")
-                    end_call(call, request.values.get("CallStatus", "unknown"), int(duration) if duration.isdigit() else None)
+                    end_call(
+                        call, request.values.get("CallStatus", "unknown"), int(duration) if duration.isdigit() else None
+                    )
     except Exception:
         log.exception("status callback failed")
     return xml(twiml.empty())

@@ -64,7 +64,9 @@ def test_num_digits_and_default_action_is_the_current_url() -> None:
 
 
 def test_finish_on_key_is_stripped() -> None:
-    call, received = call_on({"/voice/incoming": '<Response><Gather action="/n"><Say>Number?</Say></Gather></Response>'})
+    call, received = call_on(
+        {"/voice/incoming": '<Response><Gather action="/n"><Say>Number?</Say></Gather></Response>'}
+    )
     call.press("5001#")
     assert received[1][0] == "/n" and received[1][1]["Digits"] == "5001"
 
@@ -86,7 +88,9 @@ def test_speech_posts_speech_result_and_confidence() -> None:
 
 
 def test_speech_at_a_keypad_only_gather_is_not_heard() -> None:
-    call, received = call_on({"/voice/incoming": '<Response><Gather><Say>Keys only.</Say></Gather><Say>Nothing?</Say></Response>'})
+    call, received = call_on(
+        {"/voice/incoming": "<Response><Gather><Say>Keys only.</Say></Gather><Say>Nothing?</Say></Response>"}
+    )
     call.say("one")
     assert call.hears("nothing")
     assert all("SpeechResult" not in params for _, params in received)
@@ -100,13 +104,17 @@ def test_redirect_is_followed_and_the_end_of_a_document_hangs_up() -> None:
 
 
 def test_action_on_empty_result_posts_with_nothing() -> None:
-    call, received = call_on({"/voice/incoming": '<Response><Gather action="/e" actionOnEmptyResult="true"/></Response>'})
+    call, received = call_on(
+        {"/voice/incoming": '<Response><Gather action="/e" actionOnEmptyResult="true"/></Response>'}
+    )
     call.silence()
     assert received[1][0] == "/e" and "Digits" not in received[1][1]
 
 
 def test_dial_posts_its_outcome() -> None:
-    call, received = call_on({"/voice/incoming": '<Response><Dial action="/after"><Number>+15550000000</Number></Dial></Response>'})
+    call, received = call_on(
+        {"/voice/incoming": '<Response><Dial action="/after"><Number>+15550000000</Number></Dial></Response>'}
+    )
     assert call.waiting_for == "dial"
     call.answer("busy")
     assert received[1] == ("/after", {**received[1][1], "DialCallStatus": "busy", "DialCallDuration": "0"})
@@ -117,7 +125,9 @@ def test_record_posts_the_recording(tmp_path: Path) -> None:
     with wave.open(str(clip), "wb") as out:
         out.setnchannels(1), out.setsampwidth(2), out.setframerate(8000)
         out.writeframes(b"\0\0" * 8000 * 3)
-    call, received = call_on({"/voice/incoming": '<Response><Record action="/saved" recordingStatusCallback="/rec"/></Response>'})
+    call, received = call_on(
+        {"/voice/incoming": '<Response><Record action="/saved" recordingStatusCallback="/rec"/></Response>'}
+    )
     call.record(clip)
     paths = [path for path, _ in received]
     assert paths[1:3] == ["/rec", "/saved"]

@@ -118,7 +118,9 @@ def test_validation_off_is_explicit_and_logged(tmp_path, template_db, caplog) ->
     response_root(response)
 
 
-@pytest.mark.parametrize("public_url", ["https://ivr.example.com", "https://ivr.example.com:443", "https://ivr.example.com:8443"])
+@pytest.mark.parametrize(
+    "public_url", ["https://ivr.example.com", "https://ivr.example.com:443", "https://ivr.example.com:8443"]
+)
 def test_behind_tls_proxy_with_public_url(tmp_path, template_db, public_url: str) -> None:  # type: ignore[no-untyped-def]
     app = make_app(tmp_path, template_db, PUBLIC_URL=public_url)
     client = app.test_client()
@@ -181,7 +183,9 @@ def test_event_log_records_each_step(app: Flask, phone) -> None:  # type: ignore
     call.press("5001#")
     call.hangup()
     with app.extensions["ivr.db"].transaction() as session:
-        events = session.scalars(select(CallEvent).where(CallEvent.call_sid == call.call_sid).order_by(CallEvent.seq)).all()
+        events = session.scalars(
+            select(CallEvent).where(CallEvent.call_sid == call.call_sid).order_by(CallEvent.seq)
+        ).all()
         rows = [(e.node, e.input_kind, e.input_value, e.matched, e.next_node) for e in events]
         assert rows == [
             ("start", "start", "", "", "main_menu"),
@@ -237,8 +241,11 @@ def test_internal_error_is_an_apology_not_a_500(app: Flask, client, monkeypatch)
     def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("the order system is down")
 
-    monkeypatch.setitem(app.extensions["ivr.engine"].flow.nodes, "order_lookup", orders.NODES[1].__class__(
-        "order_lookup", run=broken, exits=orders.NODES[1].exits))
+    monkeypatch.setitem(
+        app.extensions["ivr.engine"].flow.nodes,
+        "order_lookup",
+        orders.NODES[1].__class__("order_lookup", run=broken, exits=orders.NODES[1].exits),
+    )
     post(client, "/voice/step/main_menu?n=1", twilio_params(call, Digits="2"))
     root = response_root(post(client, "/voice/step/order_number?n=2", twilio_params(call, Digits="5001")))
     assert "Sorry, something went wrong" in root.find("Say").text

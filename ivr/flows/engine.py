@@ -208,7 +208,9 @@ class Engine:
             actions.append(Listen(node.id, num_digits=1, hints=tuple(hints)))
         elif isinstance(node, NumberEntry):
             actions.append(Say(node.prompt))
-            actions.append(Listen(node.id, num_digits=None, finish_on_key="#", hints=(NUMBER_HINT,), speech=node.speech))
+            actions.append(
+                Listen(node.id, num_digits=None, finish_on_key="#", hints=(NUMBER_HINT,), speech=node.speech)
+            )
         elif isinstance(node, Transfer):
             actions.append(Say(node.prompt))
             actions.append(Connect(str(self.settings.get(node.number_setting, "")), node.id, node.timeout))

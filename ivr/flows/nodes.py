@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 # ---- what the caller did ---------------------------------------------------------------
 
@@ -34,7 +34,7 @@ class NoInput:
     """The caller said and pressed nothing before the prompt timed out."""
 
 
-CallerInput = Union[Start, Keys, Speech, NoInput]
+CallerInput = Start | Keys | Speech | NoInput
 
 # ---- what the caller hears and does next -----------------------------------------------
 
@@ -77,7 +77,7 @@ class HangUp:
     pass
 
 
-Action = Union[Say, Listen, Connect, RecordMessage, HangUp]
+Action = Say | Listen | Connect | RecordMessage | HangUp
 
 # ---- the state a call carries from step to step ---------------------------------------
 
@@ -184,7 +184,7 @@ class Hangup:
     prompt: str | None = None
 
 
-Node = Union[Menu, NumberEntry, Message, Handler, Transfer, Record, Hangup]
+Node = Menu | NumberEntry | Message | Handler | Transfer | Record | Hangup
 WAITING = (Menu, NumberEntry)
 
 

@@ -142,7 +142,10 @@ class SimulatedCall:
             "Digits": "hangup" if then_hangup else "#",
         }
         if verb.get("recordingStatusCallback"):
-            status = {"RecordingStatus": "completed", **{k: params[k] for k in ("RecordingUrl", "RecordingSid", "RecordingDuration")}}
+            status = {
+                "RecordingStatus": "completed",
+                **{k: params[k] for k in ("RecordingUrl", "RecordingSid", "RecordingDuration")},
+            }
             self._request(self._url(verb.get("recordingStatusCallback")), status)
         if then_hangup:
             self._post_action(verb, params, end_after=True)

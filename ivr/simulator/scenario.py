@@ -1,12 +1,12 @@
 """Scenario files: a caller's whole call as YAML steps, with what they must hear on the way.
 
-    caller: "+15550100001"
-    steps:
-      - hear: "order (number|status)"   # regex, in all heard since the previous caller action
-      - press: "2"
-      - say: "check on my order"        # confidence: 0.4 may sit beside it
-      - silence: true
-      - hangup: true
+caller: "+15550100001"
+steps:
+  - hear: "order (number|status)"   # regex, in all heard since the previous caller action
+  - press: "2"
+  - say: "check on my order"        # confidence: 0.4 may sit beside it
+  - silence: true
+  - hangup: true
 """
 
 from __future__ import annotations
@@ -117,12 +117,20 @@ def play_step(call: SimulatedCall, step: dict[str, Any], base: Path) -> None:
 def run(scenario: Scenario, transport: Transport, echo=None) -> Outcome:  # type: ignore[no-untyped-def]
     call = SimulatedCall(transport, scenario.caller, scenario.called, echo=echo)
     failures: list[dict[str, Any]] = []
-    number = 0
+    number = 0  # the step being played, for the failure message
     try:
         call.dial()
-        for number, step in enumerate(scenario.steps, 1):
+        for step in scenario.steps:
+            number += 1
             play_step(call, step, scenario.path.parent)
         call.hangup()  # a scenario that ends while the call waits: the caller hangs up
     except (AssertionError, OSError) as exc:
-        failures.append({"step": number, "text": describe(scenario.steps[number - 1]) if number else "dial", "message": str(exc), "heard": call.heard})
+        failures.append(
+            {
+                "step": number,
+                "text": describe(scenario.steps[number - 1]) if number else "dial",
+                "message": str(exc),
+                "heard": call.heard,
+            }
+        )
     return Outcome(scenario, not failures, failures, call.trace, call.transcript)

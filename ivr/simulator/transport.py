@@ -39,7 +39,10 @@ class FlaskTransport:
         absolute = urljoin(self.base_url + "/", url)
         path = absolute[len(self.base_url) :] or "/"
         response = self.client.post(
-            path, data=params, headers={"X-Twilio-Signature": _signature(self.token, absolute, params)}, base_url=self.base_url
+            path,
+            data=params,
+            headers={"X-Twilio-Signature": _signature(self.token, absolute, params)},
+            base_url=self.base_url,
         )
         return Reply(response.status_code, response.mimetype or "", response.get_data(as_text=True), absolute)
 

@@ -51,7 +51,9 @@ def match_option(text: str, options: Mapping[str, Sequence[str]]) -> str | None:
     said = normalise(text)
     if not said:
         return None
-    scores = {name: max((_phrase_score(normalise(p), said) for p in phrases), default=0) for name, phrases in options.items()}
+    scores = {
+        name: max((_phrase_score(normalise(p), said) for p in phrases), default=0) for name, phrases in options.items()
+    }
     best = max(scores.values(), default=0)
     winners = [name for name, score in scores.items() if score == best]
     return winners[0] if best > 0 and len(winners) == 1 else None
