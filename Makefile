@@ -31,6 +31,7 @@ run: db
 	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - wsgi:app
 
 test: $(VENV)/.installed
+	$(BIN)/ruff check ivr tests bench
 	$(BIN)/python -m pytest -W error
 
 lint: $(VENV)/.installed

@@ -1,0 +1,81 @@
+"""The same app on PostgreSQL, by IVR_DATABASE_URL alone: migrations, demo data, a whole call.
+
+The fixture starts a throw-away PostgreSQL cluster of its own (initdb + pg_ctl in a temp folder, as
+the postgres user when run as root); `.ci/run` installs the server where it is missing.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ivr import create_app
+from ivr.db import get_db, upgrade
+from ivr.seed import load_demo_data
+from ivr.simulator.phone import SimulatedCall
+from ivr.simulator.transport import FlaskTransport
+from tests.conftest import TOKEN
+
+
+def postgres_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    binaries = postgres_bin()
+    if binaries is None:
+        pytest.skip("PostgreSQL server binaries are not installed (.ci/run installs the postgresql package)")
+    # Not under pytest's temp folder: that is private to root, and the server runs as postgres.
+    data = Path(tempfile.mkdtemp(prefix="ivr-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(data, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cluster = data / "cluster"
+    subprocess.run([*as_user, str(binaries / "initdb"), "-D", str(cluster), "-U", "postgres", "-A", "trust"],
+                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [*as_user, str(binaries / "pg_ctl"), "-D", str(cluster), "-w", "-l", str(data / "log"),
+         "-o", f"-p {port} -h 127.0.0.1 -k {data}", "start"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    try:
+        subprocess.run([str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "ivr"], check=True)
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/ivr"
+    finally:
+        subprocess.run([*as_user, str(binaries / "pg_ctl"), "-D", str(cluster), "-m", "fast", "stop"], capture_output=True)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def test_a_whole_call_on_postgresql(postgres_url: str) -> None:
+    upgrade(postgres_url)
+    app = create_app({"DATABASE_URL": postgres_url, "TWILIO_AUTH_TOKEN": TOKEN})
+    assert app.extensions["ivr.db"].is_postgresql
+    with app.app_context(), get_db().transaction() as session:
+        load_demo_data(session)
+        load_demo_data(session)  # loading twice changes nothing
+    call = SimulatedCall(FlaskTransport(app, TOKEN), caller="+15550100002").dial()
+    call.press("2")
+    call.say("five oh oh four")
+    call.hears(r"cancelled, and a refund of \$19\.99")
+    call.press("1")
+    call.press("5001#")
+    call.hears("shipped with UPS")
+    call.hangup()
+    app.extensions["ivr.db"].engine.dispose()
