@@ -19,7 +19,7 @@ from ivr.calls import end_call, find_call, open_call, save_turn, state_of
 from ivr.db import get_db
 from ivr.flows.context import Context
 from ivr.flows.engine import Engine, Turn
-from ivr.flows.nodes import CallerInput, CallState, Keys, NoInput, Say, Speech, Start
+from ivr.flows.nodes import CallerInput, CallState, DialOutcome, Keys, NoInput, Recording, Say, Speech, Start
 from ivr.models import Call
 from ivr.security import twilio_only
 
@@ -40,7 +40,16 @@ def engine() -> Engine:
 
 
 def read_input(values) -> CallerInput:  # type: ignore[no-untyped-def]
-    """Normalise Twilio's parameters once: speech, keys, or nothing."""
+    """Normalise Twilio's parameters once: a transfer's outcome, a recording, speech, keys, or nothing."""
+    if values.get("DialCallStatus"):
+        return DialOutcome(values["DialCallStatus"][:20])
+    if values.get("RecordingUrl"):
+        duration = values.get("RecordingDuration", "")
+        return Recording(
+            values["RecordingUrl"][:500],
+            values.get("RecordingSid", "")[:64],
+            int(duration) if duration.isdigit() else 0,
+        )
     speech = (values.get("SpeechResult") or "").strip()[:MAX_INPUT]
     if speech:
         try:

@@ -24,7 +24,20 @@ PATHS = st.sampled_from(
 text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=60)
 FIELDS = st.dictionaries(
     st.sampled_from(
-        ["Digits", "SpeechResult", "Confidence", "CallSid", "From", "To", "CallStatus", "CallDuration", "Junk"]
+        [
+            "Digits",
+            "SpeechResult",
+            "Confidence",
+            "CallSid",
+            "From",
+            "To",
+            "CallStatus",
+            "CallDuration",
+            "DialCallStatus",
+            "RecordingUrl",
+            "RecordingDuration",
+            "Junk",
+        ]
     ),
     text | st.sampled_from(["", "2", "5001", "*", "9", "#", "NaN", "-1", "1e309", "CA" + "0" * 32]),
 )

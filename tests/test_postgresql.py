@@ -56,10 +56,14 @@ def postgres_url() -> Iterator[str]:
         check=True, capture_output=True,
     )  # fmt: skip
     try:
-        subprocess.run([str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "ivr"], check=True)
+        subprocess.run(
+            [str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "ivr"], check=True
+        )
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/ivr"
     finally:
-        subprocess.run([*as_user, str(binaries / "pg_ctl"), "-D", str(cluster), "-m", "fast", "stop"], capture_output=True)
+        subprocess.run(
+            [*as_user, str(binaries / "pg_ctl"), "-D", str(cluster), "-m", "fast", "stop"], capture_output=True
+        )
         shutil.rmtree(data, ignore_errors=True)
 
 

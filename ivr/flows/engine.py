@@ -15,6 +15,7 @@ from ivr.flows.nodes import (
     CallerInput,
     CallState,
     Connect,
+    DialOutcome,
     Flow,
     Goto,
     Handler,
@@ -27,6 +28,7 @@ from ivr.flows.nodes import (
     NoInput,
     NumberEntry,
     Record,
+    Recording,
     RecordMessage,
     Say,
     Speech,
@@ -71,6 +73,16 @@ class Engine:
         if isinstance(caller_input, Start):
             return self._turn(state, self.flow.start, context, [], "start")
         node = self.flow.nodes.get(state.node)
+        if isinstance(node, Transfer) and isinstance(caller_input, DialOutcome):
+            state.collected["transfer_status"] = caller_input.status
+            return self._turn(state, node.after, context, [], "dial", caller_input.status, caller_input.status)
+        if isinstance(node, Record) and isinstance(caller_input, Recording):
+            state.collected["recording"] = {
+                "url": caller_input.url,
+                "sid": caller_input.sid,
+                "seconds": caller_input.duration,
+            }
+            return self._turn(state, node.after, context, [], "recording", caller_input.sid, "recorded")
         if not isinstance(node, (Menu, NumberEntry)):
             # Only waiting nodes receive input; anything else means the state is stale.
             return self._turn(state, self.flow.main_menu, context, [Say("apology")], _kind(caller_input))
@@ -225,7 +237,15 @@ class Engine:
 
 
 def _kind(caller_input: CallerInput) -> str:
-    return {Keys: "dtmf", Speech: "speech", NoInput: "none", Start: "start"}[type(caller_input)]
+    kinds = {
+        Keys: "dtmf",
+        Speech: "speech",
+        NoInput: "none",
+        Start: "start",
+        DialOutcome: "dial",
+        Recording: "recording",
+    }
+    return kinds[type(caller_input)]
 
 
 def _shown(caller_input: CallerInput, node: Menu | NumberEntry) -> str:

@@ -34,7 +34,21 @@ class NoInput:
     """The caller said and pressed nothing before the prompt timed out."""
 
 
-CallerInput = Start | Keys | Speech | NoInput
+@dataclass(frozen=True)
+class DialOutcome:
+    """How a transfer ended: completed, busy, no-answer, failed or canceled."""
+
+    status: str
+
+
+@dataclass(frozen=True)
+class Recording:
+    url: str
+    sid: str
+    duration: int
+
+
+CallerInput = Start | Keys | Speech | NoInput | DialOutcome | Recording
 
 # ---- what the caller hears and does next -----------------------------------------------
 
