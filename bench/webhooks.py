@@ -1,0 +1,177 @@
+"""Throughput and latency of one full call step, beside a bare Flask endpoint, in the same run.
+
+Both run under gunicorn with 2 sync workers on this machine; wrk drives 20 connections. A full
+step is a signed POST that checks the signature, loads and saves the call state, appends the event
+log and renders TwiML. Every request is a different call, so no request takes the replay shortcut:
+  - "incoming": POST /voice/incoming for a new CallSid (creates the call)
+  - "menu step": POST /voice/step/main_menu?n=1 Digits=2 for a call already at the main menu
+Run: .venv/bin/python bench/webhooks.py [--seconds 10]   (needs wrk: apt-get install wrk)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import requests
+from twilio.request_validator import RequestValidator
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+CONNECTIONS, THREADS, WORKERS = 20, 2, 2
+
+LUA = """
+local requests = {REQUESTS}
+local counter = 0
+local thread_id = 0
+local threads = {THREADS}
+function setup(thread) thread:set("thread_id", counter); counter = counter + 1 end
+function init(args) i = thread_id end
+function request()
+  local r = requests[(i % #requests) + 1]
+  i = i + threads
+  return wrk.format("POST", r[1], {["Content-Type"] = "application/x-www-form-urlencoded",
+                                   ["X-Twilio-Signature"] = r[3]}, r[2])
+end
+function done(summary, latency, requests)
+  io.write(string.format('RESULT {"requests": %d, "seconds": %f, "p50": %f, "p99": %f, "status_errors": %d, "socket_errors": %d}\\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def params(call_sid: str, **extra: str) -> dict[str, str]:
+    return {"CallSid": call_sid, "AccountSid": "AC" + "1" * 32, "From": "+15550100001", "To": "+15550100000",
+            "CallStatus": "ringing", "Direction": "inbound", "ApiVersion": "2010-04-01", **extra}  # fmt: skip
+
+
+def lua_script(requests_: list[tuple[str, str, str]], path: Path) -> Path:
+    rows = ",\n".join("{" + ", ".join(json.dumps(x) for x in r) + "}" for r in requests_)
+    path.write_text(LUA.replace("{REQUESTS}", "{" + rows + "}").replace("{THREADS}", str(THREADS)))
+    return path
+
+
+def start(app: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen:  # type: ignore[type-arg]
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}", app],
+        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    for _ in range(200):
+        try:
+            requests.post(f"http://127.0.0.1:{port}/voice/incoming", timeout=1)
+            return process
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{app} did not start; see {log}")
+
+
+def wrk(port: int, script: Path, seconds: int) -> dict:  # type: ignore[type-arg]
+    out = subprocess.run(
+        ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", str(script), f"http://127.0.0.1:{port}"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        print("wrk is not installed: apt-get install wrk")
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="ivr-bench-"))
+    token = secrets.token_hex(16)
+    env = {**os.environ, "IVR_DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}", "IVR_TWILIO_AUTH_TOKEN": token}
+    for command in (["db", "upgrade"], ["seed"]):
+        subprocess.run(
+            [str(BIN / "flask"), "--app", "wsgi", *command], cwd=ROOT, env=env, check=True, capture_output=True
+        )
+
+    ivr_port, bare_port = free_port(), free_port()
+    validator = RequestValidator(token)
+    # Enough distinct calls that none repeats within the run (well above what 2 workers can serve).
+    count = 4000 * args.seconds
+    incoming = []
+    for _ in range(count):
+        form = params("CA" + secrets.token_hex(16))
+        signature = validator.compute_signature(f"http://127.0.0.1:{ivr_port}/voice/incoming", form)
+        incoming.append(("/voice/incoming", urlencode(form), signature))
+    # Calls already waiting at the main menu, inserted directly (setup, not timed).
+    menu_sids = ["CA" + secrets.token_hex(16) for _ in range(count)]
+    with sqlite3.connect(work / "bench.sqlite3") as db:
+        db.executemany(
+            "INSERT INTO calls (call_sid, from_number, to_number, language, node, step, retries, collected, last_twiml,"
+            " started_at, updated_at) VALUES (?, '+15550100001', '+15550100000', 'en-US', 'main_menu', 1, 0, '{}', '',"
+            " '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+            [(sid,) for sid in menu_sids],
+        )
+    step_url = "/voice/step/main_menu?n=1"
+    steps = []
+    for sid in menu_sids:
+        form = params(sid, CallStatus="in-progress", Digits="2")
+        steps.append(
+            (step_url, urlencode(form), validator.compute_signature(f"http://127.0.0.1:{ivr_port}{step_url}", form))
+        )
+
+    processes = []
+    results = {}
+    try:
+        processes.append(start("wsgi:app", ivr_port, env, work / "ivr.log"))
+        processes.append(start("bench.bare_app:app", bare_port, env, work / "bare.log"))
+        bare_script = lua_script([("/voice/incoming", "", "")], work / "bare.lua")
+        warmup = lua_script(incoming[-200:], work / "warm.lua")
+        wrk(ivr_port, warmup, 1)
+        wrk(bare_port, bare_script, 1)
+        results["bare Flask, constant TwiML"] = wrk(bare_port, bare_script, args.seconds)
+        results["IVR incoming (new call)"] = wrk(ivr_port, lua_script(incoming[:-200], work / "in.lua"), args.seconds)
+        results["IVR menu step (press 2)"] = wrk(ivr_port, lua_script(steps, work / "step.lua"), args.seconds)
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=10)
+    log = (work / "ivr.log").read_text()
+    locked = log.count("database is locked")
+
+    print(f"gunicorn {WORKERS} sync workers, wrk {THREADS} threads x {CONNECTIONS} connections, "
+          f"{args.seconds} s per row, {os.cpu_count()} cores, SQLite (WAL)")  # fmt: skip
+    print(f"{'endpoint':32} {'requests':>9} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>7}")
+    for name, r in results.items():
+        errors = r["status_errors"] + r["socket_errors"]
+        print(
+            f"{name:32} {r['requests']:>9} {r['requests'] / r['seconds']:>8.0f} {r['p50']:>7.2f} {r['p99']:>7.2f} {errors:>7}"
+        )
+    bare = results["bare Flask, constant TwiML"]
+    bare_rps = bare["requests"] / bare["seconds"]
+    broken = locked > 0
+    for name in ("IVR incoming (new call)", "IVR menu step (press 2)"):
+        r = results[name]
+        ratio = r["requests"] / r["seconds"] / bare_rps
+        print(f"{name}: {ratio:.0%} of bare throughput (target >= 50%: {'met' if ratio >= 0.5 else 'MISSED'}), "
+              f"p99 {r['p99']:.1f} ms (target <= 25 ms: {'met' if r['p99'] <= 25 else 'MISSED'})")  # fmt: skip
+        broken |= r["status_errors"] > 0
+    print(f"'database is locked' in the server log: {locked}")
+    shutil.rmtree(work, ignore_errors=True)
+    return 1 if broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
