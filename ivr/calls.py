@@ -1,39 +1,74 @@
-"""Call state in the database: load it for a step, save it back with the step's event, in one go."""
+"""Call state in the database: load it for a step, save it back with the step's event, in one go.
+
+This is every webhook's hot path, so it speaks SQLAlchemy Core (cached, compiled statements) on the
+step's own connection rather than the ORM's unit of work: one SELECT, one UPDATE or INSERT, one
+INSERT into the event log, in the step's single transaction.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
 
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ivr.flows.engine import Turn
 from ivr.flows.nodes import CallState
 from ivr.models import Call, CallEvent, utcnow
 
+CALLS = Call.__table__
+EVENTS = CallEvent.__table__
+_COLUMNS = (
+    "call_sid",
+    "from_number",
+    "node",
+    "step",
+    "retries",
+    "collected",
+    "language",
+    "verified_customer_id",
+    "last_twiml",
+)
 
-def find_call(session: Session, call_sid: str) -> Call | None:
+
+# Built once: statements with bound parameters hit SQLAlchemy's compiled cache without rebuilding keys.
+FIND_CALL = select(*(CALLS.c[name] for name in _COLUMNS)).where(CALLS.c.call_sid == bindparam("sid")).with_for_update()
+INSERT_CALL = insert(CALLS)
+UPDATE_CALL = update(CALLS).where(CALLS.c.call_sid == bindparam("sid"))
+INSERT_EVENT = insert(EVENTS)
+
+
+@dataclass
+class CallRecord:
+    """A call's row as a step needs it."""
+
+    call_sid: str
+    from_number: str
+    node: str
+    step: int = 0
+    retries: int = 0
+    collected: dict[str, Any] = field(default_factory=dict)
+    language: str = "en-US"
+    verified_customer_id: int | None = None
+    last_twiml: str = ""
+    is_new: bool = False
+
+
+def find_call(session: Session, call_sid: str) -> CallRecord | None:
     # FOR UPDATE serialises two workers serving the same call on PostgreSQL; on SQLite the
-    # write transaction (BEGIN IMMEDIATE) already does.
-    return session.get(Call, call_sid, with_for_update=True)
+    # write transaction (BEGIN IMMEDIATE) already does, and the clause is left out.
+    row = session.connection().execute(FIND_CALL, {"sid": call_sid}).first()
+    return CallRecord(**row._mapping) if row is not None else None
 
 
-def open_call(session: Session, call_sid: str, caller: str, called: str, language: str, node: str) -> Call:
-    call = Call(
-        call_sid=call_sid,
-        from_number=caller[:32],
-        to_number=called[:32],
-        language=language,
-        node=node,
-        step=0,
-        retries=0,
-        collected={},
-        last_twiml="",
-    )
-    session.add(call)
-    return call
+def open_call(call_sid: str, caller: str, language: str, node: str) -> CallRecord:
+    """A new call, inserted when its first turn is saved."""
+    return CallRecord(call_sid=call_sid, from_number=caller[:32], node=node, language=language, is_new=True)
 
 
-def state_of(call: Call) -> CallState:
+def state_of(call: CallRecord) -> CallState:
     return CallState(
         node=call.node,
         step=call.step,
@@ -45,32 +80,39 @@ def state_of(call: Call) -> CallState:
     )
 
 
-def save_turn(session: Session, call: Call, turn: Turn, at_node: str, twiml: str) -> None:
+def save_turn(session: Session, call: CallRecord, turn: Turn, at_node: str, twiml: str, called: str = "") -> None:
     """Store the call's new state, the answer given, and the step in the event log."""
-    state = turn.state
-    call.node = state.node
-    call.step = state.step
-    call.retries = state.retries
-    call.collected = dict(state.collected)
-    call.verified_customer_id = state.verified_customer_id
-    call.last_twiml = twiml
-    call.updated_at = utcnow()
-    session.add(
-        CallEvent(
-            call_sid=call.call_sid,
-            seq=state.step,
-            node=at_node,
-            input_kind=turn.input_kind,
-            input_value=turn.input_value[:255],
-            matched=turn.matched[:64],
-            next_node=state.node,
-            said=" ".join(turn.said),
-        )
-    )
+    state, now = turn.state, utcnow()
+    values = {
+        "node": state.node,
+        "step": state.step,
+        "retries": state.retries,
+        "collected": dict(state.collected),
+        "verified_customer_id": state.verified_customer_id,
+        "last_twiml": twiml,
+        "updated_at": now,
+    }
+    connection = session.connection()
+    if call.is_new:
+        connection.execute(
+            INSERT_CALL,
+            {"call_sid": call.call_sid, "from_number": call.from_number, "to_number": called[:32],
+             "language": call.language, "started_at": now, **values},
+        )  # fmt: skip
+        call.is_new = False
+    else:
+        connection.execute(UPDATE_CALL, {"sid": call.call_sid, **values})
+    connection.execute(
+        INSERT_EVENT,
+        {"call_sid": call.call_sid, "seq": state.step, "at": now, "node": at_node, "input_kind": turn.input_kind,
+         "input_value": turn.input_value[:255], "matched": turn.matched[:64], "next_node": state.node,
+         "said": " ".join(turn.said)},
+    )  # fmt: skip
 
 
-def end_call(call: Call, status: str, duration: int | None) -> None:
+def end_call(session: Session, call_sid: str, status: str, duration: int | None) -> None:
     """Twilio's status callback: how and when the call ended (a repeat keeps the first end time)."""
-    call.end_status = status[:20]
-    call.duration_seconds = duration
-    call.ended_at = call.ended_at or dt.datetime.now(dt.UTC)
+    session.connection().execute(
+        UPDATE_CALL,
+        {"sid": call_sid, "end_status": status[:20], "duration_seconds": duration, "ended_at": dt.datetime.now(dt.UTC)},
+    )

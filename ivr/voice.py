@@ -15,12 +15,11 @@ from flask import Blueprint, Flask, Response, current_app, request, url_for
 from sqlalchemy.exc import IntegrityError
 
 from ivr import twiml
-from ivr.calls import end_call, find_call, open_call, save_turn, state_of
+from ivr.calls import CallRecord, end_call, find_call, open_call, save_turn, state_of
 from ivr.db import get_db
 from ivr.flows.context import Context
 from ivr.flows.engine import Engine, Turn
 from ivr.flows.nodes import CallerInput, CallState, DialOutcome, Keys, NoInput, Recording, Say, Speech, Start
-from ivr.models import Call
 from ivr.security import twilio_only
 
 log = logging.getLogger(__name__)
@@ -103,10 +102,10 @@ def call_sid() -> str | None:
     return sid if CALL_SID.match(sid) else None
 
 
-def take_turn(call: Call, decide: Callable[[CallState], Turn], session, at_node: str) -> Response:  # type: ignore[no-untyped-def]
+def take_turn(call: CallRecord, decide: Callable[[CallState], Turn], session, at_node: str) -> Response:  # type: ignore[no-untyped-def]
     turn = decide(state_of(call))
     body = render(turn.state, turn.actions)
-    save_turn(session, call, turn, at_node, body)
+    save_turn(session, call, turn, at_node, body, request.values.get("To", ""))
     return xml(body)
 
 
@@ -124,9 +123,7 @@ def incoming() -> Response:
             call = find_call(session, sid)
             if call is not None:  # Twilio retried the first request
                 return xml(call.last_twiml) if call.last_twiml else _current_prompt(call)
-            call = open_call(
-                session, sid, values.get("From", ""), values.get("To", ""), current_app.config["LANGUAGE"], "start"
-            )
+            call = open_call(sid, values.get("From", ""), current_app.config["LANGUAGE"], "start")
             return take_turn(call, lambda s: engine().step(s, Start(), context(session)), session, "start")
     except IntegrityError:  # a concurrent retry created the call first
         return _replay(sid)
@@ -169,7 +166,7 @@ def main_menu() -> Response:
     values = request.values
     with get_db().transaction() as session:
         call = find_call(session, sid) or open_call(
-            session, sid, values.get("From", ""), values.get("To", ""), current_app.config["LANGUAGE"], "start"
+            sid, values.get("From", ""), current_app.config["LANGUAGE"], "start"
         )
         to = engine().flow.main_menu
         return take_turn(call, lambda s: engine().enter(s, to, context(session)), session, call.node)
@@ -183,18 +180,15 @@ def status() -> Response:
         sid = call_sid()
         if sid is not None:
             with get_db().transaction() as session:
-                call = find_call(session, sid)
-                if call is not None:
-                    duration = request.values.get("CallDuration", "")
-                    end_call(
-                        call, request.values.get("CallStatus", "unknown"), int(duration) if duration.isdigit() else None
-                    )
+                duration = request.values.get("CallDuration", "")
+                status = request.values.get("CallStatus", "unknown")
+                end_call(session, sid, status, int(duration) if duration.isdigit() else None)
     except Exception:
         log.exception("status callback failed")
     return xml(twiml.empty())
 
 
-def _current_prompt(call: Call) -> Response:
+def _current_prompt(call: CallRecord) -> Response:
     return xml(render(state_of(call), engine().prompt_actions(state_of(call))))
 
 
