@@ -34,9 +34,11 @@ _COLUMNS = (
 
 
 # Built once: statements with bound parameters hit SQLAlchemy's compiled cache without rebuilding keys.
-FIND_CALL = select(*(CALLS.c[name] for name in _COLUMNS)).where(CALLS.c.call_sid == bindparam("sid")).with_for_update()
+FIND_CALL = select(*(CALLS.c[name] for name in _COLUMNS)).where(CALLS.c.call_sid == bindparam("sid"))
 INSERT_CALL = insert(CALLS)
 UPDATE_CALL = update(CALLS).where(CALLS.c.call_sid == bindparam("sid"))
+# Optimistic: the step is saved only if no other request saved this step first.
+ADVANCE_CALL = update(CALLS).where(CALLS.c.call_sid == bindparam("sid"), CALLS.c.step == bindparam("expected_step"))
 INSERT_EVENT = insert(EVENTS)
 
 
@@ -57,8 +59,6 @@ class CallRecord:
 
 
 def find_call(session: Session, call_sid: str) -> CallRecord | None:
-    # FOR UPDATE serialises two workers serving the same call on PostgreSQL; on SQLite the
-    # write transaction (BEGIN IMMEDIATE) already does, and the clause is left out.
     row = session.connection().execute(FIND_CALL, {"sid": call_sid}).first()
     return CallRecord(**row._mapping) if row is not None else None
 
@@ -80,8 +80,12 @@ def state_of(call: CallRecord) -> CallState:
     )
 
 
-def save_turn(session: Session, call: CallRecord, turn: Turn, at_node: str, twiml: str, called: str = "") -> None:
-    """Store the call's new state, the answer given, and the step in the event log."""
+def save_turn(session: Session, call: CallRecord, turn: Turn, at_node: str, twiml: str, called: str = "") -> bool:
+    """Store the call's new state, the answer given, and the step in the event log.
+
+    False when another request (a Twilio retry, another worker) saved this step first: nothing is
+    written, and the caller should get that request's answer instead.
+    """
     state, now = turn.state, utcnow()
     values = {
         "node": state.node,
@@ -99,15 +103,17 @@ def save_turn(session: Session, call: CallRecord, turn: Turn, at_node: str, twim
             {"call_sid": call.call_sid, "from_number": call.from_number, "to_number": called[:32],
              "language": call.language, "started_at": now, **values},
         )  # fmt: skip
-        call.is_new = False
     else:
-        connection.execute(UPDATE_CALL, {"sid": call.call_sid, **values})
+        advanced = connection.execute(ADVANCE_CALL, {"sid": call.call_sid, "expected_step": call.step, **values})
+        if advanced.rowcount != 1:
+            return False
     connection.execute(
         INSERT_EVENT,
         {"call_sid": call.call_sid, "seq": state.step, "at": now, "node": at_node, "input_kind": turn.input_kind,
          "input_value": turn.input_value[:255], "matched": turn.matched[:64], "next_node": state.node,
          "said": " ".join(turn.said)},
     )  # fmt: skip
+    return True
 
 
 def end_call(session: Session, call_sid: str, status: str, duration: int | None) -> None:

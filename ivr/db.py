@@ -3,7 +3,8 @@
 SQLite is made safe for several gunicorn workers writing at once: WAL so readers never block the
 writer, a busy timeout so a writer waits instead of failing, and BEGIN IMMEDIATE so a transaction takes
 the write lock up front (a deferred transaction that later tries to write can fail with "database is
-locked" without waiting for the busy timeout).
+locked" without waiting for the busy timeout). Reads run in `reading()` sessions, which take no lock,
+so the write lock is held only for a step's few writes.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        writes = connection.get_execution_options().get("ivr_writes", True)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN DEFERRED")
 
     return engine
 
@@ -56,11 +58,18 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = sessionmaker(self.engine.execution_options(ivr_writes=False), expire_on_commit=False)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work is committed together, or rolled back on any error."""
         with self.sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads only: on SQLite it takes no write lock and never waits for one."""
+        with self.read_sessions() as session, session.begin():
             yield session
 
     @property

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from flask import Blueprint, Flask, Response, current_app, request, url_for
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from ivr import twiml
 from ivr.calls import CallRecord, end_call, find_call, open_call, save_turn, state_of
@@ -102,11 +103,23 @@ def call_sid() -> str | None:
     return sid if CALL_SID.match(sid) else None
 
 
-def take_turn(call: CallRecord, decide: Callable[[CallState], Turn], session, at_node: str) -> Response:  # type: ignore[no-untyped-def]
-    turn = decide(state_of(call))
+def take_turn(
+    call: CallRecord, decide: Callable[[CallState, Session], Turn], reader: Session, at_node: str
+) -> Response:
+    """Decide the step from what was read, then save it in one short write transaction.
+
+    Deciding (handlers' look-ups, rendering) happens outside the write lock; the save succeeds only
+    if no other request saved this step meanwhile, and otherwise the caller gets that answer.
+    """
+    turn = decide(state_of(call), reader)
     body = render(turn.state, turn.actions)
-    save_turn(session, call, turn, at_node, body, request.values.get("To", ""))
-    return xml(body)
+    try:
+        with get_db().transaction() as writer:
+            if save_turn(writer, call, turn, at_node, body, request.values.get("To", "")):
+                return xml(body)
+    except IntegrityError:  # the same new call, opened by a concurrent retry
+        pass
+    return _replay(call.call_sid)
 
 
 @bp.route("/incoming", methods=["POST", "GET"])
@@ -117,16 +130,12 @@ def incoming() -> Response:
     sid = call_sid()
     if sid is None:
         return apology(then_main_menu=False)
-    values = request.values
-    try:
-        with get_db().transaction() as session:
-            call = find_call(session, sid)
-            if call is not None:  # Twilio retried the first request
-                return xml(call.last_twiml) if call.last_twiml else _current_prompt(call)
-            call = open_call(sid, values.get("From", ""), current_app.config["LANGUAGE"], "start")
-            return take_turn(call, lambda s: engine().step(s, Start(), context(session)), session, "start")
-    except IntegrityError:  # a concurrent retry created the call first
-        return _replay(sid)
+    with get_db().reading() as reader:
+        call = find_call(reader, sid)
+        if call is not None:  # Twilio retried the first request
+            return xml(call.last_twiml) if call.last_twiml else apology()
+        call = open_call(sid, request.values.get("From", ""), current_app.config["LANGUAGE"], "start")
+        return take_turn(call, lambda state, s: engine().step(state, Start(), context(s)), reader, "start")
 
 
 @bp.route("/step/<node>", methods=["POST", "GET"])
@@ -137,18 +146,17 @@ def step(node: str) -> Response:
     sid = call_sid()
     if sid is None:
         return apology(then_main_menu=False)
-    with get_db().transaction() as session:
-        call = find_call(session, sid)
+    with get_db().reading() as reader:
+        call = find_call(reader, sid)
         if call is None:
             log.warning("step for unknown call %s at %s: back to the main menu", sid, node)
             return apology()
-        flow_nodes = engine().flow.nodes
         expected = request.args.get("n", "")
-        if call.node not in flow_nodes:  # state left by an older deploy
+        if call.node not in engine().flow.nodes:  # state left by an older deploy
             return apology()
         if node == call.node and expected == str(call.step):
             caller_input = read_input(request.values)
-            return take_turn(call, lambda s: engine().step(s, caller_input, context(session)), session, node)
+            return take_turn(call, lambda state, s: engine().step(state, caller_input, context(s)), reader, node)
         if expected.isdigit() and int(expected) < call.step and call.last_twiml:
             # A retried or late POST of a step already answered: say the same again, advance nothing.
             return xml(call.last_twiml)
@@ -163,13 +171,12 @@ def main_menu() -> Response:
     sid = call_sid()
     if sid is None:
         return apology(then_main_menu=False)
-    values = request.values
-    with get_db().transaction() as session:
-        call = find_call(session, sid) or open_call(
-            sid, values.get("From", ""), current_app.config["LANGUAGE"], "start"
+    with get_db().reading() as reader:
+        call = find_call(reader, sid) or open_call(
+            sid, request.values.get("From", ""), current_app.config["LANGUAGE"], "start"
         )
         to = engine().flow.main_menu
-        return take_turn(call, lambda s: engine().enter(s, to, context(session)), session, call.node)
+        return take_turn(call, lambda state, s: engine().enter(state, to, context(s)), reader, call.node)
 
 
 @bp.route("/status", methods=["POST", "GET"])
@@ -188,13 +195,10 @@ def status() -> Response:
     return xml(twiml.empty())
 
 
-def _current_prompt(call: CallRecord) -> Response:
-    return xml(render(state_of(call), engine().prompt_actions(state_of(call))))
-
-
 def _replay(sid: str) -> Response:
-    with get_db().transaction() as session:
-        call = find_call(session, sid)
+    """The answer already given to this call's latest step."""
+    with get_db().reading() as reader:
+        call = find_call(reader, sid)
         return xml(call.last_twiml) if call is not None and call.last_twiml else apology()
 
 

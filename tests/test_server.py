@@ -78,3 +78,22 @@ def test_many_calls_at_once_on_sqlite(server: str) -> None:
     with ThreadPoolExecutor(max_workers=20) as pool:
         heard = list(pool.map(one_call, range(60)))
     assert all("Order 5 0 0" in text for text in heard), heard
+
+
+def test_the_same_step_posted_five_times_at_once_advances_once(server: str, tmp_path: Path) -> None:
+    import sqlite3
+
+    from tests.test_webhooks import sid, twilio_params
+
+    transport = HttpTransport(server, TOKEN)
+    call = sid()
+    transport.post("/voice/incoming", twilio_params(call))
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        replies = list(
+            pool.map(lambda _: transport.post("/voice/step/main_menu?n=1", twilio_params(call, Digits="2")), range(5))
+        )
+    assert {reply.status for reply in replies} == {200}
+    assert len({reply.body for reply in replies}) == 1 and "order number" in replies[0].body
+    with sqlite3.connect(tmp_path / "server.sqlite3") as db:
+        assert db.execute("SELECT step, node FROM calls WHERE call_sid = ?", (call,)).fetchone() == (2, "order_number")
+        assert db.execute("SELECT count(*) FROM call_events WHERE call_sid = ?", (call,)).fetchone() == (2,)
