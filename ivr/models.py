@@ -88,7 +88,8 @@ class CallEvent(Base):
     __table_args__ = (UniqueConstraint("call_sid", "seq"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    call_sid: Mapped[str] = mapped_column(ForeignKey("calls.call_sid"), index=True)
+    # The unique (call_sid, seq) index serves look-ups by call too.
+    call_sid: Mapped[str] = mapped_column(ForeignKey("calls.call_sid"))
     seq: Mapped[int] = mapped_column(Integer)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     node: Mapped[str] = mapped_column(String(64))
