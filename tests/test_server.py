@@ -41,11 +41,14 @@ def server(tmp_path: Path, template_db: Path) -> Iterator[str]:
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        deadline = time.monotonic() + 30
+        while True:
             try:
-                requests.post(f"{url}/voice/status", timeout=1)
+                requests.post(f"{url}/voice/status", timeout=2)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("gunicorn did not start") from None
                 time.sleep(0.1)
         yield url
     finally:

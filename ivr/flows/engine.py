@@ -88,7 +88,7 @@ class Engine:
             return self._turn(state, self.flow.main_menu, context, [Say("apology")], _kind(caller_input))
 
         kind, shown = _kind(caller_input), _shown(caller_input, node)
-        command = self._global_command(node, caller_input)
+        command = self._global_command(node, caller_input, state.language)
         if command == "repeat":
             return self._turn(state, node.id, context, [], kind, shown, "repeat", keep_retries=True)
         if command == "main_menu":
@@ -110,14 +110,9 @@ class Engine:
         state = replace(state, collected=dict(state.collected), step=state.step + 1)
         return self._turn(state, node_id, context, list(say_first or []), "none")
 
-    def prompt_actions(self, state: CallState) -> list[Action]:
-        """What the caller hears at the current waiting node, without changing the call."""
-        node = self.flow.nodes[state.node]
-        return self._arrive(node, [])
-
     # ---- input interpretation -----------------------------------------------------------
 
-    def _global_command(self, node: Menu | NumberEntry, caller_input: CallerInput) -> str | None:
+    def _global_command(self, node: Menu | NumberEntry, caller_input: CallerInput, language: str) -> str | None:
         if isinstance(caller_input, Keys):
             option_keys = {o.key for o in node.options} if isinstance(node, Menu) else set()
             if caller_input.digits == REPEAT_KEY:
@@ -126,17 +121,13 @@ class Engine:
                 return "main_menu"
             return None
         if isinstance(caller_input, Speech) and is_confident(caller_input.confidence):
-            commands = {name: self.catalog.phrases(self._lang, name) for name in ("repeat", "main_menu")}
+            commands = {name: self.catalog.phrases(language, name) for name in ("repeat", "main_menu")}
             if isinstance(node, Menu):
-                commands.update({o.name: self.catalog.phrases(self._lang, o.name) for o in node.options})
+                commands.update({o.name: self.catalog.phrases(language, o.name) for o in node.options})
             chosen = match_option(caller_input.text, commands)
             if chosen in ("repeat", "main_menu"):
                 return chosen
         return None
-
-    @property
-    def _lang(self) -> str:
-        return self.settings.get("LANGUAGE", "en-US")
 
     def _menu_choice(self, node: Menu, caller_input: CallerInput, language: str):  # type: ignore[no-untyped-def]
         if isinstance(caller_input, Keys):
@@ -203,12 +194,12 @@ class Engine:
                 # Retries count failures at one prompt: any move, even back to it, starts afresh.
                 if not (keep_retries and state.node == came_from):
                     state.retries = 0
-                actions = self._arrive(node, actions)
+                actions = self._arrive(node, actions, state.language)
                 said = [a.prompt for a in actions if isinstance(a, Say)]
                 return Turn(state, actions, kind, shown, matched, said)
         raise FlowError(f"more than {MAX_HOPS} steps without waiting for the caller, at {node_id!r}")
 
-    def _arrive(self, node, actions: list[Action]) -> list[Action]:  # type: ignore[no-untyped-def]
+    def _arrive(self, node, actions: list[Action], language: str) -> list[Action]:  # type: ignore[no-untyped-def]
         """The actions of a node that waits for the caller or ends the flow."""
         actions = list(actions)
         if isinstance(node, Menu):
@@ -216,7 +207,7 @@ class Engine:
             actions.extend(Say(prompt_id) for prompt_id in node.announcements())
             if node.footer:
                 actions.append(Say(node.footer))
-            hints = [p for o in node.options for p in self.catalog.phrases(self._lang, o.name)]
+            hints = [p for o in node.options for p in self.catalog.phrases(language, o.name)]
             actions.append(Listen(node.id, num_digits=1, hints=tuple(hints)))
         elif isinstance(node, NumberEntry):
             actions.append(Say(node.prompt))

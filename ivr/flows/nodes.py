@@ -199,7 +199,6 @@ class Hangup:
 
 
 Node = Menu | NumberEntry | Message | Handler | Transfer | Record | Hangup
-WAITING = (Menu, NumberEntry)
 
 
 @dataclass(frozen=True)
