@@ -1,45 +1,47 @@
-"""Call state in the database: load it for a step, save it back with the step's event, in one go.
+"""Call state in the database: read it for a step, save it back with the step's event, in one go.
 
-This is every webhook's hot path, so it speaks SQLAlchemy Core (cached, compiled statements) on the
-step's own connection rather than the ORM's unit of work: one SELECT, one UPDATE or INSERT, one
-INSERT into the event log, in the step's single transaction.
+This is every webhook's hot path, so it talks to the database driver directly (plain SQL on a pooled
+DB-API connection from the app's engine) instead of through SQLAlchemy's statement layer, which cost
+more than the database itself here. The SQL is portable: SQLite and PostgreSQL run the same text,
+only the parameter style differs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
 from ivr.flows.engine import Turn
 from ivr.flows.nodes import CallState
-from ivr.models import Call, CallEvent, utcnow
 
-CALLS = Call.__table__
-EVENTS = CallEvent.__table__
-_COLUMNS = (
-    "call_sid",
-    "from_number",
-    "node",
-    "step",
-    "retries",
-    "collected",
-    "language",
-    "verified_customer_id",
-    "last_twiml",
+_COLUMNS = "call_sid, from_number, node, step, retries, collected, language, verified_customer_id, last_twiml"
+FIND_CALL = f"SELECT {_COLUMNS} FROM calls WHERE call_sid = :sid"
+INSERT_CALL = (
+    "INSERT INTO calls (call_sid, from_number, to_number, language, node, step, retries, collected,"
+    " verified_customer_id, last_twiml, started_at, updated_at) VALUES (:sid, :from_number, :to_number, :language,"
+    " :node, :step, :retries, :collected, :verified_customer_id, :last_twiml, :now, :now)"
 )
-
-
-# Built once: statements with bound parameters hit SQLAlchemy's compiled cache without rebuilding keys.
-FIND_CALL = select(*(CALLS.c[name] for name in _COLUMNS)).where(CALLS.c.call_sid == bindparam("sid"))
-INSERT_CALL = insert(CALLS)
-UPDATE_CALL = update(CALLS).where(CALLS.c.call_sid == bindparam("sid"))
 # Optimistic: the step is saved only if no other request saved this step first.
-ADVANCE_CALL = update(CALLS).where(CALLS.c.call_sid == bindparam("sid"), CALLS.c.step == bindparam("expected_step"))
-INSERT_EVENT = insert(EVENTS)
+ADVANCE_CALL = (
+    "UPDATE calls SET node = :node, step = :step, retries = :retries, collected = :collected,"
+    " verified_customer_id = :verified_customer_id, last_twiml = :last_twiml, updated_at = :now"
+    " WHERE call_sid = :sid AND step = :expected_step"
+)
+INSERT_EVENT = (
+    "INSERT INTO call_events (call_sid, seq, at, node, input_kind, input_value, matched, next_node, said)"
+    " VALUES (:sid, :step, :now, :at_node, :input_kind, :input_value, :matched, :next_node, :said)"
+)
+END_CALL = (
+    "UPDATE calls SET end_status = :status, duration_seconds = :duration, ended_at = COALESCE(ended_at, :now)"
+    " WHERE call_sid = :sid"
+)
 
 
 @dataclass
@@ -56,11 +58,6 @@ class CallRecord:
     verified_customer_id: int | None = None
     last_twiml: str = ""
     is_new: bool = False
-
-
-def find_call(session: Session, call_sid: str) -> CallRecord | None:
-    row = session.connection().execute(FIND_CALL, {"sid": call_sid}).first()
-    return CallRecord(**row._mapping) if row is not None else None
 
 
 def open_call(call_sid: str, caller: str, language: str, node: str) -> CallRecord:
@@ -80,45 +77,94 @@ def state_of(call: CallRecord) -> CallState:
     )
 
 
-def save_turn(session: Session, call: CallRecord, turn: Turn, at_node: str, twiml: str, called: str = "") -> bool:
-    """Store the call's new state, the answer given, and the step in the event log.
+class CallStore:
+    """Reads and saves call state on the app's engine (its pool, and its SQLite settings)."""
 
-    False when another request (a Twilio retry, another worker) saved this step first: nothing is
-    written, and the caller should get that request's answer instead.
-    """
-    state, now = turn.state, utcnow()
-    values = {
-        "node": state.node,
-        "step": state.step,
-        "retries": state.retries,
-        "collected": dict(state.collected),
-        "verified_customer_id": state.verified_customer_id,
-        "last_twiml": twiml,
-        "updated_at": now,
-    }
-    connection = session.connection()
-    if call.is_new:
-        connection.execute(
-            INSERT_CALL,
-            {"call_sid": call.call_sid, "from_number": call.from_number, "to_number": called[:32],
-             "language": call.language, "started_at": now, **values},
-        )  # fmt: skip
-    else:
-        advanced = connection.execute(ADVANCE_CALL, {"sid": call.call_sid, "expected_step": call.step, **values})
-        if advanced.rowcount != 1:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sqlite = engine.dialect.name == "sqlite"
+        # SQLite takes :name parameters as written; PostgreSQL's driver takes %(name)s.
+        style = (lambda sql: sql) if self.sqlite else (lambda sql: re.sub(r":(\w+)", r"%(\1)s", sql))
+        self.sql = {name: style(text) for name, text in
+                    {"find": FIND_CALL, "insert": INSERT_CALL, "advance": ADVANCE_CALL, "event": INSERT_EVENT,
+                     "end": END_CALL}.items()}  # fmt: skip
+        # DB-API 2 drivers name the error for a duplicate key IntegrityError.
+        self.duplicate_error = engine.dialect.dbapi.IntegrityError  # type: ignore[union-attr]
+
+    @contextmanager
+    def _cursor(self, write: bool) -> Iterator[Any]:
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            if self.sqlite:  # the connection is in autocommit mode: transactions are explicit
+                cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield cursor
+            except BaseException:
+                cursor.execute("ROLLBACK") if self.sqlite else connection.rollback()
+                raise
+            cursor.execute("COMMIT") if self.sqlite else connection.commit()
+        finally:
+            connection.close()  # back to the pool
+
+    def _now(self) -> Any:
+        now = dt.datetime.now(dt.UTC)
+        # SQLAlchemy keeps SQLite datetimes as naive UTC text in this form; stay readable by the ORM.
+        return now.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else now
+
+    def find(self, call_sid: str) -> CallRecord | None:
+        with self._cursor(write=False) as cursor:
+            cursor.execute(self.sql["find"], {"sid": call_sid})
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        record = CallRecord(*row)
+        if isinstance(record.collected, str):
+            record.collected = json.loads(record.collected)
+        return record
+
+    def save_turn(self, call: CallRecord, turn: Turn, at_node: str, twiml: str, called: str = "") -> bool:
+        """Store the call's new state, the answer given, and the step in the event log.
+
+        False when another request (a Twilio retry, another worker) saved this step first: nothing
+        is written, and the caller should get that request's answer instead.
+        """
+        state = turn.state
+        values = {
+            "sid": call.call_sid, "node": state.node, "step": state.step, "retries": state.retries,
+            "collected": json.dumps(state.collected), "verified_customer_id": state.verified_customer_id,
+            "last_twiml": twiml, "now": self._now(),
+        }  # fmt: skip
+        event = {
+            "sid": call.call_sid, "step": state.step, "now": values["now"], "at_node": at_node,
+            "input_kind": turn.input_kind, "input_value": turn.input_value[:255], "matched": turn.matched[:64],
+            "next_node": state.node, "said": " ".join(turn.said),
+        }  # fmt: skip
+        try:
+            with self._cursor(write=True) as cursor:
+                if call.is_new:
+                    extra = {"from_number": call.from_number, "to_number": called[:32], "language": call.language}
+                    cursor.execute(self.sql["insert"], {**values, **extra})
+                else:
+                    cursor.execute(self.sql["advance"], {**values, "expected_step": call.step})
+                    if cursor.rowcount != 1:
+                        raise _Lost
+                cursor.execute(self.sql["event"], event)
+        except _Lost:
             return False
-    connection.execute(
-        INSERT_EVENT,
-        {"call_sid": call.call_sid, "seq": state.step, "at": now, "node": at_node, "input_kind": turn.input_kind,
-         "input_value": turn.input_value[:255], "matched": turn.matched[:64], "next_node": state.node,
-         "said": " ".join(turn.said)},
-    )  # fmt: skip
-    return True
+        except self.duplicate_error:
+            if call.is_new:
+                return False
+            raise
+        return True
+
+    def end(self, call_sid: str, status: str, duration: int | None) -> None:
+        """Twilio's status callback: how and when the call ended (a repeat keeps the first end time)."""
+        with self._cursor(write=True) as cursor:
+            cursor.execute(
+                self.sql["end"], {"sid": call_sid, "status": status[:20], "duration": duration, "now": self._now()}
+            )
 
 
-def end_call(session: Session, call_sid: str, status: str, duration: int | None) -> None:
-    """Twilio's status callback: how and when the call ended (a repeat keeps the first end time)."""
-    session.connection().execute(
-        UPDATE_CALL,
-        {"sid": call_sid, "end_status": status[:20], "duration_seconds": duration, "ended_at": dt.datetime.now(dt.UTC)},
-    )
+class _Lost(Exception):
+    """Another request saved this step first."""

@@ -59,6 +59,9 @@ class Database:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.engine.execution_options(ivr_writes=False), expire_on_commit=False)
+        from ivr.calls import CallStore
+
+        self.calls = CallStore(self.engine)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -12,11 +12,9 @@ import re
 from collections.abc import Callable
 
 from flask import Blueprint, Flask, Response, current_app, request, url_for
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from ivr import twiml
-from ivr.calls import CallRecord, end_call, find_call, open_call, save_turn, state_of
+from ivr.calls import CallRecord, open_call, state_of
 from ivr.db import get_db
 from ivr.flows.context import Context
 from ivr.flows.engine import Engine, Turn
@@ -79,8 +77,8 @@ def apology(then_main_menu: bool = True) -> Response:
     return xml(twiml.apology(text, url_for("voice.main_menu") if then_main_menu else None, current_app.config))
 
 
-def context(session) -> Context:  # type: ignore[no-untyped-def]
-    return Context(session=session, today=dt.date.today(), settings=current_app.config)
+def context() -> Context:
+    return Context(today=dt.date.today(), settings=current_app.config, open_session=get_db().read_sessions)
 
 
 def always_answers(view: Callable[..., Response]) -> Callable[..., Response]:
@@ -103,22 +101,20 @@ def call_sid() -> str | None:
     return sid if CALL_SID.match(sid) else None
 
 
-def take_turn(
-    call: CallRecord, decide: Callable[[CallState, Session], Turn], reader: Session, at_node: str
-) -> Response:
+def take_turn(call: CallRecord, decide: Callable[[CallState, Context], Turn], at_node: str) -> Response:
     """Decide the step from what was read, then save it in one short write transaction.
 
     Deciding (handlers' look-ups, rendering) happens outside the write lock; the save succeeds only
     if no other request saved this step meanwhile, and otherwise the caller gets that answer.
     """
-    turn = decide(state_of(call), reader)
-    body = render(turn.state, turn.actions)
+    step_context = context()
     try:
-        with get_db().transaction() as writer:
-            if save_turn(writer, call, turn, at_node, body, request.values.get("To", "")):
-                return xml(body)
-    except IntegrityError:  # the same new call, opened by a concurrent retry
-        pass
+        turn = decide(state_of(call), step_context)
+    finally:
+        step_context.close()
+    body = render(turn.state, turn.actions)
+    if get_db().calls.save_turn(call, turn, at_node, body, request.values.get("To", "")):
+        return xml(body)
     return _replay(call.call_sid)
 
 
@@ -130,12 +126,11 @@ def incoming() -> Response:
     sid = call_sid()
     if sid is None:
         return apology(then_main_menu=False)
-    with get_db().reading() as reader:
-        call = find_call(reader, sid)
-        if call is not None:  # Twilio retried the first request
-            return xml(call.last_twiml) if call.last_twiml else apology()
-        call = open_call(sid, request.values.get("From", ""), current_app.config["LANGUAGE"], "start")
-        return take_turn(call, lambda state, s: engine().step(state, Start(), context(s)), reader, "start")
+    call = get_db().calls.find(sid)
+    if call is not None:  # Twilio retried the first request
+        return xml(call.last_twiml) if call.last_twiml else apology()
+    call = open_call(sid, request.values.get("From", ""), current_app.config["LANGUAGE"], "start")
+    return take_turn(call, lambda state, ctx: engine().step(state, Start(), ctx), "start")
 
 
 @bp.route("/step/<node>", methods=["POST", "GET"])
@@ -146,21 +141,20 @@ def step(node: str) -> Response:
     sid = call_sid()
     if sid is None:
         return apology(then_main_menu=False)
-    with get_db().reading() as reader:
-        call = find_call(reader, sid)
-        if call is None:
-            log.warning("step for unknown call %s at %s: back to the main menu", sid, node)
-            return apology()
-        expected = request.args.get("n", "")
-        if call.node not in engine().flow.nodes:  # state left by an older deploy
-            return apology()
-        if node == call.node and expected == str(call.step):
-            caller_input = read_input(request.values)
-            return take_turn(call, lambda state, s: engine().step(state, caller_input, context(s)), reader, node)
-        if expected.isdigit() and int(expected) < call.step and call.last_twiml:
-            # A retried or late POST of a step already answered: say the same again, advance nothing.
-            return xml(call.last_twiml)
+    call = get_db().calls.find(sid)
+    if call is None:
+        log.warning("step for unknown call %s at %s: back to the main menu", sid, node)
         return apology()
+    expected = request.args.get("n", "")
+    if call.node not in engine().flow.nodes:  # state left by an older deploy
+        return apology()
+    if node == call.node and expected == str(call.step):
+        caller_input = read_input(request.values)
+        return take_turn(call, lambda state, ctx: engine().step(state, caller_input, ctx), node)
+    if expected.isdigit() and int(expected) < call.step and call.last_twiml:
+        # A retried or late POST of a step already answered: say the same again, advance nothing.
+        return xml(call.last_twiml)
+    return apology()
 
 
 @bp.route("/main-menu", methods=["POST", "GET"])
@@ -171,12 +165,10 @@ def main_menu() -> Response:
     sid = call_sid()
     if sid is None:
         return apology(then_main_menu=False)
-    with get_db().reading() as reader:
-        call = find_call(reader, sid) or open_call(
-            sid, request.values.get("From", ""), current_app.config["LANGUAGE"], "start"
-        )
-        to = engine().flow.main_menu
-        return take_turn(call, lambda state, s: engine().enter(state, to, context(s)), reader, call.node)
+    language = current_app.config["LANGUAGE"]
+    call = get_db().calls.find(sid) or open_call(sid, request.values.get("From", ""), language, "start")
+    to = engine().flow.main_menu
+    return take_turn(call, lambda state, ctx: engine().enter(state, to, ctx), call.node)
 
 
 @bp.route("/status", methods=["POST", "GET"])
@@ -186,10 +178,9 @@ def status() -> Response:
     try:
         sid = call_sid()
         if sid is not None:
-            with get_db().transaction() as session:
-                duration = request.values.get("CallDuration", "")
-                status = request.values.get("CallStatus", "unknown")
-                end_call(session, sid, status, int(duration) if duration.isdigit() else None)
+            duration = request.values.get("CallDuration", "")
+            status = request.values.get("CallStatus", "unknown")
+            get_db().calls.end(sid, status, int(duration) if duration.isdigit() else None)
     except Exception:
         log.exception("status callback failed")
     return xml(twiml.empty())
@@ -197,9 +188,8 @@ def status() -> Response:
 
 def _replay(sid: str) -> Response:
     """The answer already given to this call's latest step."""
-    with get_db().reading() as reader:
-        call = find_call(reader, sid)
-        return xml(call.last_twiml) if call is not None and call.last_twiml else apology()
+    call = get_db().calls.find(sid)
+    return xml(call.last_twiml) if call is not None and call.last_twiml else apology()
 
 
 def init_app(app: Flask) -> None:

@@ -1,8 +1,9 @@
-"""What handlers may use: the database session of this step, today's date, the settings."""
+"""What handlers may use: a database session (opened only if a handler asks), today, the settings."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,21 @@ from sqlalchemy.orm import Session
 
 @dataclass
 class Context:
-    session: Session
     today: dt.date
     settings: dict[str, Any] = field(default_factory=dict)
+    open_session: Callable[[], Session] | None = None
+    _session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        """A read session for look-ups; most steps never need one, so none is opened for them."""
+        if self._session is None:
+            if self.open_session is None:
+                raise RuntimeError("this context has no database")
+            self._session = self.open_session()
+        return self._session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
