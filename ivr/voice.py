@@ -65,11 +65,28 @@ def say_text(say: Say) -> str:
     return current_app.extensions["ivr.catalog"].text(current_app.config["LANGUAGE"], say.prompt, dict(say.values))
 
 
-def render(turn_state: CallState, actions) -> str:  # type: ignore[no-untyped-def]
-    def step_url(node_id: str) -> str:
-        return url_for("voice.step", node=node_id, n=turn_state.step)
+# The TwiML of a list of actions differs between calls only by the step number in its URLs, so it is
+# rendered once per distinct list and kept (a cache of pure output, not call state; bounded).
+STEP_MARK = "__ivr_step__"
+MAX_RENDERED = 2048
 
-    return twiml.render(actions, step_url, say_text, current_app.config)
+
+def _cache_key(actions) -> tuple:  # type: ignore[no-untyped-def]
+    return tuple(("say", a.prompt, tuple(sorted(a.values.items()))) if isinstance(a, Say) else a for a in actions)
+
+
+def render(turn_state: CallState, actions) -> str:  # type: ignore[no-untyped-def]
+    rendered: dict = current_app.extensions["ivr.rendered"]
+    key = _cache_key(actions)
+    template = rendered.get(key)
+    if template is None:
+        template = twiml.render(
+            actions, lambda node: url_for("voice.step", node=node, n=STEP_MARK), say_text, current_app.config
+        )
+        if len(rendered) >= MAX_RENDERED:
+            rendered.clear()
+        rendered[key] = template
+    return template.replace(f"n={STEP_MARK}", f"n={turn_state.step}")
 
 
 def apology(then_main_menu: bool = True) -> Response:
@@ -193,6 +210,7 @@ def _replay(sid: str) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["ivr.rendered"] = {}
     app.register_blueprint(bp)
 
     @app.errorhandler(404)
