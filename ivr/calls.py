@@ -96,14 +96,17 @@ class CallStore:
         connection = self.engine.raw_connection()
         try:
             cursor = connection.cursor()
-            if self.sqlite:  # the connection is in autocommit mode: transactions are explicit
-                cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            # The SQLite connection is in autocommit mode: a write transaction is explicit, and a read
+            # is a single SELECT, which is a transaction of its own.
+            explicit = self.sqlite and write
+            if explicit:
+                cursor.execute("BEGIN IMMEDIATE")
             try:
                 yield cursor
             except BaseException:
-                cursor.execute("ROLLBACK") if self.sqlite else connection.rollback()
+                cursor.execute("ROLLBACK") if explicit else connection.rollback()
                 raise
-            cursor.execute("COMMIT") if self.sqlite else connection.commit()
+            cursor.execute("COMMIT") if explicit else connection.commit()
         finally:
             connection.close()  # back to the pool
 
