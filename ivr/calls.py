@@ -92,28 +92,54 @@ class CallStore:
         self.duplicate_error = engine.dialect.dbapi.IntegrityError  # type: ignore[union-attr]
 
     @contextmanager
-    def _cursor(self, write: bool) -> Iterator[Any]:
+    def connected(self) -> Iterator[CallConnection]:
+        """One pooled connection for a whole webhook request: its read and its save."""
         connection = self.engine.raw_connection()
         try:
-            cursor = connection.cursor()
-            # The SQLite connection is in autocommit mode: a write transaction is explicit, and a read
-            # is a single SELECT, which is a transaction of its own.
-            explicit = self.sqlite and write
-            if explicit:
-                cursor.execute("BEGIN IMMEDIATE")
-            try:
-                yield cursor
-            except BaseException:
-                cursor.execute("ROLLBACK") if explicit else connection.rollback()
-                raise
-            cursor.execute("COMMIT") if explicit else connection.commit()
+            yield CallConnection(self, connection)
         finally:
             connection.close()  # back to the pool
+
+    def find(self, call_sid: str) -> CallRecord | None:
+        with self.connected() as calls:
+            return calls.find(call_sid)
+
+    def save_turn(self, call: CallRecord, turn: Turn, at_node: str, twiml: str, called: str = "") -> bool:
+        with self.connected() as calls:
+            return calls.save_turn(call, turn, at_node, twiml, called)
+
+    def end(self, call_sid: str, status: str, duration: int | None) -> None:
+        with self.connected() as calls:
+            calls.end(call_sid, status, duration)
+
+
+class CallConnection:
+    """Call state through one DB-API connection; no transaction is open between its calls."""
+
+    def __init__(self, store: CallStore, connection: Any) -> None:
+        self.store = store
+        self.connection = connection
+        self.sql = store.sql
+
+    @contextmanager
+    def _cursor(self, write: bool) -> Iterator[Any]:
+        cursor = self.connection.cursor()
+        # The SQLite connection is in autocommit mode: a write transaction is explicit, and a read
+        # is a single SELECT, which is a transaction of its own.
+        explicit = self.store.sqlite and write
+        if explicit:
+            cursor.execute("BEGIN IMMEDIATE")
+        try:
+            yield cursor
+        except BaseException:
+            cursor.execute("ROLLBACK") if explicit else self.connection.rollback()
+            raise
+        cursor.execute("COMMIT") if explicit else self.connection.commit()
 
     def _now(self) -> Any:
         now = dt.datetime.now(dt.UTC)
         # SQLAlchemy keeps SQLite datetimes as naive UTC text in this form; stay readable by the ORM.
-        return now.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else now
+        return now.strftime("%Y-%m-%d %H:%M:%S.%f") if self.store.sqlite else now
 
     def find(self, call_sid: str) -> CallRecord | None:
         with self._cursor(write=False) as cursor:
@@ -155,7 +181,7 @@ class CallStore:
                 cursor.execute(self.sql["event"], event)
         except _Lost:
             return False
-        except self.duplicate_error:
+        except self.store.duplicate_error:
             if call.is_new:
                 return False
             raise

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from flask import Blueprint, Flask, Response, current_app, request, url_for
 
 from ivr import twiml
-from ivr.calls import CallRecord, open_call, state_of
+from ivr.calls import CallConnection, CallRecord, open_call, state_of
 from ivr.db import get_db
 from ivr.flows.context import Context
 from ivr.flows.engine import Engine, Turn
@@ -118,7 +118,9 @@ def call_sid() -> str | None:
     return sid if CALL_SID.match(sid) else None
 
 
-def take_turn(call: CallRecord, decide: Callable[[CallState, Context], Turn], at_node: str) -> Response:
+def take_turn(
+    calls: CallConnection, call: CallRecord, decide: Callable[[CallState, Context], Turn], at_node: str
+) -> Response:
     """Decide the step from what was read, then save it in one short write transaction.
 
     Deciding (handlers' look-ups, rendering) happens outside the write lock; the save succeeds only
@@ -130,9 +132,9 @@ def take_turn(call: CallRecord, decide: Callable[[CallState, Context], Turn], at
     finally:
         step_context.close()
     body = render(turn.state, turn.actions)
-    if get_db().calls.save_turn(call, turn, at_node, body, request.values.get("To", "")):
+    if calls.save_turn(call, turn, at_node, body, request.values.get("To", "")):
         return xml(body)
-    return _replay(call.call_sid)
+    return _replay(calls, call.call_sid)
 
 
 @bp.route("/incoming", methods=["POST", "GET"])
@@ -143,11 +145,11 @@ def incoming() -> Response:
     sid = call_sid()
     if sid is None:
         return apology(then_main_menu=False)
-    call = get_db().calls.find(sid)
-    if call is not None:  # Twilio retried the first request
-        return xml(call.last_twiml) if call.last_twiml else apology()
-    call = open_call(sid, request.values.get("From", ""), current_app.config["LANGUAGE"], "start")
-    return take_turn(call, lambda state, ctx: engine().step(state, Start(), ctx), "start")
+    # No look-up first: a call is new almost always, and if Twilio retried this request the insert
+    # finds the call already there and the caller gets the answer already given.
+    with get_db().calls.connected() as calls:
+        call = open_call(sid, request.values.get("From", ""), current_app.config["LANGUAGE"], "start")
+        return take_turn(calls, call, lambda state, ctx: engine().step(state, Start(), ctx), "start")
 
 
 @bp.route("/step/<node>", methods=["POST", "GET"])
@@ -158,20 +160,21 @@ def step(node: str) -> Response:
     sid = call_sid()
     if sid is None:
         return apology(then_main_menu=False)
-    call = get_db().calls.find(sid)
-    if call is None:
-        log.warning("step for unknown call %s at %s: back to the main menu", sid, node)
+    with get_db().calls.connected() as calls:
+        call = calls.find(sid)
+        if call is None:
+            log.warning("step for unknown call %s at %s: back to the main menu", sid, node)
+            return apology()
+        expected = request.args.get("n", "")
+        if call.node not in engine().flow.nodes:  # state left by an older deploy
+            return apology()
+        if node == call.node and expected == str(call.step):
+            caller_input = read_input(request.values)
+            return take_turn(calls, call, lambda state, ctx: engine().step(state, caller_input, ctx), node)
+        if expected.isdigit() and int(expected) < call.step and call.last_twiml:
+            # A retried or late POST of a step already answered: say the same again, advance nothing.
+            return xml(call.last_twiml)
         return apology()
-    expected = request.args.get("n", "")
-    if call.node not in engine().flow.nodes:  # state left by an older deploy
-        return apology()
-    if node == call.node and expected == str(call.step):
-        caller_input = read_input(request.values)
-        return take_turn(call, lambda state, ctx: engine().step(state, caller_input, ctx), node)
-    if expected.isdigit() and int(expected) < call.step and call.last_twiml:
-        # A retried or late POST of a step already answered: say the same again, advance nothing.
-        return xml(call.last_twiml)
-    return apology()
 
 
 @bp.route("/main-menu", methods=["POST", "GET"])
@@ -183,9 +186,10 @@ def main_menu() -> Response:
     if sid is None:
         return apology(then_main_menu=False)
     language = current_app.config["LANGUAGE"]
-    call = get_db().calls.find(sid) or open_call(sid, request.values.get("From", ""), language, "start")
     to = engine().flow.main_menu
-    return take_turn(call, lambda state, ctx: engine().enter(state, to, ctx), call.node)
+    with get_db().calls.connected() as calls:
+        call = calls.find(sid) or open_call(sid, request.values.get("From", ""), language, "start")
+        return take_turn(calls, call, lambda state, ctx: engine().enter(state, to, ctx), call.node)
 
 
 @bp.route("/status", methods=["POST", "GET"])
@@ -203,9 +207,9 @@ def status() -> Response:
     return xml(twiml.empty())
 
 
-def _replay(sid: str) -> Response:
+def _replay(calls: CallConnection, sid: str) -> Response:
     """The answer already given to this call's latest step."""
-    call = get_db().calls.find(sid)
+    call = calls.find(sid)
     return xml(call.last_twiml) if call is not None and call.last_twiml else apology()
 
 
