@@ -12,20 +12,28 @@ import functools
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from flask import Response, current_app, request
 from twilio.request_validator import RequestValidator, compare
 
 log = logging.getLogger(__name__)
+# What stays as it is in a URL's path (RFC 3986 unreserved and sub-delims, ":", "@", "/", and escapes).
+URL_SAFE = "/:@!$&'()*+,;=-._~%"
 
 
 def signed_url() -> str:
-    """The absolute URL Twilio requested, as Twilio saw it."""
+    """The absolute URL Twilio requested, as Twilio saw it (percent-encoded, as it was sent).
+
+    Built from its parts: werkzeug's request.url turns the URL into an IRI first, which cost more than
+    the rest of the signature check.
+    """
+    query = request.query_string.decode("latin-1")
+    query = f"?{query}" if query else ""
     public = current_app.config.get("PUBLIC_URL", "").rstrip("/")
     if public:
-        query = request.query_string.decode("latin-1")
-        return f"{public}{request.path}" + (f"?{query}" if query else "")
-    return request.url
+        return f"{public}{quote(request.path, safe=URL_SAFE)}{query}"
+    return f"{request.scheme}://{request.host}{quote(request.script_root + request.path, safe=URL_SAFE)}{query}"
 
 
 def is_signed_by_twilio() -> bool:
