@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test setup db lint bench clean
+.PHONY: run test setup db lint bench model clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ lint: $(VENV)/.installed
 
 bench: db
 	$(BIN)/python bench/webhooks.py
+	$(BIN)/python bench/speech.py
+
+# The official small English Vosk model, into models/ (needs the internet; optional: without it,
+# recognition uses PocketSphinx's model from its wheel).
+model: $(VENV)/.installed
+	$(BIN)/python -m ivr.speech.download
 
 clean:
 	rm -rf $(VENV) db/*.sqlite3*

@@ -21,6 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from ivr.flows.check import problems
     from ivr.flows.engine import Engine
     from ivr.prompts import Catalog
+    from ivr.speech import recognizer as speech
 
     app = Flask(__name__)
     settings = load_settings(config)
@@ -39,6 +40,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         raise FlowError("the call flow is not valid:\n  " + "\n  ".join(found))
     app.extensions["ivr.catalog"] = catalog
     app.extensions["ivr.engine"] = Engine(flow, catalog, settings)
+
+    # A wrong or partial Vosk model is an error now, not in the middle of a call; the model itself
+    # is loaded the first time audio is recognised.
+    app.extensions["ivr.speech"] = speech.choose(settings)
+    log.info("offline speech recognition: %s", app.extensions["ivr.speech"].describe())
 
     db.init_app(app)
     voice.init_app(app)

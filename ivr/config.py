@@ -33,6 +33,10 @@ DEFAULTS: dict[str, Any] = {
     "GATHER_TIMEOUT": 5,
     "MAX_RETRIES": 3,
     "SECRET_KEY": "",
+    # Offline speech recognition (simulator, voicemail transcripts): auto, vosk or pocketsphinx.
+    "SPEECH_BACKEND": "auto",
+    # A Vosk model folder; empty means models/vosk-model-small-en-us-0.15 when `make model` put it there.
+    "VOSK_MODEL_PATH": "",
 }
 
 _BOOLEAN_TRUE = {"1", "true", "yes", "on"}

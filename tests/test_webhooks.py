@@ -48,7 +48,8 @@ def response_root(response) -> ElementTree.Element:  # type: ignore[no-untyped-d
 GOLDEN_INCOMING = (
     '<?xml version="1.0" encoding="UTF-8"?><Response>'
     '<Gather action="/voice/step/main_menu?n=1" finishOnKey="#" hints="order status, order, orders, my order, '
-    'where is my order, track my order, track a package, package, delivery, shipment, shipping" '
+    "where is my order, track my order, track a package, package, delivery, shipment, shipping, repeat, repeat that, say that again, come again, main menu, start over, go back, "
+    'back to the menu, menu" '
     'input="dtmf speech" language="en-US" method="POST" numDigits="1" speechTimeout="auto" timeout="5">'
     '<Say language="en-US" voice="Polly.Joanna">Thank you for calling Northwind.</Say>'
     '<Say language="en-US" voice="Polly.Joanna">Main menu.</Say>'

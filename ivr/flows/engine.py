@@ -207,7 +207,10 @@ class Engine:
             actions.extend(Say(prompt_id) for prompt_id in node.announcements())
             if node.footer:
                 actions.append(Say(node.footer))
-            hints = [p for o in node.options for p in self.catalog.phrases(language, o.name)]
+            # Hints: the options' phrases and the commands that work in every menu (Twilio biases
+            # recognition towards them; the offline recogniser takes them as its grammar).
+            names = [o.name for o in node.options] + ["repeat", "main_menu"]
+            hints = list(dict.fromkeys(p for name in names for p in self.catalog.phrases(language, name)))
             actions.append(Listen(node.id, num_digits=1, hints=tuple(hints)))
         elif isinstance(node, NumberEntry):
             actions.append(Say(node.prompt))

@@ -51,7 +51,10 @@ def simulate(scenarios: tuple[Path, ...], as_json: bool, url: str | None, caller
 
 
 def _interactive(transport: Transport, caller: str) -> int:
-    click.echo("Type keys (2, 5001#, *), words to say them, an empty line to stay silent, 'hangup' to end.")
+    click.echo(
+        "Type keys (2, 5001#, *), words to say them, a .wav file to speak it, an empty line to stay silent,"
+        " 'hangup' to end."
+    )
     call = SimulatedCall(transport, caller, echo=_echo)
     try:
         call.dial()
@@ -71,6 +74,8 @@ def _interactive(transport: Transport, caller: str) -> int:
                     call.press(typed)
                 elif call.waiting_for == "record" and typed.endswith(".wav"):
                     call.record(typed)
+                elif typed.endswith(".wav"):
+                    call.say_audio(typed)
                 else:
                     call.say(typed)
             except CallError as exc:

@@ -15,7 +15,12 @@ from pathlib import Path
 from urllib.parse import urljoin
 from xml.etree import ElementTree
 
+from ivr.config import load_settings
 from ivr.simulator.transport import Transport
+from ivr.speech import recognizer as speech
+from ivr.speech.audio import AudioError
+from ivr.speech.audio import load as load_audio
+from ivr.speech.recognizer import Recognition, Recognizer, phrases_from_hints
 
 DEFAULT_CALLER = "+15005550006"  # not a demo customer
 DEFAULT_CALLED = "+15550100000"
@@ -38,8 +43,10 @@ class SimulatedCall:
         caller: str = DEFAULT_CALLER,
         called: str = DEFAULT_CALLED,
         echo: Callable[[str, str], None] | None = None,
+        recognizer: Recognizer | None = None,
     ) -> None:
         self.transport = transport
+        self._recognizer = recognizer
         self.caller, self.called = caller, called
         self.call_sid, self.account_sid = _sid("CA"), _sid("AC")
         self.echo = echo or (lambda who, text: None)
@@ -103,6 +110,38 @@ class SimulatedCall:
         gather = self._expect("Gather", f"say {text!r}")
         self._say_line("caller", f'says "{text}"')
         self.seconds += max(1.0, len(text) / SPEAKING_RATE)
+        self._speech(gather, text, confidence)
+
+    def say_audio(self, path: str | Path) -> Recognition:
+        """Speak a recorded clip: recognised offline with the Gather's hints as phrases, as Twilio does."""
+        gather = self._expect("Gather", f"say the audio {path}")
+        try:
+            audio = load_audio(path)
+        except AudioError as error:
+            raise CallError(str(error)) from None
+        heard = self.recognizer.recognize(audio, phrases_from_hints(gather.get("hints", "")) or None)
+        self.seconds += audio.seconds
+        if not heard.text:
+            # Twilio's speech recogniser heard no words: nothing is posted and the call goes on.
+            self._say_line("caller", f"says {Path(path).name}, recognised as nothing ({heard.backend})")
+            self.seconds += float(gather.get("timeout", "5") or 5)
+            self._nothing_gathered(gather)
+            return heard
+        self._say_line(
+            "caller", f'says {Path(path).name}, recognised as "{heard.text}" ({heard.backend}, {heard.confidence:.2f})'
+        )
+        self._speech(gather, heard.text, heard.confidence)
+        return heard
+
+    @property
+    def recognizer(self) -> Recognizer:
+        """The offline recogniser, loaded the first time the caller speaks audio."""
+        if self._recognizer is None:
+            app = getattr(self.transport, "app", None)
+            self._recognizer = speech.for_settings(app.config if app is not None else load_settings())
+        return self._recognizer
+
+    def _speech(self, gather: ElementTree.Element, text: str, confidence: float) -> None:
         if "speech" not in gather.get("input", "dtmf"):
             self._say_line("note", "this prompt listens for keys only: the speech is not recognised")
             self._nothing_gathered(gather)

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from ivr.simulator.phone import DEFAULT_CALLED, DEFAULT_CALLER, CallError, SimulatedCall
+from ivr.simulator.phone import DEFAULT_CALLED, DEFAULT_CALLER, SimulatedCall
 from ivr.simulator.transport import Transport
 
 ACTIONS = ("press", "say", "say_audio", "silence", "record", "answer", "hangup")
@@ -103,7 +103,7 @@ def play_step(call: SimulatedCall, step: dict[str, Any], base: Path) -> None:
     elif "say" in step:
         call.say(str(step["say"]), float(step.get("confidence", 0.92)))
     elif "say_audio" in step:
-        raise CallError("say_audio needs the offline speech recogniser (ivr.speech), which is not built yet")
+        call.say_audio(base / str(step["say_audio"]))
     elif "silence" in step:
         call.silence()
     elif "record" in step:

@@ -31,6 +31,7 @@ class FlaskTransport:
     """Posts through Flask's test client: the whole app, no network."""
 
     def __init__(self, app, token: str, base_url: str = "http://localhost") -> None:  # type: ignore[no-untyped-def]
+        self.app = app
         self.client = app.test_client()
         self.token = token
         self.base_url = base_url.rstrip("/")

@@ -1,0 +1,112 @@
+"""One interface for offline speech recognition: audio in, text and confidence out.
+
+Two backends: Vosk (the primary one, with a model folder) and PocketSphinx (its English model ships
+inside the wheel, so it works with no download). `IVR_SPEECH_BACKEND=auto` takes Vosk when a complete
+model folder is there, PocketSphinx otherwise. A model is loaded once per process and shared; the
+recogniser objects are not call state, only a loaded model.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from ivr.errors import ConfigError
+from ivr.speech.audio import Audio
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("auto", "vosk", "pocketsphinx")
+# Twilio's hint for "a sequence of digits"; the recognisers turn it into a number grammar.
+DIGITS_CLASS = "$OOV_CLASS_DIGIT_SEQUENCE"
+
+
+@dataclass(frozen=True)
+class Recognition:
+    text: str  # "" when nothing was recognised
+    confidence: float  # 0..1
+    seconds: float  # processing time
+    backend: str
+
+
+class Recognizer(Protocol):
+    name: str
+
+    def recognize(self, audio: Audio, phrases: Sequence[str] | None = None) -> Recognition:
+        """What was said in `audio`; with `phrases`, only one of them (or nothing)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Choice:
+    backend: str  # "vosk" or "pocketsphinx"
+    model_path: str  # the Vosk model folder, or "" for PocketSphinx's bundled model
+
+    def describe(self) -> str:
+        if self.backend == "vosk":
+            return f"Vosk, model {self.model_path}"
+        return "PocketSphinx, its bundled English model (no Vosk model folder configured)"
+
+
+def choose(settings: dict[str, Any]) -> Choice:
+    """Which backend the settings ask for; a wrong or partial Vosk model is a clear error here."""
+    from ivr.speech.vosk import check_model
+
+    backend = str(settings.get("SPEECH_BACKEND", "auto")).strip().lower()
+    if backend not in BACKENDS:
+        raise ConfigError(f"IVR_SPEECH_BACKEND must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    from ivr.speech.vosk import DEFAULT_MODEL
+
+    configured = str(settings.get("VOSK_MODEL_PATH", "") or "")
+    # Without a setting, the folder `make model` downloads is used when it is there.
+    path = configured or (str(DEFAULT_MODEL) if DEFAULT_MODEL.exists() else "")
+    if backend == "pocketsphinx":
+        return Choice("pocketsphinx", "")
+    if backend == "vosk":
+        if not path:
+            raise ConfigError(
+                f"IVR_SPEECH_BACKEND=vosk needs a Vosk model: none at {DEFAULT_MODEL} and IVR_VOSK_MODEL_PATH is not set"
+                " (run `make model` where the internet is reachable)"
+            )
+        check_model(Path(path))
+        return Choice("vosk", path)
+    # auto: a model folder named or present must be complete; no folder at all means PocketSphinx.
+    if path:
+        check_model(Path(path))
+        return Choice("vosk", path)
+    return Choice("pocketsphinx", "")
+
+
+_loaded: dict[Choice, Recognizer] = {}
+_loading = threading.Lock()
+
+
+def get(choice: Choice) -> Recognizer:
+    """The process's recogniser for `choice`, loading its model the first time only."""
+    with _loading:
+        recognizer = _loaded.get(choice)
+        if recognizer is None:
+            if choice.backend == "vosk":
+                from ivr.speech.vosk import VoskRecognizer
+
+                recognizer = VoskRecognizer(Path(choice.model_path))
+            else:
+                from ivr.speech.pocketsphinx import PocketSphinxRecognizer
+
+                recognizer = PocketSphinxRecognizer()
+            _loaded[choice] = recognizer
+        return recognizer
+
+
+def for_settings(settings: dict[str, Any]) -> Recognizer:
+    return get(choose(settings))
+
+
+def phrases_from_hints(hints: str | Sequence[str]) -> list[str]:
+    """A <Gather>'s hints (comma-separated, as Twilio takes them) as a phrase list."""
+    items = hints.split(",") if isinstance(hints, str) else list(hints)
+    return [h.strip() for h in items if h.strip()]

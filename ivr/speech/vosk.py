@@ -1,0 +1,83 @@
+"""The Vosk backend: one `vosk.Model` per process, a `KaldiRecognizer` per utterance.
+
+With phrases, the recogniser is constrained to them plus "[unk]" (anything else), as Vosk's
+grammar mode works; without, it is free-form with the model's own language model. The only module
+that imports `vosk`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from ivr.config import PROJECT_ROOT
+from ivr.errors import ConfigError
+from ivr.speech.audio import TARGET_RATE, Audio
+from ivr.speech.recognizer import DIGITS_CLASS, Recognition
+
+MODEL_NAME = "vosk-model-small-en-us-0.15"
+MODEL_URL = f"https://alphacephei.com/vosk/models/{MODEL_NAME}.zip"
+DEFAULT_MODEL = PROJECT_ROOT / "models" / MODEL_NAME
+# What a small Vosk model folder holds; one missing or empty means an interrupted download or copy.
+REQUIRED_FILES = (
+    "am/final.mdl",
+    "conf/mfcc.conf",
+    "conf/model.conf",
+    "graph/HCLr.fst",
+    "graph/Gr.fst",
+    "graph/disambig_tid.int",
+    "graph/phones/word_boundary.int",
+    "ivector/final.ie",
+    "ivector/final.dubm",
+    "ivector/final.mat",
+    "ivector/global_cmvn.stats",
+    "ivector/online_cmvn.conf",
+    "ivector/splice.conf",
+)
+
+
+def missing_files(folder: Path) -> list[str]:
+    return [name for name in REQUIRED_FILES if not (folder / name).is_file() or (folder / name).stat().st_size == 0]
+
+
+def check_model(folder: Path) -> None:
+    """Raise a ConfigError naming the folder if it is not a complete Vosk model."""
+    if not folder.is_dir():
+        raise ConfigError(
+            f"Vosk model folder {folder} does not exist (IVR_VOSK_MODEL_PATH; `make model` downloads one)"
+        )
+    missing = missing_files(folder)
+    if missing:
+        raise ConfigError(
+            f"Vosk model folder {folder} is incomplete, missing {', '.join(missing)}: download it again with `make model`"
+        )
+
+
+class VoskRecognizer:
+    name = "vosk"
+
+    def __init__(self, folder: Path) -> None:
+        check_model(folder)
+        import vosk
+
+        vosk.SetLogLevel(-1)
+        self.vosk = vosk
+        self.model = vosk.Model(str(folder))
+
+    def recognize(self, audio: Audio, phrases: Sequence[str] | None = None) -> Recognition:
+        started = time.perf_counter()
+        words = [p.lower() for p in phrases or () if p != DIGITS_CLASS]
+        # Digit sequences are open-ended: the model's own language model reads numbers well.
+        if words and DIGITS_CLASS not in (phrases or ()):
+            recognizer = self.vosk.KaldiRecognizer(self.model, TARGET_RATE, json.dumps([*words, "[unk]"]))
+        else:
+            recognizer = self.vosk.KaldiRecognizer(self.model, TARGET_RATE)
+        recognizer.SetWords(True)
+        recognizer.AcceptWaveform(audio.pcm)
+        result = json.loads(recognizer.FinalResult())
+        heard = [w for w in result.get("result", []) if w.get("word") != "[unk]"]
+        text = " ".join(w["word"] for w in heard)
+        confidence = sum(float(w.get("conf", 0.0)) for w in heard) / len(heard) if heard else 0.0
+        return Recognition(text, round(confidence, 3), time.perf_counter() - started, self.name)
