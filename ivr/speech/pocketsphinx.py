@@ -42,7 +42,12 @@ class PocketSphinxRecognizer:
     def __init__(self) -> None:
         from pocketsphinx import Decoder
 
-        self.decoder = Decoder(samprate=TARGET_RATE, loglevel="FATAL", wip=WORD_INSERTION_PENALTY, dither=True)
+        # No lattice rescoring (bestpath): over a small grammar it returned unfinished phrases ("other"
+        # for "another"); the search's own best complete path is the better answer. Dither: a phone
+        # line's digital silence otherwise upsets the features.
+        self.decoder = Decoder(
+            samprate=TARGET_RATE, loglevel="FATAL", wip=WORD_INSERTION_PENALTY, dither=True, bestpath=False
+        )
         self.free_form = self.decoder.current_search()
         self.searches: list[str] = []
         self.lock = threading.Lock()
