@@ -17,9 +17,11 @@ log = logging.getLogger("ivr")
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, prompts, the checked call flow, webhooks and commands."""
     from ivr import cli, db, voice
+    from ivr import hours as clock
     from ivr.flows import build_flow, handler_prompts
     from ivr.flows.check import problems
     from ivr.flows.engine import Engine
+    from ivr.hours import OpeningHours
     from ivr.prompts import Catalog
     from ivr.speech import recognizer as speech
 
@@ -41,6 +43,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["ivr.catalog"] = catalog
     app.extensions["ivr.engine"] = Engine(flow, catalog, settings)
 
+    app.extensions["ivr.hours"] = OpeningHours.from_settings(settings)
+    clock.now(settings)  # a malformed IVR_CLOCK is a start-up error
     # A wrong or partial Vosk model is an error now, not in the middle of a call; the model itself
     # is loaded the first time audio is recognised.
     app.extensions["ivr.speech"] = speech.choose(settings)

@@ -33,6 +33,16 @@ DEFAULTS: dict[str, Any] = {
     "GATHER_TIMEOUT": 5,
     "MAX_RETRIES": 3,
     "SECRET_KEY": "",
+    # Opening hours of the agents' line (see ivr/hours.py for the format) and where calls go.
+    "TIMEZONE": "America/New_York",
+    "OPENING_HOURS": "mon-fri 09:00-17:00; sat 10:00-14:00",
+    # Closed all day: MM-DD every year, or YYYY-MM-DD once.
+    "HOLIDAYS": "01-01, 07-04, 12-25",
+    # The agents' phone number a caller who asks for a person is transferred to (E.164).
+    "AGENTS_NUMBER": "+15550100099",
+    "TRANSFER_TIMEOUT": 20,
+    # Fix the clock (e.g. 2026-12-24T21:30:00+02:00) for demonstrations and tests; empty = real time.
+    "CLOCK": "",
     # Offline speech recognition (simulator, voicemail transcripts): auto, vosk or pocketsphinx.
     "SPEECH_BACKEND": "auto",
     # A Vosk model folder; empty means models/vosk-model-small-en-us-0.15 when `make model` put it there.

@@ -49,7 +49,9 @@ def render(actions: Sequence[Action], step_url: StepUrl, say_text: SayText, sett
             response.redirect(url, method="POST")
         elif isinstance(action, Connect):
             flush(response)
-            dial = response.dial(action=step_url(action.node), method="POST", timeout=action.timeout)
+            dial = response.dial(
+                action=step_url(action.node), method="POST", timeout=action.timeout, caller_id=action.caller_id or None
+            )
             dial.number(action.number)
         elif isinstance(action, RecordMessage):
             flush(response)

@@ -6,13 +6,13 @@ apology and go back to the main menu, never Twilio's "application error".
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from collections.abc import Callable
 
 from flask import Blueprint, Flask, Response, current_app, request, url_for
 
+from ivr import hours as clock
 from ivr import twiml
 from ivr.calls import CallConnection, CallRecord, open_call, state_of
 from ivr.db import get_db
@@ -95,7 +95,15 @@ def apology(then_main_menu: bool = True) -> Response:
 
 
 def context() -> Context:
-    return Context(today=dt.date.today(), settings=current_app.config, open_session=get_db().read_sessions)
+    hours = current_app.extensions["ivr.hours"]
+    now = clock.now(current_app.config)
+    return Context(
+        today=hours.local(now).date(),
+        settings=current_app.config,
+        now=now,
+        hours=hours,
+        open_session=get_db().read_sessions,
+    )
 
 
 def always_answers(view: Callable[..., Response]) -> Callable[..., Response]:

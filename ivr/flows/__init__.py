@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ivr.flows import main, orders
+from ivr.flows import main, orders, people
 from ivr.flows.nodes import Flow
 
-BRANCHES = (main, orders)
+BRANCHES = (main, orders, people)
 
 
 def build_flow() -> Flow:

@@ -1,4 +1,4 @@
-"""What handlers may use: a database session (opened only if a handler asks), today, the settings."""
+"""What handlers may use: a database session (opened only if a handler asks), the time, the settings."""
 
 from __future__ import annotations
 
@@ -9,11 +9,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ivr.hours import OpeningHours
+
 
 @dataclass
 class Context:
     today: dt.date
     settings: dict[str, Any] = field(default_factory=dict)
+    now: dt.datetime | None = None
+    hours: OpeningHours | None = None
     open_session: Callable[[], Session] | None = None
     _session: Session | None = None
 

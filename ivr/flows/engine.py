@@ -194,14 +194,14 @@ class Engine:
                 # Retries count failures at one prompt: any move, even back to it, starts afresh.
                 if not (keep_retries and state.node == came_from):
                     state.retries = 0
-                actions = self._arrive(node, actions, state.language)
+                actions = self._arrive(node, actions, state)
                 said = [a.prompt for a in actions if isinstance(a, Say)]
                 return Turn(state, actions, kind, shown, matched, said)
         raise FlowError(f"more than {MAX_HOPS} steps without waiting for the caller, at {node_id!r}")
 
-    def _arrive(self, node, actions: list[Action], language: str) -> list[Action]:  # type: ignore[no-untyped-def]
+    def _arrive(self, node, actions: list[Action], state: CallState) -> list[Action]:  # type: ignore[no-untyped-def]
         """The actions of a node that waits for the caller or ends the flow."""
-        actions = list(actions)
+        actions, language = list(actions), state.language
         if isinstance(node, Menu):
             actions.append(Say(node.prompt))
             actions.extend(Say(prompt_id) for prompt_id in node.announcements())
@@ -219,7 +219,11 @@ class Engine:
             )
         elif isinstance(node, Transfer):
             actions.append(Say(node.prompt))
-            actions.append(Connect(str(self.settings.get(node.number_setting, "")), node.id, node.timeout))
+            timeout = (
+                int(self.settings.get(node.timeout_setting, node.timeout)) if node.timeout_setting else node.timeout
+            )
+            number = str(self.settings.get(node.number_setting, ""))
+            actions.append(Connect(number, node.id, timeout, caller_id=state.caller))
         elif isinstance(node, Record):
             actions.append(Say(node.prompt))
             actions.append(RecordMessage(node.id, node.max_length, node.timeout))

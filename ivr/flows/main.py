@@ -9,8 +9,11 @@ NODES = [
     Menu(
         "main_menu",
         prompt="main_menu",
-        # 1 account, 3 questions and 0 for a person join as their branches land.
-        options=(Option("2", "order_status", goto="order_number"),),
+        # 1 account and 3 questions join as their branches land.
+        options=(
+            Option("2", "order_status", goto="order_number"),
+            Option("0", "agent", goto="agent_hours"),
+        ),
         help="main_menu_help",
     ),
     Hangup("too_many_failures", prompt="goodbye_after_failures"),

@@ -72,11 +72,15 @@ class Listen:
 
 @dataclass(frozen=True)
 class Connect:
-    """Transfer the caller to a person; `node` hears how it went (answered, busy, no answer)."""
+    """Transfer the caller to a person; `node` hears how it went (answered, busy, no answer).
+
+    The agent's phone shows `caller_id`: the caller's own number, which Twilio allows when it
+    forwards an inbound call."""
 
     number: str
     node: str
     timeout: int = 20
+    caller_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,8 @@ class Transfer:
     number_setting: str
     after: str
     timeout: int = 20
+    # A setting that overrides `timeout` (seconds the agents' phones ring).
+    timeout_setting: str | None = None
 
 
 @dataclass(frozen=True)

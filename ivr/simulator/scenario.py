@@ -11,7 +11,10 @@ steps:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +39,8 @@ class Scenario:
     called: str
     steps: list[dict[str, Any]]
     name: str = ""
+    # The app's clock for the whole call (ISO 8601), so tests of opening hours are deterministic.
+    clock: str | None = None
 
 
 @dataclass
@@ -70,9 +75,15 @@ def load(path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: cannot read the scenario: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("steps"), list) or not data["steps"]:
         raise ScenarioError(f"{path}: a scenario needs a list of steps")
-    unknown_top = set(data) - {"caller", "called", "steps", "name", "description"}
+    unknown_top = set(data) - {"caller", "called", "steps", "name", "description", "clock"}
     if unknown_top:
         raise ScenarioError(f"{path}: unknown keys {sorted(unknown_top)}")
+    clock = str(data["clock"]) if data.get("clock") else None
+    if clock is not None:
+        try:
+            dt.datetime.fromisoformat(clock)
+        except ValueError:
+            raise ScenarioError(f"{path}: clock must be a date and time like 2026-12-24T21:30:00+02:00") from None
     for number, step in enumerate(data["steps"], 1):
         if not isinstance(step, dict):
             raise ScenarioError(f"{path} step {number}: expected a mapping like 'press: \"2\"', got {step!r}")
@@ -86,6 +97,7 @@ def load(path: str | Path) -> Scenario:
         called=str(data.get("called", DEFAULT_CALLED)),
         steps=data["steps"],
         name=str(data.get("name", path.stem)),
+        clock=clock,
     )
 
 
@@ -115,6 +127,31 @@ def play_step(call: SimulatedCall, step: dict[str, Any], base: Path) -> None:
 
 
 def run(scenario: Scenario, transport: Transport, echo=None) -> Outcome:  # type: ignore[no-untyped-def]
+    app = getattr(transport, "app", None)
+    if scenario.clock and app is None:
+        failure = {"step": 0, "text": "clock", "heard": "",
+                   "message": "clock: fixes the clock of an in-process app only; start the server with "
+                              f"IVR_CLOCK={scenario.clock} to play this scenario over HTTP"}  # fmt: skip
+        return Outcome(scenario, False, [failure])
+    with _clock(app, scenario.clock):
+        return _play(scenario, transport, echo)
+
+
+@contextmanager
+def _clock(app, clock: str | None) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """The app's IVR_CLOCK setting, fixed for the length of one call."""
+    if not clock:
+        yield
+        return
+    before = app.config.get("CLOCK", "")
+    app.config["CLOCK"] = clock
+    try:
+        yield
+    finally:
+        app.config["CLOCK"] = before
+
+
+def _play(scenario: Scenario, transport: Transport, echo=None) -> Outcome:  # type: ignore[no-untyped-def]
     call = SimulatedCall(transport, scenario.caller, scenario.called, echo=echo)
     failures: list[dict[str, Any]] = []
     number = 0  # the step being played, for the failure message
