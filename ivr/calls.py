@@ -68,6 +68,7 @@ def open_call(call_sid: str, caller: str, language: str, node: str) -> CallRecor
 def state_of(call: CallRecord) -> CallState:
     return CallState(
         node=call.node,
+        call_sid=call.call_sid,
         step=call.step,
         retries=call.retries,
         collected=dict(call.collected or {}),

@@ -6,7 +6,19 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -29,12 +41,31 @@ class Customer(Base):
     pin_hash: Mapped[str] = mapped_column(String(255))
     balance: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0.00"))
     balance_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    plan: Mapped[str] = mapped_column(String(60), default="")
+    last_payment_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    last_payment_on: Mapped[dt.date | None] = mapped_column(Date)
 
     orders: Mapped[list[Order]] = relationship(back_populates="customer", order_by="Order.number")
 
     @property
     def first_name(self) -> str:
         return self.name.split()[0]
+
+
+class PinAttempt(Base):
+    """One PIN entered on the phone for an account: what the lockout counts. Never the PIN itself.
+
+    One row per call step, so a Twilio retry of the same step is not counted twice."""
+
+    __tablename__ = "pin_attempts"
+    __table_args__ = (UniqueConstraint("call_sid", "step"), Index("ix_pin_attempts_customer_at", "customer_id", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    call_sid: Mapped[str] = mapped_column(String(64))
+    step: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ok: Mapped[bool] = mapped_column(Boolean)
 
 
 class Order(Base):

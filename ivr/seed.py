@@ -20,6 +20,14 @@ CUSTOMERS = [
 ]
 
 
+# account: plan, last payment amount, paid how many days ago
+ACCOUNT_PLANS = {
+    "100001": ("Standard plan", "30.00", 20),
+    "100002": ("Premium plan", "59.99", 5),
+    "100003": ("Basic plan", "40.00", 40),
+}
+
+
 def _orders(today: dt.date) -> list[dict]:
     day = dt.timedelta(days=1)
     return [
@@ -48,6 +56,9 @@ def load_demo_data(session: Session, today: dt.date | None = None) -> None:
             customer.pin_hash = hash_pin(pin)
         customer.name, customer.phone, customer.balance = name, phone, Decimal(balance)
         customer.balance_due_on = today + dt.timedelta(days=due_in) if due_in is not None else None
+        plan, paid, paid_days_ago = ACCOUNT_PLANS[account]
+        customer.plan, customer.last_payment_amount = plan, Decimal(paid)
+        customer.last_payment_on = today - dt.timedelta(days=paid_days_ago)
         by_account[account] = customer
     session.flush()
     for fields in _orders(today):

@@ -103,6 +103,7 @@ def context() -> Context:
         now=now,
         hours=hours,
         open_session=get_db().read_sessions,
+        open_writer=get_db().transaction,
     )
 
 

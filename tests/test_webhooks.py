@@ -47,7 +47,8 @@ def response_root(response) -> ElementTree.Element:  # type: ignore[no-untyped-d
 
 GOLDEN_INCOMING = (
     '<?xml version="1.0" encoding="UTF-8"?><Response>'
-    '<Gather action="/voice/step/main_menu?n=1" finishOnKey="#" hints="order status, order, orders, my order, '
+    '<Gather action="/voice/step/main_menu?n=1" finishOnKey="#" hints="account, my account, balance, my balance, '
+    "account balance, bill, billing, payment, pay, order status, order, orders, my order, "
     "where is my order, track my order, track a package, package, delivery, shipment, shipping, agent, "
     "representative, a person, person, operator, someone, speak to someone, human, customer service, "
     "talk to a person, repeat, repeat that, say that again, come again, main menu, start over, go back, "
@@ -55,6 +56,7 @@ GOLDEN_INCOMING = (
     'input="dtmf speech" language="en-US" method="POST" numDigits="1" speechTimeout="auto" timeout="5">'
     '<Say language="en-US" voice="Polly.Joanna">Thank you for calling Northwind.</Say>'
     '<Say language="en-US" voice="Polly.Joanna">Main menu.</Say>'
+    '<Say language="en-US" voice="Polly.Joanna">For your account, press 1, or say account.</Say>'
     '<Say language="en-US" voice="Polly.Joanna">For the status of an order, press 2, or say order status.</Say>'
     '<Say language="en-US" voice="Polly.Joanna">To speak with someone, press 0, or say agent.</Say>'
     "</Gather>"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ivr.flows import main, orders, people
+from ivr.flows import account, main, orders, people
 from ivr.flows.nodes import Flow
 
-BRANCHES = (main, orders, people)
+BRANCHES = (main, account, orders, people)
 
 
 def build_flow() -> Flow:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,9 @@ class Context:
     settings: dict[str, Any] = field(default_factory=dict)
     now: dt.datetime | None = None
     hours: OpeningHours | None = None
+    # A short write transaction of its own, for what must be recorded even if the caller hangs
+    # up now (PIN attempts); most steps never open one.
+    open_writer: Callable[[], AbstractContextManager[Session]] | None = None
     open_session: Callable[[], Session] | None = None
     _session: Session | None = None
 
@@ -29,6 +33,11 @@ class Context:
                 raise RuntimeError("this context has no database")
             self._session = self.open_session()
         return self._session
+
+    def writing(self) -> AbstractContextManager[Session]:
+        if self.open_writer is None:
+            raise RuntimeError("this context cannot write to the database")
+        return self.open_writer()
 
     def close(self) -> None:
         if self._session is not None:

@@ -69,7 +69,7 @@ class Engine:
 
     def step(self, state: CallState, caller_input: CallerInput, context: Any = None) -> Turn:
         """Advance the call by one caller input."""
-        state = replace(state, collected=dict(state.collected), step=state.step + 1)
+        state = replace(state, collected=dict(state.collected), step=state.step + 1, transient={})
         if isinstance(caller_input, Start):
             return self._turn(state, self.flow.start, context, [], "start")
         node = self.flow.nodes.get(state.node)
@@ -101,7 +101,8 @@ class Engine:
         else:
             number = self._number(node, caller_input)
             if number is not None:
-                state.collected[node.store_as] = number
+                # A sensitive number (a PIN) lives only for this step: it is never saved.
+                (state.transient if node.sensitive else state.collected)[node.store_as] = number
                 return self._turn(state, node.goto, context, [], kind, shown, "****" if node.sensitive else number)
         return self._retry(state, node, caller_input, context, kind, shown)
 
@@ -187,6 +188,8 @@ class Engine:
                     raise FlowError(f"handler {node.id!r} returned {goto!r}, not a Goto to one of {node.exits}")
                 actions.extend(goto.say)
                 state.collected.update(goto.remember)
+                if goto.verified_customer_id is not None:
+                    state.verified_customer_id = goto.verified_customer_id
                 for key in goto.forget:
                     state.collected.pop(key, None)
                 node_id = goto.next

@@ -9,8 +9,9 @@ NODES = [
     Menu(
         "main_menu",
         prompt="main_menu",
-        # 1 account and 3 questions join as their branches land.
+        # 3 questions joins when its branch lands.
         options=(
+            Option("1", "account", goto="account_start"),
             Option("2", "order_status", goto="order_number"),
             Option("0", "agent", goto="agent_hours"),
         ),

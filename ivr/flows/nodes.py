@@ -103,12 +103,16 @@ Action = Say | Listen | Connect | RecordMessage | HangUp
 @dataclass
 class CallState:
     node: str
+    call_sid: str = ""
     step: int = 0
     retries: int = 0
     collected: dict[str, Any] = field(default_factory=dict)
     language: str = "en-US"
     caller: str = ""
     verified_customer_id: int | None = None
+    # Values for this step only, never saved: what the caller typed at a sensitive entry (a PIN),
+    # for the handler that checks it in the same step.
+    transient: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,8 @@ class Goto:
     say: tuple[Say, ...] = ()
     remember: Mapping[str, Any] = field(default_factory=dict)
     forget: tuple[str, ...] = ()
+    # The customer this call has proved to be (a correct PIN); stays with the call.
+    verified_customer_id: int | None = None
 
 
 # ---- nodes -----------------------------------------------------------------------------

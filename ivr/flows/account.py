@@ -1,0 +1,207 @@
+"""Account (main menu 1): the caller proves who they are with a PIN, then hears their account.
+
+A caller ID that matches a customer only chooses whose PIN is asked for; it never unlocks anything.
+3 wrong PINs end the attempt in this call; 5 failures in a row on one account within 24 hours
+lock phone access to it for 24 hours. PINs are checked against their hash and never stored, logged
+or kept in the call's state (they live in the step's transient values only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash
+
+from ivr.flows.context import Context
+from ivr.flows.nodes import CallState, Goto, Handler, Menu, NumberEntry, Option, Say
+from ivr.flows.orders import order_report
+from ivr.models import Customer, Order, PinAttempt
+from ivr.spoken import spoken_date, spoken_digits, spoken_money
+
+PIN_TRIES_PER_CALL = 3
+LOCK_AFTER_FAILURES = 5
+LOCK_WINDOW = dt.timedelta(hours=24)
+MAX_ACCOUNT_LOOKUPS = 3
+OPEN_STATUSES = ("processing", "shipped", "out_for_delivery")
+
+
+def account_start(state: CallState, context: Context) -> Goto:
+    """A verified caller goes straight to the account; a known caller ID is greeted by name."""
+    if state.verified_customer_id is not None:
+        return Goto("account_summary")
+    if state.caller:
+        customer = context.session.scalar(select(Customer).where(Customer.phone == state.caller))
+        if customer is not None:
+            greeting = Say("account_hello", {"first_name": customer.first_name})
+            return Goto("pin_entry", say=(greeting,), remember={"account_candidate": customer.id})
+    return Goto("account_number")
+
+
+def account_lookup(state: CallState, context: Context) -> Goto:
+    number = str(state.collected.get("account_number", ""))
+    customer = context.session.scalar(select(Customer).where(Customer.account_number == number))
+    if customer is None:
+        misses = int(state.collected.get("account_misses", 0)) + 1
+        said = (Say("account_not_found", {"number": spoken_digits(number)}),)
+        if misses >= MAX_ACCOUNT_LOOKUPS:
+            return Goto("main_menu", say=said, forget=("account_misses", "account_number"))
+        return Goto("account_number", say=said, remember={"account_misses": misses})
+    return Goto("pin_entry", remember={"account_candidate": customer.id}, forget=("account_misses", "account_number"))
+
+
+def failures_in_a_row(context: Context, customer_id: int, now: dt.datetime) -> tuple[int, dt.datetime | None]:
+    """Failed PINs on this account since its last correct one, within the lock window; the latest."""
+    since = now - LOCK_WINDOW
+    last_ok = context.session.scalar(
+        select(func.max(PinAttempt.at)).where(PinAttempt.customer_id == customer_id, PinAttempt.ok.is_(True))
+    )
+    if last_ok is not None:
+        since = max(since, _aware(last_ok))
+    count, latest = context.session.execute(
+        select(func.count(), func.max(PinAttempt.at)).where(
+            PinAttempt.customer_id == customer_id, PinAttempt.ok.is_(False), PinAttempt.at > since
+        )
+    ).one()
+    return int(count), _aware(latest) if latest is not None else None
+
+
+def pin_check(state: CallState, context: Context) -> Goto:
+    now = context.now or dt.datetime.now(dt.UTC)
+    customer_id = state.collected.get("account_candidate")
+    customer = context.session.get(Customer, customer_id) if customer_id is not None else None
+    if customer is None:
+        return Goto("account_number")
+    failures, _latest = failures_in_a_row(context, customer.id, now)
+    if failures >= LOCK_AFTER_FAILURES:
+        return Goto("main_menu", say=(Say("account_locked"),), forget=("account_candidate", "pin_misses"))
+    pin = str(state.transient.pop("pin", ""))
+    ok = check_password_hash(customer.pin_hash, pin)
+    _record_attempt(context, customer.id, state, now, ok)
+    if ok:
+        return Goto("account_summary", verified_customer_id=customer.id, forget=("account_candidate", "pin_misses"))
+    if failures + 1 >= LOCK_AFTER_FAILURES:
+        return Goto("main_menu", say=(Say("account_locked"),), forget=("account_candidate", "pin_misses"))
+    misses = int(state.collected.get("pin_misses", 0)) + 1
+    if misses >= PIN_TRIES_PER_CALL:
+        return Goto("main_menu", say=(Say("pin_too_many"),), forget=("account_candidate", "pin_misses"))
+    return Goto("pin_entry", say=(Say("pin_wrong"),), remember={"pin_misses": misses})
+
+
+def _record_attempt(context: Context, customer_id: int, state: CallState, now: dt.datetime, ok: bool) -> None:
+    """Recorded at once, in its own transaction: hanging up after a wrong PIN still counts."""
+    try:
+        with context.writing() as session:
+            session.add(PinAttempt(customer_id=customer_id, call_sid=state.call_sid, step=state.step, at=now, ok=ok))
+    except IntegrityError:
+        pass  # a Twilio retry of the same step: already counted
+
+
+def account_summary(state: CallState, context: Context) -> Goto:
+    customer = context.session.get(Customer, state.verified_customer_id)
+    if customer is None:
+        return Goto("account_number")
+    today = context.today
+    said: list[Say] = [Say("account_verified", {"first_name": customer.first_name})]
+    if customer.balance <= 0:
+        said.append(Say("balance_nothing_due"))
+    elif customer.balance_due_on is not None and customer.balance_due_on < today:
+        days = (today - customer.balance_due_on).days
+        said.append(Say("balance_overdue", {"amount": spoken_money(customer.balance), "days": _days(days)}))
+    else:
+        due = spoken_date(customer.balance_due_on, today) if customer.balance_due_on else "soon"
+        said.append(Say("balance_due", {"amount": spoken_money(customer.balance), "due": due}))
+    if customer.plan:
+        said.append(Say("account_plan", {"plan": customer.plan}))
+    if customer.last_payment_amount is not None and customer.last_payment_on is not None:
+        values = {
+            "amount": spoken_money(customer.last_payment_amount),
+            "when": spoken_date(customer.last_payment_on, today),
+        }
+        said.append(Say("last_payment", values))
+    open_orders = _open_orders(context, customer.id)
+    said.append(Say("open_orders_count", {"count": _orders_count(len(open_orders))}))
+    return Goto("account_menu", say=tuple(said))
+
+
+def open_orders_report(state: CallState, context: Context) -> Goto:
+    orders = _open_orders(context, state.verified_customer_id or 0)
+    if not orders:
+        return Goto("account_menu", say=(Say("no_open_orders"),))
+    return Goto("account_menu", say=tuple(order_report(order, context) for order in orders))
+
+
+def _open_orders(context: Context, customer_id: int) -> list[Order]:
+    query = (
+        select(Order).where(Order.customer_id == customer_id, Order.status.in_(OPEN_STATUSES)).order_by(Order.number)
+    )
+    return list(context.session.scalars(query))
+
+
+def _orders_count(count: int) -> str:
+    return {0: "no open orders", 1: "one open order"}.get(count, f"{count} open orders")
+
+
+def _days(days: int) -> str:
+    return "1 day" if days == 1 else f"{days} days"
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite gives back naive UTC datetimes; PostgreSQL aware ones."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+NODES = [
+    Handler("account_start", run=account_start, exits=("account_summary", "pin_entry", "account_number")),
+    NumberEntry(
+        "account_number",
+        prompt="account_number",
+        store_as="account_number",
+        goto="account_lookup",
+        min_digits=6,
+        max_digits=10,
+        help="account_number_help",
+    ),
+    Handler("account_lookup", run=account_lookup, exits=("pin_entry", "account_number", "main_menu")),
+    NumberEntry(
+        "pin_entry",
+        prompt="pin_entry",
+        store_as="pin",
+        goto="pin_check",
+        min_digits=4,
+        max_digits=4,
+        speech=False,
+        sensitive=True,
+        help="pin_entry_help",
+    ),
+    Handler("pin_check", run=pin_check, exits=("account_summary", "pin_entry", "account_number", "main_menu")),
+    Handler("account_summary", run=account_summary, exits=("account_menu", "account_number")),
+    Menu(
+        "account_menu",
+        prompt="account_menu",
+        options=(
+            Option("1", "open_orders", goto="open_orders_report"),
+            Option("2", "account_repeat", goto="account_summary"),
+        ),
+        help="account_menu_help",
+        footer="to_main_menu",
+    ),
+    Handler("open_orders_report", run=open_orders_report, exits=("account_menu",)),
+]
+
+HANDLER_PROMPTS = {
+    "account_hello",
+    "account_not_found",
+    "account_locked",
+    "pin_wrong",
+    "pin_too_many",
+    "account_verified",
+    "balance_nothing_due",
+    "balance_overdue",
+    "balance_due",
+    "account_plan",
+    "last_payment",
+    "open_orders_count",
+    "no_open_orders",
+}
