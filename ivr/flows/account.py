@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash
 
 from ivr.flows.context import Context
-from ivr.flows.nodes import CallState, Goto, Handler, Menu, NumberEntry, Option, Say
+from ivr.flows.nodes import CallState, Goto, Handler, Menu, Message, NumberEntry, Option, Say
 from ivr.flows.orders import order_report
 from ivr.models import Customer, Order, PinAttempt
 from ivr.spoken import spoken_date, spoken_digits, spoken_money
@@ -36,7 +36,7 @@ def account_start(state: CallState, context: Context) -> Goto:
         if customer is not None:
             greeting = Say("account_hello", {"first_name": customer.first_name})
             return Goto("pin_entry", say=(greeting,), remember={"account_candidate": customer.id})
-    return Goto("account_number")
+    return Goto("account_who")
 
 
 def account_lookup(state: CallState, context: Context) -> Goto:
@@ -153,7 +153,18 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 
 
 NODES = [
-    Handler("account_start", run=account_start, exits=("account_summary", "pin_entry", "account_number")),
+    Handler("account_start", run=account_start, exits=("account_summary", "pin_entry", "account_who")),
+    Menu(
+        "account_who",
+        prompt="account_who",
+        options=(
+            Option("1", "have_account", goto="account_number"),
+            Option("2", "new_account", goto="how_to_open_account"),
+        ),
+        help="account_who_help",
+        footer="to_main_menu",
+    ),
+    Message("how_to_open_account", prompt="how_to_open_account", goto="main_menu"),
     NumberEntry(
         "account_number",
         prompt="account_number",
