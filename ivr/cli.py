@@ -14,6 +14,7 @@ from ivr.db import get_db, upgrade
 db_cli = AppGroup("db", help="The database schema.")
 flows_cli = AppGroup("flows", help="The call flows.")
 speech_cli = AppGroup("speech", help="Offline speech recognition.")
+faq_cli = AppGroup("faq", help="The questions knowledge base.")
 
 
 @db_cli.command("upgrade")
@@ -26,11 +27,13 @@ def db_upgrade() -> None:
 @click.command("seed")
 def seed() -> None:
     """Load the demo customers and orders (safe to run again)."""
+    from ivr.faq import load_demo
     from ivr.seed import load_demo_data
 
     with get_db().transaction() as session:
         load_demo_data(session)
-    click.echo("demo data loaded: 3 customers, 5 orders")
+        added, updated = load_demo(session)
+    click.echo(f"demo data loaded: 3 customers, 5 orders, {added + updated} questions")
 
 
 @flows_cli.command("check")
@@ -82,6 +85,31 @@ def speech_recognize(audio_file: Path, phrases: str) -> None:
                f" model load {loaded * 1000:.0f} ms)")  # fmt: skip
 
 
+@faq_cli.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def faq_import(path: Path) -> None:
+    """Add or update knowledge-base entries from a YAML file (by slug; nothing is deleted)."""
+    from ivr.faq import FaqFileError, import_entries, read_file
+
+    try:
+        entries = read_file(path)
+    except FaqFileError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    with get_db().transaction() as session:
+        added, updated = import_entries(session, entries)
+    click.echo(f"{path}: {added} added, {updated} updated")
+
+
+@faq_cli.command("export")
+def faq_export() -> None:
+    """Print every knowledge-base entry as YAML (the form `faq import` reads)."""
+    from ivr.faq import export_entries
+
+    with get_db().reading() as session:
+        click.echo(export_entries(session), nl=False)
+
+
 @click.command("banner")
 def banner() -> None:
     """What `make run` prints before the server starts."""
@@ -99,6 +127,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(flows_cli)
     app.cli.add_command(speech_cli)
+    app.cli.add_command(faq_cli)
     app.cli.add_command(seed)
     app.cli.add_command(banner)
     from ivr.simulator.cli import register

@@ -68,6 +68,34 @@ class PinAttempt(Base):
     ok: Mapped[bool] = mapped_column(Boolean)
 
 
+class FaqEntry(Base):
+    """One answer in the knowledge base callers search by voice or by topic."""
+
+    __tablename__ = "faq_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    category: Mapped[str] = mapped_column(String(40), index=True)
+    title: Mapped[str] = mapped_column(String(120))  # how a choice is announced
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class FaqQuery(Base):
+    """What a caller asked and what they got: for the people who keep the knowledge base."""
+
+    __tablename__ = "faq_queries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), index=True)
+    step: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    asked: Mapped[str] = mapped_column(Text)  # the words, or "topic: <category>"
+    answered_slug: Mapped[str | None] = mapped_column(String(64))  # None: nothing found
+    helpful: Mapped[bool | None] = mapped_column(Boolean)
+
+
 class Order(Base):
     __tablename__ = "orders"
 

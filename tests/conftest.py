@@ -26,10 +26,12 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     upgrade(url)
     app = create_app({"DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN})
     from ivr.db import get_db
+    from ivr.faq import load_demo
     from ivr.seed import load_demo_data
 
     with app.app_context(), get_db().transaction() as session:
         load_demo_data(session)
+        load_demo(session)
     get_db_engine = app.extensions["ivr.db"].engine
     get_db_engine.dispose()
     return path
