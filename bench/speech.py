@@ -30,7 +30,10 @@ from ivr.speech.numbers import spoken_digits  # noqa: E402
 from ivr.speech.vosk import DEFAULT_MODEL, missing_files  # noqa: E402
 
 CLIPS = ROOT / "tests" / "fixtures" / "audio"
-MENUS = {"main_menu": ["order_status", "repeat", "main_menu"], "order_result": ["another_order", "repeat", "main_menu"]}
+MENUS = {
+    "main_menu": ["account", "order_status", "agent", "repeat", "main_menu"],
+    "order_result": ["another_order", "repeat", "main_menu"],
+}
 YES_NO = {"yes": ["yes", "yes please"], "no": ["no", "no thanks"]}
 
 

@@ -19,6 +19,16 @@ from ivr.speech.recognizer import DIGITS_CLASS, Recognition
 # A word insertion penalty well below the default: with a small grammar the default lets noise and
 # breaths become extra words ("five zero zero one eight").
 WORD_INSERTION_PENALTY = 1e-3
+# Beams wider than the defaults (1e-48, 1e-48, 7e-29): with a dozen menu phrases the default beam
+# pruned the right phrase early ("start over" heard as nothing); a small grammar keeps it cheap.
+BEAMS = {"beam": 1e-80, "pbeam": 1e-80, "wbeam": 1e-60}
+# Dither adds pseudo-random noise; a fixed seed, re-applied to every utterance, makes the same audio
+# always heard the same way, whoever called before.
+DITHER_SEED = 1
+# Less voiced audio than this is a caller who said nothing: the wide beams would otherwise fit a
+# phrase to line hiss. Quiet hiss passes the voice detector for about 0.1 s, a short "no" about 0.3 s.
+MIN_SPEECH_SECONDS = 0.2
+VAD_FRAME_SECONDS = 0.03
 MAX_SEARCHES = 64
 # How callers say numbers: digit by digit ("five oh oh one", "double five"), in pairs ("fifty oh
 # one"), or as a quantity ("five thousand and three"). Structured rather than any number word in any
@@ -46,7 +56,13 @@ class PocketSphinxRecognizer:
         # for "another"); the search's own best complete path is the better answer. Dither: a phone
         # line's digital silence otherwise upsets the features.
         self.decoder = Decoder(
-            samprate=TARGET_RATE, loglevel="FATAL", wip=WORD_INSERTION_PENALTY, dither=True, bestpath=False
+            samprate=TARGET_RATE,
+            loglevel="FATAL",
+            wip=WORD_INSERTION_PENALTY,
+            dither=True,
+            seed=DITHER_SEED,
+            bestpath=False,
+            **BEAMS,
         )
         self.free_form = self.decoder.current_search()
         self.searches: list[str] = []
@@ -54,8 +70,13 @@ class PocketSphinxRecognizer:
 
     def recognize(self, audio: Audio, phrases: Sequence[str] | None = None) -> Recognition:
         started = time.perf_counter()
+        if not has_speech(audio.pcm):
+            return Recognition("", 0.0, time.perf_counter() - started, self.name)
         with self.lock:
             self.decoder.activate_search(self._search(phrases) if phrases else self.free_form)
+            # Fresh features (cepstral mean, dither) for every utterance: one caller's audio never
+            # shifts how the next one is heard. Costs about 0.1 ms.
+            self.decoder.reinit_feat()
             self.decoder.start_utt()
             self.decoder.process_raw(audio.pcm, full_utt=True)
             self.decoder.end_utt()
@@ -97,3 +118,13 @@ class PocketSphinxRecognizer:
             + NUMBER_RULES
             + f"public <answer> = {' | '.join(dict.fromkeys(alternatives))};\n"
         )
+
+
+def has_speech(pcm: bytes) -> bool:
+    """Whether the voice activity detector that ships with PocketSphinx hears enough of a voice."""
+    from pocketsphinx import Vad
+
+    vad = Vad(Vad.LOOSE, TARGET_RATE, VAD_FRAME_SECONDS)
+    size = vad.frame_bytes
+    voiced = sum(vad.is_speech(pcm[i : i + size]) for i in range(0, len(pcm) - size + 1, size))
+    return voiced * VAD_FRAME_SECONDS >= MIN_SPEECH_SECONDS
