@@ -31,7 +31,7 @@ from ivr.speech.vosk import DEFAULT_MODEL, missing_files  # noqa: E402
 
 CLIPS = ROOT / "tests" / "fixtures" / "audio"
 MENUS = {
-    "main_menu": ["account", "order_status", "agent", "repeat", "main_menu"],
+    "main_menu": ["account", "order_status", "questions", "agent", "repeat", "main_menu"],
     "order_result": ["another_order", "repeat", "main_menu"],
 }
 YES_NO = {"yes": ["yes", "yes please"], "no": ["no", "no thanks"]}

@@ -83,9 +83,12 @@ class FaqEntry(Base):
 
 
 class FaqQuery(Base):
-    """What a caller asked and what they got: for the people who keep the knowledge base."""
+    """What a caller asked and what they got: for the people who keep the knowledge base.
+
+    One row per call step, so a Twilio retry of the same step is not logged twice."""
 
     __tablename__ = "faq_queries"
+    __table_args__ = (UniqueConstraint("call_sid", "step"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(64), index=True)

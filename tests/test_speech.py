@@ -24,7 +24,7 @@ from tests.conftest import TOKEN, make_app
 AUDIO = Path(__file__).parent / "fixtures" / "audio"
 CLIPS = yaml.safe_load((AUDIO / "clips.yaml").read_text())["clips"]
 MENUS = {
-    "main_menu": ["account", "order_status", "agent", "repeat", "main_menu"],
+    "main_menu": ["account", "order_status", "questions", "agent", "repeat", "main_menu"],
     "order_result": ["another_order", "repeat", "main_menu"],
 }
 VOSK_PRESENT = DEFAULT_MODEL.is_dir() and not missing_files(DEFAULT_MODEL)

@@ -49,7 +49,8 @@ GOLDEN_INCOMING = (
     '<?xml version="1.0" encoding="UTF-8"?><Response>'
     '<Gather action="/voice/step/main_menu?n=1" finishOnKey="#" hints="account, my account, balance, my balance, '
     "account balance, bill, billing, payment, pay, order status, order, orders, my order, "
-    "where is my order, track my order, track a package, package, delivery, shipment, shipping, agent, "
+    "where is my order, track my order, track a package, package, delivery, shipment, shipping, questions, "
+    "question, a question, common questions, i have a question, faq, information, agent, "
     "representative, a person, person, operator, someone, speak to someone, human, customer service, "
     "talk to a person, repeat, repeat that, say that again, come again, main menu, start over, go back, "
     'back to the menu, menu" '
@@ -58,6 +59,7 @@ GOLDEN_INCOMING = (
     '<Say language="en-US" voice="Polly.Joanna">Main menu.</Say>'
     '<Say language="en-US" voice="Polly.Joanna">For your account, press 1, or say account.</Say>'
     '<Say language="en-US" voice="Polly.Joanna">For the status of an order, press 2, or say order status.</Say>'
+    '<Say language="en-US" voice="Polly.Joanna">For answers to common questions, press 3, or say questions.</Say>'
     '<Say language="en-US" voice="Polly.Joanna">To speak with someone, press 0, or say agent.</Say>'
     "</Gather>"
     '<Redirect method="POST">/voice/step/main_menu?n=1</Redirect>'

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ivr.flows import account, main, orders, people
+from ivr.flows import account, main, orders, people, questions
 from ivr.flows.nodes import Flow
 
-BRANCHES = (main, account, orders, people)
+BRANCHES = (main, account, orders, people, questions)
 
 
 def build_flow() -> Flow:

@@ -6,7 +6,7 @@ Both read the same node data through `transitions`, so the diagram is always the
 from __future__ import annotations
 
 from ivr.flows.engine import MAIN_MENU_KEY, REPEAT_KEY
-from ivr.flows.nodes import Flow, Handler, Hangup, Menu, Message, NumberEntry, Record, Transfer, transitions
+from ivr.flows.nodes import Choose, Flow, Handler, Hangup, Menu, Message, NumberEntry, Record, Transfer, transitions
 from ivr.prompts import Catalog
 
 # Prompts and phrase lists the engine itself uses, whatever the flow.
@@ -29,7 +29,7 @@ def problems(flow: Flow, catalog: Catalog, handler_prompts: set[str] = frozenset
         prompt = getattr(node, "prompt", None)
         if prompt:
             prompt_ids.add(prompt)
-        for extra in ("help", "footer"):
+        for extra in ("help", "footer", "announce"):
             if getattr(node, extra, None):
                 prompt_ids.add(getattr(node, extra))
         if isinstance(node, Menu):
@@ -72,6 +72,7 @@ def _unreachable(flow: Flow) -> set[str]:
 
 _SHAPES = {
     Menu: ('{{"{0}"}}', "menu"),
+    Choose: ('{{"{0}"}}', "choices found for the call"),
     NumberEntry: ('[/"{0}"/]', "number"),
     Message: ('("{0}")', "message"),
     Handler: ('[["{0}"]]', "handler"),

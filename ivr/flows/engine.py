@@ -11,9 +11,12 @@ from typing import Any
 
 from ivr.errors import FlowError
 from ivr.flows.nodes import (
+    MAX_CHOICES,
+    WAITING,
     Action,
     CallerInput,
     CallState,
+    Choose,
     Connect,
     DialOutcome,
     Flow,
@@ -36,7 +39,7 @@ from ivr.flows.nodes import (
     Transfer,
 )
 from ivr.prompts import Catalog
-from ivr.speech.matching import is_confident, match_option
+from ivr.speech.matching import is_confident, match_option, normalise
 from ivr.speech.numbers import spoken_digits
 
 REPEAT_KEY = "*"
@@ -83,7 +86,7 @@ class Engine:
                 "seconds": caller_input.duration,
             }
             return self._turn(state, node.after, context, [], "recording", caller_input.sid, "recorded")
-        if not isinstance(node, (Menu, NumberEntry)):
+        if not isinstance(node, WAITING):
             # Only waiting nodes receive input; anything else means the state is stale.
             return self._turn(state, self.flow.main_menu, context, [Say("apology")], _kind(caller_input))
 
@@ -98,6 +101,11 @@ class Engine:
             option = self._menu_choice(node, caller_input, state.language)
             if option is not None:
                 return self._turn(state, option.goto, context, [], kind, shown, option.name)
+        elif isinstance(node, Choose):
+            chosen = self._chosen(node, caller_input, state)
+            if chosen is not None:
+                target, matched = chosen
+                return self._turn(state, target, context, [], kind, shown, matched)
         else:
             number = self._number(node, caller_input)
             if number is not None:
@@ -113,7 +121,9 @@ class Engine:
 
     # ---- input interpretation -----------------------------------------------------------
 
-    def _global_command(self, node: Menu | NumberEntry, caller_input: CallerInput, language: str) -> str | None:
+    def _global_command(
+        self, node: Menu | Choose | NumberEntry, caller_input: CallerInput, language: str
+    ) -> str | None:
         if isinstance(caller_input, Keys):
             option_keys = {o.key for o in node.options} if isinstance(node, Menu) else set()
             if caller_input.digits == REPEAT_KEY:
@@ -123,6 +133,10 @@ class Engine:
             return None
         if isinstance(caller_input, Speech) and is_confident(caller_input.confidence):
             commands = {name: self.catalog.phrases(language, name) for name in ("repeat", "main_menu")}
+            if isinstance(node, Choose) and node.question:
+                # A question may mention "menu" or "again"; only the bare command is one.
+                said = normalise(caller_input.text)
+                return next((n for n, ps in commands.items() if any(normalise(p) == said for p in ps)), None)
             if isinstance(node, Menu):
                 commands.update({o.name: self.catalog.phrases(language, o.name) for o in node.options})
             chosen = match_option(caller_input.text, commands)
@@ -138,6 +152,33 @@ class Engine:
             name = match_option(caller_input.text, phrases)
             return next((o for o in node.options if o.name == name), None)
         return None
+
+    @staticmethod
+    def _chosen(node: Choose, caller_input: CallerInput, state: CallState) -> tuple[str, str] | None:
+        """(where to go, what the log records) for a key, a named choice or a question; None: no match."""
+        choices = _choices(node, state)
+        index: int | None = None
+        if isinstance(caller_input, Keys):
+            digits = caller_input.digits
+            index = int(digits) - 1 if digits.isdigit() and len(digits) == 1 else None
+        elif isinstance(caller_input, Speech) and is_confident(caller_input.confidence):
+            if node.question is not None:
+                state.collected[node.question.store_as] = caller_input.text[:255]
+                return node.question.goto, "question"
+            # A choice is named by its label or any word of it ("refunds" for "refunds and credits"),
+            # or by its number ("two").
+            labels = {str(i): [c["label"], *c["label"].split()] for i, c in enumerate(choices)}
+            picked = match_option(caller_input.text, labels)
+            number = spoken_digits(caller_input.text)
+            if picked is not None:
+                index = int(picked)
+            elif number is not None and len(number) == 1:
+                index = int(number) - 1
+        if index is None or not 0 <= index < len(choices):
+            return None
+        value = choices[index]["value"]
+        state.collected[node.store_as] = value
+        return node.goto, str(value)[:64]
 
     @staticmethod
     def _number(node: NumberEntry, caller_input: CallerInput) -> str | None:
@@ -215,6 +256,19 @@ class Engine:
             names = [o.name for o in node.options] + ["repeat", "main_menu"]
             hints = list(dict.fromkeys(p for name in names for p in self.catalog.phrases(language, name)))
             actions.append(Listen(node.id, num_digits=1, hints=tuple(hints)))
+        elif isinstance(node, Choose):
+            choices = _choices(node, state)
+            actions.append(Say(node.prompt))
+            actions.extend(Say(node.announce, {"label": c["label"], "key": str(n)}) for n, c in enumerate(choices, 1))
+            if node.footer:
+                actions.append(Say(node.footer))
+            if node.question is not None:
+                # No hints: the caller's own words, recognised free-form (offline: no grammar).
+                hints: list[str] = []
+            else:
+                commands = [p for name in ("repeat", "main_menu") for p in self.catalog.phrases(language, name)]
+                hints = list(dict.fromkeys([c["label"] for c in choices] + commands))
+            actions.append(Listen(node.id, num_digits=1, hints=tuple(hints)))
         elif isinstance(node, NumberEntry):
             actions.append(Say(node.prompt))
             actions.append(
@@ -237,6 +291,15 @@ class Engine:
         return actions
 
 
+def _choices(node: Choose, state: CallState) -> list[dict[str, str]]:
+    """The choices a handler left for `node`: labelled values, at most one per key 1 to 8."""
+    choices = state.collected.get(node.choices_from) or []
+    valid = [c for c in choices if isinstance(c, dict) and c.get("label") and "value" in c][:MAX_CHOICES]
+    if not valid and node.question is None:
+        raise FlowError(f"{node.id}: no choices in {node.choices_from!r}")
+    return valid
+
+
 def _kind(caller_input: CallerInput) -> str:
     kinds = {
         Keys: "dtmf",
@@ -249,7 +312,7 @@ def _kind(caller_input: CallerInput) -> str:
     return kinds[type(caller_input)]
 
 
-def _shown(caller_input: CallerInput, node: Menu | NumberEntry) -> str:
+def _shown(caller_input: CallerInput, node: Menu | Choose | NumberEntry) -> str:
     """The input as the event log may keep it: digits of sensitive entries are masked."""
     if isinstance(caller_input, Keys):
         text = caller_input.digits

@@ -9,10 +9,10 @@ NODES = [
     Menu(
         "main_menu",
         prompt="main_menu",
-        # 3 questions joins when its branch lands.
         options=(
             Option("1", "account", goto="account_start"),
             Option("2", "order_status", goto="order_number"),
+            Option("3", "questions", goto="faq_start"),
             Option("0", "agent", goto="agent_hours"),
         ),
         help="main_menu_help",

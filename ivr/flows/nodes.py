@@ -154,6 +154,33 @@ class Menu:
 
 
 @dataclass(frozen=True)
+class Question:
+    """At a Choose, speech is the caller's own question: kept as `store_as`, then on to `goto`."""
+
+    store_as: str
+    goto: str
+
+
+@dataclass(frozen=True)
+class Choose:
+    """A menu whose options a handler found for this call: `collected[choices_from]` holds
+    [{"label": ..., "value": ...}], announced in order as keys 1, 2, 3... The chosen value is kept as
+    `store_as`. Speech names a label, or, with `question`, is the caller's question in their own words.
+    """
+
+    id: str
+    prompt: str
+    choices_from: str
+    store_as: str
+    goto: str
+    # How each choice is announced: a prompt with {label} and {key}.
+    announce: str
+    question: Question | None = None
+    help: str | None = None
+    footer: str | None = None
+
+
+@dataclass(frozen=True)
 class NumberEntry:
     """Collect a number by keypad (ending with #) or by voice; store it and go on."""
 
@@ -210,7 +237,11 @@ class Hangup:
     prompt: str | None = None
 
 
-Node = Menu | NumberEntry | Message | Handler | Transfer | Record | Hangup
+Node = Menu | Choose | NumberEntry | Message | Handler | Transfer | Record | Hangup
+# Nodes that wait for the caller's keys or speech.
+WAITING = (Menu, Choose, NumberEntry)
+# Keys 1 to 8: 9 is the main menu everywhere.
+MAX_CHOICES = 8
 
 
 @dataclass(frozen=True)
@@ -228,6 +259,9 @@ def transitions(node: Node) -> list[tuple[str, str]]:
     match node:
         case Menu():
             return [(f"{o.key} / {o.name}", o.goto) for o in node.options]
+        case Choose():
+            found = [("choice", node.goto)]
+            return found + ([("question", node.question.goto)] if node.question else [])
         case NumberEntry() | Message():
             return [("", node.goto)]
         case Handler():

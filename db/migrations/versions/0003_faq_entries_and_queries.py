@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("answered_slug", sa.String(length=64), nullable=True),
         sa.Column("helpful", sa.Boolean(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("call_sid", "step"),
     )
     op.create_index("ix_faq_queries_call_sid", "faq_queries", ["call_sid"])
 

@@ -1,0 +1,166 @@
+"""Questions (main menu 3): the caller picks a topic by key or asks in their own words.
+
+One clear answer is read out; close ones become a short menu to narrow the question down; nothing
+close lets the caller ask again or reach a person. Every answer and every question that found
+nothing is logged (FaqQuery) with the call, and so is whether the answer helped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ivr import faq
+from ivr.flows.context import Context
+from ivr.flows.nodes import MAX_CHOICES, CallState, Choose, Goto, Handler, Menu, Option, Question, Say
+from ivr.models import FaqEntry, FaqQuery
+
+# What a question carries from step to step; forgotten when the caller starts a new one.
+QUESTION_KEYS = ("faq_question", "faq_topic", "faq_asked", "faq_slug", "faq_choices", "faq_query_id")
+
+
+def _entries(context: Context) -> list[FaqEntry]:
+    """In the knowledge base's own order: topics and titles are offered as its keepers wrote them."""
+    return list(context.session.scalars(select(FaqEntry).order_by(FaqEntry.id)))
+
+
+def faq_start(state: CallState, context: Context) -> Goto:
+    """The topics there are (from the knowledge base), and an invitation to just ask."""
+    topics = list(dict.fromkeys(entry.category for entry in _entries(context)))
+    if not topics:
+        return Goto("main_menu", say=(Say("faq_empty"),), forget=QUESTION_KEYS)
+    choices = [{"label": topic, "value": topic} for topic in topics[:MAX_CHOICES]]
+    earlier = tuple(key for key in QUESTION_KEYS if key != "faq_choices")
+    return Goto("faq_ask", remember={"faq_choices": choices}, forget=earlier)
+
+
+def faq_topic(state: CallState, context: Context) -> Goto:
+    """A topic picked by key: its one entry is answered, several are offered by title."""
+    topic = str(state.collected.get("faq_topic", ""))
+    entries = [entry for entry in _entries(context) if entry.category == topic]
+    asked = f"topic: {topic}"
+    if not entries:
+        return Goto("faq_start")
+    if len(entries) == 1:
+        return Goto("faq_answer", remember={"faq_slug": entries[0].slug, "faq_asked": asked})
+    choices = [{"label": entry.title, "value": entry.slug} for entry in entries[:MAX_CHOICES]]
+    return Goto("faq_pick", remember={"faq_choices": choices, "faq_asked": asked})
+
+
+def faq_search(state: CallState, context: Context) -> Goto:
+    """The caller's own words, searched: one answer, a few to choose from, or nothing close."""
+    asked = str(state.collected.get("faq_question", "")).strip()
+    found = faq.choices(faq.search(_entries(context), asked))
+    if not found:
+        _log(context, state, asked, None)
+        return Goto("faq_again", say=(Say("faq_not_found"),), remember={"faq_asked": asked})
+    if len(found) == 1:
+        return Goto("faq_answer", remember={"faq_slug": found[0].slug, "faq_asked": asked})
+    choices = [{"label": f.title, "value": f.slug} for f in found]
+    return Goto("faq_refine", remember={"faq_choices": choices, "faq_asked": asked})
+
+
+def faq_answer(state: CallState, context: Context) -> Goto:
+    """Read the chosen entry's answer, log it, and ask whether it helped."""
+    slug = str(state.collected.get("faq_slug", ""))
+    entry = context.session.scalar(select(FaqEntry).where(FaqEntry.slug == slug))
+    if entry is None:  # removed from the knowledge base during the call
+        return Goto("faq_start", say=(Say("faq_not_found"),))
+    query_id = _log(context, state, str(state.collected.get("faq_asked", "")), entry.slug)
+    return Goto("faq_helpful", say=(Say("faq_answer", {"answer": entry.answer}),), remember={"faq_query_id": query_id})
+
+
+def faq_helped(state: CallState, context: Context) -> Goto:
+    _mark_helpful(context, state, True)
+    return Goto("faq_more", say=(Say("faq_glad"),))
+
+
+def faq_not_helped(state: CallState, context: Context) -> Goto:
+    _mark_helpful(context, state, False)
+    return Goto("faq_again", say=(Say("faq_sorry"),))
+
+
+def _log(context: Context, state: CallState, asked: str, slug: str | None) -> int | None:
+    """Log what was asked and what was answered (None: nothing found), once per call step."""
+    now = context.now or dt.datetime.now(dt.UTC)
+    try:
+        with context.writing() as session:
+            query = FaqQuery(call_sid=state.call_sid, step=state.step, at=now, asked=asked[:255], answered_slug=slug)
+            session.add(query)
+            session.flush()
+            return query.id
+    except IntegrityError:  # a Twilio retry of the same step: already logged
+        return None
+
+
+def _mark_helpful(context: Context, state: CallState, helpful: bool) -> None:
+    query_id = state.collected.get("faq_query_id")
+    if query_id is None:
+        return
+    with context.writing() as session:
+        query = session.get(FaqQuery, query_id)
+        if query is not None and query.call_sid == state.call_sid:
+            query.helpful = helpful
+
+
+NODES = [
+    Handler("faq_start", run=faq_start, exits=("faq_ask", "main_menu")),
+    Choose(
+        "faq_ask",
+        prompt="faq_ask",
+        choices_from="faq_choices",
+        store_as="faq_topic",
+        goto="faq_topic",
+        announce="faq_topic_choice",
+        question=Question(store_as="faq_question", goto="faq_search"),
+        help="faq_ask_help",
+        footer="to_main_menu",
+    ),
+    Handler("faq_topic", run=faq_topic, exits=("faq_answer", "faq_pick", "faq_start")),
+    Handler("faq_search", run=faq_search, exits=("faq_answer", "faq_refine", "faq_again")),
+    Choose(
+        "faq_refine",
+        prompt="faq_refine",
+        choices_from="faq_choices",
+        store_as="faq_slug",
+        goto="faq_answer",
+        announce="faq_choice",
+        help="faq_choose_help",
+    ),
+    Choose(
+        "faq_pick",
+        prompt="faq_pick",
+        choices_from="faq_choices",
+        store_as="faq_slug",
+        goto="faq_answer",
+        announce="faq_choice",
+        help="faq_choose_help",
+    ),
+    Handler("faq_answer", run=faq_answer, exits=("faq_helpful", "faq_start")),
+    Menu(
+        "faq_helpful",
+        prompt="faq_helpful",
+        options=(Option("1", "yes", goto="faq_helped"), Option("2", "no", goto="faq_not_helped")),
+        help="faq_helpful_help",
+    ),
+    Handler("faq_helped", run=faq_helped, exits=("faq_more",)),
+    Handler("faq_not_helped", run=faq_not_helped, exits=("faq_again",)),
+    Menu(
+        "faq_more",
+        prompt="faq_more",
+        options=(Option("1", "another_question", goto="faq_start"),),
+        help="faq_more_help",
+        footer="to_main_menu",
+    ),
+    Menu(
+        "faq_again",
+        prompt="faq_again",
+        options=(Option("1", "ask_again", goto="faq_start"), Option("0", "agent", goto="agent_hours")),
+        help="faq_again_help",
+        footer="to_main_menu",
+    ),
+]
+
+HANDLER_PROMPTS = {"faq_empty", "faq_not_found", "faq_answer", "faq_glad", "faq_sorry"}

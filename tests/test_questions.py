@@ -1,0 +1,152 @@
+"""Questions (main menu 3): choices found for the call, and the log the knowledge base's keepers read."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from ivr.db import get_db
+from ivr.errors import FlowError
+from ivr.flows.engine import Engine
+from ivr.flows.nodes import CallState, Choose, Flow, Hangup, Keys, Listen, Question, Say, Speech
+from ivr.models import FaqQuery
+from ivr.prompts import Catalog, Language
+from ivr.simulator.phone import SimulatedCall
+from ivr.simulator.transport import FlaskTransport
+from tests.conftest import TOKEN
+
+# ---- the Choose node on its own --------------------------------------------------------------
+
+PROMPTS = {p: p for p in ("pick", "ask", "bye", "no_input", "no_match", "apology", "help")}
+PROMPTS["choice"] = "For {label}, press {key}."
+CATALOG = Catalog({"en-US": Language(PROMPTS, {"repeat": ["repeat"], "main_menu": ["main menu", "menu"]})})
+CHOICES = [{"label": "delivery costs", "value": "costs"}, {"label": "delivery times", "value": "times"},
+           {"label": "refunds", "value": "refunds"}]  # fmt: skip
+FLOW = Flow(
+    nodes={
+        "pick": Choose("pick", prompt="pick", choices_from="found", store_as="chosen", goto="bye", announce="choice",
+                       help="help"),
+        "ask": Choose("ask", prompt="ask", choices_from="found", store_as="chosen", goto="bye", announce="choice",
+                      question=Question("asked", "bye")),
+        "bye": Hangup("bye", prompt="bye"),
+    },
+    start="pick",
+    main_menu="pick",
+    on_failures="bye",
+)  # fmt: skip
+ENGINE = Engine(FLOW, CATALOG)
+
+
+def at(node: str) -> CallState:
+    return CallState(node=node, collected={"found": CHOICES})
+
+
+def test_choices_are_announced_in_order_with_their_keys_and_labels_as_hints() -> None:
+    turn = ENGINE.enter(at("pick"), "pick")
+    said = [(a.prompt, dict(a.values)) for a in turn.actions if isinstance(a, Say)]
+    assert said == [("pick", {})] + [("choice", {"label": c["label"], "key": str(n)}) for n, c in
+                                     enumerate(CHOICES, 1)]  # fmt: skip
+    listen = turn.actions[-1]
+    assert isinstance(listen, Listen) and listen.num_digits == 1
+    assert {"delivery costs", "delivery times", "refunds", "main menu"} <= set(listen.hints)
+
+
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [
+        (Keys("2"), "times"),
+        (Speech("two"), "times"),
+        (Speech("the refunds one please"), "refunds"),
+        (Speech("how much does it cost"), "costs"),
+        (Speech("something else entirely"), None),
+        (Speech("delivery"), None),  # two labels fit equally: no match, ask again
+        (Keys("4"), None),  # no fourth choice
+        (Keys("0"), None),
+    ],
+)
+def test_a_choice_by_key_number_or_label(said: Keys | Speech, value: str | None) -> None:
+    turn = ENGINE.step(at("pick"), said)
+    if value is None:
+        assert turn.state.node == "pick" and turn.matched == "no_match" and "chosen" not in turn.state.collected
+    else:
+        assert turn.state.node == "bye" and turn.state.collected["chosen"] == value and turn.matched == value
+
+
+def test_at_a_question_prompt_speech_is_the_question_and_keys_pick_a_topic() -> None:
+    asked = ENGINE.step(at("ask"), Speech("what's on the menu at your cafe"))
+    assert asked.state.collected["asked"] == "what's on the menu at your cafe" and asked.matched == "question"
+    assert ENGINE.step(at("ask"), Speech("main menu")).matched == "main_menu"
+    assert ENGINE.step(at("ask"), Keys("3")).state.collected["chosen"] == "refunds"
+    listen = ENGINE.enter(at("ask"), "ask").actions[-1]
+    assert isinstance(listen, Listen) and listen.hints == ()  # free-form: the caller's own words
+
+
+def test_a_choose_left_without_choices_is_a_flow_error() -> None:
+    with pytest.raises(FlowError, match="no choices"):
+        ENGINE.enter(CallState(node="pick"), "pick")
+
+
+# ---- what is logged for the knowledge base's keepers -------------------------------------------
+
+
+def queries(app: Flask, call: SimulatedCall) -> list[tuple[str, str | None, bool | None]]:
+    with app.app_context(), get_db().reading() as session:
+        rows = session.scalars(select(FaqQuery).where(FaqQuery.call_sid == call.call_sid).order_by(FaqQuery.id))
+        return [(q.asked, q.answered_slug, q.helpful) for q in rows]
+
+
+def dial(app: Flask) -> SimulatedCall:
+    call = SimulatedCall(FlaskTransport(app, TOKEN)).dial()
+    call.press("3")
+    call.hears("ask your question")
+    return call
+
+
+def test_answers_questions_not_found_and_whether_they_helped_are_logged(app: Flask) -> None:
+    call = dial(app)
+    call.say("how long does shipping take")
+    call.hears("business days")
+    call.say("yes")
+    call.press("1")
+    call.say("what is the meaning of life")
+    call.hears("couldn't find")
+    call.press("1")
+    call.say("delivery")
+    call.hears("few answers")
+    call.press("1")
+    call.hears("4 dollars 99")
+    call.say("no")
+    call.press("1")
+    call.press("3")  # a topic by key
+    call.press("2")
+    call.hears("We refund you")
+    assert queries(app, call) == [
+        ("how long does shipping take", "delivery_times", True),
+        ("what is the meaning of life", None, None),
+        ("delivery", "delivery_costs", False),
+        ("topic: returns and refunds", "refunds", None),
+    ]
+
+
+def test_a_retried_answer_step_is_logged_once(app: Flask) -> None:
+    call = dial(app)
+    gather = call._waiting
+    assert gather is not None
+    params = {**call._base_params(first=False), "SpeechResult": "how do I pay", "Confidence": "0.9"}
+    for _ in range(3):  # Twilio retries the same request
+        response = call.transport.post(gather.get("action"), params)
+        assert response.status == 200 and "debit cards" in response.body
+    assert queries(app, call) == [("how do I pay", "payment_methods", None)]
+
+
+def test_an_empty_knowledge_base_sends_the_caller_back_to_the_main_menu(app: Flask) -> None:
+    from ivr.models import FaqEntry
+
+    with app.app_context(), get_db().transaction() as session:
+        for entry in session.scalars(select(FaqEntry)):
+            session.delete(entry)
+    call = SimulatedCall(FlaskTransport(app, TOKEN)).dial()
+    call.press("3")
+    call.hears("no answers to common questions available")
+    call.hears("Main menu")
