@@ -32,7 +32,13 @@ def ranking_quality(entries: list[FaqEntry]) -> tuple[float, float]:
 def test_the_demo_knowledge_base_has_real_answers() -> None:
     entries = read_file(DEMO_FILE)
     assert len(entries) >= 8
-    assert {e["category"] for e in entries} >= {"opening hours", "delivery", "returns and refunds", "accounts and payments", "membership"}
+    assert {e["category"] for e in entries} >= {
+        "opening hours",
+        "delivery",
+        "returns and refunds",
+        "accounts and payments",
+        "membership",
+    }
     assert all(len(e["answer"].split()) >= 15 for e in entries)
 
 

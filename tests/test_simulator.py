@@ -173,6 +173,8 @@ def test_scenario_failure_names_the_step(tmp_path: Path) -> None:
         ("steps:\n  - shout: hello\n", "step 1"),
         ("steps:\n  - press: '1'\n    say: hi\n", "exactly one"),
         ("[not, a, mapping", "cannot read"),
+        ("steps:\n  - new_call: {phone: '+1'}\n", "new_call takes"),
+        ("steps:\n  - new_call: {clock: tomorrow}\n", "clock must be a date"),
     ],
 )
 def test_bad_scenario_files_are_clear_errors(tmp_path: Path, text: str, message: str) -> None:

@@ -7,6 +7,7 @@ steps:
   - say: "check on my order"        # confidence: 0.4 may sit beside it
   - silence: true
   - hangup: true
+  - new_call: {caller: "+15550100001", clock: "2026-11-25T09:00:00-05:00"}   # hang up, call again
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import yaml
 from ivr.simulator.phone import DEFAULT_CALLED, DEFAULT_CALLER, SimulatedCall
 from ivr.simulator.transport import Transport
 
-ACTIONS = ("press", "say", "say_audio", "silence", "record", "answer", "hangup")
+ACTIONS = ("press", "say", "say_audio", "silence", "record", "answer", "hangup", "new_call")
+NEW_CALL_KEYS = {"caller", "clock"}
 STEP_KEYS = {"hear", *ACTIONS}
 
 
@@ -78,12 +80,7 @@ def load(path: str | Path) -> Scenario:
     unknown_top = set(data) - {"caller", "called", "steps", "name", "description", "clock"}
     if unknown_top:
         raise ScenarioError(f"{path}: unknown keys {sorted(unknown_top)}")
-    clock = str(data["clock"]) if data.get("clock") else None
-    if clock is not None:
-        try:
-            dt.datetime.fromisoformat(clock)
-        except ValueError:
-            raise ScenarioError(f"{path}: clock must be a date and time like 2026-12-24T21:30:00+02:00") from None
+    clock = _clock_value(data.get("clock"), f"{path}")
     for number, step in enumerate(data["steps"], 1):
         if not isinstance(step, dict):
             raise ScenarioError(f"{path} step {number}: expected a mapping like 'press: \"2\"', got {step!r}")
@@ -91,6 +88,13 @@ def load(path: str | Path) -> Scenario:
         extra = set(step) - STEP_KEYS - ({"confidence"} if "say" in step else set())
         if len(kinds) != 1 or extra:
             raise ScenarioError(f"{path} step {number}: {step!r} must have exactly one of {sorted(STEP_KEYS)}")
+        if "new_call" in step:
+            again = step["new_call"]
+            if again is True:
+                step["new_call"] = again = {}
+            if not isinstance(again, dict) or set(again) - NEW_CALL_KEYS:
+                raise ScenarioError(f"{path} step {number}: new_call takes true or a mapping of caller and clock")
+            _clock_value(again.get("clock"), f"{path} step {number}")
     return Scenario(
         path=path,
         caller=str(data.get("caller", DEFAULT_CALLER)),
@@ -99,6 +103,16 @@ def load(path: str | Path) -> Scenario:
         name=str(data.get("name", path.stem)),
         clock=clock,
     )
+
+
+def _clock_value(value: Any, where: str) -> str | None:
+    if not value:
+        return None
+    try:
+        dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ScenarioError(f"{where}: clock must be a date and time like 2026-12-24T21:30:00+02:00") from None
+    return str(value)
 
 
 def describe(step: dict[str, Any]) -> str:
@@ -128,37 +142,54 @@ def play_step(call: SimulatedCall, step: dict[str, Any], base: Path) -> None:
 
 def run(scenario: Scenario, transport: Transport, echo=None) -> Outcome:  # type: ignore[no-untyped-def]
     app = getattr(transport, "app", None)
-    if scenario.clock and app is None:
+    clocks = [scenario.clock] + [s["new_call"].get("clock") for s in scenario.steps if "new_call" in s]
+    fixed = next((c for c in clocks if c), None)
+    if fixed and app is None:
         failure = {"step": 0, "text": "clock", "heard": "",
                    "message": "clock: fixes the clock of an in-process app only; start the server with "
-                              f"IVR_CLOCK={scenario.clock} to play this scenario over HTTP"}  # fmt: skip
+                              f"IVR_CLOCK={fixed} to play this scenario over HTTP"}  # fmt: skip
         return Outcome(scenario, False, [failure])
-    with _clock(app, scenario.clock):
+    with _clock_kept(app):
+        _set_clock(app, scenario.clock)
         return _play(scenario, transport, echo)
 
 
 @contextmanager
-def _clock(app, clock: str | None) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    """The app's IVR_CLOCK setting, fixed for the length of one call."""
-    if not clock:
-        yield
-        return
-    before = app.config.get("CLOCK", "")
-    app.config["CLOCK"] = clock
+def _clock_kept(app) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """The app's IVR_CLOCK setting as it was before the scenario, whatever the scenario set."""
+    before = app.config.get("CLOCK", "") if app is not None else None
     try:
         yield
     finally:
-        app.config["CLOCK"] = before
+        if app is not None:
+            app.config["CLOCK"] = before
+
+
+def _set_clock(app, clock: str | None) -> None:  # type: ignore[no-untyped-def]
+    if clock:
+        app.config["CLOCK"] = clock
 
 
 def _play(scenario: Scenario, transport: Transport, echo=None) -> Outcome:  # type: ignore[no-untyped-def]
+    """Each call of the scenario in turn: the first one, and one more per new_call step."""
     call = SimulatedCall(transport, scenario.caller, scenario.called, echo=echo)
     failures: list[dict[str, Any]] = []
+    trace: list[dict] = []
+    transcript: list[tuple[str, str]] = []
     number = 0  # the step being played, for the failure message
     try:
         call.dial()
         for step in scenario.steps:
             number += 1
+            if "new_call" in step:
+                call.hangup()
+                trace += call.trace
+                transcript += call.transcript
+                _set_clock(getattr(transport, "app", None), step["new_call"].get("clock"))
+                caller = str(step["new_call"].get("caller", call.caller))
+                call = SimulatedCall(transport, caller, scenario.called, echo=echo)
+                call.dial()
+                continue
             play_step(call, step, scenario.path.parent)
         call.hangup()  # a scenario that ends while the call waits: the caller hangs up
     except (AssertionError, OSError) as exc:
@@ -170,4 +201,4 @@ def _play(scenario: Scenario, transport: Transport, echo=None) -> Outcome:  # ty
                 "heard": call.heard,
             }
         )
-    return Outcome(scenario, not failures, failures, call.trace, call.transcript)
+    return Outcome(scenario, not failures, failures, trace + call.trace, transcript + call.transcript)
