@@ -101,6 +101,19 @@ def faq_import(path: Path) -> None:
     click.echo(f"{path}: {added} added, {updated} updated")
 
 
+@faq_cli.command("asked")
+@click.option("--days", default=30, show_default=True, help="How far back to look.")
+def faq_asked(days: int) -> None:
+    """What callers asked: answers given and whether they helped, questions that found nothing."""
+    import datetime as dt
+
+    from ivr.faq import asked_report
+
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+    with get_db().reading() as session:
+        click.echo(asked_report(session, since), nl=False)
+
+
 @faq_cli.command("export")
 def faq_export() -> None:
     """Print every knowledge-base entry as YAML (the form `faq import` reads)."""

@@ -8,6 +8,8 @@ short menu to narrow the question down; nothing above the floor is "not found".
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ivr.config import PROJECT_ROOT
 from ivr.errors import IVRError
-from ivr.models import FaqEntry
+from ivr.models import FaqEntry, FaqQuery
 from ivr.speech.matching import normalise
 
 DEMO_FILE = PROJECT_ROOT / "db" / "seed" / "faq.yaml"
@@ -120,3 +122,26 @@ def choices(found: list[Found]) -> list[Found]:
 
 def load_demo(session: Session) -> tuple[int, int]:
     return import_entries(session, read_file(DEMO_FILE))
+
+
+# ---- what callers asked ---------------------------------------------------------------------
+
+
+def asked_report(session: Session, since: dt.datetime) -> str:
+    """For the keepers of the answers: how each entry did, and what callers asked and did not get."""
+    queries = session.scalars(select(FaqQuery).where(FaqQuery.at >= since).order_by(FaqQuery.at)).all()
+    lines = [f"{len(queries)} questions since {since:%Y-%m-%d %H:%M} UTC"]
+    answered = Counter(q.answered_slug for q in queries if q.answered_slug)
+    helped = Counter(q.answered_slug for q in queries if q.helpful is True)
+    unhelpful = Counter(q.answered_slug for q in queries if q.helpful is False)
+    if answered:
+        lines.append(f"\n{'entry':28} {'answered':>8} {'helped':>7} {'did not help':>13}")
+        for slug, count in answered.most_common():
+            lines.append(f"{slug:28} {count:>8} {helped[slug]:>7} {unhelpful[slug]:>13}")
+    misses = [q for q in queries if q.answered_slug is None]
+    lines.append(f"\nFound nothing ({len(misses)}):")
+    lines += [f"  {q.at:%Y-%m-%d %H:%M}  {q.asked}" for q in misses]
+    bad = [q for q in queries if q.helpful is False]
+    lines.append(f"\nDid not help ({len(bad)}):")
+    lines += [f"  {q.at:%Y-%m-%d %H:%M}  {q.asked}  ->  {q.answered_slug}" for q in bad]
+    return "\n".join(lines) + "\n"

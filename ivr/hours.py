@@ -139,7 +139,8 @@ def now(settings: dict[str, Any]) -> dt.datetime:
         moment = dt.datetime.fromisoformat(fixed)
     except ValueError:
         raise ConfigError(f"IVR_CLOCK must be a date and time like 2026-12-24T21:30:00+02:00, not {fixed!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    # In UTC like the real clock: times stored in the database must compare in one zone.
+    return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def spoken_time(moment: dt.time) -> str:
