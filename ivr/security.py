@@ -12,7 +12,7 @@ import functools
 import logging
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 from flask import Response, current_app, request
 from twilio.request_validator import RequestValidator, compare
@@ -20,6 +20,39 @@ from twilio.request_validator import RequestValidator, compare
 log = logging.getLogger(__name__)
 # What stays as it is in a URL's path (RFC 3986 unreserved and sub-delims, ":", "@", "/", and escapes).
 URL_SAFE = "/:@!$&'()*+,;=-._~%"
+
+
+# Twilio's webhook bodies are a few hundred bytes; anything far larger is not Twilio.
+MAX_FIELDS = 200
+
+
+def posted() -> dict[str, str]:
+    """Twilio's POST parameters (what the signature covers), parsed once per request.
+
+    A plain dict from the standard library's parser: werkzeug's form parsing (a stream, a MultiDict,
+    content-type options) cost more than the signature check it serves. Twilio never repeats a name.
+    """
+    environ = request.environ
+    params = environ.get("ivr.posted")
+    if params is None:
+        params = {}
+        if request.mimetype == "application/x-www-form-urlencoded":
+            body = request.get_data(cache=True).decode("utf-8", "replace")
+            try:
+                params = dict(parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FIELDS))
+            except ValueError:  # more fields than any Twilio request has
+                params = {}
+        environ["ivr.posted"] = params
+    return params
+
+
+def webhook_values() -> dict[str, str]:
+    """Everything Twilio sent: the POST parameters, and the query string's (which win, as in Flask)."""
+    environ = request.environ
+    values = environ.get("ivr.values")
+    if values is None:
+        values = environ["ivr.values"] = {**posted(), **request.args}
+    return values
 
 
 def signed_url() -> str:
@@ -44,9 +77,8 @@ def is_signed_by_twilio() -> bool:
     validator, url = RequestValidator(token), signed_url()
     # The URL as seen is almost always the one signed: one HMAC. Only when it differs does the library
     # try the other port spellings (it always computes both, which is the hot path's dearest part).
-    return compare(validator.compute_signature(url, request.form), signature) or validator.validate(
-        url, request.form, signature
-    )
+    params = posted()
+    return compare(validator.compute_signature(url, params), signature) or validator.validate(url, params, signature)
 
 
 def twilio_only(view: Callable[..., Any]) -> Callable[..., Any]:

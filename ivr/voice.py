@@ -19,7 +19,7 @@ from ivr.db import get_db
 from ivr.flows.context import Context
 from ivr.flows.engine import Engine, Turn
 from ivr.flows.nodes import CallerInput, CallState, DialOutcome, Keys, NoInput, Recording, Say, Speech, Start
-from ivr.security import twilio_only
+from ivr.security import twilio_only, webhook_values
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/voice")
@@ -123,7 +123,7 @@ def always_answers(view: Callable[..., Response]) -> Callable[..., Response]:
 
 
 def call_sid() -> str | None:
-    sid = request.values.get("CallSid", "")
+    sid = webhook_values().get("CallSid", "")
     return sid if CALL_SID.match(sid) else None
 
 
@@ -141,7 +141,7 @@ def take_turn(
     finally:
         step_context.close()
     body = render(turn.state, turn.actions)
-    if calls.save_turn(call, turn, at_node, body, request.values.get("To", "")):
+    if calls.save_turn(call, turn, at_node, body, webhook_values().get("To", "")):
         return xml(body)
     return _replay(calls, call.call_sid)
 
@@ -157,7 +157,7 @@ def incoming() -> Response:
     # No look-up first: a call is new almost always, and if Twilio retried this request the insert
     # finds the call already there and the caller gets the answer already given.
     with get_db().calls.connected() as calls:
-        call = open_call(sid, request.values.get("From", ""), current_app.config["LANGUAGE"], "start")
+        call = open_call(sid, webhook_values().get("From", ""), current_app.config["LANGUAGE"], "start")
         return take_turn(calls, call, lambda state, ctx: engine().step(state, Start(), ctx), "start")
 
 
@@ -178,7 +178,7 @@ def step(node: str) -> Response:
         if call.node not in engine().flow.nodes:  # state left by an older deploy
             return apology()
         if node == call.node and expected == str(call.step):
-            caller_input = read_input(request.values)
+            caller_input = read_input(webhook_values())
             return take_turn(calls, call, lambda state, ctx: engine().step(state, caller_input, ctx), node)
         if expected.isdigit() and int(expected) < call.step and call.last_twiml:
             # A retried or late POST of a step already answered: say the same again, advance nothing.
@@ -197,7 +197,7 @@ def main_menu() -> Response:
     language = current_app.config["LANGUAGE"]
     to = engine().flow.main_menu
     with get_db().calls.connected() as calls:
-        call = calls.find(sid) or open_call(sid, request.values.get("From", ""), language, "start")
+        call = calls.find(sid) or open_call(sid, webhook_values().get("From", ""), language, "start")
         return take_turn(calls, call, lambda state, ctx: engine().enter(state, to, ctx), call.node)
 
 
@@ -208,8 +208,8 @@ def status() -> Response:
     try:
         sid = call_sid()
         if sid is not None:
-            duration = request.values.get("CallDuration", "")
-            status = request.values.get("CallStatus", "unknown")
+            duration = webhook_values().get("CallDuration", "")
+            status = webhook_values().get("CallStatus", "unknown")
             get_db().calls.end(sid, status, int(duration) if duration.isdigit() else None)
     except Exception:
         log.exception("status callback failed")
