@@ -26,8 +26,10 @@ db: setup
 	$(FLASK) db upgrade
 	$(FLASK) seed
 
+# The web server and, beside it, the worker that copies and transcribes voice messages.
 run: db
 	@$(FLASK) banner
+	@trap 'kill 0' INT TERM EXIT; $(FLASK) worker & \
 	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - wsgi:app
 
 test: $(VENV)/.installed

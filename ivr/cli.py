@@ -24,6 +24,19 @@ def db_upgrade() -> None:
     click.echo(f"database is up to date: {get_db().engine.url.render_as_string(hide_password=True)}")
 
 
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Do what is due now, then stop.")
+def worker(once: bool) -> None:
+    """Copy recordings, transcribe them and apply audio retention, in the background."""
+    from ivr.worker import Worker
+
+    work = Worker(get_db(), current_app.config)
+    if once:
+        click.echo(f"{work.run_once()} jobs done")
+    else:
+        work.run_forever()
+
+
 @click.command("seed")
 def seed() -> None:
     """Load the demo customers and orders (safe to run again)."""
@@ -142,6 +155,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(speech_cli)
     app.cli.add_command(faq_cli)
     app.cli.add_command(seed)
+    app.cli.add_command(worker)
     app.cli.add_command(banner)
     from ivr.simulator.cli import register
 

@@ -43,6 +43,15 @@ DEFAULTS: dict[str, Any] = {
     "TRANSFER_TIMEOUT": 20,
     # Fix the clock (e.g. 2026-12-24T21:30:00+02:00) for demonstrations and tests; empty = real time.
     "CLOCK": "",
+    # Voice messages: the longest recording, and the silence that ends it (seconds).
+    "VOICEMAIL_MAX_SECONDS": 120,
+    "VOICEMAIL_SILENCE_SECONDS": 5,
+    # Where the copies of callers' recordings are kept (recordings/ inside it).
+    "DATA_DIR": str(PROJECT_ROOT / "data"),
+    # Whose credentials fetch recordings; empty: the account Twilio names in its signed callbacks.
+    "TWILIO_ACCOUNT_SID": "",
+    # Recordings' audio is deleted this many days after the message was left (the message is kept).
+    "AUDIO_RETENTION_DAYS": 90,
     # Offline speech recognition (simulator, voicemail transcripts): auto, vosk or pocketsphinx.
     "SPEECH_BACKEND": "auto",
     # A Vosk model folder; empty means models/vosk-model-small-en-us-0.15 when `make model` put it there.

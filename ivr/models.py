@@ -162,3 +162,87 @@ class CallEvent(Base):
     said: Mapped[str] = mapped_column(Text, default="")
 
     call: Mapped[Call] = relationship(back_populates="events")
+
+
+class Agent(Base):
+    """Someone who works through the messages in the web queue."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    # A salted hash (werkzeug.security); the password itself is never stored.
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Message(Base):
+    """A caller's voice message: who left it, where in the call and why, its audio and transcript,
+    and where the agents are with it. One per Twilio recording (RecordingSid)."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recording_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    call_sid: Mapped[str] = mapped_column(String(64), index=True)
+    # Whose credentials fetch the audio (Twilio's "HTTP Basic Authentication for media access").
+    account_sid: Mapped[str] = mapped_column(String(64), default="")
+    recording_url: Mapped[str] = mapped_column(String(500))
+    caller: Mapped[str] = mapped_column(String(32), default="")
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    # Where in the call it was left (the node the caller was offered the message at) and why.
+    branch: Mapped[str] = mapped_column(String(64), default="")
+    reason: Mapped[str] = mapped_column(String(40), default="")
+    path: Mapped[list[str]] = mapped_column(JSON, default=list)  # the menus the caller went through
+    duration_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # new | in_progress | done | replaced (the caller recorded it again)
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    # The copy of the audio in the project's storage: pending | stored | failed | deleted.
+    audio_status: Mapped[str] = mapped_column(String(20), default="pending")
+    audio_path: Mapped[str | None] = mapped_column(String(500))
+    audio_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    audio_error: Mapped[str] = mapped_column(Text, default="")
+    # The transcript, made offline by the worker: waiting | pending | done | failed.
+    transcript: Mapped[str] = mapped_column(Text, default="")
+    transcript_status: Mapped[str] = mapped_column(String(20), default="waiting")
+    transcript_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    transcript_error: Mapped[str] = mapped_column(Text, default="")
+    # When the worker may try the message's next job (a download or a transcript) again.
+    next_try_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+    customer: Mapped[Customer | None] = relationship()
+    assignee: Mapped[Agent | None] = relationship()
+    notes: Mapped[list[MessageNote]] = relationship(back_populates="message", order_by="MessageNote.id")
+    history: Mapped[list[MessageHistory]] = relationship(back_populates="message", order_by="MessageHistory.id")
+
+
+class MessageNote(Base):
+    __tablename__ = "message_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    message: Mapped[Message] = relationship(back_populates="notes")
+    agent: Mapped[Agent] = relationship()
+
+
+class MessageHistory(Base):
+    """Who did what to a message, and when (agent None: the system or the caller)."""
+
+    __tablename__ = "message_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    message: Mapped[Message] = relationship(back_populates="history")
+    agent: Mapped[Agent | None] = relationship()

@@ -11,27 +11,33 @@ from collections.abc import Callable, Sequence
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from ivr.flows.nodes import Action, Connect, HangUp, Listen, RecordMessage, Say
+from ivr.flows.nodes import Action, Connect, HangUp, Listen, Play, RecordMessage, Say
 
 # step_url(node_id) -> the URL (relative) of that node's next step for this call.
 StepUrl = Callable[[str], str]
 SayText = Callable[[Say], str]
 
 
-def render(actions: Sequence[Action], step_url: StepUrl, say_text: SayText, settings: dict) -> str:
+def render(
+    actions: Sequence[Action], step_url: StepUrl, say_text: SayText, settings: dict, recording_callback: str = ""
+) -> str:
+    """TwiML for the actions; `recording_callback` is the URL of Twilio's recording status callbacks."""
     voice, language = settings.get("VOICE") or None, settings.get("LANGUAGE", "en-US")
     timeout = int(settings.get("GATHER_TIMEOUT", 5))
     response = VoiceResponse()
-    pending: list[str] = []
+    pending: list[Say | Play] = []
 
     def flush(into: VoiceResponse | Gather) -> None:
-        for text in pending:
-            into.say(text, voice=voice, language=language)
+        for item in pending:
+            if isinstance(item, Play):
+                into.play(item.url)
+            else:
+                into.say(say_text(item), voice=voice, language=language)
         pending.clear()
 
     for action in actions:
-        if isinstance(action, Say):
-            pending.append(say_text(action))
+        if isinstance(action, (Say, Play)):
+            pending.append(action)
         elif isinstance(action, Listen):
             url = step_url(action.node)
             gather = response.gather(
@@ -55,6 +61,7 @@ def render(actions: Sequence[Action], step_url: StepUrl, say_text: SayText, sett
             dial.number(action.number)
         elif isinstance(action, RecordMessage):
             flush(response)
+            callback = recording_callback if action.status_callback and recording_callback else None
             response.record(
                 action=step_url(action.node),
                 method="POST",
@@ -62,7 +69,12 @@ def render(actions: Sequence[Action], step_url: StepUrl, say_text: SayText, sett
                 timeout=action.timeout,
                 finish_on_key="#",
                 play_beep=True,
+                recording_status_callback=callback,
+                recording_status_callback_method="POST" if callback else None,
+                recording_status_callback_event="completed absent" if callback else None,
             )
+            # Nothing recorded: Twilio skips the action and goes on here, and the engine hears it.
+            response.redirect(step_url(action.node), method="POST")
         elif isinstance(action, HangUp):
             flush(response)
             response.hangup()

@@ -19,6 +19,7 @@ from ivr.db import get_db
 from ivr.flows.context import Context
 from ivr.flows.engine import Engine, Turn
 from ivr.flows.nodes import CallerInput, CallState, DialOutcome, Keys, NoInput, Recording, Say, Speech, Start
+from ivr.messages import Recorded, record_once
 from ivr.security import twilio_only, webhook_values
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ def read_input(values) -> CallerInput:  # type: ignore[no-untyped-def]
             values["RecordingUrl"][:500],
             values.get("RecordingSid", "")[:64],
             int(duration) if duration.isdigit() else 0,
+            values.get("AccountSid", "")[:64],
         )
     speech = (values.get("SpeechResult") or "").strip()[:MAX_INPUT]
     if speech:
@@ -81,7 +83,11 @@ def render(turn_state: CallState, actions) -> str:  # type: ignore[no-untyped-de
     template = rendered.get(key)
     if template is None:
         template = twiml.render(
-            actions, lambda node: url_for("voice.step", node=node, n=STEP_MARK), say_text, current_app.config
+            actions,
+            lambda node: url_for("voice.step", node=node, n=STEP_MARK),
+            say_text,
+            current_app.config,
+            recording_callback=url_for("voice.recording"),
         )
         if len(rendered) >= MAX_RENDERED:
             rendered.clear()
@@ -213,6 +219,30 @@ def status() -> Response:
             get_db().calls.end(sid, status, int(duration) if duration.isdigit() else None)
     except Exception:
         log.exception("status callback failed")
+    return xml(twiml.empty())
+
+
+@bp.route("/recording", methods=["POST", "GET"])
+@twilio_only
+def recording() -> Response:
+    """Twilio's recording status callback: the message is made here if the <Record> action has not
+    made it yet (Twilio retries, and may post both at once to different workers: one message)."""
+    try:
+        values, sid = webhook_values(), call_sid()
+        duration = values.get("RecordingDuration", "")
+        if sid is not None and values.get("RecordingStatus") == "completed" and values.get("RecordingSid"):
+            recorded = Recorded(
+                call_sid=sid,
+                recording_sid=values["RecordingSid"][:64],
+                recording_url=values.get("RecordingUrl", "")[:500],
+                duration=int(duration) if duration.isdigit() else 0,
+                account_sid=current_app.config.get("TWILIO_ACCOUNT_SID") or values.get("AccountSid", "")[:64],
+            )
+            record_once(get_db().transaction, recorded, clock.now(current_app.config))
+        elif values.get("RecordingStatus"):
+            log.info("recording %s of call %s: %s", values.get("RecordingSid"), sid, values.get("RecordingStatus"))
+    except Exception:
+        log.exception("recording status callback failed")
     return xml(twiml.empty())
 
 

@@ -6,17 +6,30 @@ test copies, so every test starts from the same demo data without paying for mig
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from flask import Flask
 
 from ivr import create_app
 from ivr.db import upgrade
 
 TOKEN = "test-auth-token-0123456789abcdef"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +54,8 @@ def make_app(tmp_path: Path, template_db: Path, **overrides: object) -> Flask:
     path = tmp_path / "ivr.sqlite3"
     if not path.exists():
         shutil.copy(template_db, path)
-    config = {"DATABASE_URL": f"sqlite:///{path}", "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_URL": "", "PROXY_HOPS": 0}
+    config = {"DATABASE_URL": f"sqlite:///{path}", "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_URL": "", "PROXY_HOPS": 0,
+              "DATA_DIR": str(tmp_path / "data")}  # fmt: skip
     config.update(overrides)
     return create_app(config)
 
@@ -68,3 +82,34 @@ def phone(app: Flask):  # type: ignore[no-untyped-def]
         return SimulatedCall(FlaskTransport(app, TOKEN), caller=caller).dial()
 
     return dial
+
+
+@pytest.fixture
+def server(tmp_path: Path, template_db: Path) -> Iterator[str]:
+    """gunicorn with 3 workers on a copy of the demo database (tmp_path / "server.sqlite3")."""
+    database = tmp_path / "server.sqlite3"
+    database.write_bytes(template_db.read_bytes())
+    port = free_port()
+    env = {**os.environ, "IVR_DATABASE_URL": f"sqlite:///{database}", "IVR_TWILIO_AUTH_TOKEN": TOKEN}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen(
+        [str(gunicorn), "--workers", "3", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.post(f"{url}/voice/status", timeout=2)
+                break
+            except requests.RequestException:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("gunicorn did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=10)[0]
+        assert "database is locked" not in output, output
+        assert "Traceback" not in output, output

@@ -48,7 +48,7 @@ FLOW = Flow(
                      help="help"),
         "transfer": Transfer("transfer", prompt="connecting", number_setting="AGENTS_NUMBER", after="after_transfer"),
         "after_transfer": Handler("after_transfer", run=choose, exits=("menu", "bye")),
-        "record": Record("record", prompt="beep", after="thanks"),
+        "record": Record("record", prompt="beep", after="thanks", empty="menu"),
         "thanks": Message("thanks", prompt="thanks", goto="bye"),
         "bye": Hangup("bye", prompt="bye"),
     },
@@ -82,7 +82,7 @@ def test_transfer_busy_comes_back_to_the_menu(engine: Engine) -> None:
 def test_record_keeps_the_recording(engine: Engine) -> None:
     state = engine.step(CallState(node="start"), Start()).state
     turn = engine.step(state, Keys("1"))
-    assert turn.actions[-1] == RecordMessage("record", 120, 5)
+    assert turn.actions[-1] == RecordMessage("record", 120, 5, status_callback=True)
     turn = engine.step(turn.state, Recording("https://api.twilio.com/r/RE1", "RE1", 12))
     assert turn.actions == [Say("thanks"), Say("bye"), HangUp()]
     assert turn.state.collected["recording"]["seconds"] == 12
@@ -122,4 +122,11 @@ def test_transfer_and_record_render_as_twiml(engine: Engine) -> None:
                    "</Dial></Response>")  # fmt: skip
     xml = render([RecordMessage("record", 120, 5)], lambda node: f"/s/{node}", str, {"LANGUAGE": "en-US"})
     assert xml == ('<?xml version="1.0" encoding="UTF-8"?><Response><Record action="/s/record" finishOnKey="#" '
-                   'maxLength="120" method="POST" playBeep="true" timeout="5" /></Response>')  # fmt: skip
+                   'maxLength="120" method="POST" playBeep="true" timeout="5" />'
+                   '<Redirect method="POST">/s/record</Redirect></Response>')  # fmt: skip
+    xml = render([RecordMessage("record", 60, 3, status_callback=True)], lambda node: f"/s/{node}", str,
+                 {"LANGUAGE": "en-US"}, recording_callback="/voice/recording")  # fmt: skip
+    assert (
+        'recordingStatusCallback="/voice/recording" recordingStatusCallbackEvent="completed absent" '
+        'recordingStatusCallbackMethod="POST"'
+    ) in xml

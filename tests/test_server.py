@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
 import requests
 
 from ivr.simulator.phone import SimulatedCall
@@ -26,36 +20,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@pytest.fixture
-def server(tmp_path: Path, template_db: Path) -> Iterator[str]:
-    database = tmp_path / "server.sqlite3"
-    database.write_bytes(template_db.read_bytes())
-    port = free_port()
-    env = {**os.environ, "IVR_DATABASE_URL": f"sqlite:///{database}", "IVR_TWILIO_AUTH_TOKEN": TOKEN}
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(
-        [str(gunicorn), "--workers", "3", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.post(f"{url}/voice/status", timeout=2)
-                break
-            except requests.RequestException:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        output = process.communicate(timeout=10)[0]
-        assert "database is locked" not in output, output
-        assert "Traceback" not in output, output
 
 
 def test_a_scenario_over_http(server: str) -> None:

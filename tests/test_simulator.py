@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import wave
 from pathlib import Path
 
+import numpy as np
 import pytest
+import requests
 from flask import Flask, Response, request
 from twilio.request_validator import RequestValidator
 
@@ -120,18 +123,49 @@ def test_dial_posts_its_outcome() -> None:
     assert received[1] == ("/after", {**received[1][1], "DialCallStatus": "busy", "DialCallDuration": "0"})
 
 
-def test_record_posts_the_recording(tmp_path: Path) -> None:
-    clip = tmp_path / "m.wav"
-    with wave.open(str(clip), "wb") as out:
+def write_clip(path: Path, seconds: float, loud: bool = True) -> Path:
+    samples = (np.sin(np.arange(int(8000 * seconds)) * 0.3) * (8000 if loud else 0)).astype("<i2")
+    with wave.open(str(path), "wb") as out:
         out.setnchannels(1), out.setsampwidth(2), out.setframerate(8000)
-        out.writeframes(b"\0\0" * 8000 * 3)
+        out.writeframes(samples.tobytes())
+    return path
+
+
+def test_record_posts_the_action_then_the_status_callback_and_serves_the_clip(tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "m.wav", 3)
     call, received = call_on(
         {"/voice/incoming": '<Response><Record action="/saved" recordingStatusCallback="/rec"/></Response>'}
     )
     call.record(clip)
     paths = [path for path, _ in received]
-    assert paths[1:3] == ["/rec", "/saved"]
-    assert received[2][1]["RecordingDuration"] == "3" and received[2][1]["RecordingSid"].startswith("RE")
+    assert paths[1:3] == ["/saved", "/rec"]
+    action, status = received[1][1], received[2][1]
+    assert action["RecordingDuration"] == "3" and action["RecordingSid"].startswith("RE") and action["Digits"] == "#"
+    assert status["RecordingStatus"] == "completed" and status["RecordingSid"] == action["RecordingSid"]
+    url = action["RecordingUrl"]
+    assert re.fullmatch(rf"http://127\.0\.0\.1:\d+/2010-04-01/Accounts/{call.account_sid}/Recordings/RE\w+", url)
+    assert requests.get(url + ".wav", auth=(call.account_sid, TOKEN), timeout=5).content == clip.read_bytes()
+    assert requests.get(url + ".wav", auth=(call.account_sid, "wrong"), timeout=5).status_code == 401
+
+
+def test_an_empty_recording_goes_on_to_the_next_verb_without_an_action(tmp_path: Path) -> None:
+    silent = write_clip(tmp_path / "silent.wav", 3, loud=False)
+    twiml = ('<Response><Record action="/saved" recordingStatusCallback="/rec" recordingStatusCallbackEvent='
+             '"completed absent"/><Say>Nothing recorded</Say></Response>')  # fmt: skip
+    call, received = call_on({"/voice/incoming": twiml})
+    call.record(silent)
+    call.hears("Nothing recorded")
+    paths = [path for path, _ in received]
+    assert "/saved" not in paths and received[1] == ("/rec", {**received[1][1], "RecordingStatus": "absent"})
+
+
+def test_hanging_up_while_recording_still_posts_the_recording(tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "m.wav", 2)
+    twiml = '<Response><Record action="/saved" recordingStatusCallback="/rec"/></Response>'
+    call, received = call_on({"/voice/incoming": twiml, "/saved": "<Response><Say>Not heard</Say></Response>"})
+    call.record(clip, then_hangup=True)
+    assert [path for path, _ in received][1:] == ["/saved", "/rec", "/voice/status"]
+    assert received[1][1]["Digits"] == "hangup" and call.ended and "Not heard" not in call.heard
 
 
 def test_a_reply_that_is_not_twiml_is_reported() -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ivr.flows import account, main, orders, people, questions
+from ivr.flows import account, main, orders, people, questions, voicemail
 from ivr.flows.nodes import Flow
 
-BRANCHES = (main, account, orders, people, questions)
+BRANCHES = (main, account, orders, people, questions, voicemail)
 
 
 def build_flow() -> Flow:
@@ -22,7 +22,7 @@ def build_flow() -> Flow:
         nodes={node_id: found[0] for node_id, found in nodes.items()},
         start="greeting",
         main_menu="main_menu",
-        on_failures="too_many_failures",
+        on_failures="message_after_failures",
     )
 
 

@@ -17,6 +17,7 @@ from werkzeug.security import check_password_hash
 from ivr.flows.context import Context
 from ivr.flows.nodes import CallState, Goto, Handler, Menu, Message, NumberEntry, Option, Say
 from ivr.flows.orders import order_report
+from ivr.flows.voicemail import leave_message
 from ivr.models import Customer, Order, PinAttempt
 from ivr.spoken import spoken_date, spoken_digits, spoken_money
 
@@ -75,18 +76,28 @@ def pin_check(state: CallState, context: Context) -> Goto:
         return Goto("account_number")
     failures, _latest = failures_in_a_row(context, customer.id, now)
     if failures >= LOCK_AFTER_FAILURES:
-        return Goto("main_menu", say=(Say("account_locked"),), forget=("account_candidate", "pin_misses"))
+        return _locked()
     pin = str(state.transient.pop("pin", ""))
     ok = check_password_hash(customer.pin_hash, pin)
     _record_attempt(context, customer.id, state, now, ok)
     if ok:
         return Goto("account_summary", verified_customer_id=customer.id, forget=("account_candidate", "pin_misses"))
     if failures + 1 >= LOCK_AFTER_FAILURES:
-        return Goto("main_menu", say=(Say("account_locked"),), forget=("account_candidate", "pin_misses"))
+        return _locked()
     misses = int(state.collected.get("pin_misses", 0)) + 1
     if misses >= PIN_TRIES_PER_CALL:
-        return Goto("main_menu", say=(Say("pin_too_many"),), forget=("account_candidate", "pin_misses"))
+        remember = leave_message("pin_failures", "pin_entry")
+        return Goto("message_offer", say=(Say("pin_too_many"),), remember=remember, forget=CANDIDATE)
     return Goto("pin_entry", say=(Say("pin_wrong"),), remember={"pin_misses": misses})
+
+
+CANDIDATE = ("account_candidate", "pin_misses")
+
+
+def _locked() -> Goto:
+    """Phone access is locked: the caller is told, and may leave a message for the team."""
+    remember = leave_message("account_locked", "pin_entry")
+    return Goto("message_offer", say=(Say("account_locked"),), remember=remember, forget=CANDIDATE)
 
 
 def _record_attempt(context: Context, customer_id: int, state: CallState, now: dt.datetime, ok: bool) -> None:
@@ -186,7 +197,7 @@ NODES = [
         sensitive=True,
         help="pin_entry_help",
     ),
-    Handler("pin_check", run=pin_check, exits=("account_summary", "pin_entry", "account_number", "main_menu")),
+    Handler("pin_check", run=pin_check, exits=("account_summary", "pin_entry", "account_number", "message_offer")),
     Handler("account_summary", run=account_summary, exits=("account_menu", "account_number")),
     Menu(
         "account_menu",

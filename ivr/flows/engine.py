@@ -79,13 +79,17 @@ class Engine:
         if isinstance(node, Transfer) and isinstance(caller_input, DialOutcome):
             state.collected["transfer_status"] = caller_input.status
             return self._turn(state, node.after, context, [], "dial", caller_input.status, caller_input.status)
-        if isinstance(node, Record) and isinstance(caller_input, Recording):
+        if isinstance(node, Record) and isinstance(caller_input, Recording) and caller_input.duration > 0:
             state.collected["recording"] = {
                 "url": caller_input.url,
                 "sid": caller_input.sid,
                 "seconds": caller_input.duration,
+                "account": caller_input.account_sid,
             }
             return self._turn(state, node.after, context, [], "recording", caller_input.sid, "recorded")
+        if isinstance(node, Record) and isinstance(caller_input, (Recording, NoInput)):
+            # Nothing recorded: Twilio goes on past <Record> (to our redirect), or posts 0 seconds.
+            return self._turn(state, node.empty, context, [], _kind(caller_input), "", "empty")
         if not isinstance(node, WAITING):
             # Only waiting nodes receive input; anything else means the state is stale.
             return self._turn(state, self.flow.main_menu, context, [Say("apology")], _kind(caller_input))
@@ -194,6 +198,7 @@ class Engine:
     def _retry(self, state, node, caller_input, context, kind, shown) -> Turn:  # type: ignore[no-untyped-def]
         state.retries += 1
         if state.retries >= self.max_retries:
+            state.collected["failed_at"] = node.id
             return self._turn(state, self.flow.on_failures, context, [], kind, shown, "too_many_failures")
         reason = "no_input" if isinstance(caller_input, NoInput) else "no_match"
         say = [Say(reason)]
@@ -283,7 +288,15 @@ class Engine:
             actions.append(Connect(number, node.id, timeout, caller_id=state.caller))
         elif isinstance(node, Record):
             actions.append(Say(node.prompt))
-            actions.append(RecordMessage(node.id, node.max_length, node.timeout))
+            max_length = (
+                int(self.settings.get(node.max_length_setting, node.max_length))
+                if node.max_length_setting
+                else node.max_length
+            )
+            timeout = (
+                int(self.settings.get(node.timeout_setting, node.timeout)) if node.timeout_setting else node.timeout
+            )
+            actions.append(RecordMessage(node.id, max_length, timeout, status_callback=True))
         elif isinstance(node, Hangup):
             if node.prompt:
                 actions.append(Say(node.prompt))

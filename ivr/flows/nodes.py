@@ -46,6 +46,8 @@ class Recording:
     url: str
     sid: str
     duration: int
+    # The Twilio account the recording belongs to: whose credentials fetch the audio.
+    account_sid: str = ""
 
 
 CallerInput = Start | Keys | Speech | NoInput | DialOutcome | Recording
@@ -85,9 +87,20 @@ class Connect:
 
 @dataclass(frozen=True)
 class RecordMessage:
+    """Record the caller after a beep until # or silence; `node` gets the recording. With
+    `status_callback`, Twilio also tells the recording webhook when the audio is ready."""
+
     node: str
     max_length: int = 120
     timeout: int = 5
+    status_callback: bool = False
+
+
+@dataclass(frozen=True)
+class Play:
+    """Play an audio file (a caller's own recording, played back)."""
+
+    url: str
 
 
 @dataclass(frozen=True)
@@ -95,7 +108,7 @@ class HangUp:
     pass
 
 
-Action = Say | Listen | Connect | RecordMessage | HangUp
+Action = Say | Play | Listen | Connect | RecordMessage | HangUp
 
 # ---- the state a call carries from step to step ---------------------------------------
 
@@ -120,7 +133,7 @@ class Goto:
     """What a handler decides: the next node, what to say first, values to remember or forget."""
 
     next: str
-    say: tuple[Say, ...] = ()
+    say: tuple[Say | Play, ...] = ()
     remember: Mapping[str, Any] = field(default_factory=dict)
     forget: tuple[str, ...] = ()
     # The customer this call has proved to be (a correct PIN); stays with the call.
@@ -224,11 +237,18 @@ class Transfer:
 
 @dataclass(frozen=True)
 class Record:
+    """Record a message; `after` gets it, `empty` a recording with nothing in it (or none at all).
+
+    The length limit and the silence that ends it may come from settings."""
+
     id: str
     prompt: str
     after: str
+    empty: str
     max_length: int = 120
     timeout: int = 5
+    max_length_setting: str | None = None
+    timeout_setting: str | None = None
 
 
 @dataclass(frozen=True)
@@ -266,8 +286,10 @@ def transitions(node: Node) -> list[tuple[str, str]]:
             return [("", node.goto)]
         case Handler():
             return [("", target) for target in node.exits]
-        case Transfer() | Record():
+        case Transfer():
             return [("", node.after)]
+        case Record():
+            return [("recorded", node.after), ("empty", node.empty)]
         case Hangup():
             return []
     raise TypeError(f"not a node: {node!r}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ivr.flows.context import Context
 from ivr.flows.nodes import CallState, Goto, Handler, Hangup, Say, Transfer
+from ivr.flows.voicemail import leave_message
 from ivr.hours import spoken_opening
 
 ANSWERED = "completed"
@@ -22,18 +23,19 @@ def agent_hours(state: CallState, context: Context) -> Goto:
         return Goto("transfer_to_agent")
     values = {"hours": hours.describe(), "next": spoken_opening(hours.next_opening(now), now)}
     prompt = "closed_holiday" if hours.is_holiday(now) else "closed_now"
-    return Goto("main_menu", say=(Say(prompt, values),))
+    return Goto("message_offer", say=(Say(prompt, values),), remember=leave_message("out_of_hours", "agent_hours"))
 
 
 def after_transfer(state: CallState, context: Context) -> Goto:
     """The agent answered and the call is over, or nobody could take it."""
     if state.collected.get("transfer_status") == ANSWERED:
         return Goto("call_finished")
-    return Goto("main_menu", say=(Say("agents_unavailable"),))
+    remember = leave_message("no_agent", "transfer_to_agent")
+    return Goto("message_offer", say=(Say("agents_unavailable"),), remember=remember)
 
 
 NODES = [
-    Handler("agent_hours", run=agent_hours, exits=("transfer_to_agent", "main_menu")),
+    Handler("agent_hours", run=agent_hours, exits=("transfer_to_agent", "message_offer")),
     Transfer(
         "transfer_to_agent",
         prompt="transferring",
@@ -41,7 +43,7 @@ NODES = [
         timeout_setting="TRANSFER_TIMEOUT",
         after="after_transfer",
     ),
-    Handler("after_transfer", run=after_transfer, exits=("call_finished", "main_menu")),
+    Handler("after_transfer", run=after_transfer, exits=("call_finished", "message_offer")),
     Hangup("call_finished", prompt="thanks_goodbye"),
 ]
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from ivr import faq
 from ivr.flows.context import Context
 from ivr.flows.nodes import MAX_CHOICES, CallState, Choose, Goto, Handler, Menu, Option, Question, Say
+from ivr.flows.voicemail import leave_message
 from ivr.models import FaqEntry, FaqQuery
 
 # What a question carries from step to step; forgotten when the caller starts a new one.
@@ -82,6 +83,10 @@ def faq_not_helped(state: CallState, context: Context) -> Goto:
     return Goto("faq_again", say=(Say("faq_sorry"),))
 
 
+def faq_leave_message(state: CallState, context: Context) -> Goto:
+    return Goto("message_start", remember=leave_message("not_answered", "faq_again"))
+
+
 def _log(context: Context, state: CallState, asked: str, slug: str | None) -> int | None:
     """Log what was asked and what was answered (None: nothing found), once per call step."""
     now = context.now or dt.datetime.now(dt.UTC)
@@ -146,6 +151,7 @@ NODES = [
         help="faq_helpful_help",
     ),
     Handler("faq_helped", run=faq_helped, exits=("faq_more",)),
+    Handler("faq_leave_message", run=faq_leave_message, exits=("message_start",)),
     Handler("faq_not_helped", run=faq_not_helped, exits=("faq_again",)),
     Menu(
         "faq_more",
@@ -157,7 +163,11 @@ NODES = [
     Menu(
         "faq_again",
         prompt="faq_again",
-        options=(Option("1", "ask_again", goto="faq_start"), Option("0", "agent", goto="agent_hours")),
+        options=(
+            Option("1", "ask_again", goto="faq_start"),
+            Option("2", "leave_message", goto="faq_leave_message"),
+            Option("0", "agent", goto="agent_hours"),
+        ),
         help="faq_again_help",
         footer="to_main_menu",
     ),

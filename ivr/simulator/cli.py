@@ -34,8 +34,11 @@ def _echo(who: str, text: str) -> None:
 @with_appcontext
 def simulate(scenarios: tuple[Path, ...], as_json: bool, url: str | None, caller: str | None) -> None:
     """Play SCENARIO files as whole calls, or with none, call the IVR and answer at each prompt."""
+    before = _published()
     if not scenarios:
-        sys.exit(_interactive(_transport(url), caller or DEFAULT_CALLER))
+        status = _interactive(_transport(url), caller or DEFAULT_CALLER)
+        _deliver_recordings(url, before)
+        sys.exit(status)
     failed = False
     for path in scenarios:
         try:
@@ -47,7 +50,45 @@ def simulate(scenarios: tuple[Path, ...], as_json: bool, url: str | None, caller
         outcome = run(scenario, _transport(url))
         click.echo(outcome.as_json() if as_json else outcome.report())
         failed |= not outcome.ok
+    if not as_json:
+        _deliver_recordings(url, before)
     sys.exit(1 if failed else 0)
+
+
+def _published() -> set[str]:
+    from ivr.simulator import media
+
+    return set(media._server.clips) if media._server is not None else set()
+
+
+def _deliver_recordings(url: str | None, before: set[str], wait_seconds: float = 30.0) -> None:
+    """Recorded clips are served by this process: let them reach the app before it ends.
+
+    In-process, the worker's due jobs run here (copy, transcript). Against a server, this waits
+    (a while at most) for the server's worker to fetch every clip.
+    """
+    import time
+
+    from ivr.simulator import media
+
+    new = _published() - before
+    clips = [clip for sid, clip in media.server().clips.items() if sid in new] if new else []
+    if not clips:
+        return
+    if url is None:
+        from ivr.db import get_db
+        from ivr.worker import Worker
+
+        worker = Worker(get_db(), current_app.config)
+        done = sum(worker.run_once() for _ in range(3))
+        click.echo(f"worker: {done} jobs done (recordings copied and transcribed; see the agents' queue)")
+        return
+    deadline = time.monotonic() + wait_seconds
+    while any(clip.served <= clip.fail_first for clip in clips) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    waiting = sum(clip.served <= clip.fail_first for clip in clips)
+    if waiting:
+        click.echo(f"note: {waiting} recording(s) not fetched by the server's worker within {wait_seconds:.0f} s")
 
 
 def _interactive(transport: Transport, caller: str) -> int:

@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 from xml.etree import ElementTree
 
 from ivr.config import load_settings
+from ivr.simulator import media
 from ivr.simulator.transport import Transport
 from ivr.speech import recognizer as speech
 from ivr.speech.audio import AudioError
@@ -48,7 +49,12 @@ class SimulatedCall:
         self.transport = transport
         self._recognizer = recognizer
         self.caller, self.called = caller, called
-        self.call_sid, self.account_sid = _sid("CA"), _sid("AC")
+        self.call_sid = _sid("CA")
+        # The account the app is configured with, if it names one (it fetches recordings with it).
+        app = getattr(transport, "app", None)
+        configured = app.config.get("TWILIO_ACCOUNT_SID", "") if app is not None else ""
+        self.account_sid = configured or _sid("AC")
+        self.recordings: list[str] = []  # the RecordingUrl of each clip recorded in this call
         self.echo = echo or (lambda who, text: None)
         self.trace: list[dict] = []
         self.transcript: list[tuple[str, str]] = []
@@ -167,29 +173,53 @@ class SimulatedCall:
         else:
             self._continue()
 
-    def record(self, path: str | Path, then_hangup: bool = False) -> None:
+    def record(self, path: str | Path, then_hangup: bool = False, fail_downloads: int = 0) -> None:
+        """Speak a clip while <Record> runs, as Twilio records it.
+
+        The clip is served at a Twilio-shaped RecordingUrl by the local media server, behind Basic
+        auth. Twilio posts the action, then (when asked) the recording status callback. An empty
+        clip (silence, or under a second) makes no action request: the call goes on to the next
+        verb, and the callback says "absent". `then_hangup`: the caller hangs up while recording;
+        Twilio still posts both, and ignores the action's answer. `fail_downloads`: the media server
+        answers 503 to that many downloads first.
+        """
         verb = self._expect("Record", f"record {path}")
-        duration = wav_seconds(Path(path))
-        self._say_line("caller", f"records {Path(path).name} ({duration:.1f} s)")
+        clip = Path(path)
+        duration = wav_seconds(clip)
+        self._say_line("caller", f"records {clip.name} ({duration:.1f} s)" + (" and hangs up" if then_hangup else ""))
         self.seconds += duration
         sid = _sid("RE")
-        url = f"{self.transport.base_url}/simulator/recordings/{sid}"
+        callback = self._url(verb.get("recordingStatusCallback")) if verb.get("recordingStatusCallback") else None
+        events = (verb.get("recordingStatusCallbackEvent") or "completed").split()
+        if is_empty_recording(clip):
+            if callback and "absent" in events:
+                self._request(callback, {"RecordingSid": sid, "RecordingStatus": "absent", "RecordingDuration": "0"})
+            if then_hangup:
+                self._end()
+            else:
+                self._continue()
+            return
+        token = getattr(self.transport, "token", "")
+        url = media.server().publish(clip, self.account_sid, token, sid, fail_first=fail_downloads)
+        self.recordings.append(url)
         params = {
             "RecordingUrl": url,
             "RecordingSid": sid,
-            "RecordingDuration": str(round(duration)),
+            "RecordingDuration": str(max(1, round(duration))),
             "Digits": "hangup" if then_hangup else "#",
         }
-        if verb.get("recordingStatusCallback"):
-            status = {
-                "RecordingStatus": "completed",
-                **{k: params[k] for k in ("RecordingUrl", "RecordingSid", "RecordingDuration")},
-            }
-            self._request(self._url(verb.get("recordingStatusCallback")), status)
+        status = {"RecordingStatus": "completed", "RecordingChannels": "1", "RecordingSource": "RecordVerb",
+                  **{k: params[k] for k in ("RecordingUrl", "RecordingSid", "RecordingDuration")}}  # fmt: skip
         if then_hangup:
-            self._post_action(verb, params, end_after=True)
-        else:
-            self._post_action(verb, params)
+            self._waiting = None
+            reply, _turn = self._request(self._url(verb.get("action")), params)
+            if reply.status != 200:
+                raise CallError(f"{reply.url} answered {reply.status} to the recording of a caller who hung up")
+            if callback:
+                self._request(callback, status)
+            self._end()
+            return
+        self._post_action(verb, params, meanwhile=(lambda: self._request(callback, status)) if callback else None)
 
     def hangup(self) -> None:
         if self.ended:
@@ -234,8 +264,12 @@ class SimulatedCall:
         self.trace.append(turn)
         return reply, turn
 
-    def _post(self, url: str, extra: dict[str, str], first: bool = False) -> None:
+    def _post(self, url: str, extra: dict[str, str], first: bool = False, meanwhile=None) -> None:  # type: ignore[no-untyped-def]
+        """Request `url` and follow the TwiML it answers; `meanwhile` runs between the two (a
+        callback Twilio sends on its own while the call goes on)."""
         reply, turn = self._request(url, extra, first)
+        if meanwhile is not None:
+            meanwhile()
         if reply.status != 200 or reply.content_type != "text/xml":
             raise CallError(
                 f"{reply.url} answered {reply.status} {reply.content_type!r}: Twilio would say "
@@ -250,11 +284,11 @@ class SimulatedCall:
         self._document_url = reply.url
         self._run(list(root), turn)
 
-    def _post_action(self, verb, extra: dict[str, str], end_after: bool = False) -> None:  # type: ignore[no-untyped-def]
+    def _post_action(self, verb, extra: dict[str, str], end_after: bool = False, meanwhile=None) -> None:  # type: ignore[no-untyped-def]
         self._waiting = None
         if verb.get("method", "POST").upper() not in ("POST", "GET"):
             raise CallError(f"<{verb.tag}> has an unknown method {verb.get('method')!r}")
-        self._post(self._url(verb.get("action")), extra)
+        self._post(self._url(verb.get("action")), extra, meanwhile=meanwhile)
         if end_after and not self.ended:
             self._end()
 
@@ -332,6 +366,20 @@ class SimulatedCall:
         turn["status_callback"] = True
         if not 200 <= reply.status < 300:
             raise CallError(f"the status callback answered {reply.status}: {reply.body[:200]!r}")
+
+
+def is_empty_recording(path: Path) -> bool:
+    """What Twilio keeps no recording of: under a second, or nothing above line hiss."""
+    if wav_seconds(path) < 1.0:
+        return True
+    try:
+        audio = load_audio(path)
+    except AudioError as exc:
+        raise CallError(f"{path}: {exc}") from None
+    import numpy as np
+
+    samples = np.frombuffer(audio.pcm, dtype="<i2")
+    return samples.size == 0 or int(np.abs(samples.astype(np.int32)).max()) < 500
 
 
 def wav_seconds(path: Path) -> float:

@@ -1,0 +1,223 @@
+"""The background worker: copies recordings into our storage, transcribes them, applies retention.
+
+Webhooks never wait for any of this. Jobs live in the messages table (which step a message is at,
+and `next_try_at`), so any number of workers on any host can share them: a worker claims a message
+by moving its `next_try_at` forward in one conditional UPDATE, and only the claimant works on it.
+Failures are retried with growing pauses and stay visible on the message; a message whose copy
+failed still shows in the queue with Twilio's URL.
+
+Run: `flask --app wsgi worker` (`make run` starts one beside the web server).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+from sqlalchemy import select, update
+
+from ivr.db import Database
+from ivr.models import Message, MessageHistory
+from ivr.speech import recognizer as speech
+from ivr.speech.audio import AudioError, load
+
+log = logging.getLogger(__name__)
+
+# A claimed job not finished within this time (a worker died) is free again.
+LEASE = dt.timedelta(minutes=5)
+DOWNLOAD_ATTEMPTS = 10
+TRANSCRIPT_ATTEMPTS = 5
+FIRST_PAUSE_SECONDS = 15
+LONGEST_PAUSE_SECONDS = 3600
+DOWNLOAD_TIMEOUT_SECONDS = 30
+
+
+class DownloadError(Exception):
+    pass
+
+
+def pause(attempts: int) -> dt.timedelta:
+    """15 s, 30 s, 1 min... up to an hour between tries."""
+    return dt.timedelta(seconds=min(FIRST_PAUSE_SECONDS * 2 ** max(attempts - 1, 0), LONGEST_PAUSE_SECONDS))
+
+
+def recordings_dir(settings: dict[str, Any]) -> Path:
+    return Path(settings["DATA_DIR"]) / "recordings"
+
+
+class Worker:
+    def __init__(self, database: Database, settings: dict[str, Any]) -> None:
+        self.db = database
+        self.settings = settings
+
+    # ---- the loop -------------------------------------------------------------------------
+
+    def run_once(self, now: dt.datetime | None = None) -> int:
+        """Every job that is due now; how many were done (successfully or not)."""
+        now = now or dt.datetime.now(dt.UTC)
+        done = 0
+        for message_id in self._due(now):
+            if self._claim(message_id, now):
+                self._work(message_id, now)
+                done += 1
+        done += self.apply_retention(now)
+        return done
+
+    def run_forever(self, interval: float = 1.0) -> None:
+        log.info("worker started: recordings go to %s", recordings_dir(self.settings))
+        while True:
+            try:
+                if not self.run_once():
+                    time.sleep(interval)
+            except Exception:
+                log.exception("worker pass failed; trying again")
+                time.sleep(interval)
+
+    def _due(self, now: dt.datetime) -> list[int]:
+        with self.db.reading() as session:
+            query = (
+                select(Message.id)
+                .where(Message.next_try_at.is_not(None), Message.next_try_at <= now)
+                .order_by(Message.next_try_at)
+                .limit(50)
+            )
+            return list(session.scalars(query))
+
+    def _claim(self, message_id: int, now: dt.datetime) -> bool:
+        with self.db.transaction() as session:
+            claimed = session.execute(
+                update(Message)
+                .where(Message.id == message_id, Message.next_try_at.is_not(None), Message.next_try_at <= now)
+                .values(next_try_at=now + LEASE)
+            )
+            return claimed.rowcount == 1  # type: ignore[attr-defined]
+
+    def _work(self, message_id: int, now: dt.datetime) -> None:
+        with self.db.reading() as session:
+            message = session.get(Message, message_id)
+            if message is None:
+                return
+            audio_status, transcript_status = message.audio_status, message.transcript_status
+        if audio_status == "pending" and self.download(message_id, now):
+            audio_status, transcript_status = "stored", "pending"
+        if audio_status == "stored" and transcript_status == "pending":
+            self.transcribe(message_id, now)
+        elif audio_status not in ("pending", "stored"):
+            self._set(message_id, next_try_at=None)
+
+    # ---- jobs -----------------------------------------------------------------------------
+
+    def download(self, message_id: int, now: dt.datetime) -> bool:
+        """Copy the recording from Twilio (Basic auth: account SID and auth token) and check it."""
+        with self.db.reading() as session:
+            message = session.get(Message, message_id)
+            assert message is not None
+            url, sid, account, attempts = (
+                message.recording_url, message.recording_sid, message.account_sid, message.audio_attempts + 1
+            )  # fmt: skip
+        try:
+            data = self._fetch(url, account)
+            audio = load(data)  # a clear AudioError if it is not audio
+            if audio.seconds <= 0:
+                raise DownloadError("the recording is empty")
+            folder = recordings_dir(self.settings)
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{sid}.wav"
+            partial = path.with_suffix(".part")
+            partial.write_bytes(data)
+            os.replace(partial, path)
+        except (DownloadError, AudioError, OSError, requests.RequestException) as error:
+            failed = attempts >= DOWNLOAD_ATTEMPTS
+            log.warning("download of %s failed (attempt %d): %s", sid, attempts, error)
+            self._set(
+                message_id,
+                audio_attempts=attempts,
+                audio_error=str(error)[:500],
+                audio_status="failed" if failed else "pending",
+                next_try_at=None if failed else now + pause(attempts),
+                history=("audio failed", f"gave up after {attempts} attempts: {error}") if failed else None,
+            )
+            return False
+        self._set(
+            message_id,
+            audio_attempts=attempts,
+            audio_error="",
+            audio_status="stored",
+            audio_path=path.name,
+            transcript_status="pending",
+            next_try_at=now,
+            history=("audio stored", f"{audio.seconds:.1f} s, attempt {attempts}"),
+        )
+        return True
+
+    def _fetch(self, url: str, account: str) -> bytes:
+        token = self.settings.get("TWILIO_AUTH_TOKEN", "")
+        if not url:
+            raise DownloadError("no RecordingUrl")
+        response = requests.get(
+            url if url.endswith(".wav") else f"{url}.wav",
+            auth=(account, token) if account and token else None,
+            timeout=DOWNLOAD_TIMEOUT_SECONDS,
+        )
+        if response.status_code != 200:
+            raise DownloadError(f"HTTP {response.status_code} from {url}")
+        return response.content
+
+    def transcribe(self, message_id: int, now: dt.datetime) -> None:
+        """Free-form recognition with the configured offline recogniser."""
+        with self.db.reading() as session:
+            message = session.get(Message, message_id)
+            assert message is not None
+            path, attempts = message.audio_path, message.transcript_attempts + 1
+        try:
+            audio = load(recordings_dir(self.settings) / str(path))
+            heard = speech.for_settings(self.settings).recognize(audio)
+        except Exception as error:  # the recogniser's failures are its own: record, retry
+            failed = attempts >= TRANSCRIPT_ATTEMPTS
+            log.warning("transcript of message %s failed (attempt %d): %s", message_id, attempts, error)
+            self._set(
+                message_id,
+                transcript_attempts=attempts,
+                transcript_error=str(error)[:500],
+                transcript_status="failed" if failed else "pending",
+                next_try_at=None if failed else now + pause(attempts),
+            )
+            return
+        self._set(
+            message_id,
+            transcript=heard.text,
+            transcript_attempts=attempts,
+            transcript_error="",
+            transcript_status="done",
+            next_try_at=None,
+            history=("transcribed", f"{heard.backend}, {heard.seconds:.1f} s"),
+        )
+
+    def apply_retention(self, now: dt.datetime) -> int:
+        """Delete the audio of messages older than the retention period; the messages stay."""
+        days = int(self.settings.get("AUDIO_RETENTION_DAYS", 0) or 0)
+        if days <= 0:
+            return 0
+        cutoff = now - dt.timedelta(days=days)
+        with self.db.transaction() as session:
+            old = session.scalars(
+                select(Message).where(Message.audio_status == "stored", Message.created_at < cutoff).limit(100)
+            ).all()
+            for message in old:
+                if message.audio_path:
+                    (recordings_dir(self.settings) / message.audio_path).unlink(missing_ok=True)
+                message.audio_status, message.audio_path = "deleted", None
+                session.add(MessageHistory(message_id=message.id, action="audio deleted", at=now,
+                                           detail=f"retention: {days} days"))  # fmt: skip
+            return len(old)
+
+    def _set(self, message_id: int, history: tuple[str, str] | None = None, **values: Any) -> None:
+        with self.db.transaction() as session:
+            session.execute(update(Message).where(Message.id == message_id).values(**values))
+            if history is not None:
+                session.add(MessageHistory(message_id=message_id, action=history[0], detail=history[1]))

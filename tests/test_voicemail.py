@@ -1,0 +1,176 @@
+"""Voice messages: made once per recording whoever reports it, never lost, copied and transcribed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+from flask import Flask
+from sqlalchemy import select, update
+
+from ivr.db import get_db
+from ivr.models import Message, MessageHistory
+from ivr.simulator import media
+from ivr.simulator.phone import SimulatedCall
+from ivr.simulator.scenario import load, run
+from ivr.simulator.transport import FlaskTransport, HttpTransport
+from ivr.worker import Worker, recordings_dir
+from tests.conftest import TOKEN
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+MESSAGES = Path(__file__).parent / "fixtures" / "messages"
+
+
+def play(app: Flask, name: str) -> None:
+    outcome = run(load(SCENARIOS / name), FlaskTransport(app, TOKEN))
+    assert outcome.ok, outcome.report()
+
+
+def messages(app: Flask) -> list[Message]:
+    with app.app_context(), get_db().reading() as session:
+        return list(session.scalars(select(Message).order_by(Message.id)))
+
+
+def history(app: Flask, message_id: int) -> list[str]:
+    with app.app_context(), get_db().reading() as session:
+        rows = session.scalars(select(MessageHistory).where(MessageHistory.message_id == message_id))
+        return [row.action for row in rows]
+
+
+def worker(app: Flask) -> Worker:
+    with app.app_context():
+        return Worker(get_db(), app.config)
+
+
+def test_a_message_keeps_who_called_where_why_and_the_path(app: Flask) -> None:
+    play(app, "message_out_of_hours.yaml")
+    [message] = messages(app)
+    assert message.caller == "+15550100001" and message.customer_id is None  # caller ID is not verification
+    assert (message.branch, message.reason, message.status) == ("agent_hours", "out_of_hours", "new")
+    assert message.path == ["main_menu: agent", "message_offer: leave_message"]
+    assert message.duration_seconds == 13 and message.recording_url.startswith("http://127.0.0.1:")
+    assert message.created_at.replace(tzinfo=dt.UTC) == dt.datetime(2026, 11, 25, 0, 30, tzinfo=dt.UTC)
+    assert (message.audio_status, message.transcript_status) == ("pending", "waiting")
+
+
+def test_after_failures_and_after_hanging_up_the_message_is_in_the_queue(app: Flask) -> None:
+    play(app, "message_after_failures.yaml")
+    play(app, "message_hangup_during_recording.yaml")
+    first, second = messages(app)
+    assert (first.reason, first.branch, first.status) == ("failures", "order_number", "new")
+    assert first.path[:2] == ["main_menu: order_status", "order_number: no_match"]
+    assert (second.reason, second.status, second.caller) == ("out_of_hours", "new", "+15550100002")
+
+
+def test_a_locked_account_leaves_a_message_with_its_reason(app: Flask) -> None:
+    play(app, "message_account_locked.yaml")
+    [message] = messages(app)
+    assert (message.reason, message.branch) == ("account_locked", "pin_entry")
+
+
+def test_recording_again_replaces_the_first_recording(app: Flask) -> None:
+    play(app, "message_re_recorded.yaml")
+    first, second = messages(app)
+    assert (first.status, second.status) == ("replaced", "new")
+    assert "replaced" in history(app, first.id)
+
+
+def test_an_empty_recording_makes_no_message(app: Flask) -> None:
+    play(app, "message_empty.yaml")
+    [message] = messages(app)  # only the second, real recording
+    assert message.duration_seconds == 10
+
+
+def test_five_concurrent_callbacks_of_one_recording_make_one_message(app: Flask) -> None:
+    call = SimulatedCall(FlaskTransport(app, TOKEN), "+15550100001")
+    call.dial()
+    sid = "RE" + "7" * 32
+    url = media.server().publish(MESSAGES / "ada.wav", call.account_sid, TOKEN, sid)
+    params = {**call._base_params(first=False), "RecordingSid": sid, "RecordingUrl": url,
+              "RecordingStatus": "completed", "RecordingDuration": "13"}  # fmt: skip
+
+    def post(_: int) -> int:
+        return FlaskTransport(app, TOKEN).post("/voice/recording", params).status
+
+    with ThreadPoolExecutor(5) as pool:
+        assert list(pool.map(post, range(5))) == [200] * 5
+    [message] = messages(app)
+    assert message.recording_sid == sid and message.account_sid == call.account_sid
+
+
+def test_the_worker_copies_with_basic_auth_retries_and_transcribes(app: Flask, tmp_path: Path) -> None:
+    play(app, "message_download_retried.yaml")
+    [message] = messages(app)
+    clip = media.server().clip(message.recording_sid)
+    assert clip is not None and clip.fail_first == 2
+    work, start = worker(app), dt.datetime.now(dt.UTC)
+    work.run_once(start)
+    [message] = messages(app)
+    # Meanwhile the message is in the queue, with Twilio's URL, and the failure is visible.
+    assert (message.status, message.audio_status, message.audio_attempts) == ("new", "pending", 1)
+    assert "503" in message.audio_error and message.next_try_at is not None
+    work.run_once(start + dt.timedelta(seconds=5))  # too early for the next try
+    assert messages(app)[0].audio_attempts == 1
+    work.run_once(start + dt.timedelta(seconds=20))
+    work.run_once(start + dt.timedelta(seconds=60))
+    [message] = messages(app)
+    assert (message.audio_status, message.audio_attempts, message.audio_error) == ("stored", 3, "")
+    stored = recordings_dir(app.config) / str(message.audio_path)
+    assert stored.read_bytes() == (MESSAGES / "ada.wav").read_bytes()
+    assert message.transcript_status == "done" and message.transcript.strip()
+    assert history(app, message.id)[:3] == ["left", "audio stored", "transcribed"]
+
+
+def test_without_the_right_credentials_nothing_is_fetched(app: Flask) -> None:
+    play(app, "message_hangup_during_recording.yaml")
+    app.config["TWILIO_AUTH_TOKEN"] = "not-the-token"
+    worker(app).run_once()
+    [message] = messages(app)
+    assert message.audio_status == "pending" and "401" in message.audio_error
+    clip = media.server().clip(message.recording_sid)
+    assert clip is not None and clip.refused == 1
+    # The media server itself refuses a request without credentials, as Twilio does.
+    assert requests.get(message.recording_url + ".wav", timeout=5).status_code == 401
+
+
+def test_two_workers_never_work_on_one_message_at_once(app: Flask) -> None:
+    play(app, "message_hangup_during_recording.yaml")
+    [message] = messages(app)
+    first, second = worker(app), worker(app)
+    now = dt.datetime.now(dt.UTC)
+    assert first._claim(message.id, now) is True
+    assert second._claim(message.id, now) is False
+
+
+def test_retention_deletes_old_audio_and_keeps_the_message(app: Flask) -> None:
+    play(app, "message_hangup_during_recording.yaml")
+    work = worker(app)
+    work.run_once()
+    work.run_once()
+    [message] = messages(app)
+    stored = recordings_dir(app.config) / str(message.audio_path)
+    assert message.audio_status == "stored" and stored.exists()
+    with app.app_context(), get_db().transaction() as session:
+        old = dt.datetime.now(dt.UTC) - dt.timedelta(days=91)
+        session.execute(update(Message).values(created_at=old))
+    assert work.apply_retention(dt.datetime.now(dt.UTC)) == 1
+    [message] = messages(app)
+    assert (message.audio_status, message.audio_path, message.transcript_status) == ("deleted", None, "done")
+    assert not stored.exists() and "audio deleted" in history(app, message.id)
+
+
+def test_the_callback_storm_on_several_gunicorn_workers_makes_one_message(server: str, tmp_path: Path) -> None:
+    transport = HttpTransport(server, TOKEN)
+    call = SimulatedCall(transport, "+15550100001").dial()
+    sid = "RE" + "5" * 32
+    url = media.server().publish(MESSAGES / "ada.wav", call.account_sid, TOKEN, sid)
+    params = {**call._base_params(first=False), "RecordingSid": sid, "RecordingUrl": url,
+              "RecordingStatus": "completed", "RecordingDuration": "13"}  # fmt: skip
+    with ThreadPoolExecutor(5) as pool:
+        replies = list(pool.map(lambda _: HttpTransport(server, TOKEN).post("/voice/recording", params), range(5)))
+    assert [r.status for r in replies] == [200] * 5
+    with sqlite3.connect(tmp_path / "server.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM messages WHERE recording_sid = ?", (sid,)).fetchone() == (1,)
