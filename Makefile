@@ -16,6 +16,7 @@ $(VENV)/.installed: requirements.txt | $(BIN)/activate
 	touch $@
 
 setup: $(VENV)/.installed .env
+	@grep -q '^IVR_SECRET_KEY=' .env || echo "IVR_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')" >> .env
 
 # A local auth token, so webhooks are signed and checked from the first run.
 .env:
@@ -32,7 +33,9 @@ run: db
 	@trap 'kill 0' INT TERM EXIT; $(FLASK) worker & \
 	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - wsgi:app
 
+# The browser test needs Debian's Chromium; as root it is installed here, otherwise the test says how.
 test: $(VENV)/.installed
+	@[ -x /usr/bin/chromium ] || [ "$$(id -u)" != 0 ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	$(BIN)/ruff check ivr tests bench
 	$(BIN)/python -m pytest -W error
 

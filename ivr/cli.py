@@ -15,6 +15,57 @@ db_cli = AppGroup("db", help="The database schema.")
 flows_cli = AppGroup("flows", help="The call flows.")
 speech_cli = AppGroup("speech", help="Offline speech recognition.")
 faq_cli = AppGroup("faq", help="The questions knowledge base.")
+agents_cli = AppGroup("agents", help="The people who answer voice messages in /agent.")
+
+
+@agents_cli.command("create")
+@click.argument("name")
+@click.option("--phone", default="", help="Their phone (E.164), which click-to-call rings.")
+def agents_create(name: str, phone: str) -> None:
+    """Add an agent, or set a new password; the password is read from standard input."""
+    from sqlalchemy import select
+    from werkzeug.security import generate_password_hash
+
+    from ivr.models import Agent
+
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if not sys.stdin.isatty()
+        else click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    )
+    if len(password) < 8:
+        raise click.ClickException("the password needs at least 8 characters")
+    if phone and not (phone.startswith("+") and phone[1:].isdigit()):
+        raise click.ClickException(f"--phone must be E.164, like +15550100123, not {phone!r}")
+    with get_db().transaction() as session:
+        agent = session.scalar(select(Agent).where(Agent.name == name))
+        if agent is None:
+            session.add(Agent(name=name, password_hash=generate_password_hash(password), phone=phone))
+            click.echo(f"agent {name} created")
+        else:
+            agent.password_hash = generate_password_hash(password)
+            agent.phone = phone or agent.phone
+            click.echo(f"agent {name} updated")
+
+
+@agents_cli.command("list")
+def agents_list() -> None:
+    """Every agent, with their phone and how many messages they hold."""
+    from sqlalchemy import func, select
+
+    from ivr.models import Agent, Message
+
+    with get_db().reading() as session:
+        rows = session.execute(
+            select(Agent.name, Agent.phone, func.count(Message.id))
+            .outerjoin(Message, (Message.assignee_id == Agent.id) & (Message.status == "in_progress"))
+            .group_by(Agent.id)
+            .order_by(Agent.name)
+        ).all()
+    if not rows:
+        click.echo("no agents yet: flask --app wsgi agents create NAME")
+    for name, phone, holding in rows:
+        click.echo(f"{name:20} {phone or '-':16} {holding} in progress")
 
 
 @db_cli.command("upgrade")
@@ -146,6 +197,9 @@ def banner() -> None:
         "  Twilio status callback (POST):  <public URL>/voice/status\n"
         "  Try a call in another terminal: .venv/bin/flask --app wsgi simulate --url http://127.0.0.1:5000\n"
         "  or play a scenario:             .venv/bin/flask --app wsgi simulate tests/scenarios/order_status_keypad.yaml\n"
+        "  Voice messages, for agents:     http://127.0.0.1:5000/agent/\n"
+        "    add an agent first:           .venv/bin/flask --app wsgi agents create NAME   (asks for a password)\n"
+        "  The worker (recordings, transcripts) runs beside the server.\n"
     )
 
 
@@ -154,6 +208,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(flows_cli)
     app.cli.add_command(speech_cli)
     app.cli.add_command(faq_cli)
+    app.cli.add_command(agents_cli)
     app.cli.add_command(seed)
     app.cli.add_command(worker)
     app.cli.add_command(banner)

@@ -50,6 +50,10 @@ DEFAULTS: dict[str, Any] = {
     "DATA_DIR": str(PROJECT_ROOT / "data"),
     # Whose credentials fetch recordings; empty: the account Twilio names in its signed callbacks.
     "TWILIO_ACCOUNT_SID": "",
+    # The IVR's own Twilio number: click-to-call rings the agent from it, then connects the caller.
+    "PHONE_NUMBER": "",
+    # Agent pages' session cookie: Secure (https only) when "auto" sees an https IVR_PUBLIC_URL.
+    "SECURE_COOKIES": "auto",
     # Recordings' audio is deleted this many days after the message was left (the message is kept).
     "AUDIO_RETENTION_DAYS": 90,
     # Offline speech recognition (simulator, voicemail transcripts): auto, vosk or pocketsphinx.

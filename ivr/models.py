@@ -173,6 +173,8 @@ class Agent(Base):
     name: Mapped[str] = mapped_column(String(80), unique=True)
     # A salted hash (werkzeug.security); the password itself is never stored.
     password_hash: Mapped[str] = mapped_column(String(255))
+    # The agent's own phone, which click-to-call rings first (E.164); empty: tel: links only.
+    phone: Mapped[str] = mapped_column(String(32), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

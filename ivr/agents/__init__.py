@@ -1,0 +1,90 @@
+"""The agents' side (/agent): log in, work through the voice messages, and a JSON API for integrations.
+
+Sessions are Flask-Login's, in a signed cookie that is HttpOnly, SameSite=Lax and Secure behind
+https; every form carries Flask-WTF's CSRF token. The API also takes an agent's name and password as
+HTTP Basic credentials (no cookie, so no CSRF token needed).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, redirect, request, url_for
+from flask_login import LoginManager, UserMixin
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import select
+from werkzeug.security import check_password_hash
+
+from ivr.db import get_db
+from ivr.models import Agent
+
+log = logging.getLogger(__name__)
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+
+class AgentUser(UserMixin):
+    """The logged-in agent, as Flask-Login keeps it (only the id goes into the session)."""
+
+    def __init__(self, agent_id: int, name: str) -> None:
+        self.id = agent_id
+        self.name = name
+
+
+def verify(name: str, password: str) -> AgentUser | None:
+    with get_db().reading() as session:
+        agent = session.scalar(select(Agent).where(Agent.name == name))
+        if agent is None or not check_password_hash(agent.password_hash, password):
+            return None
+        return AgentUser(agent.id, agent.name)
+
+
+@login_manager.user_loader
+def _load(agent_id: str) -> AgentUser | None:
+    with get_db().reading() as session:
+        agent = session.get(Agent, int(agent_id)) if agent_id.isdigit() else None
+        return AgentUser(agent.id, agent.name) if agent is not None else None
+
+
+@login_manager.request_loader
+def _from_basic_auth(req) -> AgentUser | None:  # type: ignore[no-untyped-def]
+    """API clients send HTTP Basic credentials with every request."""
+    credentials = req.authorization
+    if credentials is None or not req.path.startswith("/agent/api/"):
+        return None
+    return verify(credentials.username or "", credentials.password or "")
+
+
+@login_manager.unauthorized_handler
+def _refuse():  # type: ignore[no-untyped-def]
+    if request.path.startswith("/agent/api/") or request.path.endswith("/audio"):
+        response = jsonify(error="log in first (or send an agent's name and password as HTTP Basic credentials)")
+        response.status_code = 401
+        if request.path.startswith("/agent/api/"):
+            response.headers["WWW-Authenticate"] = 'Basic realm="IVR agents"'
+        return response
+    return redirect(url_for("agents.login", next=request.full_path.rstrip("?")))
+
+
+def init_app(app: Flask) -> None:
+    from ivr import voice
+    from ivr.agents import api, views
+
+    secure = str(app.config.get("SECURE_COOKIES", "auto")).lower()
+    https = str(app.config.get("PUBLIC_URL", "")).startswith("https://")
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=https if secure == "auto" else secure in ("1", "true", "yes", "on"),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+    )
+    if not app.config.get("SECRET_KEY"):
+        log.warning("IVR_SECRET_KEY is not set: agents cannot log in (make run writes one to .env)")
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    csrf.exempt(voice.bp)  # Twilio's webhooks are signed instead
+    csrf.exempt(api.bp)  # checked in the API itself, for cookie sessions only
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    app.extensions.setdefault("ivr.twilio_http", None)

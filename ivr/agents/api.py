@@ -1,0 +1,87 @@
+"""The JSON API (/agent/api): the queue's data and actions, for integrations.
+
+Authenticate with an agent's name and password as HTTP Basic credentials, or with the logged-in
+session of the pages (then POSTs need the X-CSRFToken header, as the pages' forms carry it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_login import current_user, login_required
+
+from ivr.agents import callback, csrf, queue
+from ivr.db import get_db
+from ivr.models import Agent
+
+bp = Blueprint("agents_api", __name__, url_prefix="/agent/api")
+
+
+@bp.before_request
+def _csrf_for_cookie_sessions() -> None:
+    if request.method == "POST" and request.authorization is None:
+        csrf.protect()
+
+
+def _error(message: str, status: int):  # type: ignore[no-untyped-def]
+    response = jsonify(error=message)
+    response.status_code = status
+    return response
+
+
+@bp.get("/messages")
+@login_required
+def messages():  # type: ignore[no-untyped-def]
+    show, search = request.args.get("show", "open"), request.args.get("q", "")
+    with get_db().reading() as db:
+        try:
+            found = queue.listing(db, show, current_user.id, search)
+        except queue.QueueError as error:
+            return _error(str(error), 400)
+        oldest = queue.oldest_waiting(db, dt.datetime.now(dt.UTC))
+        return jsonify(
+            counts=queue.counts(db, current_user.id),
+            oldest_waiting_seconds=int(oldest.total_seconds()) if oldest is not None else None,
+            messages=[queue.as_dict(db, m) for m in found],
+        )
+
+
+@bp.get("/messages/<int:message_id>")
+@login_required
+def message(message_id: int):  # type: ignore[no-untyped-def]
+    with get_db().reading() as db:
+        try:
+            return jsonify(queue.as_dict(db, queue.get(db, message_id), full=True))
+        except queue.QueueError as error:
+            return _error(str(error), 404)
+
+
+@bp.post("/messages/<int:message_id>/<any(claim, note, done, reopen, call):action>")
+@login_required
+def act(message_id: int, action: str):  # type: ignore[no-untyped-def]
+    payload = request.get_json(silent=True) or {}
+    try:
+        with get_db().transaction() as db:
+            agent = db.get(Agent, current_user.id)
+            assert agent is not None
+            if action == "claim":
+                queue.claim(db, message_id, agent)
+            elif action == "note":
+                queue.add_note(db, message_id, agent, str(payload.get("text", request.form.get("text", ""))))
+            elif action == "done":
+                queue.mark_done(db, message_id, agent)
+            elif action == "reopen":
+                queue.reopen(db, message_id, agent)
+            elif action == "call":
+                target = queue.get(db, message_id)
+                sid = callback.call_back(
+                    current_app.config, current_app.extensions.get("ivr.twilio_http"), agent, target.caller
+                )
+                queue.note_called_back(db, message_id, agent, f"click-to-call {sid}")
+    except queue.QueueError as error:
+        return _error(str(error), 404 if "there is no message" in str(error) else 409)
+    except callback.CallBackError as error:
+        return _error(str(error), 502 if "refused" in str(error) else 400)
+    with get_db().reading() as db:
+        return jsonify(queue.as_dict(db, queue.get(db, message_id), full=True))

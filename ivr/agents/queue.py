@@ -1,0 +1,193 @@
+"""The messages queue: what agents see and do, for the pages and the JSON API alike.
+
+Claiming is one conditional UPDATE, so two agents can never both hold a message. Every action is
+written to the message's history with who did it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from ivr.errors import IVRError
+from ivr.models import Agent, Customer, Message, MessageHistory, MessageNote, Order
+
+# Filters of the queue; "open" (new, then in progress) is the default view.
+FILTERS = ("open", "new", "mine", "in_progress", "done", "all")
+MAX_NOTE = 5000
+
+
+class QueueError(IVRError):
+    """An action that cannot be done (already claimed, an empty note...): said to the agent as is."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who called: the customer the call verified, or the one whose number it came from (unverified)."""
+
+    customer: Customer | None
+    verified: bool
+
+
+def _visible():  # type: ignore[no-untyped-def]
+    return Message.status != "replaced"
+
+
+def _filter(show: str, agent_id: int):  # type: ignore[no-untyped-def]
+    return {
+        "open": Message.status.in_(("new", "in_progress")),
+        "new": Message.status == "new",
+        "mine": (Message.assignee_id == agent_id) & (Message.status == "in_progress"),
+        "in_progress": Message.status == "in_progress",
+        "done": Message.status == "done",
+        "all": _visible(),
+    }[show]
+
+
+def listing(session: Session, show: str, agent_id: int, search: str = "") -> list[Message]:
+    """New messages first, then those in progress, then done; oldest first within each (a queue)."""
+    if show not in FILTERS:
+        raise QueueError(f"unknown filter {show!r}: use one of {', '.join(FILTERS)}")
+    order = case((Message.status == "new", 0), (Message.status == "in_progress", 1), else_=2)
+    query = select(Message).where(_visible(), _filter(show, agent_id))
+    words = search.strip()
+    if words:
+        pattern = f"%{words}%"
+        query = query.where(or_(Message.transcript.ilike(pattern), Message.caller.like(pattern)))
+    return list(session.scalars(query.order_by(order, Message.created_at).limit(500)))
+
+
+def counts(session: Session, agent_id: int) -> dict[str, int]:
+    return {show: session.scalar(select(func.count()).select_from(Message).where(_visible(), _filter(show, agent_id))) or 0
+            for show in FILTERS}  # fmt: skip
+
+
+def oldest_waiting(session: Session, now: dt.datetime) -> dt.timedelta | None:
+    """How long the oldest new (unclaimed) message has waited."""
+    oldest = session.scalar(select(func.min(Message.created_at)).where(Message.status == "new"))
+    if oldest is None:
+        return None
+    return now - (oldest if oldest.tzinfo else oldest.replace(tzinfo=dt.UTC))
+
+
+def get(session: Session, message_id: int) -> Message:
+    message = session.get(Message, message_id)
+    if message is None or message.status == "replaced":
+        raise QueueError(f"there is no message {message_id}")
+    return message
+
+
+def caller_of(session: Session, message: Message) -> Caller:
+    if message.customer_id is not None:
+        return Caller(session.get(Customer, message.customer_id), True)
+    by_number = session.scalar(select(Customer).where(Customer.phone == message.caller)) if message.caller else None
+    return Caller(by_number, False)
+
+
+def orders_of(session: Session, customer: Customer | None) -> list[Order]:
+    if customer is None:
+        return []
+    return list(session.scalars(select(Order).where(Order.customer_id == customer.id).order_by(Order.number)))
+
+
+def _history(session: Session, message: Message, agent: Agent | None, action: str, detail: str = "") -> None:
+    session.add(
+        MessageHistory(message_id=message.id, agent_id=agent.id if agent else None, action=action, detail=detail)
+    )
+
+
+def claim(session: Session, message_id: int, agent: Agent) -> Message:
+    message = get(session, message_id)
+    claimed = session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == "new", Message.assignee_id.is_(None))
+        .values(status="in_progress", assignee_id=agent.id)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(message)
+        holder = message.assignee.name if message.assignee else "someone"
+        raise QueueError(f"message {message_id} is already {message.status.replace('_', ' ')}, with {holder}")
+    session.refresh(message)
+    _history(session, message, agent, "claimed")
+    return message
+
+
+def add_note(session: Session, message_id: int, agent: Agent, text: str) -> MessageNote:
+    message = get(session, message_id)
+    text = text.strip()
+    if not text:
+        raise QueueError("the note is empty")
+    if len(text) > MAX_NOTE:
+        raise QueueError(f"the note is {len(text)} characters long; the most is {MAX_NOTE}")
+    note = MessageNote(message_id=message.id, agent_id=agent.id, text=text)
+    session.add(note)
+    _history(session, message, agent, "note")
+    return note
+
+
+def mark_done(session: Session, message_id: int, agent: Agent) -> Message:
+    message = get(session, message_id)
+    if message.status == "done":
+        raise QueueError(f"message {message_id} is already done")
+    message.status = "done"
+    message.assignee_id = message.assignee_id or agent.id
+    _history(session, message, agent, "done")
+    return message
+
+
+def reopen(session: Session, message_id: int, agent: Agent) -> Message:
+    """Back to work, with the agent who reopened it."""
+    message = get(session, message_id)
+    if message.status != "done":
+        raise QueueError(f"message {message_id} is not done")
+    message.status, message.assignee_id = "in_progress", agent.id
+    _history(session, message, agent, "reopened")
+    return message
+
+
+def note_called_back(session: Session, message_id: int, agent: Agent, detail: str) -> None:
+    _history(session, get(session, message_id), agent, "called back", detail)
+
+
+def as_dict(session: Session, message: Message, full: bool = False) -> dict[str, Any]:
+    """The message as the JSON API gives it."""
+    who = caller_of(session, message)
+    data: dict[str, Any] = {
+        "id": message.id,
+        "created_at": message.created_at.isoformat(),
+        "caller": message.caller,
+        "customer": {
+            "id": who.customer.id,
+            "name": who.customer.name,
+            "account": who.customer.account_number,
+            "verified": who.verified,
+        }
+        if who.customer
+        else None,  # fmt: skip
+        "reason": message.reason,
+        "branch": message.branch,
+        "duration_seconds": message.duration_seconds,
+        "status": message.status,
+        "assignee": message.assignee.name if message.assignee else None,
+        "audio": {
+            "status": message.audio_status,
+            "twilio_url": message.recording_url,
+            "error": message.audio_error or None,
+        },  # fmt: skip
+        "transcript": {
+            "status": message.transcript_status,
+            "text": message.transcript,
+            "error": message.transcript_error or None,
+        },  # fmt: skip
+    }
+    if full:
+        data["path"] = list(message.path or [])
+        data["orders"] = [{"number": o.number, "status": o.status} for o in orders_of(session, who.customer)]
+        data["notes"] = [{"agent": n.agent.name, "text": n.text, "at": n.created_at.isoformat()} for n in message.notes]
+        data["history"] = [{"agent": h.agent.name if h.agent else None, "action": h.action, "detail": h.detail,
+                            "at": h.at.isoformat()} for h in message.history]  # fmt: skip
+    return data

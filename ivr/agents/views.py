@@ -1,0 +1,219 @@
+"""The agents' pages: log in, the queue, one message (listen, read, claim, note, call back, done)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from urllib.parse import urlsplit
+
+import soundfile
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import CSRFError
+
+from ivr.agents import callback, queue, verify
+from ivr.db import get_db
+from ivr.models import Agent, Message
+from ivr.worker import recordings_dir
+
+bp = Blueprint("agents", __name__, url_prefix="/agent", template_folder="templates", static_folder="static")
+DRAFT = "agent_note_draft"  # a note kept across a log-in, so an expired session loses nothing
+
+
+REASONS = {
+    "out_of_hours": "out of hours",
+    "no_agent": "no agent answered",
+    "failures": "could not get through the menus",
+    "account_locked": "account locked",
+    "pin_failures": "wrong PINs",
+    "not_answered": "question not answered",
+    "caller_choice": "chose to leave a message",
+}
+
+
+@bp.app_template_filter("reason")
+def _reason(reason: str) -> str:
+    return REASONS.get(reason, reason or "unknown")
+
+
+@bp.app_template_filter("when")
+def _when(moment: dt.datetime) -> str:
+    """In the opening hours' time zone, as the team reads the clock."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    local = current_app.extensions["ivr.hours"].local(aware)
+    return f"{local:%a %d %b %H:%M}"
+
+
+@bp.app_template_filter("waited")
+def _waited(delta: dt.timedelta) -> str:
+    minutes = max(int(delta.total_seconds() // 60), 0)  # a message "from the future": a fixed test clock
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours < 48 else f"{hours // 24} days"
+
+
+def _agent(db_session) -> Agent:  # type: ignore[no-untyped-def]
+    agent = db_session.get(Agent, current_user.id)
+    if agent is None:
+        abort(403)
+    return agent
+
+
+def _safe_next(target: str | None) -> str:
+    """Only paths on this site (no open redirects)."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("agents.queue_page")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():  # type: ignore[no-untyped-def]
+    if request.method == "POST":
+        if not current_app.config.get("SECRET_KEY"):
+            flash("Logging in needs IVR_SECRET_KEY to be set on the server.", "error")
+        else:
+            user = verify(request.form.get("name", ""), request.form.get("password", ""))
+            if user is not None:
+                session.clear()
+                login_user(user)
+                draft = request.form.get("draft", "")
+                if draft:
+                    session[DRAFT] = draft
+                return redirect(_safe_next(request.form.get("next")))
+            flash("That name and password do not match an agent.", "error")
+    return render_template(
+        "agent/login.html", next=request.values.get("next", ""), draft=request.form.get("draft", "")
+    ), (401 if request.method == "POST" else 200)
+
+
+@bp.post("/logout")
+@login_required
+def logout():  # type: ignore[no-untyped-def]
+    logout_user()
+    session.clear()
+    return redirect(url_for("agents.login"))
+
+
+@bp.get("/")
+@login_required
+def queue_page():  # type: ignore[no-untyped-def]
+    show = request.args.get("show", "open")
+    search = request.args.get("q", "")
+    if show not in queue.FILTERS:
+        show = "open"
+    now = dt.datetime.now(dt.UTC)
+    with get_db().reading() as db:
+        messages = queue.listing(db, show, current_user.id, search)
+        rows = [(m, queue.caller_of(db, m), m.assignee.name if m.assignee else "") for m in messages]
+        return render_template(
+            "agent/queue.html",
+            rows=rows,
+            show=show,
+            search=search,
+            counts=queue.counts(db, current_user.id),
+            oldest=queue.oldest_waiting(db, now),
+            now=now,
+            filters=queue.FILTERS,
+        )
+
+
+@bp.get("/messages/<int:message_id>")
+@login_required
+def message_page(message_id: int):  # type: ignore[no-untyped-def]
+    with get_db().reading() as db:
+        try:
+            message = queue.get(db, message_id)
+        except queue.QueueError:
+            abort(404)
+        agent = _agent(db)
+        who = queue.caller_of(db, message)
+        return render_template(
+            "agent/message.html",
+            message=message,
+            who=who,
+            orders=queue.orders_of(db, who.customer),
+            notes=[(n, n.agent.name) for n in message.notes],
+            history=[(h, h.agent.name if h.agent else "system") for h in message.history],
+            assignee=message.assignee.name if message.assignee else "",
+            click_to_call=callback.missing(current_app.config, agent),
+            draft=session.pop(DRAFT, ""),
+        )
+
+
+@bp.get("/messages/<int:message_id>/audio")
+@login_required
+def audio(message_id: int):  # type: ignore[no-untyped-def]
+    """The stored copy, as 16-bit PCM WAV (browsers do not all play telephone mu-law)."""
+    with get_db().reading() as db:
+        message = db.get(Message, message_id)
+        if message is None or message.audio_status != "stored" or not message.audio_path:
+            abort(404)
+        path = recordings_dir(current_app.config) / message.audio_path
+    try:
+        samples, rate = soundfile.read(path, dtype="int16")
+    except (OSError, RuntimeError, soundfile.LibsndfileError):
+        abort(404)
+    out = io.BytesIO()
+    soundfile.write(out, samples, rate, subtype="PCM_16", format="WAV")
+    return Response(out.getvalue(), mimetype="audio/wav", headers={"Cache-Control": "private, max-age=3600"})
+
+
+def _act(message_id: int, action: str):  # type: ignore[no-untyped-def]
+    """Run a queue action for the logged-in agent; its refusal is shown, and nothing is lost."""
+    note = request.form.get("text", "")
+    try:
+        with get_db().transaction() as db:
+            agent = _agent(db)
+            if action == "claim":
+                queue.claim(db, message_id, agent)
+                flash("You have claimed this message.", "ok")
+            elif action == "note":
+                queue.add_note(db, message_id, agent, note)
+                flash("Note added.", "ok")
+            elif action == "done":
+                queue.mark_done(db, message_id, agent)
+                flash("Marked done.", "ok")
+            elif action == "reopen":
+                queue.reopen(db, message_id, agent)
+                flash("Reopened; it is yours now.", "ok")
+            elif action == "call":
+                message = queue.get(db, message_id)
+                sid = callback.call_back(
+                    current_app.config, current_app.extensions.get("ivr.twilio_http"), agent, message.caller
+                )
+                queue.note_called_back(db, message_id, agent, f"click-to-call {sid}")
+                flash(f"Calling your phone ({agent.phone}); answer it to be connected to {message.caller}.", "ok")
+    except (queue.QueueError, callback.CallBackError) as error:
+        flash(str(error), "error")
+        if action == "note":
+            session[DRAFT] = note  # shown again in the form
+    return redirect(url_for("agents.message_page", message_id=message_id))
+
+
+@bp.post("/messages/<int:message_id>/<any(claim, note, done, reopen, call):action>")
+@login_required
+def act(message_id: int, action: str):  # type: ignore[no-untyped-def]
+    return _act(message_id, action)
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_refused(error: CSRFError):  # type: ignore[no-untyped-def]
+    """A form from an expired session: ask to log in again, keeping any note that was typed."""
+    flash("Your session has expired. Please log in again; your note is kept.", "error")
+    return render_template(
+        "agent/login.html", next=request.path.rsplit("/", 1)[0], draft=request.form.get("text", "")
+    ), 400

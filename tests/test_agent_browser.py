@@ -1,0 +1,100 @@
+"""A real browser (Debian's Chromium, driven by Playwright) works a message a simulated call left.
+
+Screenshots of the queue and of the message page are saved under test-output/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from ivr.db import get_db
+from ivr.simulator.scenario import load, run
+from ivr.simulator.transport import FlaskTransport
+from ivr.worker import Worker
+from tests.conftest import ROOT, TOKEN, free_port, make_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+OUTPUT = ROOT / "test-output"
+PASSWORD = "correct horse battery"
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="no /usr/bin/chromium: apt-get install chromium (make test does it as root)"
+)
+
+
+@pytest.fixture
+def site(tmp_path: Path, template_db: Path) -> Iterator[tuple[Flask, str]]:
+    app = make_app(tmp_path, template_db, SECRET_KEY="browser-test-secret")
+    result = app.test_cli_runner().invoke(args=["agents", "create", "ann"], input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield app, f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        app.extensions["ivr.db"].engine.dispose()
+
+
+def test_an_agent_finds_plays_claims_notes_and_closes_a_message(site: tuple[Flask, str]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    app, base = site
+    outcome = run(load(ROOT / "tests" / "scenarios" / "message_out_of_hours.yaml"), FlaskTransport(app, TOKEN))
+    assert outcome.ok, outcome.report()
+    with app.app_context():
+        Worker(get_db(), app.config).run_once()  # the copy and the transcript
+    OUTPUT.mkdir(exist_ok=True)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"]
+        )
+        try:
+            stranger = browser.new_page()
+            for path in ("/agent/", "/agent/messages/1", "/agent/?show=done"):
+                stranger.goto(base + path)
+                expect(stranger.get_by_role("heading", name="Log in")).to_be_visible()
+            for path in ("/agent/messages/1/audio", "/agent/api/messages", "/agent/api/messages/1"):
+                assert stranger.request.get(base + path).status == 401
+
+            page = browser.new_page(viewport={"width": 1200, "height": 800})
+            page.goto(base + "/agent/")
+            page.get_by_label("Name").fill("ann")
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            expect(page.locator(".summary")).to_contain_text("1 new · 0 in progress · 0 mine · oldest waiting")
+            row = page.locator("table.queue tbody tr").filter(has_text="+15550100001")
+            expect(row).to_contain_text("out of hours")
+            expect(row).to_contain_text("Ada Lovelace (by caller ID)")
+            page.screenshot(path=str(OUTPUT / "agent-queue.png"), full_page=True)
+
+            row.get_by_role("link").click()
+            expect(page.get_by_role("heading", name="Message from +15550100001")).to_be_visible()
+            audio = page.locator("audio")
+            audio.evaluate("a => a.play()")
+            page.wait_for_function("document.querySelector('audio').currentTime > 0.2", timeout=10000)
+            seconds = audio.evaluate("a => a.duration")
+            assert 12 < seconds < 14, seconds
+            audio.evaluate("a => a.pause()")
+
+            page.get_by_role("button", name="Claim").click()
+            expect(page.get_by_text("You have claimed this message.")).to_be_visible()
+            page.get_by_label("Add a note").fill("Called Ada back; parcel rerouted.")
+            page.get_by_role("button", name="Add note").click()
+            expect(page.locator("ul.notes")).to_contain_text("Called Ada back; parcel rerouted.")
+            page.get_by_role("button", name="Mark done").click()
+            expect(page.locator(".meta .status")).to_contain_text("done, ann")
+            expect(page.locator("ul.history")).to_contain_text("ann · done")
+            page.screenshot(path=str(OUTPUT / "agent-message.png"), full_page=True)
+        finally:
+            browser.close()
+    assert (OUTPUT / "agent-queue.png").stat().st_size > 10_000
+    assert (OUTPUT / "agent-message.png").stat().st_size > 10_000

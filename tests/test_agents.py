@@ -1,0 +1,222 @@
+"""The agents' queue: logins, CSRF, claiming, notes, done and reopen, call back, the JSON API."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from twilio.http import HttpClient
+from twilio.http.response import Response as TwilioResponse
+
+from ivr.db import get_db
+from ivr.models import Agent, Message
+from ivr.simulator.scenario import load, run
+from ivr.simulator.transport import FlaskTransport
+from ivr.worker import Worker
+from tests.conftest import TOKEN, make_app
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def app(tmp_path: Path, template_db: Path):  # type: ignore[no-untyped-def]
+    app = make_app(tmp_path, template_db, SECRET_KEY="test-secret-key", PHONE_NUMBER="+15550100000")
+    runner = app.test_cli_runner()
+    for name, phone in (("ann", "+15550100777"), ("bob", "")):
+        result = runner.invoke(args=["agents", "create", name, "--phone", phone], input=PASSWORD + "\n")
+        assert result.exit_code == 0, result.output
+    yield app
+    app.extensions["ivr.db"].engine.dispose()
+
+
+def leave_message(app: Flask, scenario: str = "message_out_of_hours.yaml") -> int:
+    outcome = run(load(SCENARIOS / scenario), FlaskTransport(app, TOKEN))
+    assert outcome.ok, outcome.report()
+    with app.app_context(), get_db().reading() as session:
+        return max(session.scalars(select(Message.id)))
+
+
+def csrf(client: FlaskClient, path: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True))
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+def login(app: Flask, name: str = "ann") -> FlaskClient:
+    client = app.test_client()
+    reply = client.post(
+        "/agent/login", data={"name": name, "password": PASSWORD, "csrf_token": csrf(client, "/agent/login")}
+    )
+    assert reply.status_code == 302, reply.get_data(as_text=True)
+    return client
+
+
+def test_passwords_are_hashed_and_agents_are_listed(app: Flask) -> None:
+    with app.app_context(), get_db().reading() as session:
+        ann = session.scalar(select(Agent).where(Agent.name == "ann"))
+        assert ann is not None and PASSWORD not in ann.password_hash and ann.password_hash.startswith("scrypt:")
+    listed = app.test_cli_runner().invoke(args=["agents", "list"]).output
+    assert "ann" in listed and "+15550100777" in listed and "bob" in listed
+    short = app.test_cli_runner().invoke(args=["agents", "create", "eve"], input="short\n")
+    assert short.exit_code != 0 and "at least 8 characters" in short.output
+
+
+def test_every_agent_url_refuses_anyone_not_logged_in(app: Flask) -> None:
+    message_id = leave_message(app)
+    client = app.test_client()
+    for path in ("/agent/", f"/agent/messages/{message_id}", "/agent/?show=done"):
+        reply = client.get(path)
+        assert reply.status_code == 302 and "/agent/login" in reply.headers["Location"]
+    for path in (f"/agent/messages/{message_id}/audio", "/agent/api/messages", f"/agent/api/messages/{message_id}"):
+        assert client.get(path).status_code == 401
+    for action in ("claim", "note", "done", "reopen", "call"):
+        assert client.post(f"/agent/api/messages/{message_id}/{action}").status_code in (400, 401)
+        assert client.post(f"/agent/messages/{message_id}/{action}").status_code in (302, 400)
+    with app.app_context(), get_db().reading() as session:
+        message = session.get(Message, message_id)
+        assert message is not None and message.status == "new" and not message.notes
+
+
+def test_a_wrong_password_is_refused_and_forms_need_the_csrf_token(app: Flask) -> None:
+    client = app.test_client()
+    token = csrf(client, "/agent/login")
+    wrong = client.post("/agent/login", data={"name": "ann", "password": "nope", "csrf_token": token})
+    assert wrong.status_code == 401 and "do not match" in wrong.get_data(as_text=True)
+    forged = app.test_client().post("/agent/login", data={"name": "ann", "password": PASSWORD})
+    assert forged.status_code == 400
+    session_cookie = login(app).get_cookie("session")
+    assert session_cookie is not None and session_cookie.http_only and session_cookie.same_site == "Lax"
+
+
+def test_claim_note_done_reopen_with_history(app: Flask) -> None:
+    message_id = leave_message(app)
+    ann, bob = login(app, "ann"), login(app, "bob")
+    page = f"/agent/messages/{message_id}"
+    token = csrf(ann, page)
+    assert "Claim" in ann.get(page).get_data(as_text=True)
+    ann.post(f"{page}/claim", data={"csrf_token": token})
+    refused = bob.post(f"{page}/claim", data={"csrf_token": csrf(bob, page)}, follow_redirects=True)
+    assert "already in progress, with ann" in refused.get_data(as_text=True)
+    ann.post(f"{page}/note", data={"csrf_token": token, "text": "Called back, left a voicemail."})
+    empty = ann.post(f"{page}/note", data={"csrf_token": token, "text": "   "}, follow_redirects=True)
+    assert "the note is empty" in empty.get_data(as_text=True)
+    ann.post(f"{page}/done", data={"csrf_token": token})
+    assert "(0)" in ann.get("/agent/?show=open").get_data(as_text=True) or "No messages here" in ann.get(
+        "/agent/"
+    ).get_data(as_text=True)
+    bob.post(f"{page}/reopen", data={"csrf_token": csrf(bob, page)})
+    detail = json.loads(bob.get(f"/agent/api/messages/{message_id}").get_data(as_text=True))
+    assert (detail["status"], detail["assignee"]) == ("in_progress", "bob")
+    assert [n["text"] for n in detail["notes"]] == ["Called back, left a voicemail."]
+    assert [(h["agent"], h["action"]) for h in detail["history"]] == [
+        (None, "left"), ("ann", "claimed"), ("ann", "note"), ("ann", "done"), ("bob", "reopened")]  # fmt: skip
+
+
+def test_a_note_sent_from_an_expired_session_is_not_lost(app: Flask) -> None:
+    message_id = leave_message(app)
+    client = app.test_client()  # no session: the CSRF token cannot match
+    reply = client.post(
+        f"/agent/messages/{message_id}/note", data={"csrf_token": "stale", "text": "Customer wants a refund"}
+    )
+    body = reply.get_data(as_text=True)
+    assert reply.status_code == 400 and "session has expired" in body and "Customer wants a refund" in body
+    # Logging in from that page carries the note on to the message's form.
+    token = re.search(r'name="csrf_token" value="([^"]+)"', body).group(1)  # type: ignore[union-attr]
+    logged = client.post("/agent/login", data={"name": "ann", "password": PASSWORD, "csrf_token": token,
+                                               "next": f"/agent/messages/{message_id}", "draft": "Customer wants a refund"})  # fmt: skip
+    assert logged.headers["Location"] == f"/agent/messages/{message_id}"
+    assert "Customer wants a refund</textarea>" in client.get(logged.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_queue_filters_counts_search_and_the_oldest_wait(app: Flask) -> None:
+    first = leave_message(app)
+    leave_message(app, "message_hangup_during_recording.yaml")
+    with app.app_context():
+        Worker(get_db(), app.config).run_once()
+    ann = login(app)
+    page = ann.get("/agent/").get_data(as_text=True)
+    assert "2</strong> new" in page and "oldest waiting" in page and 'http-equiv="refresh"' in page
+    ann.post(f"/agent/messages/{first}/claim", data={"csrf_token": csrf(ann, "/agent/")})
+    api = json.loads(ann.get("/agent/api/messages?show=mine").get_data(as_text=True))
+    assert [m["id"] for m in api["messages"]] == [first] and api["counts"]["new"] == 1
+    assert api["messages"][0]["customer"] == {"id": 1, "name": "Ada Lovelace", "account": "100001", "verified": False}
+    word = json.loads(ann.get(f"/agent/api/messages/{first}").get_data(as_text=True))["transcript"]["text"].split()[0]
+    found = json.loads(ann.get(f"/agent/api/messages?show=all&q={word}").get_data(as_text=True))["messages"]
+    assert first in [m["id"] for m in found]
+    assert json.loads(ann.get("/agent/api/messages?show=all&q=zzzz-nothing").get_data(as_text=True))["messages"] == []
+
+
+def test_the_audio_is_served_to_agents_as_pcm_wav(app: Flask) -> None:
+    message_id = leave_message(app)
+    with app.app_context():
+        Worker(get_db(), app.config).run_once()
+    reply = login(app).get(f"/agent/messages/{message_id}/audio")
+    assert reply.status_code == 200 and reply.mimetype == "audio/wav"
+    data = reply.get_data()
+    assert data[:4] == b"RIFF" and data[20:22] == b"\x01\x00"  # format 1: PCM
+
+
+class FakeTwilio(HttpClient):
+    """Twilio's REST API as the twilio library's own HttpClient seam sees it; nothing leaves the machine."""
+
+    def __init__(self, status: int = 201) -> None:
+        super().__init__(logging.getLogger("fake-twilio"), False)
+        self.status = status
+        self.requests: list[dict[str, Any]] = []
+
+    def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
+                allow_redirects=False):  # type: ignore[no-untyped-def]  # fmt: skip
+        self.requests.append({"method": method, "url": url, "data": dict(data or {}), "auth": auth})
+        if self.status >= 400:
+            return TwilioResponse(
+                self.status, json.dumps({"code": 21211, "message": "Invalid 'To' Phone Number", "status": self.status})
+            )
+        return TwilioResponse(
+            201, json.dumps({"sid": "CA" + "9" * 32, "status": "queued", "to": data["To"], "from": data["From"]})
+        )
+
+
+def test_click_to_call_rings_the_agent_then_the_caller(app: Flask) -> None:
+    message_id = leave_message(app)
+    fake = app.extensions["ivr.twilio_http"] = FakeTwilio()
+    app.config["TWILIO_ACCOUNT_SID"] = "AC" + "1" * 32
+    ann = login(app)
+    page = f"/agent/messages/{message_id}"
+    done = ann.post(f"{page}/call", data={"csrf_token": csrf(ann, page)}, follow_redirects=True)
+    assert "Calling your phone (+15550100777)" in done.get_data(as_text=True)
+    [sent] = fake.requests
+    assert sent["method"] == "POST" and sent["url"].endswith(f"/Accounts/{'AC' + '1' * 32}/Calls.json")
+    assert sent["data"]["To"] == "+15550100777" and sent["data"]["From"] == "+15550100000"
+    assert "<Number>+15550100001</Number>" in sent["data"]["Twiml"] and sent["auth"] == ("AC" + "1" * 32, TOKEN)
+    # Twilio refusing is a clear error for the agent, and recorded nowhere as a call back.
+    app.extensions["ivr.twilio_http"] = FakeTwilio(status=400)
+    refused = ann.post(f"{page}/call", data={"csrf_token": csrf(ann, page)}, follow_redirects=True)
+    assert "Twilio refused the call" in refused.get_data(as_text=True)
+    history = json.loads(ann.get(f"/agent/api/messages/{message_id}").get_data(as_text=True))["history"]
+    assert [h["action"] for h in history].count("called back") == 1
+    # An agent without a phone gets the tel: link and is told why click-to-call is not there.
+    bob_page = login(app, "bob").get(page).get_data(as_text=True)
+    assert 'href="tel:+15550100001"' in bob_page and "has no phone number" in bob_page
+
+
+def test_the_api_takes_basic_credentials_and_refuses_bad_ones(app: Flask) -> None:
+    message_id = leave_message(app)
+    client = app.test_client()
+    good = {"Authorization": "Basic " + __import__("base64").b64encode(f"ann:{PASSWORD}".encode()).decode()}
+    bad = {"Authorization": "Basic " + __import__("base64").b64encode(b"ann:wrong").decode()}
+    assert client.get("/agent/api/messages", headers=bad).status_code == 401
+    claimed = client.post(f"/agent/api/messages/{message_id}/claim", headers=good)
+    assert claimed.status_code == 200 and claimed.get_json()["assignee"] == "ann"
+    again = client.post(f"/agent/api/messages/{message_id}/claim", headers=good)
+    assert again.status_code == 409 and "already in progress" in again.get_json()["error"]
+    note = client.post(f"/agent/api/messages/{message_id}/note", headers=good, json={"text": "via the API"})
+    assert note.status_code == 200 and note.get_json()["notes"][-1]["text"] == "via the API"
+    assert client.get("/agent/api/messages/999", headers=good).status_code == 404
