@@ -47,6 +47,7 @@ bench: db
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/speech.py
 	$(BIN)/python bench/faq.py
+	$(BIN)/python bench/voicemail.py
 
 # The official small English Vosk model, into models/ (needs the internet; optional: without it,
 # recognition uses PocketSphinx's model from its wheel).
