@@ -174,3 +174,25 @@ def test_the_callback_storm_on_several_gunicorn_workers_makes_one_message(server
     assert [r.status for r in replies] == [200] * 5
     with sqlite3.connect(tmp_path / "server.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM messages WHERE recording_sid = ?", (sid,)).fetchone() == (1,)
+
+
+def test_a_failing_transcription_is_retried_visibly_then_marked_failed(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from ivr import worker as worker_module
+
+    class Broken:
+        def recognize(self, audio, phrases=None):  # type: ignore[no-untyped-def]
+            raise RuntimeError("the recogniser ran out of memory")
+
+    play(app, "message_hangup_during_recording.yaml")
+    monkeypatch.setattr(worker_module.speech, "for_settings", lambda settings: Broken())
+    work, now = worker(app), dt.datetime.now(dt.UTC)
+    work.run_once(now)
+    [message] = messages(app)
+    assert (message.audio_status, message.transcript_status, message.transcript_attempts) == ("stored", "pending", 1)
+    assert "out of memory" in message.transcript_error
+    for _attempt in range(2, worker_module.TRANSCRIPT_ATTEMPTS + 1):
+        now += dt.timedelta(hours=2)
+        work.run_once(now)
+    [message] = messages(app)
+    assert (message.transcript_status, message.transcript_attempts) == ("failed", worker_module.TRANSCRIPT_ATTEMPTS)
+    assert message.next_try_at is None and message.status == "new"  # still in the queue, audio and all
