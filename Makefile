@@ -30,7 +30,7 @@ db: setup
 # The web server and, beside it, the worker that copies and transcribes voice messages.
 run: db
 	@$(FLASK) banner
-	@trap 'kill 0' INT TERM EXIT; $(FLASK) worker & \
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; $(FLASK) worker & \
 	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - wsgi:app
 
 # The browser test needs Debian's Chromium; as root it is installed here, otherwise the test says how.
