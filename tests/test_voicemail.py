@@ -196,3 +196,26 @@ def test_a_failing_transcription_is_retried_visibly_then_marked_failed(app: Flas
     [message] = messages(app)
     assert (message.transcript_status, message.transcript_attempts) == ("failed", worker_module.TRANSCRIPT_ATTEMPTS)
     assert message.next_try_at is None and message.status == "new"  # still in the queue, audio and all
+
+
+def test_the_callback_storm_scenario_leaves_one_message(app: Flask) -> None:
+    play(app, "message_callback_storm.yaml")
+    [message] = messages(app)
+    assert message.caller == "+15550100003" and message.status == "new"
+
+
+def test_a_verified_caller_leaves_a_message_with_their_account(app: Flask) -> None:
+    app.config["CLOCK"] = "2026-11-24T21:00:00-05:00"
+    call = SimulatedCall(FlaskTransport(app, TOKEN), "+15550100002").dial()
+    call.press("1")
+    call.press("2468#")
+    call.hears("Thank you, Grace")
+    call.press("9")
+    call.press("0")
+    call.press("1")
+    call.record(MESSAGES / "grace.wav")
+    call.press("3")
+    call.hears("Your message has been sent")
+    [message] = messages(app)
+    assert message.customer_id == 2 and message.reason == "out_of_hours"
+    assert message.path[:3] == ["main_menu: account", "pin_entry: ****", "account_menu: main_menu"]

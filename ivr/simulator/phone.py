@@ -173,7 +173,7 @@ class SimulatedCall:
         else:
             self._continue()
 
-    def record(self, path: str | Path, then_hangup: bool = False, fail_downloads: int = 0) -> None:
+    def record(self, path: str | Path, then_hangup: bool = False, fail_downloads: int = 0, callbacks: int = 1) -> None:
         """Speak a clip while <Record> runs, as Twilio records it.
 
         The clip is served at a Twilio-shaped RecordingUrl by the local media server, behind Basic
@@ -181,7 +181,8 @@ class SimulatedCall:
         clip (silence, or under a second) makes no action request: the call goes on to the next
         verb, and the callback says "absent". `then_hangup`: the caller hangs up while recording;
         Twilio still posts both, and ignores the action's answer. `fail_downloads`: the media server
-        answers 503 to that many downloads first.
+        answers 503 to that many downloads first. `callbacks`: Twilio's retries of the status
+        callback, all posted at once (a storm).
         """
         verb = self._expect("Record", f"record {path}")
         clip = Path(path)
@@ -210,16 +211,25 @@ class SimulatedCall:
         }
         status = {"RecordingStatus": "completed", "RecordingChannels": "1", "RecordingSource": "RecordVerb",
                   **{k: params[k] for k in ("RecordingUrl", "RecordingSid", "RecordingDuration")}}  # fmt: skip
+
+        def status_callbacks() -> None:
+            if callback and callbacks <= 1:
+                self._request(callback, status)
+            elif callback:
+                from concurrent.futures import ThreadPoolExecutor
+
+                with ThreadPoolExecutor(callbacks) as pool:
+                    list(pool.map(lambda _: self._request(callback, status), range(callbacks)))
+
         if then_hangup:
             self._waiting = None
             reply, _turn = self._request(self._url(verb.get("action")), params)
             if reply.status != 200:
                 raise CallError(f"{reply.url} answered {reply.status} to the recording of a caller who hung up")
-            if callback:
-                self._request(callback, status)
+            status_callbacks()
             self._end()
             return
-        self._post_action(verb, params, meanwhile=(lambda: self._request(callback, status)) if callback else None)
+        self._post_action(verb, params, meanwhile=status_callbacks)
 
     def hangup(self) -> None:
         if self.ended:

@@ -7,7 +7,7 @@ steps:
   - say: "check on my order"        # confidence: 0.4 may sit beside it
   - silence: true
   - hangup: true
-  - record: message.wav              # then_hangup: true, fail_downloads: 2 may sit beside it
+  - record: message.wav              # then_hangup: true, fail_downloads: 2, callbacks: 5 may sit beside it
   - new_call: {caller: "+15550100001", clock: "2026-11-25T09:00:00-05:00"}   # hang up, call again
 """
 
@@ -86,7 +86,7 @@ def load(path: str | Path) -> Scenario:
         if not isinstance(step, dict):
             raise ScenarioError(f"{path} step {number}: expected a mapping like 'press: \"2\"', got {step!r}")
         kinds = STEP_KEYS & set(step)
-        allowed = {"say": {"confidence"}, "record": {"then_hangup", "fail_downloads"}}
+        allowed = {"say": {"confidence"}, "record": {"then_hangup", "fail_downloads", "callbacks"}}
         extra = set(step) - STEP_KEYS - next((v for k, v in allowed.items() if k in step), set())
         if len(kinds) != 1 or extra:
             raise ScenarioError(f"{path} step {number}: {step!r} must have exactly one of {sorted(STEP_KEYS)}")
@@ -135,7 +135,12 @@ def play_step(call: SimulatedCall, step: dict[str, Any], base: Path) -> None:
     elif "silence" in step:
         call.silence()
     elif "record" in step:
-        call.record(base / str(step["record"]), bool(step.get("then_hangup")), int(step.get("fail_downloads", 0)))
+        call.record(
+            base / str(step["record"]),
+            bool(step.get("then_hangup")),
+            int(step.get("fail_downloads", 0)),
+            int(step.get("callbacks", 1)),
+        )
     elif "answer" in step:
         call.answer(str(step["answer"]))
     elif "hangup" in step:

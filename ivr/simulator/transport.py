@@ -32,14 +32,14 @@ class FlaskTransport:
 
     def __init__(self, app, token: str, base_url: str = "http://localhost") -> None:  # type: ignore[no-untyped-def]
         self.app = app
-        self.client = app.test_client()
         self.token = token
         self.base_url = base_url.rstrip("/")
 
     def post(self, url: str, params: dict[str, str]) -> Reply:
         absolute = urljoin(self.base_url + "/", url)
         path = absolute[len(self.base_url) :] or "/"
-        response = self.client.post(
+        # A client per request: the simulator may post Twilio's retried callbacks from several threads.
+        response = self.app.test_client().post(
             path,
             data=params,
             headers={"X-Twilio-Signature": _signature(self.token, absolute, params)},
