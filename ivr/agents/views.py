@@ -22,7 +22,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
-from ivr.agents import callback, queue, verify
+from ivr.agents import callback, csrf, queue, verify
 from ivr.db import get_db
 from ivr.models import Agent, Message
 from ivr.worker import recordings_dir
@@ -64,6 +64,13 @@ def _waited(delta: dt.timedelta) -> str:
         return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min" if hours < 48 else f"{hours // 24} days"
+
+
+@bp.before_request
+def _csrf() -> None:
+    """Every form the pages send carries the CSRF token (Twilio's webhooks are signed instead)."""
+    if request.method == "POST":
+        csrf.protect()
 
 
 def _agent(db_session) -> Agent:  # type: ignore[no-untyped-def]
