@@ -248,3 +248,16 @@ class MessageHistory(Base):
 
     message: Mapped[Message] = relationship(back_populates="history")
     agent: Mapped[Agent | None] = relationship()
+
+
+class LoginAttempt(Base):
+    """A log-in to the agents' pages: what throttles guessing. Never the password itself."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_name_at", "name", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    address: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ok: Mapped[bool] = mapped_column(Boolean)

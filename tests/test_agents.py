@@ -220,3 +220,23 @@ def test_the_api_takes_basic_credentials_and_refuses_bad_ones(app: Flask) -> Non
     note = client.post(f"/agent/api/messages/{message_id}/note", headers=good, json={"text": "via the API"})
     assert note.status_code == 200 and note.get_json()["notes"][-1]["text"] == "via the API"
     assert client.get("/agent/api/messages/999", headers=good).status_code == 404
+
+
+def test_guessing_passwords_is_throttled_per_name(app: Flask) -> None:
+    client = app.test_client()
+    token = csrf(client, "/agent/login")
+    for _ in range(5):
+        reply = client.post("/agent/login", data={"name": "bob", "password": "guess", "csrf_token": token})
+        assert "do not match" in reply.get_data(as_text=True)
+    # Now even the right password waits, on the page and through the API.
+    refused = client.post("/agent/login", data={"name": "bob", "password": PASSWORD, "csrf_token": token})
+    assert refused.status_code == 401 and "Too many failed log-ins" in refused.get_data(as_text=True)
+    basic = {"Authorization": "Basic " + __import__("base64").b64encode(f"bob:{PASSWORD}".encode()).decode()}
+    assert client.get("/agent/api/messages", headers=basic).status_code == 401
+    login(app, "ann")  # another name is not affected
+    with app.app_context(), get_db().reading() as session:
+        from ivr.models import LoginAttempt
+
+        attempts = session.scalars(select(LoginAttempt).where(LoginAttempt.name == "bob")).all()
+        assert len(attempts) == 5 and not any(a.ok for a in attempts)
+        assert all(PASSWORD not in (a.name + a.address) for a in attempts)

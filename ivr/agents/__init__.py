@@ -7,17 +7,18 @@ HTTP Basic credentials (no cookie, so no CSRF token needed).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from flask import Flask, jsonify, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from ivr.db import get_db
-from ivr.models import Agent
+from ivr.models import Agent, LoginAttempt
 
 log = logging.getLogger(__name__)
 login_manager = LoginManager()
@@ -32,12 +33,46 @@ class AgentUser(UserMixin):
         self.name = name
 
 
-def verify(name: str, password: str) -> AgentUser | None:
+# After this many failed log-ins for one name within the window, that name is refused until the
+# window has passed since the last failure (guessing passwords stops being worth it).
+MAX_FAILURES = 5
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+
+
+class TooManyFailures(Exception):
+    def __init__(self, minutes: int) -> None:
+        super().__init__(f"Too many failed log-ins for this name. Try again in {minutes} minutes.")
+
+
+def verify(name: str, password: str, address: str = "") -> AgentUser | None:
+    """The agent with these credentials, or None; every attempt is recorded, never the password.
+
+    Raises TooManyFailures while the name is throttled (even the right password waits)."""
+    now = dt.datetime.now(dt.UTC)
+    name = name[:80]
     with get_db().reading() as session:
+        last_ok = session.scalar(select(func.max(LoginAttempt.at)).where(LoginAttempt.name == name, LoginAttempt.ok))
+        since = max(now - FAILURE_WINDOW, _aware(last_ok) if last_ok else now - FAILURE_WINDOW)
+        failures, latest = session.execute(
+            select(func.count(), func.max(LoginAttempt.at)).where(
+                LoginAttempt.name == name, LoginAttempt.ok.is_(False), LoginAttempt.at > since
+            )
+        ).one()
+        if failures >= MAX_FAILURES and latest is not None:
+            wait = _aware(latest) + FAILURE_WINDOW - now
+            raise TooManyFailures(max(1, int(wait.total_seconds() // 60) + 1))
         agent = session.scalar(select(Agent).where(Agent.name == name))
-        if agent is None or not check_password_hash(agent.password_hash, password):
-            return None
-        return AgentUser(agent.id, agent.name)
+        ok = agent is not None and check_password_hash(agent.password_hash, password)
+        user = AgentUser(agent.id, agent.name) if ok and agent is not None else None
+    with get_db().transaction() as session:
+        session.add(LoginAttempt(name=name, address=address[:64], at=now, ok=ok))
+    if not ok:
+        log.warning("failed agent log-in for %r from %s", name, address)
+    return user
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 @login_manager.user_loader
@@ -53,7 +88,10 @@ def _from_basic_auth(req) -> AgentUser | None:  # type: ignore[no-untyped-def]
     credentials = req.authorization
     if credentials is None or not req.path.startswith("/agent/api/"):
         return None
-    return verify(credentials.username or "", credentials.password or "")
+    try:
+        return verify(credentials.username or "", credentials.password or "", req.remote_addr or "")
+    except TooManyFailures:
+        return None
 
 
 @login_manager.unauthorized_handler

@@ -22,7 +22,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
-from ivr.agents import callback, csrf, queue, verify
+from ivr.agents import TooManyFailures, callback, csrf, queue, verify
 from ivr.db import get_db
 from ivr.models import Agent, Message
 from ivr.worker import recordings_dir
@@ -93,15 +93,19 @@ def login():  # type: ignore[no-untyped-def]
         if not current_app.config.get("SECRET_KEY"):
             flash("Logging in needs IVR_SECRET_KEY to be set on the server.", "error")
         else:
-            user = verify(request.form.get("name", ""), request.form.get("password", ""))
-            if user is not None:
-                session.clear()
-                login_user(user)
-                draft = request.form.get("draft", "")
-                if draft:
-                    session[DRAFT] = draft
-                return redirect(_safe_next(request.form.get("next")))
-            flash("That name and password do not match an agent.", "error")
+            try:
+                user = verify(request.form.get("name", ""), request.form.get("password", ""), request.remote_addr or "")
+            except TooManyFailures as refusal:
+                flash(str(refusal), "error")
+            else:
+                if user is not None:
+                    session.clear()
+                    login_user(user)
+                    draft = request.form.get("draft", "")
+                    if draft:
+                        session[DRAFT] = draft
+                    return redirect(_safe_next(request.form.get("next")))
+                flash("That name and password do not match an agent.", "error")
     return render_template(
         "agent/login.html", next=request.values.get("next", ""), draft=request.form.get("draft", "")
     ), (401 if request.method == "POST" else 200)

@@ -110,7 +110,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_message_notes_message_id"), ["message_id"], unique=False)
 
 
+    op.create_table(
+        "login_attempts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("address", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ok", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_login_attempts_name_at", "login_attempts", ["name", "at"])
+
+
 def downgrade() -> None:
+    op.drop_index("ix_login_attempts_name_at", table_name="login_attempts")
+    op.drop_table("login_attempts")
     with op.batch_alter_table("message_notes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_message_notes_message_id"))
 
