@@ -83,3 +83,42 @@ def test_a_whole_call_on_postgresql(postgres_url: str) -> None:
     call.hears("shipped with UPS")
     call.hangup()
     app.extensions["ivr.db"].engine.dispose()
+
+
+def test_voice_messages_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
+    """The callback storm's race is won by the unique RecordingSid on PostgreSQL too; the worker works."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import select
+
+    from ivr.models import Message
+    from ivr.simulator import media
+    from ivr.worker import Worker
+
+    upgrade(postgres_url)
+    config = {"DATABASE_URL": postgres_url, "TWILIO_AUTH_TOKEN": TOKEN, "DATA_DIR": str(tmp_path),
+              "CLOCK": "2026-11-24T21:00:00-05:00"}  # fmt: skip
+    app = create_app(config)
+    with app.app_context(), get_db().transaction() as session:
+        load_demo_data(session)
+    call = SimulatedCall(FlaskTransport(app, TOKEN), caller="+15550100001").dial()
+    call.press("0")
+    call.press("1")
+    clip = Path(__file__).parent / "fixtures" / "messages" / "ada.wav"
+    call.record(clip, callbacks=5)
+    call.press("3")
+    call.hears("Your message has been sent")
+    sid = "RE" + "4" * 32
+    url = media.server().publish(clip, call.account_sid, TOKEN, sid)
+    storm = {**call._base_params(first=False), "RecordingSid": sid, "RecordingUrl": url,
+             "RecordingStatus": "completed", "RecordingDuration": "13"}  # fmt: skip
+    with ThreadPoolExecutor(5) as pool:
+        statuses = list(pool.map(lambda _: FlaskTransport(app, TOKEN).post("/voice/recording", storm).status, range(5)))
+    assert statuses == [200] * 5
+    with app.app_context():
+        Worker(get_db(), app.config).run_once()
+        with get_db().reading() as session:
+            messages = session.scalars(select(Message).where(Message.call_sid == call.call_sid)).all()
+    assert sorted(m.recording_sid == sid for m in messages) == [False, True]
+    assert all(m.audio_status == "stored" and m.transcript_status == "done" for m in messages)
+    app.extensions["ivr.db"].engine.dispose()
