@@ -66,3 +66,12 @@ def test_garbage_menu_input_is_reprompted(client) -> None:  # type: ignore[no-un
     garbage = secrets.token_urlsafe(40)
     root = ElementTree.fromstring(post(client, "/voice/step/main_menu?n=1", twilio_params(call, Digits=garbage)).data)
     assert "didn't get that" in "".join(root.itertext())
+
+
+@given(st.text(alphabet=st.sampled_from("ab=&%+2B0Fé€ x;"), max_size=60))
+def test_the_webhook_form_parser_reads_what_the_standard_library_reads(body: str) -> None:
+    from urllib.parse import parse_qsl
+
+    from ivr.security import parse_form
+
+    assert parse_form(body) == dict(parse_qsl(body, keep_blank_values=True))
