@@ -47,6 +47,12 @@ def _reason(reason: str) -> str:
     return REASONS.get(reason, reason or "unknown")
 
 
+@bp.app_template_filter("words")
+def _words(name: str) -> str:
+    """A flow's node or option id as words: "order_number: no_match" -> "order number: no match"."""
+    return name.replace("_", " ")
+
+
 @bp.app_template_filter("when")
 def _when(moment: dt.datetime) -> str:
     """In the opening hours' time zone, as the team reads the clock."""
