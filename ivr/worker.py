@@ -132,16 +132,7 @@ class Worker:
             partial.write_bytes(data)
             os.replace(partial, path)
         except (DownloadError, AudioError, OSError, requests.RequestException) as error:
-            failed = attempts >= DOWNLOAD_ATTEMPTS
-            log.warning("download of %s failed (attempt %d): %s", sid, attempts, error)
-            self._set(
-                message_id,
-                audio_attempts=attempts,
-                audio_error=str(error)[:500],
-                audio_status="failed" if failed else "pending",
-                next_try_at=None if failed else now + pause(attempts),
-                history=("audio failed", f"gave up after {attempts} attempts: {error}") if failed else None,
-            )
+            self._failed(message_id, "audio", attempts, DOWNLOAD_ATTEMPTS, error, now)
             return False
         self._set(
             message_id,
@@ -178,15 +169,7 @@ class Worker:
             audio = load(recordings_dir(self.settings) / str(path))
             heard = speech.for_settings(self.settings).recognize(audio)
         except Exception as error:  # the recogniser's failures are its own: record, retry
-            failed = attempts >= TRANSCRIPT_ATTEMPTS
-            log.warning("transcript of message %s failed (attempt %d): %s", message_id, attempts, error)
-            self._set(
-                message_id,
-                transcript_attempts=attempts,
-                transcript_error=str(error)[:500],
-                transcript_status="failed" if failed else "pending",
-                next_try_at=None if failed else now + pause(attempts),
-            )
+            self._failed(message_id, "transcript", attempts, TRANSCRIPT_ATTEMPTS, error, now)
             return
         self._set(
             message_id,
@@ -215,6 +198,22 @@ class Worker:
                 session.add(MessageHistory(message_id=message.id, action="audio deleted", at=now,
                                            detail=f"retention: {days} days"))  # fmt: skip
             return len(old)
+
+    def _failed(self, message_id: int, job: str, attempts: int, most: int, error: Exception, now: dt.datetime) -> None:
+        """A job (audio or transcript) failed: tried again after a pause, or given up after `most` tries."""
+        failed = attempts >= most
+        log.warning("%s of message %s failed (attempt %d): %s", job, message_id, attempts, error)
+        values = {
+            f"{job}_attempts": attempts,
+            f"{job}_error": str(error)[:500],
+            f"{job}_status": "failed" if failed else "pending",
+        }
+        self._set(
+            message_id,
+            next_try_at=None if failed else now + pause(attempts),
+            history=(f"{job} failed", f"gave up after {attempts} attempts: {error}") if failed else None,
+            **values,
+        )
 
     def _set(self, message_id: int, history: tuple[str, str] | None = None, **values: Any) -> None:
         with self.db.transaction() as session:

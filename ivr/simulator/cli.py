@@ -10,6 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from ivr.simulator import media
 from ivr.simulator.phone import DEFAULT_CALLER, CallError, SimulatedCall
 from ivr.simulator.scenario import ScenarioError, load, run
 from ivr.simulator.transport import FlaskTransport, HttpTransport, Transport
@@ -34,7 +35,7 @@ def _echo(who: str, text: str) -> None:
 @with_appcontext
 def simulate(scenarios: tuple[Path, ...], as_json: bool, url: str | None, caller: str | None) -> None:
     """Play SCENARIO files as whole calls, or with none, call the IVR and answer at each prompt."""
-    before = _published()
+    before = media.published()
     if not scenarios:
         status = _interactive(_transport(url), caller or DEFAULT_CALLER)
         _deliver_recordings(url, before)
@@ -55,12 +56,6 @@ def simulate(scenarios: tuple[Path, ...], as_json: bool, url: str | None, caller
     sys.exit(1 if failed else 0)
 
 
-def _published() -> set[str]:
-    from ivr.simulator import media
-
-    return set(media._server.clips) if media._server is not None else set()
-
-
 def _deliver_recordings(url: str | None, before: set[str], wait_seconds: float = 30.0) -> None:
     """Recorded clips are served by this process: let them reach the app before it ends.
 
@@ -69,9 +64,7 @@ def _deliver_recordings(url: str | None, before: set[str], wait_seconds: float =
     """
     import time
 
-    from ivr.simulator import media
-
-    new = _published() - before
+    new = media.published() - before
     clips = [clip for sid, clip in media.server().clips.items() if sid in new] if new else []
     if not clips:
         return

@@ -89,6 +89,12 @@ _server: MediaServer | None = None
 _server_lock = threading.Lock()
 
 
+def published() -> set[str]:
+    """The RecordingSids served so far in this process (none if no clip was recorded)."""
+    with _server_lock:
+        return set(_server.clips) if _server is not None else set()
+
+
 def server() -> MediaServer:
     global _server
     with _server_lock:
