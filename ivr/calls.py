@@ -124,18 +124,17 @@ class CallConnection:
 
     @contextmanager
     def _cursor(self, write: bool) -> Iterator[Any]:
+        # The SQLite connection is in autocommit mode: a write transaction is begun explicitly
+        # (ivr.db.QueuedWriter), and a read is a single SELECT, which is a transaction of its own.
+        if self.store.sqlite and write:
+            self.connection.begin_writing()
         cursor = self.connection.cursor()
-        # The SQLite connection is in autocommit mode: a write transaction is explicit, and a read
-        # is a single SELECT, which is a transaction of its own.
-        explicit = self.store.sqlite and write
-        if explicit:
-            cursor.execute("BEGIN IMMEDIATE")
         try:
             yield cursor
         except BaseException:
-            cursor.execute("ROLLBACK") if explicit else self.connection.rollback()
+            self.connection.rollback()
             raise
-        cursor.execute("COMMIT") if explicit else self.connection.commit()
+        self.connection.commit()
 
     def _now(self) -> Any:
         now = dt.datetime.now(dt.UTC)

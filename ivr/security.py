@@ -87,6 +87,18 @@ def signed_url() -> str:
     return f"{request.scheme}://{request.host}{quote(request.script_root + request.path, safe=URL_SAFE)}{query}"
 
 
+class SignedParams(dict[str, str]):
+    """The POST parameters as RequestValidator reads them fastest.
+
+    It asks each parameter for `getall()` (werkzeug's MultiDict), then `getlist()` (Django's), and
+    reads a plain dict only after both raised AttributeError: two exceptions per parameter, which
+    cost more than the HMAC itself. Twilio never repeats a name, so one value each.
+    """
+
+    def getall(self, name: str) -> list[str]:
+        return [self[name]]
+
+
 def is_signed_by_twilio() -> bool:
     token = current_app.config.get("TWILIO_AUTH_TOKEN", "")
     signature = request.headers.get("X-Twilio-Signature", "")
@@ -95,7 +107,7 @@ def is_signed_by_twilio() -> bool:
     validator, url = RequestValidator(token), signed_url()
     # The URL as seen is almost always the one signed: one HMAC. Only when it differs does the library
     # try the other port spellings (it always computes both, which is the hot path's dearest part).
-    params = posted()
+    params = SignedParams(posted())
     return compare(validator.compute_signature(url, params), signature) or validator.validate(url, params, signature)
 
 

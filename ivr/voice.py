@@ -101,15 +101,12 @@ def apology(then_main_menu: bool = True) -> Response:
 
 
 def context() -> Context:
-    hours = current_app.extensions["ivr.hours"]
-    now = clock.now(current_app.config)
+    database = get_db()
     return Context(
-        today=hours.local(now).date(),
         settings=current_app.config,
-        now=now,
-        hours=hours,
-        open_session=get_db().read_sessions,
-        open_writer=get_db().transaction,
+        hours=current_app.extensions["ivr.hours"],
+        open_session=database.read_sessions,
+        open_writer=database.transaction,
     )
 
 

@@ -69,7 +69,7 @@ def failures_in_a_row(context: Context, customer_id: int, now: dt.datetime) -> t
 
 
 def pin_check(state: CallState, context: Context) -> Goto:
-    now = context.now or dt.datetime.now(dt.UTC)
+    now = context.now
     customer_id = state.collected.get("account_candidate")
     customer = context.session.get(Customer, customer_id) if customer_id is not None else None
     if customer is None:

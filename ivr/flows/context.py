@@ -6,24 +6,35 @@ import datetime as dt
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ivr import hours as clock
 from ivr.hours import OpeningHours
 
 
 @dataclass
 class Context:
-    today: dt.date
     settings: dict[str, Any] = field(default_factory=dict)
-    now: dt.datetime | None = None
     hours: OpeningHours | None = None
     # A short write transaction of its own, for what must be recorded even if the caller hangs
     # up now (PIN attempts); most steps never open one.
     open_writer: Callable[[], AbstractContextManager[Session]] | None = None
     open_session: Callable[[], Session] | None = None
     _session: Session | None = None
+
+    # The time is read when a handler first asks (most steps never do), then stays fixed for the step.
+    @cached_property
+    def now(self) -> dt.datetime:
+        """Now, in UTC: the real clock, or the one IVR_CLOCK fixes."""
+        return clock.now(self.settings)
+
+    @cached_property
+    def today(self) -> dt.date:
+        """Today where the business is (its time zone), or in UTC without opening hours."""
+        return (self.hours.local(self.now) if self.hours else self.now).date()
 
     @property
     def session(self) -> Session:

@@ -7,8 +7,6 @@ nothing is logged (FaqQuery) with the call, and so is whether the answer helped.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -89,7 +87,7 @@ def faq_leave_message(state: CallState, context: Context) -> Goto:
 
 def _log(context: Context, state: CallState, asked: str, slug: str | None) -> int | None:
     """Log what was asked and what was answered (None: nothing found), once per call step."""
-    now = context.now or dt.datetime.now(dt.UTC)
+    now = context.now
     try:
         with context.writing() as session:
             query = FaqQuery(call_sid=state.call_sid, step=state.step, at=now, asked=asked[:255], answered_slug=slug)

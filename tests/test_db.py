@@ -1,0 +1,123 @@
+"""SQLite writers queue for the write lock instead of sleeping in SQLite's busy handler."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from ivr.db import Database
+
+
+@pytest.fixture
+def database(tmp_path: Path):  # type: ignore[no-untyped-def]
+    db = Database(f"sqlite:///{tmp_path / 'q.sqlite3'}")
+    with db.transaction() as session:
+        session.execute(text("CREATE TABLE notes (n INTEGER)"))
+    yield db
+    db.engine.dispose()
+
+
+def queue_is_free(tmp_path: Path) -> bool:
+    """Whether a newcomer could take the writers' queue right now (without waiting)."""
+    fd = os.open(tmp_path / "q.sqlite3-writers", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)  # closing releases a lock taken here
+    return True
+
+
+def test_a_write_transaction_holds_the_queue_until_it_commits(database: Database, tmp_path: Path) -> None:
+    with database.transaction() as session:
+        session.execute(text("INSERT INTO notes VALUES (1)"))
+        assert not queue_is_free(tmp_path)
+    assert queue_is_free(tmp_path)
+
+
+def test_a_failed_write_transaction_leaves_the_queue(database: Database, tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError), database.transaction() as session:
+        session.execute(text("INSERT INTO notes VALUES (1)"))
+        raise RuntimeError("the caller hung up")
+    assert queue_is_free(tmp_path)
+    with database.reading() as session:
+        assert session.execute(text("SELECT count(*) FROM notes")).scalar() == 0
+
+
+def test_reads_do_not_queue(database: Database, tmp_path: Path) -> None:
+    with database.reading() as session:
+        session.execute(text("SELECT count(*) FROM notes")).scalar()
+        assert queue_is_free(tmp_path)
+
+
+def test_the_next_writer_waits_in_the_queue_not_in_sqlite(database: Database) -> None:
+    """A second writer whose SQLite busy timeout is zero (it would fail at once on a held lock)
+    waits in the queue while the first writes, then writes after it: nothing lost or refused."""
+    order: list[str] = []
+    first_in = threading.Event()
+    release_first = threading.Event()
+
+    def first() -> None:
+        with database.transaction() as session:
+            session.execute(text("INSERT INTO notes VALUES (1)"))
+            order.append("first writes")
+            first_in.set()
+            release_first.wait(5)
+            order.append("first commits")
+
+    def second() -> None:
+        first_in.wait(5)
+        connection = database.engine.raw_connection()
+        try:
+            connection.execute("PRAGMA busy_timeout=0")
+            connection.begin_writing()
+            connection.execute("INSERT INTO notes VALUES (2)")
+            connection.commit()
+            order.append("second writes")
+        except sqlite3.OperationalError as error:
+            order.append(f"second refused: {error}")
+        finally:
+            connection.invalidate()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    first_in.wait(5)
+    time.sleep(0.2)
+    assert order == ["first writes"]  # the second is still waiting
+    release_first.set()
+    for thread in threads:
+        thread.join(5)
+    assert order == ["first writes", "first commits", "second writes"]
+    with database.reading() as session:
+        assert session.execute(text("SELECT n FROM notes ORDER BY n")).scalars().all() == [1, 2]
+
+
+def test_a_thread_writing_twice_at_once_gets_an_error_not_a_hang(tmp_path: Path) -> None:
+    """Nested write transactions in one thread cannot both have the lock: SQLite's busy timeout
+    answers (as before the queue existed), the queue does not wait forever for itself."""
+    db = Database(f"sqlite:///{tmp_path / 'q.sqlite3'}")
+    try:
+        with db.transaction() as session:
+            session.execute(text("CREATE TABLE notes (n INTEGER)"))
+        with db.transaction() as outer:
+            outer.execute(text("INSERT INTO notes VALUES (1)"))
+            inner = db.engine.raw_connection()
+            try:
+                inner.execute("PRAGMA busy_timeout=100")
+                with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+                    inner.begin_writing()
+            finally:
+                inner.close()
+    finally:
+        db.engine.dispose()
+    with sqlite3.connect(tmp_path / "q.sqlite3") as plain:
+        assert plain.execute("SELECT n FROM notes").fetchall() == [(1,)]
