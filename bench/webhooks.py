@@ -37,7 +37,6 @@ CONNECTIONS, THREADS, WORKERS = 20, 2, 2
 LUA = """
 local requests = {REQUESTS}
 local counter = 0
-local thread_id = 0
 local threads = {THREADS}
 function setup(thread) thread:set("thread_id", counter); counter = counter + 1 end
 function init(args) i = thread_id end
