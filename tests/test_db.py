@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from ivr.db import Database
+from ivr.db import Database, WalCheckpointer
 
 
 @pytest.fixture
@@ -121,3 +121,49 @@ def test_a_thread_writing_twice_at_once_gets_an_error_not_a_hang(tmp_path: Path)
         db.engine.dispose()
     with sqlite3.connect(tmp_path / "q.sqlite3") as plain:
         assert plain.execute("SELECT n FROM notes").fetchall() == [(1,)]
+
+
+def in_the_database_file(tmp_path: Path) -> list[int]:
+    """The notes in the database file itself, without the WAL: what has been checkpointed."""
+    copy = tmp_path / "copy" / "q.sqlite3"
+    copy.parent.mkdir(exist_ok=True)
+    copy.write_bytes((tmp_path / "q.sqlite3").read_bytes())
+    plain = sqlite3.connect(copy)
+    try:
+        return [n for (n,) in plain.execute("SELECT n FROM notes ORDER BY n")]
+    except sqlite3.OperationalError:  # not even the table yet
+        return []
+    finally:
+        plain.close()
+
+
+def wait_for(condition, seconds: float = 5) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return bool(condition())
+
+
+def test_commits_reach_the_database_file_in_the_background(database: Database, tmp_path: Path) -> None:
+    """A commit leaves its pages in the WAL (SQLite alone would copy them only at 10,000 pages);
+    this process's checkpointer copies them into the database file within a moment."""
+    with database.transaction() as session:
+        session.execute(text("INSERT INTO notes VALUES (7)"))
+    assert wait_for(lambda: in_the_database_file(tmp_path) == [7])
+
+
+def test_without_the_checkpointer_a_commit_stays_in_the_wal(database: Database, tmp_path: Path) -> None:
+    with database.transaction() as session:
+        session.execute(text("INSERT INTO notes VALUES (7)"))
+    assert wait_for(lambda: in_the_database_file(tmp_path) == [7])
+    (checkpointer,) = [c for (pid, path), c in WalCheckpointer.running.items() if path.startswith(str(tmp_path))]
+    database.engine.dispose()
+    checkpointer.join(5)
+    assert not checkpointer.is_alive()
+    plain = sqlite3.connect(tmp_path / "q.sqlite3", isolation_level=None)
+    plain.execute("PRAGMA wal_autocheckpoint=10000")
+    plain.execute("INSERT INTO notes VALUES (8)")
+    time.sleep(0.3)
+    assert in_the_database_file(tmp_path) == [7]  # 8 is only in the WAL
+    assert plain.execute("SELECT n FROM notes ORDER BY n").fetchall() == [(7,), (8,)]
+    plain.close()
