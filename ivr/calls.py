@@ -11,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,14 +90,9 @@ class CallStore:
         # DB-API 2 drivers name the error for a duplicate key IntegrityError.
         self.duplicate_error = engine.dialect.dbapi.IntegrityError  # type: ignore[union-attr]
 
-    @contextmanager
-    def connected(self) -> Iterator[CallConnection]:
-        """One pooled connection for a whole webhook request: its read and its save."""
-        connection = self.engine.raw_connection()
-        try:
-            yield CallConnection(self, connection)
-        finally:
-            connection.close()  # back to the pool
+    def connected(self) -> CallConnection:
+        """One pooled connection for a whole webhook request, its read and its save: `with connected()`."""
+        return CallConnection(self)
 
     def find(self, call_sid: str) -> CallRecord | None:
         with self.connected() as calls:
@@ -115,26 +108,28 @@ class CallStore:
 
 
 class CallConnection:
-    """Call state through one DB-API connection; no transaction is open between its calls."""
+    """Call state through one pooled DB-API connection, held while in `with`; no transaction is open
+    between its calls. (Plain methods rather than generator context managers: this is every step.)"""
 
-    def __init__(self, store: CallStore, connection: Any) -> None:
+    def __init__(self, store: CallStore) -> None:
         self.store = store
-        self.connection = connection
         self.sql = store.sql
+        self.connection: Any = None
 
-    @contextmanager
-    def _cursor(self, write: bool) -> Iterator[Any]:
+    def __enter__(self) -> CallConnection:
+        self.connection = self.store.engine.raw_connection()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.connection.close()  # back to the pool
+        self.connection = None
+
+    def _begin(self, write: bool) -> Any:
         # The SQLite connection is in autocommit mode: a write transaction is begun explicitly
         # (ivr.db.QueuedWriter), and a read is a single SELECT, which is a transaction of its own.
-        if self.store.sqlite and write:
+        if write and self.store.sqlite:
             self.connection.begin_writing()
-        cursor = self.connection.cursor()
-        try:
-            yield cursor
-        except BaseException:
-            self.connection.rollback()
-            raise
-        self.connection.commit()
+        return self.connection.cursor()
 
     def _now(self) -> Any:
         now = dt.datetime.now(dt.UTC)
@@ -142,9 +137,14 @@ class CallConnection:
         return now.strftime("%Y-%m-%d %H:%M:%S.%f") if self.store.sqlite else now
 
     def find(self, call_sid: str) -> CallRecord | None:
-        with self._cursor(write=False) as cursor:
+        cursor = self._begin(write=False)
+        try:
             cursor.execute(self.sql["find"], {"sid": call_sid})
             row = cursor.fetchone()
+        except BaseException:
+            self.connection.rollback()
+            raise
+        self.connection.commit()  # ends PostgreSQL's read transaction; nothing to do on SQLite
         if row is None:
             return None
         record = CallRecord(*row)
@@ -169,31 +169,37 @@ class CallConnection:
             "input_kind": turn.input_kind, "input_value": turn.input_value[:255], "matched": turn.matched[:64],
             "next_node": state.node, "said": " ".join(turn.said),
         }  # fmt: skip
+        cursor = self._begin(write=True)
         try:
-            with self._cursor(write=True) as cursor:
-                if call.is_new:
-                    extra = {"from_number": call.from_number, "to_number": called[:32], "language": call.language}
-                    cursor.execute(self.sql["insert"], {**values, **extra})
-                else:
-                    cursor.execute(self.sql["advance"], {**values, "expected_step": call.step})
-                    if cursor.rowcount != 1:
-                        raise _Lost
-                cursor.execute(self.sql["event"], event)
-        except _Lost:
-            return False
+            if call.is_new:
+                extra = {"from_number": call.from_number, "to_number": called[:32], "language": call.language}
+                cursor.execute(self.sql["insert"], {**values, **extra})
+            else:
+                cursor.execute(self.sql["advance"], {**values, "expected_step": call.step})
+                if cursor.rowcount != 1:
+                    self.connection.rollback()
+                    return False
+            cursor.execute(self.sql["event"], event)
         except self.store.duplicate_error:
+            self.connection.rollback()
             if call.is_new:
                 return False
             raise
+        except BaseException:
+            self.connection.rollback()
+            raise
+        self.connection.commit()
         return True
 
     def end(self, call_sid: str, status: str, duration: int | None) -> None:
         """Twilio's status callback: how and when the call ended (a repeat keeps the first end time)."""
-        with self._cursor(write=True) as cursor:
+        cursor = self._begin(write=True)
+        try:
             cursor.execute(
                 self.sql["end"], {"sid": call_sid, "status": status[:20], "duration": duration, "now": self._now()}
             )
+        except BaseException:
+            self.connection.rollback()
+            raise
+        self.connection.commit()
 
-
-class _Lost(Exception):
-    """Another request saved this step first."""

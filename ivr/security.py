@@ -64,27 +64,39 @@ def parse_form(body: str) -> dict[str, str]:
     return params
 
 
+def query_values() -> dict[str, str]:
+    """The step URL's query parameters (our own, such as the step number), parsed once."""
+    environ = request.environ
+    query = environ.get("ivr.query")
+    if query is None:
+        query = environ["ivr.query"] = parse_form(environ.get("QUERY_STRING", ""))
+    return query
+
+
 def webhook_values() -> dict[str, str]:
     """Everything Twilio sent: the POST parameters, and the query string's (which win, as in Flask)."""
     environ = request.environ
     values = environ.get("ivr.values")
     if values is None:
-        values = environ["ivr.values"] = {**posted(), **request.args}
+        values = environ["ivr.values"] = {**posted(), **query_values()}
     return values
 
 
 def signed_url() -> str:
     """The absolute URL Twilio requested, as Twilio saw it (percent-encoded, as it was sent).
 
-    Built from its parts: werkzeug's request.url turns the URL into an IRI first, which cost more than
-    the rest of the signature check.
+    Built from the WSGI environ's parts (paths are the request's bytes, as latin-1 text): werkzeug's
+    request.url turns the URL into an IRI first, which cost more than the rest of the signature check.
     """
-    query = request.query_string.decode("latin-1")
+    environ = request.environ
+    query = environ.get("QUERY_STRING", "")
     query = f"?{query}" if query else ""
+    path = quote(environ.get("PATH_INFO", "").encode("latin-1"), safe=URL_SAFE)
     public = current_app.config.get("PUBLIC_URL", "").rstrip("/")
     if public:
-        return f"{public}{quote(request.path, safe=URL_SAFE)}{query}"
-    return f"{request.scheme}://{request.host}{quote(request.script_root + request.path, safe=URL_SAFE)}{query}"
+        return f"{public}{path}{query}"
+    script_root = quote(environ.get("SCRIPT_NAME", "").encode("latin-1"), safe=URL_SAFE)
+    return f"{request.scheme}://{request.host}{script_root}{path}{query}"
 
 
 class SignedParams(dict[str, str]):

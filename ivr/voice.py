@@ -20,7 +20,7 @@ from ivr.flows.context import Context
 from ivr.flows.engine import Engine, Turn
 from ivr.flows.nodes import CallerInput, CallState, DialOutcome, Keys, NoInput, Recording, Say, Speech, Start
 from ivr.messages import Recorded, record_once
-from ivr.security import twilio_only, webhook_values
+from ivr.security import query_values, twilio_only, webhook_values
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/voice")
@@ -177,7 +177,7 @@ def step(node: str) -> Response:
         if call is None:
             log.warning("step for unknown call %s at %s: back to the main menu", sid, node)
             return apology()
-        expected = request.args.get("n", "")
+        expected = query_values().get("n", "")
         if call.node not in engine().flow.nodes:  # state left by an older deploy
             return apology()
         if node == call.node and expected == str(call.step):
