@@ -9,6 +9,7 @@ default port, as Twilio's own signing is inconsistent about it.
 from __future__ import annotations
 
 import functools
+import hmac
 import io
 import logging
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from typing import Any
 from urllib.parse import quote, unquote_plus
 
 from flask import Response, current_app, request
-from twilio.request_validator import RequestValidator, compare
+from twilio.request_validator import RequestValidator
 
 log = logging.getLogger(__name__)
 # What stays as it is in a URL's path (RFC 3986 unreserved and sub-delims, ":", "@", "/", and escapes).
@@ -120,7 +121,9 @@ def is_signed_by_twilio() -> bool:
     # The URL as seen is almost always the one signed: one HMAC. Only when it differs does the library
     # try the other port spellings (it always computes both, which is the hot path's dearest part).
     params = SignedParams(posted())
-    return compare(validator.compute_signature(url, params), signature) or validator.validate(url, params, signature)
+    expected = validator.compute_signature(url, params)
+    # hmac's constant-time comparison, in C (the library's own compare loops in Python).
+    return hmac.compare_digest(expected.encode(), signature.encode()) or validator.validate(url, params, signature)
 
 
 def twilio_only(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -31,7 +31,7 @@ MAX_INPUT = 500
 
 
 def xml(body: str) -> Response:
-    return Response(body, status=200, mimetype="text/xml")
+    return Response(body, status=200, content_type="text/xml; charset=utf-8")
 
 
 def engine() -> Engine:
