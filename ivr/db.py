@@ -15,6 +15,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,39 +36,52 @@ CHECKPOINT_EVERY_SECONDS = 0.1
 WAL_BACKSTOP_PAGES = 10_000
 
 
-# Which thread holds a place at the head of a writers' queue (see QueuedWriter.begin_writing).
+# The connection through which this thread is at the head of a writers' queue, if any.
 _writing = threading.local()
 
 
 class QueuedWriter(sqlite3.Connection):
-    """A SQLite connection whose write transactions wait their turn in the kernel, not in sleeps.
+    """A SQLite connection whose write transactions take turns in a queue before SQLite's lock.
 
     SQLite's busy handler polls for the write lock, sleeping 1, 2, 5, 10 ms... between tries, while
     a call step holds the lock for tens of microseconds: under load a worker mostly slept. Here a
-    writer first takes an exclusive flock on a lock file beside the database, which the kernel hands
-    to the next waiter the moment it is released, and only then BEGIN IMMEDIATE. SQLite's own lock
-    still decides; the flock only orders the writers that use it (others just meet the busy timeout).
+    writer first takes an exclusive flock on a lock file beside the database, trying again after
+    20 µs, 40 µs... (at most 1 ms apart), and only then BEGIN IMMEDIATE. SQLite's lock still
+    decides: after the busy timeout a writer goes on to it without its turn, and gets SQLite's
+    "database is locked" there if the holder never lets go (a wait is bounded, as before).
     """
 
     queue_fd: int | None = None
+    in_queue = False
 
     def join_queue(self, lock_path: str) -> None:
         # One open file per connection: flock excludes open files, so threads queue too.
         self.queue_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
 
     def begin_writing(self) -> None:
-        """BEGIN IMMEDIATE, after waiting at the head of the writers' queue."""
-        # A thread that already writes through another connection must not wait for itself: it
-        # waits (at most the busy timeout) for SQLite's lock instead.
-        queued = self.queue_fd is not None and not getattr(_writing, "held", False)
-        if queued:
-            fcntl.flock(self.queue_fd, fcntl.LOCK_EX)  # type: ignore[arg-type]
-            _writing.held = self
+        """BEGIN IMMEDIATE, after taking this connection's turn among the writers."""
+        holder = getattr(_writing, "holder", None)
+        # A thread already writing through another connection must not wait for itself.
+        nested = holder is not None and holder is not self and holder.in_queue
+        if self.queue_fd is not None and not nested and self._take_turn():
+            self.in_queue, _writing.holder = True, self
         try:
             self.execute("BEGIN IMMEDIATE")
         except BaseException:
             self._leave_queue()
             raise
+
+    def _take_turn(self) -> bool:
+        deadline, pause = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000, 20e-6
+        while True:
+            try:
+                fcntl.flock(self.queue_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # type: ignore[arg-type]
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(pause)
+                pause = min(pause * 2, 0.001)
 
     def commit(self) -> None:
         try:
@@ -89,8 +103,9 @@ class QueuedWriter(sqlite3.Connection):
         super().close()
 
     def _leave_queue(self) -> None:
-        if getattr(_writing, "held", None) is self:
-            _writing.held = None
+        # Whichever thread ends the transaction (the pool may roll back an abandoned one elsewhere).
+        if self.in_queue:
+            self.in_queue = False
             fcntl.flock(self.queue_fd, fcntl.LOCK_UN)  # type: ignore[arg-type]
 
 

@@ -167,3 +167,34 @@ def test_without_the_checkpointer_a_commit_stays_in_the_wal(database: Database, 
     assert in_the_database_file(tmp_path) == [7]  # 8 is only in the WAL
     assert plain.execute("SELECT n FROM notes ORDER BY n").fetchall() == [(7,), (8,)]
     plain.close()
+
+
+def test_a_stuck_queue_holds_a_writer_only_until_the_busy_timeout(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whoever holds the queue without writing (a stuck process) delays a writer by at most the
+    busy timeout; then SQLite's own lock decides, and here it is free."""
+    monkeypatch.setattr("ivr.db.SQLITE_BUSY_TIMEOUT_MS", 300)
+    stuck = os.open(tmp_path / "q.sqlite3-writers", os.O_RDWR)
+    fcntl.flock(stuck, fcntl.LOCK_EX)
+    try:
+        started = time.monotonic()
+        with database.transaction() as session:
+            session.execute(text("INSERT INTO notes VALUES (3)"))
+        assert 0.3 <= time.monotonic() - started < 3
+    finally:
+        os.close(stuck)
+    with database.reading() as session:
+        assert session.execute(text("SELECT n FROM notes")).scalars().all() == [3]
+
+
+def test_a_transaction_ended_by_another_thread_leaves_the_queue(database: Database, tmp_path: Path) -> None:
+    """The pool may roll back an abandoned connection on another thread: the turn ends with it."""
+    connection = database.engine.raw_connection()
+    connection.begin_writing()
+    assert not queue_is_free(tmp_path)
+    ender = threading.Thread(target=connection.rollback)
+    ender.start()
+    ender.join(5)
+    assert queue_is_free(tmp_path)
+    connection.close()
