@@ -202,4 +202,3 @@ class CallConnection:
             self.connection.rollback()
             raise
         self.connection.commit()
-

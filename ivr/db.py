@@ -45,10 +45,10 @@ class QueuedWriter(sqlite3.Connection):
 
     SQLite's busy handler polls for the write lock, sleeping 1, 2, 5, 10 ms... between tries, while
     a call step holds the lock for tens of microseconds: under load a worker mostly slept. Here a
-    writer first takes an exclusive flock on a lock file beside the database, trying again after
-    20 µs, 40 µs... (at most 1 ms apart), and only then BEGIN IMMEDIATE. SQLite's lock still
-    decides: after the busy timeout a writer goes on to it without its turn, and gets SQLite's
-    "database is locked" there if the holder never lets go (a wait is bounded, as before).
+    writer first takes an exclusive flock on a lock file beside the database, trying again at once
+    (yielding the core), then after pauses of at most 80 µs, and only then BEGIN IMMEDIATE. SQLite's
+    lock still decides: after the busy timeout a writer goes on to it without its turn, and gets
+    SQLite's "database is locked" there if the holder never lets go (a wait is bounded, as before).
     """
 
     queue_fd: int | None = None
@@ -72,7 +72,7 @@ class QueuedWriter(sqlite3.Connection):
             raise
 
     def _take_turn(self) -> bool:
-        deadline, pause = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000, 20e-6
+        deadline, tries = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000, 0
         while True:
             try:
                 fcntl.flock(self.queue_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # type: ignore[arg-type]
@@ -80,8 +80,13 @@ class QueuedWriter(sqlite3.Connection):
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     return False
-                time.sleep(pause)
-                pause = min(pause * 2, 0.001)
+                tries += 1
+                # A turn lasts tens of microseconds: first let the holder run (it may be waiting for
+                # this very core), then pause a little longer each time.
+                if tries <= 20:
+                    os.sched_yield()
+                else:
+                    time.sleep(10e-6 * 2 ** min(tries - 20, 3))  # 20, 40, 80, 80... µs
 
     def commit(self) -> None:
         try:
