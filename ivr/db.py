@@ -122,7 +122,7 @@ class WalCheckpointer(threading.Thread):
     disk every few hundred steps, and the worker served nobody meanwhile. Instead one thread per
     process and database file checkpoints every 0.1 s (PASSIVE: it never waits for, or blocks, a
     reader or writer), with SQLite's lock released during the disk's work. It ends when the engine
-    is disposed of or gone.
+    is disposed of (before dispose() returns) or gone.
     """
 
     running: ClassVar[dict[tuple[int, str], WalCheckpointer]] = {}
@@ -141,8 +141,15 @@ class WalCheckpointer(threading.Thread):
             if running is not None and running.is_alive() and not running.stopped.is_set():
                 return
             cls.running[key] = checkpointer = cls(path, engine)
-            event.listen(engine, "engine_disposed", lambda _engine: checkpointer.stopped.set())
+            event.listen(engine, "engine_disposed", lambda _engine: checkpointer.stop())
         checkpointer.start()
+
+    def stop(self) -> None:
+        """Stop, and close this thread's connection before returning: once the last connection to
+        the file closes, SQLite folds the WAL into it, and the file alone holds every commit."""
+        self.stopped.set()
+        if self is not threading.current_thread() and self.is_alive():
+            self.join(5)
 
     def run(self) -> None:
         connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
