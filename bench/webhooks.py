@@ -6,7 +6,9 @@ log and renders TwiML. Every request is a different call, so no request takes th
   - "incoming": POST /voice/incoming for a new CallSid (creates the call)
   - "menu step": POST /voice/step/main_menu?n=1 Digits=2 for a call already at the main menu
 The rows take turns for several rounds (bare, incoming, step, bare, ...) so that a slow moment of the
-shared machine does not fall on one row only; each figure is the median over the rounds.
+shared machine does not fall on one row only; each figure is the median over the rounds. Beside each
+row, the CPU time the server (gunicorn's processes) and wrk spent per request: on this 2-core machine
+they share the cores, so a row's throughput is about the cores used over their sum.
 Run: .venv/bin/python bench/webhooks.py [--seconds 5] [--rounds 3]   (needs wrk: apt-get install wrk)
 """
 
@@ -85,6 +87,30 @@ def start(app: str, port: int, env: dict[str, str], log: Path) -> subprocess.Pop
     raise RuntimeError(f"{app} did not start; see {log}")
 
 
+def server_cpu_seconds(server: subprocess.Popen) -> float:  # type: ignore[type-arg]
+    """CPU time (user + system) used so far by a gunicorn master and its workers (Linux /proc)."""
+    pids = [server.pid, *map(int, Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split())]
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def measured(server: subprocess.Popen, port: int, script: Path, seconds: int) -> dict:  # type: ignore[type-arg]
+    """One wrk run, with the server's and wrk's CPU time per request: where a row's time goes."""
+    server_before, children_before = server_cpu_seconds(server), os.times()
+    result = wrk(port, script, seconds)
+    server_after, children_after = server_cpu_seconds(server), os.times()
+    requests_ = max(result["requests"], 1)
+    wrk_cpu = (children_after.children_user + children_after.children_system) - (
+        children_before.children_user + children_before.children_system
+    )
+    result["server_ms"] = 1000 * (server_after - server_before) / requests_
+    result["wrk_ms"] = 1000 * wrk_cpu / requests_
+    return result
+
+
 def wrk(port: int, script: Path, seconds: int) -> dict:  # type: ignore[type-arg]
     out = subprocess.run(
         ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", str(script), f"http://127.0.0.1:{port}"],
@@ -148,13 +174,14 @@ def main() -> int:
         share = (count - 200) // args.rounds
         for n in range(args.rounds):
             part = slice(n * share, (n + 1) * share)
+            ivr, bare_server = processes
             scripts = {
-                "bare Flask, constant TwiML": (bare_port, bare_script),
-                "IVR incoming (new call)": (ivr_port, lua_script(incoming[part], work / f"in{n}.lua")),
-                "IVR menu step (press 2)": (ivr_port, lua_script(steps[part], work / f"step{n}.lua")),
+                "bare Flask, constant TwiML": (bare_server, bare_port, bare_script),
+                "IVR incoming (new call)": (ivr, ivr_port, lua_script(incoming[part], work / f"in{n}.lua")),
+                "IVR menu step (press 2)": (ivr, ivr_port, lua_script(steps[part], work / f"step{n}.lua")),
             }
-            for name, (port, script) in scripts.items():
-                results.setdefault(name, []).append(wrk(port, script, args.seconds))
+            for name, (server, port, script) in scripts.items():
+                results.setdefault(name, []).append(measured(server, port, script, args.seconds))
     finally:
         for process in processes:
             process.terminate()
@@ -164,7 +191,8 @@ def main() -> int:
 
     print(f"gunicorn {WORKERS} sync workers, wrk {THREADS} threads x {CONNECTIONS} connections, {os.cpu_count()} cores,"
           f" SQLite (WAL); {args.rounds} rounds of {args.seconds} s per row, medians")  # fmt: skip
-    print(f"{'endpoint':32} {'requests':>9} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>7}")
+    print(f"{'endpoint':32} {'requests':>9} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>7}"
+          f" {'server CPU ms/req':>18} {'wrk CPU ms/req':>15}")  # fmt: skip
     rates = {name: [r["requests"] / r["seconds"] for r in rows] for name, rows in results.items()}
     broken = locked > 0
     for name, rows in results.items():
@@ -173,6 +201,7 @@ def main() -> int:
         print(
             f"{name:32} {sum(r['requests'] for r in rows):>9} {median(rates[name]):>8.0f}"
             f" {median(r['p50'] for r in rows):>7.2f} {median(r['p99'] for r in rows):>7.2f} {errors:>7}"
+            f" {median(r['server_ms'] for r in rows):>18.3f} {median(r['wrk_ms'] for r in rows):>15.3f}"
         )
     bare = rates["bare Flask, constant TwiML"]
     for name in ("IVR incoming (new call)", "IVR menu step (press 2)"):
