@@ -4,9 +4,9 @@ SQLite is made safe for several gunicorn workers writing at once: WAL so readers
 writer, a busy timeout so a writer waits instead of failing, and BEGIN IMMEDIATE so a transaction takes
 the write lock up front (a deferred transaction that later tries to write can fail with "database is
 locked" without waiting for the busy timeout). Reads run in `reading()` sessions, which take no lock,
-so the write lock is held only for a step's few writes. Writers queue for that lock (`QueuedWriter`)
-instead of polling for it, and the WAL is copied back into the database file by a background thread
-(`WalCheckpointer`), not inside a caller's commit.
+so the write lock is held only for a step's few writes. Writers take turns for that lock
+(`QueuedWriter`) instead of sleeping milliseconds in SQLite's busy handler, and the WAL is copied back
+into the database file by a background thread (`WalCheckpointer`), not inside a caller's commit.
 """
 
 from __future__ import annotations
