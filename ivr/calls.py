@@ -131,6 +131,18 @@ class CallConnection:
             self.connection.begin_writing()
         return self.connection.cursor()
 
+    def _one(self, statement: str, params: dict[str, Any], write: bool = False) -> Any:
+        """Run one statement as a transaction of its own; its first row, if any."""
+        cursor = self._begin(write)
+        try:
+            cursor.execute(self.sql[statement], params)
+            row = cursor.fetchone() if cursor.description else None
+        except BaseException:
+            self.connection.rollback()
+            raise
+        self.connection.commit()  # ends PostgreSQL's read transaction too; a no-op for SQLite's reads
+        return row
+
     def _now(self) -> Any:
         now = dt.datetime.now(dt.UTC)
         # SQLAlchemy keeps SQLite datetimes as naive UTC text, "2026-11-24 21:30:00.123456"; stay
@@ -138,14 +150,7 @@ class CallConnection:
         return now.replace(tzinfo=None).isoformat(" ", "microseconds") if self.store.sqlite else now
 
     def find(self, call_sid: str) -> CallRecord | None:
-        cursor = self._begin(write=False)
-        try:
-            cursor.execute(self.sql["find"], {"sid": call_sid})
-            row = cursor.fetchone()
-        except BaseException:
-            self.connection.rollback()
-            raise
-        self.connection.commit()  # ends PostgreSQL's read transaction; nothing to do on SQLite
+        row = self._one("find", {"sid": call_sid})
         if row is None:
             return None
         record = CallRecord(*row)
@@ -194,12 +199,4 @@ class CallConnection:
 
     def end(self, call_sid: str, status: str, duration: int | None) -> None:
         """Twilio's status callback: how and when the call ended (a repeat keeps the first end time)."""
-        cursor = self._begin(write=True)
-        try:
-            cursor.execute(
-                self.sql["end"], {"sid": call_sid, "status": status[:20], "duration": duration, "now": self._now()}
-            )
-        except BaseException:
-            self.connection.rollback()
-            raise
-        self.connection.commit()
+        self._one("end", {"sid": call_sid, "status": status[:20], "duration": duration, "now": self._now()}, write=True)
