@@ -1,5 +1,8 @@
 """Call state in the database: read it for a step, save it back with the step's event, in one go.
 
+A step writes one row: the call's state, its last answer, and its event log (a JSON array in the
+same row, appended to by the database itself, so a step never reads the log back).
+
 This is every webhook's hot path, so it talks to the database driver directly (plain SQL on a pooled
 DB-API connection from the app's engine) instead of through SQLAlchemy's statement layer, which cost
 more than the database itself here. The SQL is portable: SQLite and PostgreSQL run the same text,
@@ -23,19 +26,20 @@ _COLUMNS = "call_sid, from_number, node, step, retries, collected, language, ver
 FIND_CALL = f"SELECT {_COLUMNS} FROM calls WHERE call_sid = :sid"
 INSERT_CALL = (
     "INSERT INTO calls (call_sid, from_number, to_number, language, node, step, retries, collected,"
-    " verified_customer_id, last_twiml, started_at, updated_at) VALUES (:sid, :from_number, :to_number, :language,"
-    " :node, :step, :retries, :collected, :verified_customer_id, :last_twiml, :now, :now)"
+    " verified_customer_id, last_twiml, started_at, updated_at, events) VALUES (:sid, :from_number, :to_number,"
+    " :language, :node, :step, :retries, :collected, :verified_customer_id, :last_twiml, :now, :now, :events)"
 )
 # Optimistic: the step is saved only if no other request saved this step first.
 ADVANCE_CALL = (
     "UPDATE calls SET node = :node, step = :step, retries = :retries, collected = :collected,"
-    " verified_customer_id = :verified_customer_id, last_twiml = :last_twiml, updated_at = :now"
-    " WHERE call_sid = :sid AND step = :expected_step"
+    " verified_customer_id = :verified_customer_id, last_twiml = :last_twiml, updated_at = :now,"
+    " events = {append_event} WHERE call_sid = :sid AND step = :expected_step"
 )
-INSERT_EVENT = (
-    "INSERT INTO call_events (call_sid, seq, at, node, input_kind, input_value, matched, next_node, said)"
-    " VALUES (:sid, :step, :now, :at_node, :input_kind, :input_value, :matched, :next_node, :said)"
-)
+# The event (JSON text) goes on the end of the log: both databases append in place, each in its own words.
+APPEND_EVENT = {
+    "sqlite": "json_insert(events, '$[#]', json(:event))",
+    "postgresql": "events || jsonb_build_array(CAST(:event AS jsonb))",
+}
 END_CALL = (
     "UPDATE calls SET end_status = :status, duration_seconds = :duration, ended_at = COALESCE(ended_at, :now)"
     " WHERE call_sid = :sid"
@@ -84,9 +88,9 @@ class CallStore:
         self.sqlite = engine.dialect.name == "sqlite"
         # SQLite takes :name parameters as written; PostgreSQL's driver takes %(name)s.
         style = (lambda sql: sql) if self.sqlite else (lambda sql: re.sub(r":(\w+)", r"%(\1)s", sql))
+        advance = ADVANCE_CALL.replace("{append_event}", APPEND_EVENT[engine.dialect.name])
         self.sql = {name: style(text) for name, text in
-                    {"find": FIND_CALL, "insert": INSERT_CALL, "advance": ADVANCE_CALL, "event": INSERT_EVENT,
-                     "end": END_CALL}.items()}  # fmt: skip
+                    {"find": FIND_CALL, "insert": INSERT_CALL, "advance": advance, "end": END_CALL}.items()}  # fmt: skip
         # DB-API 2 drivers name the error for a duplicate key IntegrityError.
         self.duplicate_error = engine.dialect.dbapi.IntegrityError  # type: ignore[union-attr]
 
@@ -143,11 +147,13 @@ class CallConnection:
         self.connection.commit()  # ends PostgreSQL's read transaction too; a no-op for SQLite's reads
         return row
 
-    def _now(self) -> Any:
+    def _now(self) -> tuple[Any, str]:
+        """Now, for a timestamp column and for the event log (ISO 8601, UTC)."""
         now = dt.datetime.now(dt.UTC)
         # SQLAlchemy keeps SQLite datetimes as naive UTC text, "2026-11-24 21:30:00.123456"; stay
         # readable by the ORM (isoformat writes the same, in a fraction of strftime's time).
-        return now.replace(tzinfo=None).isoformat(" ", "microseconds") if self.store.sqlite else now
+        column = now.replace(tzinfo=None).isoformat(" ", "microseconds") if self.store.sqlite else now
+        return column, now.isoformat(timespec="milliseconds")
 
     def find(self, call_sid: str) -> CallRecord | None:
         row = self._one("find", {"sid": call_sid})
@@ -159,33 +165,36 @@ class CallConnection:
         return record
 
     def save_turn(self, call: CallRecord, turn: Turn, at_node: str, twiml: str, called: str = "") -> bool:
-        """Store the call's new state, the answer given, and the step in the event log.
+        """Store the call's new state, the answer given, and the step at the end of its event log.
 
         False when another request (a Twilio retry, another worker) saved this step first: nothing
         is written, and the caller should get that request's answer instead.
         """
         state = turn.state
+        now, at = self._now()
+        event = json.dumps({
+            "step": state.step, "at": at, "node": at_node, "input_kind": turn.input_kind,
+            "input_value": turn.input_value[:255], "matched": turn.matched[:64], "next_node": state.node,
+            "said": " ".join(turn.said),
+        })  # fmt: skip
         values = {
             "sid": call.call_sid, "node": state.node, "step": state.step, "retries": state.retries,
             "collected": json.dumps(state.collected), "verified_customer_id": state.verified_customer_id,
-            "last_twiml": twiml, "now": self._now(),
+            "last_twiml": twiml, "now": now,
         }  # fmt: skip
-        event = {
-            "sid": call.call_sid, "step": state.step, "now": values["now"], "at_node": at_node,
-            "input_kind": turn.input_kind, "input_value": turn.input_value[:255], "matched": turn.matched[:64],
-            "next_node": state.node, "said": " ".join(turn.said),
-        }  # fmt: skip
+        if call.is_new:
+            sql = self.sql["insert"]
+            values.update(from_number=call.from_number, to_number=called[:32], language=call.language,
+                          events=f"[{event}]")  # fmt: skip
+        else:
+            sql = self.sql["advance"]
+            values.update(expected_step=call.step, event=event)
         cursor = self._begin(write=True)
         try:
-            if call.is_new:
-                extra = {"from_number": call.from_number, "to_number": called[:32], "language": call.language}
-                cursor.execute(self.sql["insert"], {**values, **extra})
-            else:
-                cursor.execute(self.sql["advance"], {**values, "expected_step": call.step})
-                if cursor.rowcount != 1:
-                    self.connection.rollback()
-                    return False
-            cursor.execute(self.sql["event"], event)
+            cursor.execute(sql, values)
+            if cursor.rowcount != 1:
+                self.connection.rollback()
+                return False
         except self.store.duplicate_error:
             self.connection.rollback()
             if call.is_new:
@@ -199,4 +208,5 @@ class CallConnection:
 
     def end(self, call_sid: str, status: str, duration: int | None) -> None:
         """Twilio's status callback: how and when the call ended (a repeat keeps the first end time)."""
-        self._one("end", {"sid": call_sid, "status": status[:20], "duration": duration, "now": self._now()}, write=True)
+        now, _at = self._now()
+        self._one("end", {"sid": call_sid, "status": status[:20], "duration": duration, "now": now}, write=True)

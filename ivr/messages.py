@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ivr.models import Call, CallEvent, Message, MessageHistory
+from ivr.models import Call, Message, MessageHistory
 
 # Nodes that are not menus a caller chose from: left out of the path shown to agents.
 NOT_PATH = {"greeting", "start"}
@@ -34,10 +34,9 @@ class Recorded:
 
 def call_path(session: Session, call_sid: str) -> list[str]:
     """The caller's way through the menus: each prompt answered and what the answer meant."""
-    events = session.execute(
-        select(CallEvent.node, CallEvent.matched).where(CallEvent.call_sid == call_sid).order_by(CallEvent.seq)
-    )
-    return [f"{node}: {matched}" if matched else node for node, matched in events if node not in NOT_PATH]
+    events = session.scalar(select(Call.events).where(Call.call_sid == call_sid)) or []
+    steps = [(event.get("node", ""), event.get("matched", "")) for event in events]
+    return [f"{node}: {matched}" if matched else node for node, matched in steps if node not in NOT_PATH]
 
 
 def record_message(session: Session, recorded: Recorded, now: dt.datetime | None = None) -> Message | None:

@@ -19,7 +19,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# JSON text on SQLite; jsonb on PostgreSQL, whose `||` appends to an array in place.
+EVENT_LOG = JSON().with_variant(JSONB(), "postgresql")
 
 
 def utcnow() -> dt.datetime:
@@ -140,28 +144,10 @@ class Call(Base):
     end_status: Mapped[str | None] = mapped_column(String(20))
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
 
-    events: Mapped[list[CallEvent]] = relationship(back_populates="call", order_by="CallEvent.seq")
-
-
-class CallEvent(Base):
-    """One step of a call, as it happened; sensitive digits are masked before they get here."""
-
-    __tablename__ = "call_events"
-    __table_args__ = (UniqueConstraint("call_sid", "seq"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    # The unique (call_sid, seq) index serves look-ups by call too.
-    call_sid: Mapped[str] = mapped_column(ForeignKey("calls.call_sid"))
-    seq: Mapped[int] = mapped_column(Integer)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    node: Mapped[str] = mapped_column(String(64))
-    input_kind: Mapped[str] = mapped_column(String(16))  # start | dtmf | speech | none | status
-    input_value: Mapped[str] = mapped_column(String(255), default="")
-    matched: Mapped[str] = mapped_column(String(64), default="")
-    next_node: Mapped[str] = mapped_column(String(64), default="")
-    said: Mapped[str] = mapped_column(Text, default="")
-
-    call: Mapped[Call] = relationship(back_populates="events")
+    # The call's event log: one entry per answered step, oldest first (what ivr.calls' save_turn writes;
+    # sensitive digits masked before they get here). Kept in the call's own row rather than a table
+    # of its own, so that a step writes one row, not two rows and an index (bench/webhooks.py).
+    events: Mapped[list[dict[str, Any]]] = mapped_column(EVENT_LOG, default=list)
 
 
 class Agent(Base):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -25,3 +27,37 @@ def test_upgrading_twice_is_harmless(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'm.sqlite3'}"
     upgrade(url)
     upgrade(url)
+
+
+def test_the_event_log_moves_into_the_call_row_and_back(tmp_path: Path) -> None:
+    """0005 keeps every logged step of calls made before it, in order (and its downgrade restores them)."""
+    from alembic import command
+
+    from ivr.db import alembic_config
+
+    path = tmp_path / "m.sqlite3"
+    url = f"sqlite:///{path}"
+    upgrade(url, "0004")
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO calls (call_sid, from_number, to_number, language, node, step, retries, collected,"
+                   " last_twiml, started_at, updated_at) VALUES ('CA1', '+1', '+2', 'en-US', 'order_number', 2, 0,"
+                   " '{}', '', '2026-11-24 10:00:00', '2026-11-24 10:00:05')")  # fmt: skip
+        db.executemany(
+            "INSERT INTO call_events (call_sid, seq, at, node, input_kind, input_value, matched, next_node, said)"
+            " VALUES ('CA1', ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(2, "2026-11-24 10:00:05", "main_menu", "dtmf", "2", "order_status", "order_number", "order_number"),
+             (1, "2026-11-24 10:00:00", "start", "start", "", "", "main_menu", "greeting main_menu")],
+        )  # fmt: skip
+    upgrade(url)
+    with sqlite3.connect(path) as db:
+        events = json.loads(db.execute("SELECT events FROM calls WHERE call_sid = 'CA1'").fetchone()[0])
+        assert "call_events" not in {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+    assert [(e["step"], e["node"], e["matched"], e["said"]) for e in events] == [
+        (1, "start", "", "greeting main_menu"),
+        (2, "main_menu", "order_status", "order_number"),
+    ]
+    assert events[1]["at"].startswith("2026-11-24") and events[1]["input_value"] == "2"
+    command.downgrade(alembic_config(url), "0004")
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT seq, node, matched FROM call_events WHERE call_sid = 'CA1' ORDER BY seq").fetchall()
+    assert rows == [(1, "start", ""), (2, "main_menu", "order_status")]
