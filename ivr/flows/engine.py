@@ -67,6 +67,9 @@ class Engine:
         self.catalog = catalog
         self.settings = settings or {}
         self.max_retries = int(self.settings.get("MAX_RETRIES", 3))
+        # What a menu says and listens for depends on the menu and the language only: worked out on
+        # a menu's first arrival in each language, then reused (the flow is fixed once the app runs).
+        self._menu_actions: dict[tuple[str, str], tuple[Action, ...]] = {}
 
     # ---- entry points --------------------------------------------------------------
 
@@ -248,19 +251,23 @@ class Engine:
                 return Turn(state, actions, kind, shown, matched, said)
         raise FlowError(f"more than {MAX_HOPS} steps without waiting for the caller, at {node_id!r}")
 
+    def _menu(self, node: Menu, language: str) -> tuple[Action, ...]:
+        """A menu's prompt, one announcement per option, its footer, and listening for an answer."""
+        said = [node.prompt, *node.announcements(), *([node.footer] if node.footer else [])]
+        # Hints: the options' phrases and the commands that work in every menu (Twilio biases
+        # recognition towards them; the offline recogniser takes them as its grammar).
+        names = [o.name for o in node.options] + ["repeat", "main_menu"]
+        hints = tuple(dict.fromkeys(p for name in names for p in self.catalog.phrases(language, name)))
+        return (*(Say(prompt_id) for prompt_id in said), Listen(node.id, num_digits=1, hints=hints))
+
     def _arrive(self, node, actions: list[Action], state: CallState) -> list[Action]:  # type: ignore[no-untyped-def]
         """The actions of a node that waits for the caller or ends the flow."""
         actions, language = list(actions), state.language
         if isinstance(node, Menu):
-            actions.append(Say(node.prompt))
-            actions.extend(Say(prompt_id) for prompt_id in node.announcements())
-            if node.footer:
-                actions.append(Say(node.footer))
-            # Hints: the options' phrases and the commands that work in every menu (Twilio biases
-            # recognition towards them; the offline recogniser takes them as its grammar).
-            names = [o.name for o in node.options] + ["repeat", "main_menu"]
-            hints = list(dict.fromkeys(p for name in names for p in self.catalog.phrases(language, name)))
-            actions.append(Listen(node.id, num_digits=1, hints=tuple(hints)))
+            menu = self._menu_actions.get((node.id, language))
+            if menu is None:
+                menu = self._menu_actions[node.id, language] = self._menu(node, language)
+            actions.extend(menu)
         elif isinstance(node, Choose):
             choices = _choices(node, state)
             actions.append(Say(node.prompt))
