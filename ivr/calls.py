@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from ivr.db import KeptConnections
 from ivr.flows.engine import Turn
 from ivr.flows.nodes import CallState
 
@@ -93,9 +94,11 @@ class CallStore:
                     {"find": FIND_CALL, "insert": INSERT_CALL, "advance": advance, "end": END_CALL}.items()}  # fmt: skip
         # DB-API 2 drivers name the error for a duplicate key IntegrityError.
         self.duplicate_error = engine.dialect.dbapi.IntegrityError  # type: ignore[union-attr]
+        # SQLite: each thread keeps its connection between requests; PostgreSQL's come from the pool.
+        self.kept = KeptConnections(engine) if self.sqlite else None
 
     def connected(self) -> CallConnection:
-        """One pooled connection for a whole webhook request, its read and its save: `with connected()`."""
+        """One connection for a whole webhook request, its read and its save: `with connected()`."""
         return CallConnection(self)
 
     def find(self, call_sid: str) -> CallRecord | None:
@@ -112,8 +115,8 @@ class CallStore:
 
 
 class CallConnection:
-    """Call state through one pooled DB-API connection, held while in `with`; no transaction is open
-    between its calls. (Plain methods rather than generator context managers: this is every step.)"""
+    """Call state through one DB-API connection, held while in `with`; no transaction is open between
+    its calls. (Plain methods rather than generator context managers: this is every step.)"""
 
     def __init__(self, store: CallStore) -> None:
         self.store = store
@@ -121,12 +124,16 @@ class CallConnection:
         self.connection: Any = None
 
     def __enter__(self) -> CallConnection:
-        self.connection = self.store.engine.raw_connection()
+        kept = self.store.kept
+        self.connection = kept.take() if kept is not None else self.store.engine.raw_connection()
         return self
 
-    def __exit__(self, *_exc: object) -> None:
-        self.connection.close()  # back to the pool
-        self.connection = None
+    def __exit__(self, failure: type[BaseException] | None, *_exc: object) -> None:
+        kept, connection, self.connection = self.store.kept, self.connection, None
+        if kept is not None:
+            kept.give_back(connection, failed=failure is not None)
+        else:
+            connection.close()  # back to the pool
 
     def _begin(self, write: bool) -> Any:
         # The SQLite connection is in autocommit mode: a write transaction is begun explicitly

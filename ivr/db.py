@@ -57,6 +57,8 @@ class QueuedWriter(sqlite3.Connection):
     def join_queue(self, lock_path: str) -> None:
         # One open file per connection: flock excludes open files, so threads queue too.
         self.queue_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        # Closed with the connection, or when it is garbage collected (a kept connection whose thread ended).
+        self._close_queue_file = weakref.finalize(self, os.close, self.queue_fd)
 
     def begin_writing(self) -> None:
         """BEGIN IMMEDIATE, after taking this connection's turn among the writers."""
@@ -103,7 +105,7 @@ class QueuedWriter(sqlite3.Connection):
     def close(self) -> None:
         self._leave_queue()
         if self.queue_fd is not None:
-            os.close(self.queue_fd)
+            self._close_queue_file()
             self.queue_fd = None
         super().close()
 
@@ -160,6 +162,57 @@ class WalCheckpointer(threading.Thread):
         except sqlite3.Error:
             pass  # the file went away; SQLite's own checkpoints (WAL_BACKSTOP_PAGES) remain
         finally:
+            connection.close()
+
+
+class KeptConnections:
+    """One DB-API connection per thread, kept from one request to the next, for call state on SQLite.
+
+    Taking a connection from SQLAlchemy's pool and giving it back, twice per call step, cost more than
+    the step's read; and a connection to a local file cannot go stale the way a server's can (the
+    pool pings those). Each is made by the engine's pool, so it has the engine's settings, then
+    detached from it. It is closed when the engine is disposed of (the database file then holds every
+    commit), when a request using it failed, or when its thread ends. A nested `take` in one thread
+    gets a connection of its own; one inherited across a fork is left alone, never used or closed.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._mine = threading.local()
+        self._all: weakref.WeakSet = weakref.WeakSet()
+        self._generation = 0  # moves on when all are closed
+        self._inherited: list = []
+        self._guard = threading.Lock()
+        event.listen(engine, "engine_disposed", lambda _engine: self.close_all())
+
+    def take(self):  # type: ignore[no-untyped-def]
+        mine, pid = self._mine, os.getpid()
+        connection = getattr(mine, "connection", None)
+        if connection is not None and mine.pid != pid:
+            self._inherited.append(connection)  # the parent process's: closing it here would disturb it
+            connection = None
+        if connection is None or mine.generation != self._generation:
+            pooled = self.engine.raw_connection()
+            pooled.detach()
+            connection = pooled.dbapi_connection
+            with self._guard:
+                self._all.add(connection)
+            mine.pid, mine.generation = pid, self._generation
+        mine.connection = None  # in use
+        return connection
+
+    def give_back(self, connection, failed: bool = False) -> None:  # type: ignore[no-untyped-def]
+        mine = self._mine
+        if failed or getattr(mine, "connection", None) is not None or mine.generation != self._generation:
+            connection.close()
+        else:
+            mine.connection = connection
+
+    def close_all(self) -> None:
+        with self._guard:
+            kept, self._all = list(self._all), weakref.WeakSet()
+            self._generation += 1
+        for connection in kept:
             connection.close()
 
 
