@@ -119,6 +119,20 @@ def wrk(port: int, script: Path, seconds: int) -> dict:  # type: ignore[type-arg
     return json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:])
 
 
+def waiting_at_the_main_menu(database: Path, answered: str, sids: list[str]) -> None:
+    """Calls at the main menu exactly as the incoming webhook leaves them (state, last answer, event
+    log): copies of the row of a call the server answered (setup, not timed)."""
+    columns = ("from_number, to_number, language, node, step, retries, collected, verified_customer_id, last_twiml,"
+               " started_at, updated_at, events")  # fmt: skip
+    with sqlite3.connect(database, timeout=30) as db:
+        assert db.execute("SELECT node FROM calls WHERE call_sid = ?", (answered,)).fetchone() == ("main_menu",)
+        db.executemany(
+            f"INSERT INTO calls (call_sid, {columns}) SELECT ?, {columns} FROM calls WHERE call_sid = ?",
+            [(sid, answered) for sid in sids],
+        )
+    db.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=5)
@@ -140,19 +154,12 @@ def main() -> int:
     # Enough distinct calls that none repeats within the run (well above what 2 workers can serve).
     count = 4000 * args.seconds * args.rounds
     incoming = []
-    for _ in range(count):
-        form = params("CA" + secrets.token_hex(16))
+    new_sids = ["CA" + secrets.token_hex(16) for _ in range(count)]
+    for sid in new_sids:
+        form = params(sid)
         signature = validator.compute_signature(f"http://127.0.0.1:{ivr_port}/voice/incoming", form)
         incoming.append(("/voice/incoming", urlencode(form), signature))
-    # Calls already waiting at the main menu, inserted directly (setup, not timed).
     menu_sids = ["CA" + secrets.token_hex(16) for _ in range(count)]
-    with sqlite3.connect(work / "bench.sqlite3") as db:
-        db.executemany(
-            "INSERT INTO calls (call_sid, from_number, to_number, language, node, step, retries, collected, last_twiml,"
-            " started_at, updated_at) VALUES (?, '+15550100001', '+15550100000', 'en-US', 'main_menu', 1, 0, '{}', '',"
-            " '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
-            [(sid,) for sid in menu_sids],
-        )
     step_url = "/voice/step/main_menu?n=1"
     steps = []
     for sid in menu_sids:
@@ -171,6 +178,7 @@ def main() -> int:
         warmup = lua_script(incoming[-200:], work / "warm.lua")
         wrk(ivr_port, warmup, 1)
         wrk(bare_port, bare_script, 1)
+        waiting_at_the_main_menu(work / "bench.sqlite3", new_sids[-1], menu_sids)
         share = (count - 200) // args.rounds
         for n in range(args.rounds):
             part = slice(n * share, (n + 1) * share)
