@@ -94,7 +94,7 @@ class CallStore:
                     {"find": FIND_CALL, "insert": INSERT_CALL, "advance": advance, "end": END_CALL}.items()}  # fmt: skip
         # DB-API 2 drivers name the error for a duplicate key IntegrityError.
         self.duplicate_error = engine.dialect.dbapi.IntegrityError  # type: ignore[union-attr]
-        # SQLite: each thread keeps its connection between requests; PostgreSQL's come from the pool.
+        # SQLite's connections are kept from one request to the next; PostgreSQL's come from the pool.
         self.kept = KeptConnections(engine) if self.sqlite else None
 
     def connected(self) -> CallConnection:

@@ -166,52 +166,49 @@ class WalCheckpointer(threading.Thread):
 
 
 class KeptConnections:
-    """One DB-API connection per thread, kept from one request to the next, for call state on SQLite.
+    """Connections for call state on SQLite, kept from one request to the next.
 
-    Taking a connection from SQLAlchemy's pool and giving it back, twice per call step, cost more than
-    the step's read; and a connection to a local file cannot go stale the way a server's can (the
-    pool pings those). Each is made by the engine's pool, so it has the engine's settings, then
-    detached from it. It is closed when the engine is disposed of (the database file then holds every
-    commit), when a request using it failed, or when its thread ends. A nested `take` in one thread
-    gets a connection of its own; one inherited across a fork is left alone, never used or closed.
+    Taking a connection from SQLAlchemy's pool and giving it back cost more than a call step's read,
+    and a connection to a local file cannot go stale the way a server's can (the pool pings those).
+    So a request takes the connection the last one gave back (the same one, in a one-thread worker)
+    and makes one only when all are busy. Each is made by the engine's pool, so it has the engine's
+    settings, then detached from it. One is closed when a request using it failed, and all are when
+    the engine is disposed of (the database file then holds every commit). After a fork the parent's
+    are left alone, never used or closed.
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._mine = threading.local()
+        self._idle: list = []  # the last given back at the end
         self._all: weakref.WeakSet = weakref.WeakSet()
-        self._generation = 0  # moves on when all are closed
         self._inherited: list = []
+        self._pid = os.getpid()
         self._guard = threading.Lock()
         event.listen(engine, "engine_disposed", lambda _engine: self.close_all())
 
     def take(self):  # type: ignore[no-untyped-def]
-        mine, pid = self._mine, os.getpid()
-        connection = getattr(mine, "connection", None)
-        if connection is not None and mine.pid != pid:
-            self._inherited.append(connection)  # the parent process's: closing it here would disturb it
-            connection = None
-        if connection is None or mine.generation != self._generation:
+        if self._pid != os.getpid():
+            with self._guard:
+                self._inherited += self._idle  # the parent's: closing them here would disturb it
+                self._idle, self._all, self._pid = [], weakref.WeakSet(), os.getpid()
+        try:
+            return self._idle.pop()
+        except IndexError:
             pooled = self.engine.raw_connection()
             pooled.detach()
-            connection = pooled.dbapi_connection
             with self._guard:
-                self._all.add(connection)
-            mine.pid, mine.generation = pid, self._generation
-        mine.connection = None  # in use
-        return connection
+                self._all.add(pooled.dbapi_connection)
+            return pooled.dbapi_connection
 
     def give_back(self, connection, failed: bool = False) -> None:  # type: ignore[no-untyped-def]
-        mine = self._mine
-        if failed or getattr(mine, "connection", None) is not None or mine.generation != self._generation:
+        if failed or connection not in self._all:  # failed, or closed by close_all meanwhile
             connection.close()
         else:
-            mine.connection = connection
+            self._idle.append(connection)
 
     def close_all(self) -> None:
         with self._guard:
-            kept, self._all = list(self._all), weakref.WeakSet()
-            self._generation += 1
+            kept, self._all, self._idle = list(self._all), weakref.WeakSet(), []
         for connection in kept:
             connection.close()
 

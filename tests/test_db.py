@@ -1,8 +1,10 @@
-"""SQLite writers queue for the write lock instead of sleeping in SQLite's busy handler."""
+"""SQLite writers queue for the write lock instead of sleeping in SQLite's busy handler; call state
+keeps its connections from one request to the next."""
 
 from __future__ import annotations
 
 import fcntl
+import gc
 import os
 import sqlite3
 import threading
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from ivr.db import Database, WalCheckpointer
+from ivr.db import Database, KeptConnections, WalCheckpointer
 
 
 @pytest.fixture
@@ -209,3 +211,94 @@ def test_once_disposed_the_database_file_alone_holds_every_commit(tmp_path: Path
         session.execute(text("INSERT INTO notes VALUES (5)"))
     db.engine.dispose()
     assert in_the_database_file(tmp_path) == [5]
+
+
+# ---- connections kept for call state ------------------------------------------------------------
+
+
+def test_a_request_takes_the_connection_the_last_one_gave_back(database: Database) -> None:
+    kept = KeptConnections(database.engine)
+    first = kept.take()
+    kept.give_back(first)
+    assert kept.take() is first
+    kept.give_back(first)
+    elsewhere: list[object] = []
+    worker = threading.Thread(target=lambda: elsewhere.append(kept.take()))
+    worker.start()
+    worker.join(5)
+    assert elsewhere == [first]  # any thread: a connection is not tied to one
+
+
+def test_requests_at_once_get_a_connection_each(database: Database) -> None:
+    kept = KeptConnections(database.engine)
+    one, other = kept.take(), kept.take()
+    assert one is not other
+    kept.give_back(one)
+    kept.give_back(other)
+    assert {id(kept.take()), id(kept.take())} == {id(one), id(other)}
+
+
+def test_a_connection_whose_request_failed_is_closed_not_kept(database: Database) -> None:
+    kept = KeptConnections(database.engine)
+    failed = kept.take()
+    kept.give_back(failed, failed=True)
+    with pytest.raises(sqlite3.ProgrammingError):
+        failed.execute("SELECT 1")
+    fresh = kept.take()
+    assert fresh is not failed and fresh.execute("SELECT count(*) FROM notes").fetchone() == (0,)
+
+
+def test_disposing_of_the_engine_closes_the_kept_connections(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'q.sqlite3'}")
+    kept = KeptConnections(db.engine)
+    idle, busy = kept.take(), kept.take()
+    kept.give_back(idle)
+    busy.execute("CREATE TABLE notes (n INTEGER)")
+    busy.begin_writing()
+    busy.execute("INSERT INTO notes VALUES (7)")
+    busy.commit()
+    db.engine.dispose()
+    assert in_the_database_file(tmp_path) == [7]  # no connection kept the WAL open
+    kept.give_back(busy)  # a request that was under way: its connection is closed, not kept
+    again = kept.take()
+    assert again not in (idle, busy) and again.execute("SELECT n FROM notes").fetchall() == [(7,)]
+    again.close()
+
+
+def test_threads_that_come_and_go_leave_no_file_open(database: Database) -> None:
+    """A development server starts a thread per request: connections are reused, not made per thread."""
+    kept = KeptConnections(database.engine)
+
+    def one_request() -> None:
+        kept.give_back(kept.take())
+
+    def run_threads(n: int) -> None:
+        for _ in range(n):
+            worker = threading.Thread(target=one_request)
+            worker.start()
+            worker.join(5)
+
+    run_threads(1)
+    gc.collect()
+    before = len(os.listdir("/proc/self/fd"))
+    run_threads(20)
+    gc.collect()
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_a_forked_process_makes_its_own_connection(database: Database) -> None:
+    """gunicorn forks workers: a connection made before the fork is the parent's, never the child's."""
+    kept = KeptConnections(database.engine)
+    parent = kept.take()
+    kept.give_back(parent)
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit status, never return into pytest
+        try:
+            child = kept.take()
+            child.execute("SELECT count(*) FROM notes").fetchone()
+            os._exit(0 if child is not parent else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert kept.take() is parent and parent.execute("SELECT count(*) FROM notes").fetchone() == (0,)
