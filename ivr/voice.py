@@ -74,7 +74,8 @@ MAX_RENDERED = 2048
 
 
 def _cache_key(actions) -> tuple:  # type: ignore[no-untyped-def]
-    return tuple(("say", a.prompt, tuple(sorted(a.values.items()))) if isinstance(a, Say) else a for a in actions)
+    # A Say's values are a dict (unhashable): its prompt and values' items stand in for it.
+    return tuple((Say, a.prompt, *a.values.items()) if type(a) is Say else a for a in actions)
 
 
 def render(turn_state: CallState, actions) -> str:  # type: ignore[no-untyped-def]
