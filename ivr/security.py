@@ -18,6 +18,7 @@ from urllib.parse import quote, unquote_plus
 
 from flask import Response, current_app, request
 from twilio.request_validator import RequestValidator
+from werkzeug.wsgi import get_host
 
 log = logging.getLogger(__name__)
 # What stays as it is in a URL's path (RFC 3986 unreserved and sub-delims, ":", "@", "/", and escapes).
@@ -30,14 +31,13 @@ MAX_BODY = 64 * 1024
 FORM = "application/x-www-form-urlencoded"
 
 
-def posted() -> dict[str, str]:
+def posted(environ: dict[str, Any]) -> dict[str, str]:
     """Twilio's POST parameters (what the signature covers), parsed once per request.
 
     Read straight from the WSGI environ into a plain dict: werkzeug's form parsing (a stream, a
     MultiDict, content-type options) cost more than the signature check it serves. The body stays
     readable for anyone after us. Twilio never repeats a name.
     """
-    environ = request.environ
     params = environ.get("ivr.posted")
     if params is None:
         params = {}
@@ -65,9 +65,9 @@ def parse_form(body: str) -> dict[str, str]:
     return params
 
 
-def query_values() -> dict[str, str]:
+def query_values(environ: dict[str, Any] | None = None) -> dict[str, str]:
     """The step URL's query parameters (our own, such as the step number), parsed once."""
-    environ = request.environ
+    environ = request.environ if environ is None else environ
     query = environ.get("ivr.query")
     if query is None:
         query = environ["ivr.query"] = parse_form(environ.get("QUERY_STRING", ""))
@@ -79,25 +79,24 @@ def webhook_values() -> dict[str, str]:
     environ = request.environ
     values = environ.get("ivr.values")
     if values is None:
-        values = environ["ivr.values"] = {**posted(), **query_values()}
+        values = environ["ivr.values"] = {**posted(environ), **query_values(environ)}
     return values
 
 
-def signed_url() -> str:
+def signed_url(environ: dict[str, Any], public_url: str = "") -> str:
     """The absolute URL Twilio requested, as Twilio saw it (percent-encoded, as it was sent).
 
     Built from the WSGI environ's parts (paths are the request's bytes, as latin-1 text): werkzeug's
     request.url turns the URL into an IRI first, which cost more than the rest of the signature check.
     """
-    environ = request.environ
     query = environ.get("QUERY_STRING", "")
     query = f"?{query}" if query else ""
     path = quote(environ.get("PATH_INFO", "").encode("latin-1"), safe=URL_SAFE)
-    public = current_app.config.get("PUBLIC_URL", "").rstrip("/")
+    public = public_url.rstrip("/")
     if public:
         return f"{public}{path}{query}"
     script_root = quote(environ.get("SCRIPT_NAME", "").encode("latin-1"), safe=URL_SAFE)
-    return f"{request.scheme}://{request.host}{script_root}{path}{query}"
+    return f"{environ['wsgi.url_scheme']}://{get_host(environ)}{script_root}{path}{query}"
 
 
 class SignedParams(dict[str, str]):
@@ -112,15 +111,15 @@ class SignedParams(dict[str, str]):
         return [self[name]]
 
 
-def is_signed_by_twilio() -> bool:
-    token = current_app.config.get("TWILIO_AUTH_TOKEN", "")
-    signature = request.headers.get("X-Twilio-Signature", "")
+def is_signed_by_twilio(environ: dict[str, Any], settings: dict[str, Any]) -> bool:
+    token = settings.get("TWILIO_AUTH_TOKEN", "")
+    signature = environ.get("HTTP_X_TWILIO_SIGNATURE", "")
     if not token or not signature:
         return False
-    validator, url = RequestValidator(token), signed_url()
+    validator, url = RequestValidator(token), signed_url(environ, settings.get("PUBLIC_URL", ""))
     # The URL as seen is almost always the one signed: one HMAC. Only when it differs does the library
     # try the other port spellings (it always computes both, which is the hot path's dearest part).
-    params = SignedParams(posted())
+    params = SignedParams(posted(environ))
     expected = validator.compute_signature(url, params)
     # hmac's constant-time comparison, in C (the library's own compare loops in Python).
     return hmac.compare_digest(expected.encode(), signature.encode()) or validator.validate(url, params, signature)
@@ -131,7 +130,8 @@ def twilio_only(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(view)
     def checked(*args: Any, **kwargs: Any) -> Any:
-        if current_app.config.get("VALIDATE_SIGNATURES", True) and not is_signed_by_twilio():
+        settings = current_app.config
+        if settings.get("VALIDATE_SIGNATURES", True) and not is_signed_by_twilio(request.environ, settings):
             log.warning("refused unsigned or forged request to %s from %s", request.path, request.remote_addr)
             return Response(
                 "Forbidden: this endpoint only answers requests signed by Twilio.\n", 403, mimetype="text/plain"

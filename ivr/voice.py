@@ -6,6 +6,7 @@ apology and go back to the main menu, never Twilio's "application error".
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -102,10 +103,16 @@ def apology(then_main_menu: bool = True) -> Response:
 
 
 def context() -> Context:
-    database = get_db()
-    return Context(
-        settings=current_app.config,
-        hours=current_app.extensions["ivr.hours"],
+    """What the flow's handlers may use in this step (made by `_contexts`, once per app)."""
+    return current_app.extensions["ivr.contexts"]()
+
+
+def _contexts(app: Flask) -> Callable[[], Context]:
+    database = app.extensions["ivr.db"]
+    return functools.partial(
+        Context,
+        settings=app.config,
+        hours=app.extensions["ivr.hours"],
         open_session=database.read_sessions,
         open_writer=database.transaction,
     )
@@ -126,13 +133,17 @@ def always_answers(view: Callable[..., Response]) -> Callable[..., Response]:
     return guarded
 
 
-def call_sid() -> str | None:
-    sid = webhook_values().get("CallSid", "")
+def call_sid(values: dict[str, str]) -> str | None:
+    sid = values.get("CallSid", "")
     return sid if CALL_SID.match(sid) else None
 
 
 def take_turn(
-    calls: CallConnection, call: CallRecord, decide: Callable[[CallState, Context], Turn], at_node: str
+    calls: CallConnection,
+    call: CallRecord,
+    decide: Callable[[CallState, Context], Turn],
+    at_node: str,
+    values: dict[str, str],
 ) -> Response:
     """Decide the step from what was read, then save it in one short write transaction.
 
@@ -145,7 +156,7 @@ def take_turn(
     finally:
         step_context.close()
     body = render(turn.state, turn.actions)
-    if calls.save_turn(call, turn, at_node, body, webhook_values().get("To", "")):
+    if calls.save_turn(call, turn, at_node, body, values.get("To", "")):
         return xml(body)
     return _replay(calls, call.call_sid)
 
@@ -155,14 +166,16 @@ def take_turn(
 @always_answers
 def incoming() -> Response:
     """A new call: greet the caller and offer the main menu."""
-    sid = call_sid()
+    values = webhook_values()
+    sid = call_sid(values)
     if sid is None:
         return apology(then_main_menu=False)
     # No look-up first: a call is new almost always, and if Twilio retried this request the insert
     # finds the call already there and the caller gets the answer already given.
+    flow = engine()
     with get_db().calls.connected() as calls:
-        call = open_call(sid, webhook_values().get("From", ""), current_app.config["LANGUAGE"], "start")
-        return take_turn(calls, call, lambda state, ctx: engine().step(state, Start(), ctx), "start")
+        call = open_call(sid, values.get("From", ""), current_app.config["LANGUAGE"], "start")
+        return take_turn(calls, call, lambda state, ctx: flow.step(state, Start(), ctx), "start", values)
 
 
 @bp.route("/step/<node>", methods=["POST", "GET"])
@@ -170,20 +183,22 @@ def incoming() -> Response:
 @always_answers
 def step(node: str) -> Response:
     """The caller answered (or stayed silent at) the prompt of `node`."""
-    sid = call_sid()
+    values = webhook_values()
+    sid = call_sid(values)
     if sid is None:
         return apology(then_main_menu=False)
+    flow = engine()
     with get_db().calls.connected() as calls:
         call = calls.find(sid)
         if call is None:
             log.warning("step for unknown call %s at %s: back to the main menu", sid, node)
             return apology()
         expected = query_values().get("n", "")
-        if call.node not in engine().flow.nodes:  # state left by an older deploy
+        if call.node not in flow.flow.nodes:  # state left by an older deploy
             return apology()
         if node == call.node and expected == str(call.step):
-            caller_input = read_input(webhook_values())
-            return take_turn(calls, call, lambda state, ctx: engine().step(state, caller_input, ctx), node)
+            caller_input = read_input(values)
+            return take_turn(calls, call, lambda state, ctx: flow.step(state, caller_input, ctx), node, values)
         if expected.isdigit() and int(expected) < call.step and call.last_twiml:
             # A retried or late POST of a step already answered: say the same again, advance nothing.
             return xml(call.last_twiml)
@@ -195,14 +210,15 @@ def step(node: str) -> Response:
 @always_answers
 def main_menu() -> Response:
     """Where the apology leads: the main menu, for a known call or a new one."""
-    sid = call_sid()
+    values = webhook_values()
+    sid = call_sid(values)
     if sid is None:
         return apology(then_main_menu=False)
     language = current_app.config["LANGUAGE"]
-    to = engine().flow.main_menu
+    flow = engine()
     with get_db().calls.connected() as calls:
-        call = calls.find(sid) or open_call(sid, webhook_values().get("From", ""), language, "start")
-        return take_turn(calls, call, lambda state, ctx: engine().enter(state, to, ctx), call.node)
+        call = calls.find(sid) or open_call(sid, values.get("From", ""), language, "start")
+        return take_turn(calls, call, lambda state, ctx: flow.enter(state, flow.flow.main_menu, ctx), call.node, values)
 
 
 @bp.route("/status", methods=["POST", "GET"])
@@ -210,10 +226,11 @@ def main_menu() -> Response:
 def status() -> Response:
     """Twilio's call status callback: record how and when the call ended."""
     try:
-        sid = call_sid()
+        values = webhook_values()
+        sid = call_sid(values)
         if sid is not None:
-            duration = webhook_values().get("CallDuration", "")
-            status = webhook_values().get("CallStatus", "unknown")
+            duration = values.get("CallDuration", "")
+            status = values.get("CallStatus", "unknown")
             get_db().calls.end(sid, status, int(duration) if duration.isdigit() else None)
     except Exception:
         log.exception("status callback failed")
@@ -226,7 +243,8 @@ def recording() -> Response:
     """Twilio's recording status callback: the message is made here if the <Record> action has not
     made it yet (Twilio retries, and may post both at once to different workers: one message)."""
     try:
-        values, sid = webhook_values(), call_sid()
+        values = webhook_values()
+        sid = call_sid(values)
         duration = values.get("RecordingDuration", "")
         if sid is not None and values.get("RecordingStatus") == "completed" and values.get("RecordingSid"):
             recorded = Recorded(
@@ -252,6 +270,7 @@ def _replay(calls: CallConnection, sid: str) -> Response:
 
 def init_app(app: Flask) -> None:
     app.extensions["ivr.rendered"] = {}
+    app.extensions["ivr.contexts"] = _contexts(app)
     app.register_blueprint(bp)
 
     @app.errorhandler(404)
