@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,12 +82,32 @@ def state_of(call: CallRecord) -> CallState:
     )
 
 
+def check_sqlite_json() -> None:
+    """The event log needs SQLite's JSON functions and its `$[#]` path (3.31, 2020): say so at start-up
+    rather than have every call step fail."""
+    probe = sqlite3.connect(":memory:")
+    try:
+        row = probe.execute(f"SELECT {APPEND_EVENT['sqlite']} FROM (SELECT '[]' AS events)", {"event": "1"}).fetchone()
+        problem = "" if row == ("[1]",) else f"it appended as {row!r}"
+    except sqlite3.Error as error:
+        problem = str(error)
+    finally:
+        probe.close()
+    if problem:
+        raise RuntimeError(
+            f"this Python's SQLite {sqlite3.sqlite_version} cannot append to a call's event log ({problem}):"
+            " SQLite 3.31 or later, with its JSON functions, is needed"
+        )
+
+
 class CallStore:
     """Reads and saves call state on the app's engine (its pool, and its SQLite settings)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sqlite = engine.dialect.name == "sqlite"
+        if self.sqlite:
+            check_sqlite_json()
         # SQLite takes :name parameters as written; PostgreSQL's driver takes %(name)s.
         style = (lambda sql: sql) if self.sqlite else (lambda sql: re.sub(r":(\w+)", r"%(\1)s", sql))
         advance = ADVANCE_CALL.replace("{append_event}", APPEND_EVENT[engine.dialect.name])

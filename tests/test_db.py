@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import gc
 import os
+import signal
 import sqlite3
 import threading
 import time
@@ -291,8 +292,12 @@ def test_a_forked_process_makes_its_own_connection(database: Database) -> None:
     kept = KeptConnections(database.engine)
     parent = kept.take()
     kept.give_back(parent)
+    # As a gunicorn master has none: a thread inside SQLite at the fork would leave its lock held.
+    for checkpointer in list(WalCheckpointer.running.values()):
+        checkpointer.stop()
     pid = os.fork()
     if pid == 0:  # the child: report through the exit status, never return into pytest
+        signal.alarm(20)  # a hang ends the child, and fails the test
         try:
             child = kept.take()
             child.execute("SELECT count(*) FROM notes").fetchone()
@@ -302,3 +307,12 @@ def test_a_forked_process_makes_its_own_connection(database: Database) -> None:
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert kept.take() is parent and parent.execute("SELECT count(*) FROM notes").fetchone() == (0,)
+
+
+def test_a_sqlite_without_json_functions_is_named_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ivr import calls
+
+    calls.check_sqlite_json()  # this machine's SQLite can
+    monkeypatch.setitem(calls.APPEND_EVENT, "sqlite", "json_insert_missing(events, '$[#]', json(:event))")
+    with pytest.raises(RuntimeError, match=r"SQLite 3\.31 or later"):
+        calls.check_sqlite_json()
