@@ -57,7 +57,7 @@ class QueuedWriter(sqlite3.Connection):
     def join_queue(self, lock_path: str) -> None:
         # One open file per connection: flock excludes open files, so threads queue too.
         self.queue_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        # Closed with the connection, or when it is garbage collected (a kept connection whose thread ended).
+        # Closed with the connection, or when the connection is garbage collected without being closed.
         self._close_queue_file = weakref.finalize(self, os.close, self.queue_fd)
 
     def begin_writing(self) -> None:
