@@ -5,9 +5,9 @@ same row, appended to by the database itself, so a step never reads the log back
 
 This is every webhook's hot path, so it talks to the database driver directly (plain SQL on a DB-API
 connection made by the app's engine: kept between requests on SQLite, pooled on PostgreSQL) instead of
-through SQLAlchemy's statement layer, which cost
-more than the database itself here. The SQL is portable: SQLite and PostgreSQL run the same text,
-only the parameter style differs.
+through SQLAlchemy's statement layer, which cost more than the database itself here. The SQL is
+portable: SQLite and PostgreSQL run the same text, except for the parameter style and how each
+appends to a JSON array.
 """
 
 from __future__ import annotations
