@@ -172,10 +172,10 @@ def incoming() -> Response:
         return apology(then_main_menu=False)
     # No look-up first: a call is new almost always, and if Twilio retried this request the insert
     # finds the call already there and the caller gets the answer already given.
-    flow = engine()
+    interpreter = engine()
     with get_db().calls.connected() as calls:
         call = open_call(sid, values.get("From", ""), current_app.config["LANGUAGE"], "start")
-        return take_turn(calls, call, lambda state, ctx: flow.step(state, Start(), ctx), "start", values)
+        return take_turn(calls, call, lambda state, ctx: interpreter.step(state, Start(), ctx), "start", values)
 
 
 @bp.route("/step/<node>", methods=["POST", "GET"])
@@ -187,18 +187,18 @@ def step(node: str) -> Response:
     sid = call_sid(values)
     if sid is None:
         return apology(then_main_menu=False)
-    flow = engine()
+    interpreter = engine()
     with get_db().calls.connected() as calls:
         call = calls.find(sid)
         if call is None:
             log.warning("step for unknown call %s at %s: back to the main menu", sid, node)
             return apology()
         expected = query_values().get("n", "")
-        if call.node not in flow.flow.nodes:  # state left by an older deploy
+        if call.node not in interpreter.flow.nodes:  # state left by an older deploy
             return apology()
         if node == call.node and expected == str(call.step):
             caller_input = read_input(values)
-            return take_turn(calls, call, lambda state, ctx: flow.step(state, caller_input, ctx), node, values)
+            return take_turn(calls, call, lambda state, ctx: interpreter.step(state, caller_input, ctx), node, values)
         if expected.isdigit() and int(expected) < call.step and call.last_twiml:
             # A retried or late POST of a step already answered: say the same again, advance nothing.
             return xml(call.last_twiml)
@@ -215,10 +215,12 @@ def main_menu() -> Response:
     if sid is None:
         return apology(then_main_menu=False)
     language = current_app.config["LANGUAGE"]
-    flow = engine()
+    interpreter = engine()
     with get_db().calls.connected() as calls:
         call = calls.find(sid) or open_call(sid, values.get("From", ""), language, "start")
-        return take_turn(calls, call, lambda state, ctx: flow.enter(state, flow.flow.main_menu, ctx), call.node, values)
+        return take_turn(
+            calls, call, lambda state, ctx: interpreter.enter(state, interpreter.flow.main_menu, ctx), call.node, values
+        )
 
 
 @bp.route("/status", methods=["POST", "GET"])
