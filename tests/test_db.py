@@ -284,7 +284,8 @@ def test_threads_that_come_and_go_leave_no_file_open(database: Database) -> None
     before = len(os.listdir("/proc/self/fd"))
     run_threads(20)
     gc.collect()
-    assert len(os.listdir("/proc/self/fd")) == before
+    # Other tests' background threads may close files meanwhile: only a growth is a leak.
+    assert len(os.listdir("/proc/self/fd")) <= before
 
 
 def test_a_forked_process_makes_its_own_connection(database: Database) -> None:
