@@ -25,17 +25,18 @@ from ivr.db import KeptConnections
 from ivr.flows.engine import Turn
 from ivr.flows.nodes import CallState
 
-_COLUMNS = "call_sid, from_number, node, step, retries, collected, language, verified_customer_id, last_twiml"
+_COLUMNS = "call_sid, from_number, node, step, retries, collected, language, verified_customer_id, outcome, last_twiml"
 FIND_CALL = f"SELECT {_COLUMNS} FROM calls WHERE call_sid = :sid"
 INSERT_CALL = (
     "INSERT INTO calls (call_sid, from_number, to_number, language, node, step, retries, collected,"
-    " verified_customer_id, last_twiml, started_at, updated_at, events) VALUES (:sid, :from_number, :to_number,"
-    " :language, :node, :step, :retries, :collected, :verified_customer_id, :last_twiml, :now, :now, :events)"
+    " verified_customer_id, outcome, last_twiml, started_at, updated_at, events) VALUES (:sid, :from_number,"
+    " :to_number, :language, :node, :step, :retries, :collected, :verified_customer_id, :outcome, :last_twiml,"
+    " :now, :now, :events)"
 )
 # Optimistic: the step is saved only if no other request saved this step first.
 ADVANCE_CALL = (
     "UPDATE calls SET node = :node, step = :step, retries = :retries, collected = :collected,"
-    " verified_customer_id = :verified_customer_id, last_twiml = :last_twiml, updated_at = :now,"
+    " verified_customer_id = :verified_customer_id, outcome = :outcome, last_twiml = :last_twiml, updated_at = :now,"
     " events = {append_event} WHERE call_sid = :sid AND step = :expected_step"
 )
 # The event (JSON text) goes on the end of the log: both databases append in place, each in its own words.
@@ -43,9 +44,17 @@ APPEND_EVENT = {
     "sqlite": "json_insert(events, '$[#]', json(:event))",
     "postgresql": "events || jsonb_build_array(CAST(:event AS jsonb))",
 }
+# A call that ends before any other outcome: the caller hung up.
 END_CALL = (
-    "UPDATE calls SET end_status = :status, duration_seconds = :duration, ended_at = COALESCE(ended_at, :now)"
-    " WHERE call_sid = :sid"
+    "UPDATE calls SET end_status = :status, duration_seconds = :duration, ended_at = COALESCE(ended_at, :now),"
+    " outcome = COALESCE(outcome, 'hung_up') WHERE call_sid = :sid"
+)
+
+# A message made by Twilio's recording callback (the caller may have hung up during the recording):
+# it outranks every outcome but a transfer (ivr.flows.nodes.OUTCOMES), whichever callback came first.
+MESSAGE_LEFT = (
+    "UPDATE calls SET outcome = 'message_left' WHERE call_sid = :sid"
+    " AND (outcome IS NULL OR outcome IN ('hung_up', 'gave_up', 'helped'))"
 )
 
 
@@ -61,6 +70,7 @@ class CallRecord:
     collected: dict[str, Any] = field(default_factory=dict)
     language: str = "en-US"
     verified_customer_id: int | None = None
+    outcome: str | None = None
     last_twiml: str = ""
     is_new: bool = False
 
@@ -80,6 +90,7 @@ def state_of(call: CallRecord) -> CallState:
         language=call.language,
         caller=call.from_number,
         verified_customer_id=call.verified_customer_id,
+        outcome=call.outcome,
     )
 
 
@@ -113,7 +124,8 @@ class CallStore:
         style = (lambda sql: sql) if self.sqlite else (lambda sql: re.sub(r":(\w+)", r"%(\1)s", sql))
         advance = ADVANCE_CALL.replace("{append_event}", APPEND_EVENT[engine.dialect.name])
         self.sql = {name: style(text) for name, text in
-                    {"find": FIND_CALL, "insert": INSERT_CALL, "advance": advance, "end": END_CALL}.items()}  # fmt: skip
+                    {"find": FIND_CALL, "insert": INSERT_CALL, "advance": advance, "end": END_CALL,
+                     "message_left": MESSAGE_LEFT}.items()}  # fmt: skip
         # DB-API 2 drivers name the error for a duplicate key IntegrityError.
         self.duplicate_error = engine.dialect.dbapi.IntegrityError  # type: ignore[union-attr]
         # SQLite's connections are kept from one request to the next; PostgreSQL's come from the pool.
@@ -134,6 +146,10 @@ class CallStore:
     def end(self, call_sid: str, status: str, duration: int | None) -> None:
         with self.connected() as calls:
             calls.end(call_sid, status, duration)
+
+    def message_left(self, call_sid: str) -> None:
+        with self.connected() as calls:
+            calls._one("message_left", {"sid": call_sid}, write=True)
 
 
 class CallConnection:
@@ -209,7 +225,7 @@ class CallConnection:
         values = {
             "sid": call.call_sid, "node": state.node, "step": state.step, "retries": state.retries,
             "collected": json.dumps(state.collected), "verified_customer_id": state.verified_customer_id,
-            "last_twiml": twiml, "now": now,
+            "outcome": state.outcome, "last_twiml": twiml, "now": now,
         }  # fmt: skip
         if call.is_new:
             sql = self.sql["insert"]

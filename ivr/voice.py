@@ -115,6 +115,7 @@ def _contexts(app: Flask) -> Callable[[], Context]:
         hours=app.extensions["ivr.hours"],
         open_session=database.read_sessions,
         open_writer=database.transaction,
+        catalog=app.extensions["ivr.catalog"],
     )
 
 
@@ -257,6 +258,7 @@ def recording() -> Response:
                 account_sid=current_app.config.get("TWILIO_ACCOUNT_SID") or values.get("AccountSid", "")[:64],
             )
             record_once(get_db().transaction, recorded, clock.now(current_app.config))
+            get_db().calls.message_left(sid)
         elif values.get("RecordingStatus"):
             log.info("recording %s of call %s: %s", values.get("RecordingSid"), sid, values.get("RecordingStatus"))
     except Exception:

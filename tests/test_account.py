@@ -21,7 +21,7 @@ def call_at(app: Flask, clock: str, caller: str = ADA) -> SimulatedCall:
     app.config["CLOCK"] = clock
     call = SimulatedCall(FlaskTransport(app, TOKEN), caller=caller).dial()
     call.press("1")
-    call.hears("Hello Ada")
+    call.hears("Hello, Ada")
     return call
 
 
@@ -34,7 +34,7 @@ def test_the_pin_is_never_stored_or_logged(app: Flask, caplog) -> None:  # type:
     caplog.set_level(logging.DEBUG)
     call = call_at(app, "2026-11-24T10:00:00-05:00")
     call.press("9876#")
-    call.hears("not right")
+    call.hears("isn't right")
     call.press("4321#")
     call.hears("Thank you, Ada")
     with app.app_context(), get_db().reading() as session:
@@ -64,12 +64,17 @@ def test_five_failures_in_a_row_lock_the_account_for_24_hours(app: Flask) -> Non
     wrong_pins(first, 3)
     first.hears("can't open your account on this call")
     second = call_at(app, "2026-11-24T11:00:00-05:00")
-    wrong_pins(second, 2)
+    wrong_pins(second, 1)
+    second.hears("one more wrong PIN will lock phone access to your account for 24 hours")  # the warning first
+    second.press("1")
+    wrong_pins(second, 1)
     second.hears("locked for 24 hours")
-    # Even the right PIN is refused while locked; From alone unlocks nothing.
-    third = call_at(app, "2026-11-25T09:00:00-05:00")
-    third.press("4321#")
+    # While locked, no PIN is even asked for; From alone unlocks nothing.
+    app.config["CLOCK"] = "2026-11-25T09:00:00-05:00"
+    third = SimulatedCall(FlaskTransport(app, TOKEN), caller=ADA).dial()
+    third.press("1")
     third.hears("locked for 24 hours")
+    assert "PIN on your keypad" not in third.heard
     # 24 hours after the last failure the caller may try again, and a right PIN works.
     fourth = call_at(app, "2026-11-25T11:30:00-05:00")
     fourth.press("4321#")

@@ -7,6 +7,7 @@ import pytest
 from ivr.flows.engine import Engine
 from ivr.flows.nodes import (
     CallState,
+    Command,
     Connect,
     DialOutcome,
     Flow,
@@ -32,8 +33,10 @@ from ivr.prompts import Catalog, Language
 from ivr.twiml import render
 
 PROMPTS = {p: p for p in ("hello", "menu", "menu.person", "menu.message", "connecting", "after_dial", "beep", "thanks",
-                          "bye", "no_input", "no_match", "apology", "help")}  # fmt: skip
-CATALOG = Catalog({"en-US": Language(PROMPTS, {"person": ["person"], "message": ["message"]})})
+                          "bye", "no_input", "no_match", "no_input_again", "no_match_again", "apology", "help")}  # fmt: skip
+PHRASES = {"person": ["person"], "message": ["message"], "repeat": ["repeat"], "main_menu": ["main menu"],
+           "help": ["help"]}  # fmt: skip
+CATALOG = Catalog({"en-US": Language(PROMPTS, PHRASES)})
 
 
 def choose(state: CallState, _context: object) -> Goto:
@@ -55,6 +58,7 @@ FLOW = Flow(
     start="hello",
     main_menu="menu",
     on_failures="bye",
+    commands=(Command("repeat", key="*"), Command("main_menu", key="9", goto="menu"), Command("help")),
 )  # fmt: skip
 
 
@@ -66,7 +70,7 @@ def engine() -> Engine:
 def test_start_plays_through_messages_to_the_first_prompt(engine: Engine) -> None:
     turn = engine.step(CallState(node="start"), Start())
     assert turn.actions == [Say("hello"), Say("menu"), Say("menu.person"), Say("menu.message"),
-                            Listen("menu", num_digits=1, hints=("person", "message"))]  # fmt: skip
+                            Listen("menu", num_digits=1, hints=("person", "message", "repeat", "main menu", "help"))]  # fmt: skip
     assert turn.state.node == "menu" and turn.state.step == 1
 
 
@@ -91,11 +95,14 @@ def test_record_keeps_the_recording(engine: Engine) -> None:
 def test_three_failures_end_politely_and_help_is_offered(engine: Engine) -> None:
     state = engine.step(CallState(node="start"), Start()).state
     first = engine.step(state, NoInput())
-    assert first.actions[:2] == [Say("no_input"), Say("help")] and first.state.retries == 1
+    assert first.actions[:2] == [Say("no_input"), Say("menu")] and first.state.retries == 1
     second = engine.step(first.state, Keys("7"))
-    assert second.actions[0] == Say("no_match") and second.state.retries == 2
+    # The second miss: the help line, and no menu read out again after it.
+    assert second.actions[:2] == [Say("no_match_again"), Say("help")] and second.state.retries == 2
+    assert len(second.actions) == 3 and isinstance(second.actions[2], Listen)
     third = engine.step(second.state, NoInput())
     assert third.actions == [Say("bye"), HangUp()] and third.state.node == "bye"
+    assert third.state.outcome == "gave_up"
 
 
 def test_repeat_does_not_count_as_a_failure(engine: Engine) -> None:

@@ -77,7 +77,7 @@ def test_a_whole_call_on_postgresql(postgres_url: str) -> None:
     call = SimulatedCall(FlaskTransport(app, TOKEN), caller="+15550100002").dial()
     call.press("2")
     call.say("five oh oh four")
-    call.hears(r"cancelled, and a refund of \$19\.99")
+    call.hears(r"cancelled. We.ve issued a refund of \$19\.99")
     call.press("1")
     call.press("5001#")
     call.hears("shipped with UPS")

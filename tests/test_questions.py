@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ivr.db import get_db
 from ivr.errors import FlowError
 from ivr.flows.engine import Engine
-from ivr.flows.nodes import CallState, Choose, Flow, Hangup, Keys, Listen, Question, Say, Speech
+from ivr.flows.nodes import CallState, Choose, Command, Flow, Hangup, Keys, Listen, Question, Say, Speech
 from ivr.models import FaqQuery
 from ivr.prompts import Catalog, Language
 from ivr.simulator.phone import SimulatedCall
@@ -20,7 +20,8 @@ from tests.conftest import TOKEN
 
 # ---- the Choose node on its own --------------------------------------------------------------
 
-PROMPTS = {p: p for p in ("pick", "ask", "bye", "no_input", "no_match", "apology", "help")}
+PROMPTS = {p: p for p in ("pick", "ask", "bye", "no_input", "no_match", "no_input_again", "no_match_again", "apology",
+                          "help")}  # fmt: skip
 PROMPTS["choice"] = "For {label}, press {key}."
 CATALOG = Catalog({"en-US": Language(PROMPTS, {"repeat": ["repeat"], "main_menu": ["main menu", "menu"]})})
 CHOICES = [{"label": "delivery costs", "value": "costs"}, {"label": "delivery times", "value": "times"},
@@ -36,6 +37,7 @@ FLOW = Flow(
     start="pick",
     main_menu="pick",
     on_failures="bye",
+    commands=(Command("repeat", key="*"), Command("main_menu", key="9", goto="pick")),
 )  # fmt: skip
 ENGINE = Engine(FLOW, CATALOG)
 
@@ -101,7 +103,7 @@ def queries(app: Flask, call: SimulatedCall) -> list[tuple[str, str | None, bool
 def dial(app: Flask) -> SimulatedCall:
     call = SimulatedCall(FlaskTransport(app, TOKEN)).dial()
     call.press("3")
-    call.hears("ask your question")
+    call.hears("What would you like to know")
     return call
 
 
@@ -157,5 +159,5 @@ def test_an_empty_knowledge_base_sends_the_caller_back_to_the_main_menu(app: Fla
             session.delete(entry)
     call = SimulatedCall(FlaskTransport(app, TOKEN)).dial()
     call.press("3")
-    call.hears("no answers to common questions available")
-    call.hears("Main menu")
+    call.hears("answers to common questions aren't available right now")
+    call.hears("How can I help")

@@ -47,19 +47,25 @@ def response_root(response) -> ElementTree.Element:  # type: ignore[no-untyped-d
 GOLDEN_INCOMING = (
     '<?xml version="1.0" encoding="UTF-8"?><Response>'
     '<Gather action="/voice/step/main_menu?n=1" finishOnKey="#" hints="account, my account, balance, my balance, '
-    "account balance, bill, billing, payment, pay, order status, order, orders, my order, "
-    "where is my order, track my order, track a package, package, delivery, shipment, shipping, questions, "
-    "question, a question, common questions, i have a question, faq, information, agent, "
-    "representative, a person, person, operator, someone, speak to someone, human, customer service, "
-    "talk to a person, repeat, repeat that, say that again, come again, main menu, start over, go back, "
-    'back to the menu, menu" '
+    "account balance, bill, billing, payment, pay, owe, statement, order status, order, orders, my order, "
+    "where is my order, track my order, track a package, package, parcel, delivery, shipment, shipping, tracking, "
+    "tracking number, questions, question, a question, common questions, i have a question, faq, information, "
+    "leave a message, message, voicemail, voice mail, call me back, callback, call back, agent, an agent, "
+    "representative, a representative, person, a person, a real person, real person, live person, human, a human, "
+    "operator, someone, somebody, speak to someone, talk to someone, speak to a person, talk to a person, "
+    "speak with someone, customer service, customer service representative, staff, main menu, start over, go back, "
+    "back to the menu, menu, repeat, repeat that, say that again, come again, what was that, one more time, help, "
+    "i need help, what are my options, what can i say, options, i don't understand, i'm confused, goodbye, "
+    "good bye, bye, bye bye, that's all, that's all thanks, that's it, that is all, no thanks bye, i'm done, "
+    'all done, hang up, end the call" '
     'input="dtmf speech" language="en-US" method="POST" numDigits="1" speechTimeout="auto" timeout="5">'
-    '<Say language="en-US" voice="Polly.Joanna">Thank you for calling Northwind.</Say>'
-    '<Say language="en-US" voice="Polly.Joanna">Main menu.</Say>'
-    '<Say language="en-US" voice="Polly.Joanna">For your account, press 1, or say account.</Say>'
-    '<Say language="en-US" voice="Polly.Joanna">For the status of an order, press 2, or say order status.</Say>'
-    '<Say language="en-US" voice="Polly.Joanna">For answers to common questions, press 3, or say questions.</Say>'
-    '<Say language="en-US" voice="Polly.Joanna">To speak with someone, press 0, or say agent.</Say>'
+    '<Say language="en-US" voice="Polly.Joanna">Hello, and thank you for calling Northwind.</Say>'
+    '<Say language="en-US" voice="Polly.Joanna">How can I help you today? You can tell me in your own words, or '
+    "choose an option.</Say>"
+    '<Say language="en-US" voice="Polly.Joanna">For your account, press 1.</Say>'
+    '<Say language="en-US" voice="Polly.Joanna">For the status of an order, press 2.</Say>'
+    '<Say language="en-US" voice="Polly.Joanna">For answers to common questions, press 3.</Say>'
+    '<Say language="en-US" voice="Polly.Joanna">To speak with someone, press 0 at any time.</Say>'
     "</Gather>"
     '<Redirect method="POST">/voice/step/main_menu?n=1</Redirect>'
     "</Response>"
@@ -80,8 +86,8 @@ def test_order_number_prompt_golden_twiml(client) -> None:  # type: ignore[no-un
         '<?xml version="1.0" encoding="UTF-8"?><Response>'
         '<Gather action="/voice/step/order_number?n=2" finishOnKey="#" hints="$OOV_CLASS_DIGIT_SEQUENCE" '
         'input="dtmf speech" language="en-US" method="POST" speechTimeout="auto" timeout="5">'
-        '<Say language="en-US" voice="Polly.Joanna">Please enter your order number, followed by the pound key, '
-        "or say the number.</Say></Gather>"
+        '<Say language="en-US" voice="Polly.Joanna">Please enter your order number, then press pound. '
+        "Or just say it.</Say></Gather>"
         '<Redirect method="POST">/voice/step/order_number?n=2</Redirect></Response>'
     )
 

@@ -22,7 +22,9 @@ def build_flow() -> Flow:
         nodes={node_id: found[0] for node_id, found in nodes.items()},
         start="greeting",
         main_menu="main_menu",
-        on_failures="message_after_failures",
+        on_failures="after_failures",
+        goodbye="goodbye",
+        commands=main.COMMANDS,
     )
 
 

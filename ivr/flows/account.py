@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash
 
 from ivr.flows.context import Context
-from ivr.flows.nodes import CallState, Goto, Handler, Menu, Message, NumberEntry, Option, Say
+from ivr.flows.nodes import CallState, Goto, Handler, Menu, Message, NumberEntry, Option, Question, Say
 from ivr.flows.orders import order_report
 from ivr.flows.voicemail import leave_message
 from ivr.models import Customer, Order, PinAttempt
@@ -36,7 +36,7 @@ def account_start(state: CallState, context: Context) -> Goto:
         customer = context.session.scalar(select(Customer).where(Customer.phone == state.caller))
         if customer is not None:
             greeting = Say("account_hello", {"first_name": customer.first_name})
-            return Goto("pin_entry", say=(greeting,), remember={"account_candidate": customer.id})
+            return Goto("pin_ready", say=(greeting,), remember={"account_candidate": customer.id})
     return Goto("account_who")
 
 
@@ -49,7 +49,7 @@ def account_lookup(state: CallState, context: Context) -> Goto:
         if misses >= MAX_ACCOUNT_LOOKUPS:
             return Goto("main_menu", say=said, forget=("account_misses", "account_number"))
         return Goto("account_number", say=said, remember={"account_misses": misses})
-    return Goto("pin_entry", remember={"account_candidate": customer.id}, forget=("account_misses", "account_number"))
+    return Goto("pin_ready", remember={"account_candidate": customer.id}, forget=("account_misses", "account_number"))
 
 
 def failures_in_a_row(context: Context, customer_id: int, now: dt.datetime) -> tuple[int, dt.datetime | None]:
@@ -66,6 +66,25 @@ def failures_in_a_row(context: Context, customer_id: int, now: dt.datetime) -> t
         )
     ).one()
     return int(count), _aware(latest) if latest is not None else None
+
+
+def pin_ready(state: CallState, context: Context) -> Goto:
+    """Before the PIN is asked for: a locked account says so at once, and when one more wrong PIN
+    would lock it, the caller is warned and offered a person or a message instead."""
+    customer_id = state.collected.get("account_candidate")
+    if customer_id is None:
+        return Goto("account_number")
+    failures, _latest = failures_in_a_row(context, int(customer_id), context.now)
+    if failures >= LOCK_AFTER_FAILURES:
+        return _locked()
+    if failures == LOCK_AFTER_FAILURES - 1:
+        return Goto("pin_last_try")
+    return Goto("pin_entry")
+
+
+def pin_message(state: CallState, context: Context) -> Goto:
+    """Warned before a lock, the caller would rather leave a message."""
+    return Goto("message_start", remember=leave_message("pin_failures", "pin_last_try"), forget=CANDIDATE)
 
 
 def pin_check(state: CallState, context: Context) -> Goto:
@@ -88,7 +107,8 @@ def pin_check(state: CallState, context: Context) -> Goto:
     if misses >= PIN_TRIES_PER_CALL:
         remember = leave_message("pin_failures", "pin_entry")
         return Goto("message_offer", say=(Say("pin_too_many"),), remember=remember, forget=CANDIDATE)
-    return Goto("pin_entry", say=(Say("pin_wrong"),), remember={"pin_misses": misses})
+    again = "pin_last_try" if failures + 1 == LOCK_AFTER_FAILURES - 1 else "pin_entry"
+    return Goto(again, say=(Say("pin_wrong"),), remember={"pin_misses": misses})
 
 
 CANDIDATE = ("account_candidate", "pin_misses")
@@ -133,14 +153,13 @@ def account_summary(state: CallState, context: Context) -> Goto:
         said.append(Say("last_payment", values))
     open_orders = _open_orders(context, customer.id)
     said.append(Say("open_orders_count", {"count": _orders_count(len(open_orders))}))
-    return Goto("account_menu", say=tuple(said))
+    return Goto("account_menu", say=tuple(said), repeatable=True, helped="account")
 
 
 def open_orders_report(state: CallState, context: Context) -> Goto:
     orders = _open_orders(context, state.verified_customer_id or 0)
-    if not orders:
-        return Goto("account_menu", say=(Say("no_open_orders"),))
-    return Goto("account_menu", say=tuple(order_report(order, context) for order in orders))
+    said = tuple(order_report(order, context) for order in orders) or (Say("no_open_orders"),)
+    return Goto("account_menu", say=said, repeatable=True, helped="order_status")
 
 
 def _open_orders(context: Context, customer_id: int) -> list[Order]:
@@ -164,7 +183,7 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 
 
 NODES = [
-    Handler("account_start", run=account_start, exits=("account_summary", "pin_entry", "account_who")),
+    Handler("account_start", run=account_start, exits=("account_summary", "pin_ready", "account_who")),
     Menu(
         "account_who",
         prompt="account_who",
@@ -185,7 +204,16 @@ NODES = [
         max_digits=10,
         help="account_number_help",
     ),
-    Handler("account_lookup", run=account_lookup, exits=("pin_entry", "account_number", "main_menu")),
+    Handler("account_lookup", run=account_lookup, exits=("pin_ready", "account_number", "main_menu")),
+    Handler("pin_ready", run=pin_ready, exits=("pin_entry", "pin_last_try", "account_number", "message_offer")),
+    Menu(
+        "pin_last_try",
+        prompt="pin_last_try",
+        options=(Option("1", "enter_pin", goto="pin_entry"), Option("2", "leave_message", goto="pin_message")),
+        help="pin_last_try_help",
+        footer="person_anywhere",
+    ),
+    Handler("pin_message", run=pin_message, exits=("message_start",)),
     NumberEntry(
         "pin_entry",
         prompt="pin_entry",
@@ -197,17 +225,26 @@ NODES = [
         sensitive=True,
         help="pin_entry_help",
     ),
-    Handler("pin_check", run=pin_check, exits=("account_summary", "pin_entry", "account_number", "message_offer")),
+    Handler(
+        "pin_check",
+        run=pin_check,
+        exits=("account_summary", "pin_entry", "pin_last_try", "account_number", "message_offer"),
+    ),
     Handler("account_summary", run=account_summary, exits=("account_menu", "account_number")),
     Menu(
         "account_menu",
-        prompt="account_menu",
+        prompt="anything_else",
         options=(
             Option("1", "open_orders", goto="open_orders_report"),
             Option("2", "account_repeat", goto="account_summary"),
+            Option("", "nothing_else", goto="goodbye"),
+            Option("", "yes", goto="main_menu"),
         ),
         help="account_menu_help",
         footer="to_main_menu",
+        question=Question(store_as="faq_question", goto="own_words"),
+        understands="main_menu",
+        anything_else=True,
     ),
     Handler("open_orders_report", run=open_orders_report, exits=("account_menu",)),
 ]

@@ -5,23 +5,39 @@ Both read the same node data through `transitions`, so the diagram is always the
 
 from __future__ import annotations
 
-from ivr.flows.engine import MAIN_MENU_KEY, REPEAT_KEY
-from ivr.flows.nodes import Choose, Flow, Handler, Hangup, Menu, Message, NumberEntry, Record, Transfer, transitions
+from ivr.flows.nodes import (
+    BUILT_IN_COMMANDS,
+    WAITING,
+    Choose,
+    Flow,
+    Handler,
+    Hangup,
+    Menu,
+    Message,
+    NumberEntry,
+    Record,
+    Transfer,
+    transitions,
+)
 from ivr.prompts import Catalog
 
-# Prompts and phrase lists the engine itself uses, whatever the flow.
-ENGINE_PROMPTS = {"apology", "no_input", "no_match"}
-ENGINE_PHRASES = {"repeat", "main_menu"}
+# Prompts the engine itself uses, whatever the flow.
+ENGINE_PROMPTS = {"apology", "no_input", "no_match", "no_input_again", "no_match_again"}
+PHONE_KEYS = "0123456789*#"
 
 
 def problems(flow: Flow, catalog: Catalog, handler_prompts: set[str] = frozenset()) -> list[str]:
     """Everything wrong with `flow` against `catalog`; empty when the flow can run."""
     found: list[str] = []
-    for role, node_id in (("start", flow.start), ("main menu", flow.main_menu), ("on failures", flow.on_failures)):
+    roles = (("start", flow.start), ("main menu", flow.main_menu), ("on failures", flow.on_failures),
+             ("goodbye", flow.goodbye))  # fmt: skip
+    for role, node_id in roles:
         if node_id not in flow.nodes:
             found.append(f"the {role} node {node_id!r} does not exist")
+    found += _command_problems(flow)
     prompt_ids = set(ENGINE_PROMPTS) | set(handler_prompts)
-    phrase_names = set(ENGINE_PHRASES)
+    phrase_names = {command.name for command in flow.commands}
+    command_keys = {command.key for command in flow.commands if command.key}
     for node in flow.nodes.values():
         for label, target in transitions(node):
             if target not in flow.nodes:
@@ -33,34 +49,67 @@ def problems(flow: Flow, catalog: Catalog, handler_prompts: set[str] = frozenset
             if getattr(node, extra, None):
                 prompt_ids.add(getattr(node, extra))
         if isinstance(node, Menu):
-            found += _menu_problems(node)
+            found += _menu_problems(node, command_keys)
             prompt_ids.update(node.announcements())
             phrase_names.update(option.name for option in node.options)
+            if node.understands and not isinstance(flow.nodes.get(node.understands), Menu):
+                found.append(f"{node.id}: understands the options of {node.understands!r}, which is not a menu")
+        if isinstance(node, Choose):
+            phrase_names.update(option.name for option in node.also)
+            found += [f"{node.id}: {o.name!r} has key {o.key!r}; fixed answers beside choices are said only"
+                      for o in node.also if o.key]  # fmt: skip
     found += [f"{node_id}: no path from {flow.start!r} reaches it" for node_id in sorted(_unreachable(flow))]
     found += catalog.missing(prompt_ids, phrase_names)
     return found
 
 
-def _menu_problems(menu: Menu) -> list[str]:
+def _command_problems(flow: Flow) -> list[str]:
     found = []
-    keys = [option.key for option in menu.options]
+    names = [command.name for command in flow.commands]
+    keys = [command.key for command in flow.commands if command.key]
+    found += [f"command {n!r} is declared twice" for n in sorted({n for n in names if names.count(n) > 1})]
+    found += [f"key {k!r} is given to two commands" for k in sorted({k for k in keys if keys.count(k) > 1})]
+    for command in flow.commands:
+        if command.key and (len(command.key) != 1 or command.key not in PHONE_KEYS):
+            found.append(f"command {command.name!r}: key {command.key!r} is not a single phone key")
+        if command.goto is None and command.name not in BUILT_IN_COMMANDS:
+            found.append(f"command {command.name!r} leads nowhere (only {', '.join(BUILT_IN_COMMANDS)} need no node)")
+        elif command.goto is not None and command.goto not in flow.nodes:
+            found.append(f"command {command.name!r} goes to {command.goto!r}, which does not exist")
+    return found
+
+
+def _menu_problems(menu: Menu, command_keys: set[str]) -> list[str]:
+    found = []
+    keys = [option.key for option in menu.options if option.key]
     names = [option.name for option in menu.options]
     for key in sorted({k for k in keys if keys.count(k) > 1}):
         found.append(f"{menu.id}: key {key!r} is used twice")
     for name in sorted({n for n in names if names.count(n) > 1}):
         found.append(f"{menu.id}: option {name!r} is declared twice")
     for key in keys:
-        if key in (REPEAT_KEY, MAIN_MENU_KEY):
-            found.append(f"{menu.id}: key {key!r} is reserved (* repeats, 9 is the main menu everywhere)")
-        elif len(key) != 1 or key not in "0123456789#":
+        if key in command_keys:
+            found.append(f"{menu.id}: key {key!r} is reserved (a command that works at every prompt has it)")
+        elif len(key) != 1 or key not in PHONE_KEYS:
             found.append(f"{menu.id}: key {key!r} is not a single phone key")
     return found
 
 
+def commands_summary(flow: Flow) -> list[str]:
+    """One line per command that works at every prompt: its key, its name, where it leads."""
+    lines = []
+    for command in flow.commands:
+        key = f"{command.key} / " if command.key else ""
+        where = f"-> {command.goto}" if command.goto else "(at the same prompt)"
+        lines.append(f"  {key}{command.name} {where}")
+    return lines
+
+
 def _unreachable(flow: Flow) -> set[str]:
-    # The main menu and the failure node are reachable from every waiting node.
+    # The main menu, the failure node, the goodbye and every command's node are reachable from
+    # every waiting node.
     seen: set[str] = set()
-    todo = [flow.start, flow.main_menu, flow.on_failures]
+    todo = [flow.start, flow.main_menu, flow.on_failures, flow.goodbye, *(c.goto for c in flow.commands if c.goto)]
     while todo:
         node_id = todo.pop()
         if node_id in seen or node_id not in flow.nodes:
@@ -92,4 +141,14 @@ def mermaid(flow: Flow) -> str:
         for label, target in transitions(node):
             arrow = f' -- "{label}" --> ' if label else " --> "
             lines.append(f"    {node.id}{arrow}{target}")
+        if isinstance(node, Menu) and node.understands:
+            lines.append(f'    {node.id} -. "its options, by voice" .-> {node.understands}')
+    # The commands that work at every prompt, drawn once from one node that stands for all prompts.
+    if flow.commands:
+        lines.append('    any_prompt{{"any prompt<br/><i>commands</i>"}}')
+        for command in flow.commands:
+            label = f"{command.key} / {command.name}" if command.key else command.name
+            lines.append(f'    any_prompt -- "{label}" --> {command.goto or "any_prompt"}')
+    waiting = [node.id for node in flow.nodes.values() if isinstance(node, WAITING)]
+    lines.append(f"    %% any_prompt: {', '.join(waiting)}")
     return "\n".join(lines) + "\n"

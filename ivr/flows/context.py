@@ -1,4 +1,5 @@
-"""What handlers may use: a database session (opened only if a handler asks), the time, the settings."""
+"""What handlers may use: a database session (opened only if a handler asks), the time, the settings,
+and the prompt catalog (to put words of the caller's language into a sentence, like a list)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ivr import hours as clock
 from ivr.hours import OpeningHours
+from ivr.prompts import Catalog
 
 
 @dataclass
@@ -23,6 +25,7 @@ class Context:
     # up now (PIN attempts); most steps never open one.
     open_writer: Callable[[], AbstractContextManager[Session]] | None = None
     open_session: Callable[[], Session] | None = None
+    catalog: Catalog | None = None
     _session: Session | None = None
 
     # The time is read when a handler first asks (most steps never do), then stays fixed for the step.
@@ -44,6 +47,12 @@ class Context:
                 raise RuntimeError("this context has no database")
             self._session = self.open_session()
         return self._session
+
+    def text(self, language: str, prompt_id: str) -> str:
+        """A prompt's words, to be put inside another prompt."""
+        if self.catalog is None:
+            raise RuntimeError("this context has no prompt catalog")
+        return self.catalog.text(language, prompt_id)
 
     def writing(self) -> AbstractContextManager[Session]:
         if self.open_writer is None:

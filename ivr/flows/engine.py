@@ -1,11 +1,13 @@
 """The one interpreter of call flows: (state, caller input) -> (next state, actions).
 
-It knows nothing of Flask, HTTP or TwiML. Retries, the keys that work everywhere (`*` repeats, `9`
-goes to the main menu) and the path through handlers are decided here and only here.
+It knows nothing of Flask, HTTP or TwiML. Retries, the commands that work at every prompt (the
+flow's `commands`: a person, the main menu, repeat, help, goodbye), what "repeat" says again, how
+the call has gone so far (its outcome) and the path through handlers are decided here and only here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -37,16 +39,20 @@ from ivr.flows.nodes import (
     Speech,
     Start,
     Transfer,
+    stronger,
 )
 from ivr.prompts import Catalog
-from ivr.speech.matching import is_confident, match_option, normalise
+from ivr.speech.matching import best_options, coverage, is_confident
 from ivr.speech.numbers import spoken_digits
 
-REPEAT_KEY = "*"
-MAIN_MENU_KEY = "9"
 # Handlers may chain through messages and other handlers; more hops than this is a loop.
 MAX_HOPS = 50
 NUMBER_HINT = "$OOV_CLASS_DIGIT_SEQUENCE"
+# Where the caller may ask in their own words, an option counts only when its phrases account for
+# this share of what was said (tuned on tests/fixtures/main_menu_phrasings.yaml by bench/faq.py).
+SURE = 0.6
+# Targets of the built-in commands, which stay at the prompt.
+REPEAT, HELP = "@repeat", "@help"
 
 
 @dataclass
@@ -61,12 +67,25 @@ class Turn:
     said: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Meaning:
+    """What the caller's answer means at a prompt: where the call goes, and what the log records."""
+
+    target: str
+    matched: str
+    # Values the answer leaves behind (a number, a choice, a question in the caller's words).
+    values: dict[str, Any] = field(default_factory=dict)
+    sensitive: bool = False
+
+
 class Engine:
     def __init__(self, flow: Flow, catalog: Catalog, settings: dict[str, Any] | None = None) -> None:
         self.flow = flow
         self.catalog = catalog
         self.settings = settings or {}
         self.max_retries = int(self.settings.get("MAX_RETRIES", 3))
+        self.commands = {c.name: c.goto or f"@{c.name}" for c in flow.commands}
+        self.command_keys = {c.key: c.name for c in flow.commands if c.key}
         # What a menu says and listens for depends on the menu and the language only: worked out on
         # a menu's first arrival in each language, then reused (the flow is fixed once the app runs).
         self._menu_actions: dict[tuple[str, str], tuple[Action, ...]] = {}
@@ -98,116 +117,134 @@ class Engine:
             return self._turn(state, self.flow.main_menu, context, [Say("apology")], _kind(caller_input))
 
         kind, shown = _kind(caller_input), _shown(caller_input, node)
-        command = self._global_command(node, caller_input, state.language)
-        if command == "repeat":
-            return self._turn(state, node.id, context, [], kind, shown, "repeat", keep_retries=True)
-        if command == "main_menu":
-            return self._turn(state, self.flow.main_menu, context, [], kind, shown, "main_menu")
-
-        if isinstance(node, Menu):
-            option = self._menu_choice(node, caller_input, state.language)
-            if option is not None:
-                return self._turn(state, option.goto, context, [], kind, shown, option.name)
-        elif isinstance(node, Choose):
-            chosen = self._chosen(node, caller_input, state)
-            if chosen is not None:
-                target, matched = chosen
-                return self._turn(state, target, context, [], kind, shown, matched)
-        else:
-            number = self._number(node, caller_input)
-            if number is not None:
-                # A sensitive number (a PIN) lives only for this step: it is never saved.
-                (state.transient if node.sensitive else state.collected)[node.store_as] = number
-                return self._turn(state, node.goto, context, [], kind, shown, "****" if node.sensitive else number)
-        return self._retry(state, node, caller_input, context, kind, shown)
+        meaning = self.understand(node, caller_input, state)
+        if meaning is None:
+            return self._retry(state, node, caller_input, context, kind, shown)
+        if meaning.target == REPEAT:
+            heard = state.collected.get("heard") or {}
+            again = [Say(p, v) for p, v in heard.get("say", [])] if heard.get("at") == node.id else []
+            return self._turn(state, node.id, context, again, kind, shown, "repeat", keep_retries=True)
+        if meaning.target == HELP:
+            if node.help is None:  # nothing more to say than the prompt itself
+                return self._turn(state, node.id, context, [], kind, shown, "help", keep_retries=True)
+            return self._turn(state, node.id, context, [Say(node.help)], kind, shown, "help", True, brief=True)
+        # A sensitive number (a PIN) lives only for this step: it is never saved.
+        (state.transient if meaning.sensitive else state.collected).update(meaning.values)
+        return self._turn(state, meaning.target, context, [], kind, shown, meaning.matched)
 
     def enter(self, state: CallState, node_id: str, context: Any = None, say_first: list[Say] | None = None) -> Turn:
         """Take the call to `node_id` directly (after an error, or on an explicit jump)."""
         state = replace(state, collected=dict(state.collected), step=state.step + 1)
         return self._turn(state, node_id, context, list(say_first or []), "none")
 
-    # ---- input interpretation -----------------------------------------------------------
+    # ---- what the caller meant ------------------------------------------------------------
 
-    def _global_command(
-        self, node: Menu | Choose | NumberEntry, caller_input: CallerInput, language: str
-    ) -> str | None:
-        if isinstance(caller_input, Keys):
-            option_keys = {o.key for o in node.options} if isinstance(node, Menu) else set()
-            if caller_input.digits == REPEAT_KEY:
-                return "repeat"
-            if caller_input.digits == MAIN_MENU_KEY and MAIN_MENU_KEY not in option_keys:
-                return "main_menu"
+    def understand(self, node: Menu | Choose | NumberEntry, said: CallerInput, state: CallState) -> Meaning | None:
+        """A command, an option, a choice, a number, or a question in the caller's words; None: no match."""
+        if isinstance(said, Keys):
+            command = self.command_keys.get(said.digits)  # the whole entry: "0" inside a number is a digit
+            if command is not None:
+                return Meaning(self.commands[command], command)
+            return self._keys(node, said.digits, state)
+        if not isinstance(said, Speech) or not is_confident(said.confidence):
             return None
-        if isinstance(caller_input, Speech) and is_confident(caller_input.confidence):
-            commands = {name: self.catalog.phrases(language, name) for name in ("repeat", "main_menu")}
-            if isinstance(node, Choose) and node.question:
-                # A question may mention "menu" or "again"; only the bare command is one.
-                said = normalise(caller_input.text)
-                return next((n for n, ps in commands.items() if any(normalise(p) == said for p in ps)), None)
-            if isinstance(node, Menu):
-                commands.update({o.name: self.catalog.phrases(language, o.name) for o in node.options})
-            chosen = match_option(caller_input.text, commands)
-            if chosen in ("repeat", "main_menu"):
-                return chosen
+        if isinstance(node, NumberEntry) and not node.speech:
+            return None
+        options = self._spoken_options(node, state)
+        phrases = {name: self.catalog.phrases(state.language, name) for name in options}
+        phrases.update({name: labels for name, (_target, labels) in options.items() if labels})
+        winners = best_options(said.text, phrases)
+
+        def meanings(names: list[str]) -> set[str]:
+            # Answers that lead to the same place mean the same; each of a Choose's choices its own.
+            return {name if name.startswith("#") else options[name][0] for name in names}
+
+        if len(meanings(winners)) > 1:
+            # A tie: the prompt's own options win over the commands, and those over another menu's
+            # options it understands ("I'm done" after recording a message means "send it").
+            own = [n for n in winners if n not in self.commands and n in self._own_names(node)]
+            winners = own or [n for n in winners if n in self.commands] or winners
+        targets = meanings(winners)
+        question = node.question if isinstance(node, (Menu, Choose)) else None
+        if len(targets) == 1:
+            meaning = self._option(node, winners[0], options[winners[0]][0], state)
+            matched_words = [p for name in winners for p in phrases[name]]
+            if question is None or coverage(said.text, matched_words) >= SURE:
+                return meaning
+        if question is not None:
+            guess = next(iter(targets)) if len(targets) == 1 and not targets & {REPEAT, HELP} else None
+            values = {question.store_as: said.text[:255], f"{question.store_as}_guess": guess}
+            return Meaning(question.goto, "question", values)
+        if isinstance(node, NumberEntry):
+            return self._number(node, spoken_digits(said.text))
+        if isinstance(node, Choose):
+            number = spoken_digits(said.text)  # a choice named by its number ("two")
+            return self._keys(node, number, state) if number is not None and len(number) == 1 else None
         return None
 
-    def _menu_choice(self, node: Menu, caller_input: CallerInput, language: str):  # type: ignore[no-untyped-def]
-        if isinstance(caller_input, Keys):
-            return next((o for o in node.options if o.key == caller_input.digits), None)
-        if isinstance(caller_input, Speech) and is_confident(caller_input.confidence):
-            phrases = {o.name: self.catalog.phrases(language, o.name) for o in node.options}
-            name = match_option(caller_input.text, phrases)
-            return next((o for o in node.options if o.name == name), None)
-        return None
+    def _spoken_options(self, node: Menu | Choose | NumberEntry, state: CallState) -> dict[str, tuple[str, list]]:
+        """name -> (where it leads, its own phrases if they are not in the catalog), for speech."""
+        options: dict[str, tuple[str, list]] = {name: (target, []) for name, target in self.commands.items()}
+        if isinstance(node, Menu):
+            others = self.flow.nodes.get(node.understands or "")
+            # The other menu's options first, so that the node's own take their names.
+            for option in (*(others.options if isinstance(others, Menu) else ()), *node.options):
+                options[option.name] = (option.goto, [])
+        elif isinstance(node, Choose):
+            options.update({o.name: (o.goto, []) for o in node.also})
+            if node.question is None:
+                # A choice is named by its label or any word of it ("refunds" for "refunds and credits").
+                for index, choice in enumerate(_choices(node, state)):
+                    options[f"#{index + 1}"] = (node.goto, [choice["label"], *choice["label"].split()])
+        return options
 
     @staticmethod
-    def _chosen(node: Choose, caller_input: CallerInput, state: CallState) -> tuple[str, str] | None:
-        """(where to go, what the log records) for a key, a named choice or a question; None: no match."""
-        choices = _choices(node, state)
-        index: int | None = None
-        if isinstance(caller_input, Keys):
-            digits = caller_input.digits
-            index = int(digits) - 1 if digits.isdigit() and len(digits) == 1 else None
-        elif isinstance(caller_input, Speech) and is_confident(caller_input.confidence):
-            if node.question is not None:
-                state.collected[node.question.store_as] = caller_input.text[:255]
-                return node.question.goto, "question"
-            # A choice is named by its label or any word of it ("refunds" for "refunds and credits"),
-            # or by its number ("two").
-            labels = {str(i): [c["label"], *c["label"].split()] for i, c in enumerate(choices)}
-            picked = match_option(caller_input.text, labels)
-            number = spoken_digits(caller_input.text)
-            if picked is not None:
-                index = int(picked)
-            elif number is not None and len(number) == 1:
-                index = int(number) - 1
-        if index is None or not 0 <= index < len(choices):
-            return None
-        value = choices[index]["value"]
-        state.collected[node.store_as] = value
-        return node.goto, str(value)[:64]
+    def _own_names(node: Menu | Choose | NumberEntry) -> set[str]:
+        if isinstance(node, Menu):
+            return {o.name for o in node.options}
+        if isinstance(node, Choose):
+            return {o.name for o in node.also} | {f"#{n}" for n in range(1, MAX_CHOICES + 1)}
+        return set()
+
+    def _option(self, node: Menu | Choose | NumberEntry, name: str, target: str, state: CallState) -> Meaning:
+        if name.startswith("#") and isinstance(node, Choose):
+            return self._keys(node, name[1:], state) or Meaning(target, name)
+        return Meaning(target, name)
+
+    def _keys(self, node: Menu | Choose | NumberEntry, digits: str, state: CallState) -> Meaning | None:
+        if isinstance(node, Menu):
+            option = next((o for o in node.options if o.key and o.key == digits), None)
+            return Meaning(option.goto, option.name) if option else None
+        if isinstance(node, Choose):
+            choices = _choices(node, state)
+            index = int(digits) - 1 if digits.isdigit() and len(digits) == 1 else -1
+            if not 0 <= index < len(choices):
+                return None
+            value = choices[index]["value"]
+            return Meaning(node.goto, str(value)[:64], {node.store_as: value})
+        return self._number(node, digits if digits.isdigit() else None)
 
     @staticmethod
-    def _number(node: NumberEntry, caller_input: CallerInput) -> str | None:
-        digits: str | None = None
-        if isinstance(caller_input, Keys) and caller_input.digits.isdigit():
-            digits = caller_input.digits
-        elif isinstance(caller_input, Speech) and node.speech and is_confident(caller_input.confidence):
-            digits = spoken_digits(caller_input.text)
+    def _number(node: NumberEntry, digits: str | None) -> Meaning | None:
         if digits is None or not node.min_digits <= len(digits) <= node.max_digits:
             return None
-        return digits
+        return Meaning(node.goto, "****" if node.sensitive else digits, {node.store_as: digits}, node.sensitive)
 
     def _retry(self, state, node, caller_input, context, kind, shown) -> Turn:  # type: ignore[no-untyped-def]
+        silent = isinstance(caller_input, NoInput)
+        if silent and isinstance(node, Menu) and node.anything_else and self.flow.goodbye:
+            # Asked "anything else?" after getting what they came for: silence means that's all.
+            return self._turn(state, self.flow.goodbye, context, [], kind, shown, "nothing_else")
         state.retries += 1
         if state.retries >= self.max_retries:
             state.collected["failed_at"] = node.id
             return self._turn(state, self.flow.on_failures, context, [], kind, shown, "too_many_failures")
-        reason = "no_input" if isinstance(caller_input, NoInput) else "no_match"
-        say = [Say(reason)]
-        if node.help and state.retries >= 1:
-            say.append(Say(node.help))
-        return self._turn(state, node.id, context, say, kind, shown, reason, keep_retries=True)
+        reason = "no_input" if silent else "no_match"
+        if state.retries >= 2 and node.help:
+            # The second miss: the help line says what the caller can do, instead of the prompt again.
+            say = [Say(f"{reason}_again"), Say(node.help)]
+            return self._turn(state, node.id, context, say, kind, shown, reason, keep_retries=True, brief=True)
+        return self._turn(state, node.id, context, [Say(reason)], kind, shown, reason, keep_retries=True)
 
     # ---- moving through nodes ---------------------------------------------------------
 
@@ -221,8 +258,13 @@ class Engine:
         shown: str = "",
         matched: str = "",
         keep_retries: bool = False,
+        brief: bool = False,
     ) -> Turn:
+        """Go to `node_id` and on through messages and handlers to the next prompt or the end.
+
+        `brief`: at the prompt, listen without reading it again (after its help line)."""
         came_from = state.node
+        heard: list[Say] = []
         for _hop in range(MAX_HOPS):
             node = self.flow.nodes.get(node_id)
             if node is None:
@@ -235,30 +277,53 @@ class Engine:
                 goto = node.run(state, context)
                 if not isinstance(goto, Goto) or goto.next not in node.exits:
                     raise FlowError(f"handler {node.id!r} returned {goto!r}, not a Goto to one of {node.exits}")
+                self._apply(state, goto)
                 actions.extend(goto.say)
-                state.collected.update(goto.remember)
-                if goto.verified_customer_id is not None:
-                    state.verified_customer_id = goto.verified_customer_id
-                for key in goto.forget:
-                    state.collected.pop(key, None)
+                if goto.repeatable:
+                    heard.extend(s for s in goto.say if isinstance(s, Say))
                 node_id = goto.next
             else:
                 # Retries count failures at one prompt: any move, even back to it, starts afresh.
                 if not (keep_retries and state.node == came_from):
                     state.retries = 0
-                actions = self._arrive(node, actions, state)
+                _keep_heard(state, node_id, heard)
+                if isinstance(node, Hangup):
+                    state.outcome = stronger(state.outcome, "gave_up")
+                arrival = self._arrive(node, [], state)
+                actions = [*actions, *(arrival[-1:] if brief and isinstance(node, WAITING) else arrival)]
                 said = [a.prompt for a in actions if isinstance(a, Say)]
                 return Turn(state, actions, kind, shown, matched, said)
         raise FlowError(f"more than {MAX_HOPS} steps without waiting for the caller, at {node_id!r}")
 
+    @staticmethod
+    def _apply(state: CallState, goto: Goto) -> None:
+        """What a handler's decision leaves in the call's state."""
+        state.collected.update(goto.remember)
+        if goto.verified_customer_id is not None:
+            state.verified_customer_id = goto.verified_customer_id
+        for key in goto.forget:
+            state.collected.pop(key, None)
+        if goto.helped:
+            done = list(state.collected.get("helped") or [])
+            state.collected["helped"] = done if goto.helped in done else [*done, goto.helped]
+            state.outcome = stronger(state.outcome, "helped")
+        state.outcome = stronger(state.outcome, goto.outcome)
+
+    def _hints(self, names: Sequence[str], language: str) -> tuple[str, ...]:
+        """The phrases of these options and of every command: Twilio biases recognition towards them;
+        the offline recogniser takes them as its grammar."""
+        names = [*names, *self.commands]
+        return tuple(dict.fromkeys(p for name in names for p in self.catalog.phrases(language, name)))
+
     def _menu(self, node: Menu, language: str) -> tuple[Action, ...]:
         """A menu's prompt, one announcement per option, its footer, and listening for an answer."""
         said = [node.prompt, *node.announcements(), *([node.footer] if node.footer else [])]
-        # Hints: the options' phrases and the commands that work in every menu (Twilio biases
-        # recognition towards them; the offline recogniser takes them as its grammar).
-        names = [o.name for o in node.options] + ["repeat", "main_menu"]
-        hints = tuple(dict.fromkeys(p for name in names for p in self.catalog.phrases(language, name)))
-        return (*(Say(prompt_id) for prompt_id in said), Listen(node.id, num_digits=1, hints=hints))
+        others = self.flow.nodes.get(node.understands or "")
+        names = [o.name for o in (*node.options, *(others.options if isinstance(others, Menu) else ()))]
+        return (
+            *(Say(prompt_id) for prompt_id in said),
+            Listen(node.id, num_digits=1, hints=self._hints(names, language)),
+        )
 
     def _arrive(self, node, actions: list[Action], state: CallState) -> list[Action]:  # type: ignore[no-untyped-def]
         """The actions of a node that waits for the caller or ends the flow."""
@@ -278,8 +343,8 @@ class Engine:
                 # No hints: the caller's own words, recognised free-form (offline: no grammar).
                 hints: list[str] = []
             else:
-                commands = [p for name in ("repeat", "main_menu") for p in self.catalog.phrases(language, name)]
-                hints = list(dict.fromkeys([c["label"] for c in choices] + commands))
+                others = self._hints([o.name for o in node.also], language)
+                hints = list(dict.fromkeys([c["label"] for c in choices] + list(others)))
             actions.append(Listen(node.id, num_digits=1, hints=tuple(hints)))
         elif isinstance(node, NumberEntry):
             actions.append(Say(node.prompt))
@@ -309,6 +374,15 @@ class Engine:
                 actions.append(Say(node.prompt))
             actions.append(HangUp())
         return actions
+
+
+def _keep_heard(state: CallState, node_id: str, heard: list[Say]) -> None:
+    """What "repeat" says again at `node_id`: what this turn's handlers said that mattered, or what an
+    earlier turn left for this same prompt (a retry, a repeat); nothing at any other prompt."""
+    if heard:
+        state.collected["heard"] = {"at": node_id, "say": [[s.prompt, dict(s.values)] for s in heard]}
+    elif (state.collected.get("heard") or {}).get("at") != node_id:
+        state.collected.pop("heard", None)
 
 
 def _choices(node: Choose, state: CallState) -> list[dict[str, str]]:

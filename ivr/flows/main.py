@@ -1,21 +1,91 @@
-"""The way in: greeting, main menu, and the polite end after repeated failures."""
+"""The way in, and the ways out: the greeting, the main menu that takes whatever the caller says in
+their own words, the commands that work at every prompt, and the goodbye.
+
+Anything said at the main menu (or at an "anything else?") that is surely none of the options is a
+question for the knowledge base (`own_words`): one clear answer is read, close ones are offered as a
+short menu; with nothing close, the option the words resembled is taken, else the caller is asked
+once more in other words, then offered the topics, a person or a message.
+"""
 
 from __future__ import annotations
 
-from ivr.flows.nodes import Hangup, Menu, Message, Option
+from babel.lists import format_list
+
+from ivr.flows.context import Context
+from ivr.flows.nodes import CallState, Command, Goto, Handler, Hangup, Menu, Message, Option, Question, Say
+from ivr.flows.questions import answer_for, log_not_found
+
+COMMANDS = (
+    Command("agent", key="0", goto="agent_hours"),
+    Command("main_menu", key="9", goto="main_menu"),
+    Command("repeat", key="*"),
+    Command("help"),
+    Command("goodbye", goto="goodbye"),
+)
+
+MAIN_OPTIONS = (
+    Option("1", "account", goto="account_start"),
+    Option("2", "order_status", goto="order_number"),
+    Option("3", "questions", goto="faq_start"),
+    Option("", "leave_message", goto="message_by_choice"),
+)
+# The caller's words are a question for the knowledge base, kept as "faq_question".
+OWN_WORDS = Question(store_as="faq_question", goto="own_words")
+# Where words that found no answer may still lead: the option or command they resembled.
+GUESSES = tuple(dict.fromkeys([o.goto for o in MAIN_OPTIONS] + [c.goto for c in COMMANDS if c.goto]))
+# Asked in other words once; the second miss offers the topics, a person or a message.
+OWN_WORDS_TRIES = 2
+
+
+def own_words(state: CallState, context: Context) -> Goto:
+    asked = str(state.collected.get("faq_question", "")).strip()
+    guess = state.collected.pop("faq_question_guess", None)
+    answered = answer_for(state, context, asked)
+    if answered is not None:
+        return answered
+    if guess in GUESSES:
+        return Goto(str(guess), forget=("own_words_misses",))
+    log_not_found(state, context, asked)
+    misses = int(state.collected.get("own_words_misses", 0)) + 1
+    if misses < OWN_WORDS_TRIES:
+        return Goto("ask_again", remember={"own_words_misses": misses})
+    return Goto("faq_again", say=(Say("own_words_not_found"),), remember={"faq_asked": asked},
+                forget=("own_words_misses",))  # fmt: skip
+
+
+def goodbye(state: CallState, context: Context) -> Goto:
+    """A warm goodbye that names what the caller got done in this call."""
+    done = [str(d) for d in state.collected.get("helped") or []]
+    if not done:
+        return Goto("call_over", say=(Say("goodbye"),))
+    labels = [context.text(state.language, f"done_{d}") for d in done]
+    together = format_list(labels, locale=state.language.replace("-", "_"))
+    return Goto("call_over", say=(Say("goodbye_helped", {"done": together}),))
+
 
 NODES = [
     Message("greeting", prompt="greeting", goto="main_menu"),
     Menu(
         "main_menu",
         prompt="main_menu",
-        options=(
-            Option("1", "account", goto="account_start"),
-            Option("2", "order_status", goto="order_number"),
-            Option("3", "questions", goto="faq_start"),
-            Option("0", "agent", goto="agent_hours"),
-        ),
+        options=MAIN_OPTIONS,
         help="main_menu_help",
+        footer="person_anywhere",
+        question=OWN_WORDS,
     ),
+    Handler("own_words", run=own_words, exits=("faq_answer", "faq_refine", "ask_again", "faq_again", *GUESSES)),
+    Menu(
+        "ask_again",
+        prompt="ask_again",
+        options=(),
+        help="main_menu_help",
+        understands="main_menu",
+        question=OWN_WORDS,
+    ),
+    Handler("goodbye", run=goodbye, exits=("call_over",)),
+    Hangup("call_over"),
     Hangup("too_many_failures", prompt="goodbye_after_failures"),
 ]
+
+HANDLER_PROMPTS = {"goodbye", "goodbye_helped", "own_words_not_found", "done_order_status", "done_account",
+                   "done_answer"}  # fmt: skip

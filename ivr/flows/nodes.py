@@ -123,9 +123,23 @@ class CallState:
     language: str = "en-US"
     caller: str = ""
     verified_customer_id: int | None = None
+    # How the call has gone so far (one of OUTCOMES), saved with every step.
+    outcome: str | None = None
     # Values for this step only, never saved: what the caller typed at a sensitive entry (a PIN),
     # for the handler that checks it in the same step.
     transient: dict[str, Any] = field(default_factory=dict)
+
+
+# How a call ended, weakest first (MESSAGE_LEFT in ivr/calls.py ranks them the same way): a stronger outcome is never replaced by a weaker one, so a caller
+# who heard their order status and then left a message counts as "message_left".
+OUTCOMES = ("hung_up", "gave_up", "helped", "message_left", "transferred")
+
+
+def stronger(current: str | None, new: str | None) -> str | None:
+    """The outcome that stands when `new` happens to a call whose outcome so far is `current`."""
+    if new is None or (current is not None and OUTCOMES.index(current) >= OUTCOMES.index(new)):
+        return current
+    return new
 
 
 @dataclass(frozen=True)
@@ -138,6 +152,13 @@ class Goto:
     forget: tuple[str, ...] = ()
     # The customer this call has proved to be (a correct PIN); stays with the call.
     verified_customer_id: int | None = None
+    # What was said is what the caller came for (a status, an answer, a balance): "repeat" says it again.
+    repeatable: bool = False
+    # The caller got something done ("order_status", "account", "answer"): the goodbye names it, and
+    # the call counts as helped.
+    helped: str = ""
+    # An outcome stronger than "helped": "transferred" or "message_left".
+    outcome: str | None = None
 
 
 # ---- nodes -----------------------------------------------------------------------------
@@ -145,10 +166,36 @@ class Goto:
 
 @dataclass(frozen=True)
 class Option:
-    """A menu choice: a key, the phrases that mean it (catalog id `name`), where it leads."""
+    """A menu choice: a key, the phrases that mean it (catalog id `name`), where it leads.
+
+    An option without a key is said only ("no, that's all"), and not announced."""
 
     key: str
     name: str
+    goto: str
+
+
+@dataclass(frozen=True)
+class Command:
+    """Works at every prompt, by key and by voice (catalog phrases `name`), declared once per flow.
+
+    With `goto` the call goes there; without, the engine does it itself: "repeat" says again what
+    the caller last heard that mattered, then the prompt; "help" says the prompt's help line."""
+
+    name: str
+    key: str = ""
+    goto: str | None = None
+
+
+BUILT_IN_COMMANDS = ("repeat", "help")
+
+
+@dataclass(frozen=True)
+class Question:
+    """Speech that is surely none of a prompt's options is the caller's own question: kept as
+    `store_as` (with the option it most resembles, if any, as `store_as + "_guess"`), then `goto`."""
+
+    store_as: str
     goto: str
 
 
@@ -160,18 +207,18 @@ class Menu:
     help: str | None = None
     # Said after the options, e.g. "For the main menu, press 9."
     footer: str | None = None
+    # The caller may also answer in their own words (see Question).
+    question: Question | None = None
+    # Also understands, by voice, the options of this other menu: "is there anything else?" takes
+    # whatever the main menu takes.
+    understands: str | None = None
+    # Asked once the caller has what they came for: silence means "no, that's all", and leads to
+    # the goodbye rather than to another try.
+    anything_else: bool = False
 
     def announcements(self) -> list[str]:
         """Each option is announced by its own prompt, so the menu offers only what exists."""
-        return [f"{self.id}.{option.name}" for option in self.options]
-
-
-@dataclass(frozen=True)
-class Question:
-    """At a Choose, speech is the caller's own question: kept as `store_as`, then on to `goto`."""
-
-    store_as: str
-    goto: str
+        return [f"{self.id}.{option.name}" for option in self.options if option.key]
 
 
 @dataclass(frozen=True)
@@ -191,6 +238,8 @@ class Choose:
     question: Question | None = None
     help: str | None = None
     footer: str | None = None
+    # Fixed answers beside the choices found, said only ("none of these").
+    also: tuple[Option, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -266,22 +315,26 @@ MAX_CHOICES = 8
 
 @dataclass(frozen=True)
 class Flow:
-    """All nodes of the IVR; the start node, the main menu and where repeated failures lead."""
+    """All nodes of the IVR; the start node, the main menu, where repeated failures lead, where a
+    caller who has what they came for is said goodbye to, and the commands that work everywhere."""
 
     nodes: Mapping[str, Node]
     start: str
     main_menu: str
     on_failures: str
+    goodbye: str = ""
+    commands: tuple[Command, ...] = ()
 
 
 def transitions(node: Node) -> list[tuple[str, str]]:
     """(label, target) pairs leaving `node`: what validation and the diagram both read."""
     match node:
         case Menu():
-            return [(f"{o.key} / {o.name}", o.goto) for o in node.options]
+            options = [(f"{o.key} / {o.name}" if o.key else o.name, o.goto) for o in node.options]
+            return options + ([("own words", node.question.goto)] if node.question else [])
         case Choose():
-            found = [("choice", node.goto)]
-            return found + ([("question", node.question.goto)] if node.question else [])
+            found = [("choice", node.goto)] + [(o.name, o.goto) for o in node.also]
+            return found + ([("own words", node.question.goto)] if node.question else [])
         case NumberEntry() | Message():
             return [("", node.goto)]
         case Handler():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ivr.flows.context import Context
-from ivr.flows.nodes import CallState, Goto, Handler, Menu, NumberEntry, Option, Say
+from ivr.flows.nodes import CallState, Goto, Handler, Menu, NumberEntry, Option, Question, Say
 from ivr.models import Order
 from ivr.spoken import spoken_date, spoken_digits, spoken_money
 
@@ -20,9 +20,11 @@ def order_lookup(state: CallState, context: Context) -> Goto:
         misses = int(state.collected.get("order_misses", 0)) + 1
         said = (Say("order_not_found", {"number": spoken_digits(number)}),)
         if misses >= MAX_LOOKUPS:
-            return Goto("too_many_failures", say=said, forget=("order_misses",))
+            # As after three misses at any prompt: a person, or a message, who can look further.
+            return Goto("after_failures", say=said, remember={"failed_at": "order_number"}, forget=("order_misses",))
         return Goto("order_number", say=said, remember={"order_misses": misses})
-    return Goto("order_result", say=(order_report(order, context),), forget=("order_misses",))
+    said = (order_report(order, context),)
+    return Goto("order_result", say=said, forget=("order_misses",), repeatable=True, helped="order_status")
 
 
 def order_report(order: Order, context: Context) -> Say:
@@ -52,13 +54,20 @@ NODES = [
         max_digits=10,
         help="order_number_help",
     ),
-    Handler("order_lookup", run=order_lookup, exits=("order_result", "order_number", "too_many_failures")),
+    Handler("order_lookup", run=order_lookup, exits=("order_result", "order_number", "after_failures")),
     Menu(
         "order_result",
-        prompt="order_result",
-        options=(Option("1", "another_order", goto="order_number"),),
+        prompt="anything_else",
+        options=(
+            Option("1", "another_order", goto="order_number"),
+            Option("", "nothing_else", goto="goodbye"),
+            Option("", "yes", goto="main_menu"),
+        ),
         help="order_result_help",
         footer="to_main_menu",
+        question=Question(store_as="faq_question", goto="own_words"),
+        understands="main_menu",
+        anything_else=True,
     ),
 ]
 

@@ -1,7 +1,9 @@
-"""A person (main menu 0): in opening hours the call is transferred to the agents' line; out of
-hours, on a holiday, or when nobody answers, the caller hears when to call back.
+"""A person: in opening hours the call is transferred to the agents' line; out of hours, on a
+holiday, or when nobody answers, the caller hears when the team is back and may leave a message.
 
-(The voicemail issue adds leaving a message to each of those ways.)
+Repeated failures at a prompt lead here too (`after_failures`): a person first in opening hours,
+then a message; out of hours the message; and a caller who already got what they came for is
+simply said goodbye to.
 """
 
 from __future__ import annotations
@@ -14,24 +16,48 @@ from ivr.hours import spoken_opening
 ANSWERED = "completed"
 
 
-def agent_hours(state: CallState, context: Context) -> Goto:
-    """Transfer in opening hours; otherwise say the hours and when agents are next there."""
+def agents_answer(context: Context) -> bool:
     hours, now = context.hours, context.now
     if hours is None or now is None:
         raise RuntimeError("the agents' line needs the opening hours and the clock in the context")
-    if hours.is_open(now) and context.settings.get("AGENTS_NUMBER"):
+    return hours.is_open(now) and bool(context.settings.get("AGENTS_NUMBER"))
+
+
+def agent_hours(state: CallState, context: Context) -> Goto:
+    """Transfer in opening hours; otherwise say the hours and when agents are next there."""
+    if agents_answer(context):
         return Goto("transfer_to_agent")
+    return Goto("message_offer", say=(_closed(context),), remember=leave_message("out_of_hours", "agent_hours"))
+
+
+def _closed(context: Context) -> Say:
+    hours, now = context.hours, context.now
+    assert hours is not None
     values = {"hours": hours.describe(), "next": spoken_opening(hours.next_opening(now), now)}
-    prompt = "closed_holiday" if hours.is_holiday(now) else "closed_now"
-    return Goto("message_offer", say=(Say(prompt, values),), remember=leave_message("out_of_hours", "agent_hours"))
+    return Say("closed_holiday" if hours.is_holiday(now) else "closed_now", values)
 
 
 def after_transfer(state: CallState, context: Context) -> Goto:
     """The agent answered and the call is over, or nobody could take it."""
     if state.collected.get("transfer_status") == ANSWERED:
-        return Goto("call_finished")
+        return Goto("call_finished", outcome="transferred")
     remember = leave_message("no_agent", "transfer_to_agent")
     return Goto("message_offer", say=(Say("agents_unavailable"),), remember=remember)
+
+
+def after_failures(state: CallState, context: Context) -> Goto:
+    """Three misses at one prompt: each way out is offered once per call, a person before a message."""
+    if state.collected.get("helped"):
+        return Goto("goodbye")
+    tried = list(state.collected.get("failures_tried") or [])
+    failed_at = str(state.collected.get("failed_at", ""))
+    if "agent" not in tried and agents_answer(context):
+        remember = {"failures_tried": [*tried, "agent"]}
+        return Goto("transfer_to_agent", say=(Say("failures_to_agent"),), remember=remember)
+    if "message" not in tried and state.collected.get("message_id") is None:
+        remember = {"failures_tried": [*tried, "message"], **leave_message("failures", failed_at)}
+        return Goto("message_start", remember=remember)
+    return Goto("too_many_failures")
 
 
 NODES = [
@@ -45,6 +71,11 @@ NODES = [
     ),
     Handler("after_transfer", run=after_transfer, exits=("call_finished", "message_offer")),
     Hangup("call_finished", prompt="thanks_goodbye"),
+    Handler(
+        "after_failures",
+        run=after_failures,
+        exits=("goodbye", "transfer_to_agent", "message_start", "too_many_failures"),
+    ),
 ]
 
-HANDLER_PROMPTS = {"closed_now", "closed_holiday", "agents_unavailable"}
+HANDLER_PROMPTS = {"closed_now", "closed_holiday", "agents_unavailable", "failures_to_agent"}

@@ -16,6 +16,8 @@ from ivr.flows.nodes import MAX_CHOICES, CallState, Choose, Goto, Handler, Menu,
 from ivr.flows.voicemail import leave_message
 from ivr.models import FaqEntry, FaqQuery
 
+# "None of these" in a short menu of close answers: ask again, in other words.
+NONE_OF_THESE = (Option("", "none_of_these", goto="faq_other_words"),)
 # What a question carries from step to step; forgotten when the caller starts a new one.
 QUESTION_KEYS = ("faq_question", "faq_topic", "faq_asked", "faq_slug", "faq_choices", "faq_query_id")
 
@@ -51,14 +53,27 @@ def faq_topic(state: CallState, context: Context) -> Goto:
 def faq_search(state: CallState, context: Context) -> Goto:
     """The caller's own words, searched: one answer, a few to choose from, or nothing close."""
     asked = str(state.collected.get("faq_question", "")).strip()
+    answered = answer_for(state, context, asked)
+    if answered is not None:
+        return answered
+    log_not_found(state, context, asked)
+    return Goto("faq_again", say=(Say("faq_not_found"),), remember={"faq_asked": asked})
+
+
+def answer_for(state: CallState, context: Context, asked: str) -> Goto | None:
+    """One clear answer, or the close ones to choose from; None when nothing is close."""
     found = faq.choices(faq.search(_entries(context), asked))
     if not found:
-        _log(context, state, asked, None)
-        return Goto("faq_again", say=(Say("faq_not_found"),), remember={"faq_asked": asked})
+        return None
     if len(found) == 1:
         return Goto("faq_answer", remember={"faq_slug": found[0].slug, "faq_asked": asked})
     choices = [{"label": f.title, "value": f.slug} for f in found]
     return Goto("faq_refine", remember={"faq_choices": choices, "faq_asked": asked})
+
+
+def log_not_found(state: CallState, context: Context, asked: str) -> None:
+    """A question nothing answered, for the people who keep the knowledge base."""
+    _log(context, state, asked, None)
 
 
 def faq_answer(state: CallState, context: Context) -> Goto:
@@ -68,12 +83,13 @@ def faq_answer(state: CallState, context: Context) -> Goto:
     if entry is None:  # removed from the knowledge base during the call
         return Goto("faq_start", say=(Say("faq_not_found"),))
     query_id = _log(context, state, str(state.collected.get("faq_asked", "")), entry.slug)
-    return Goto("faq_helpful", say=(Say("faq_answer", {"answer": entry.answer}),), remember={"faq_query_id": query_id})
+    said = (Say("faq_answer", {"answer": entry.answer}),)
+    return Goto("faq_helpful", say=said, remember={"faq_query_id": query_id}, repeatable=True)
 
 
 def faq_helped(state: CallState, context: Context) -> Goto:
     _mark_helpful(context, state, True)
-    return Goto("faq_more", say=(Say("faq_glad"),))
+    return Goto("faq_more", say=(Say("faq_glad"),), helped="answer")
 
 
 def faq_not_helped(state: CallState, context: Context) -> Goto:
@@ -131,6 +147,8 @@ NODES = [
         goto="faq_answer",
         announce="faq_choice",
         help="faq_choose_help",
+        footer="faq_none_of_these",
+        also=NONE_OF_THESE,
     ),
     Choose(
         "faq_pick",
@@ -140,6 +158,15 @@ NODES = [
         goto="faq_answer",
         announce="faq_choice",
         help="faq_choose_help",
+        footer="faq_none_of_these",
+        also=NONE_OF_THESE,
+    ),
+    Menu(
+        "faq_other_words",
+        prompt="faq_other_words",
+        options=(),
+        help="faq_other_words_help",
+        question=Question(store_as="faq_question", goto="faq_search"),
     ),
     Handler("faq_answer", run=faq_answer, exits=("faq_helpful", "faq_start")),
     Menu(
@@ -153,10 +180,17 @@ NODES = [
     Handler("faq_not_helped", run=faq_not_helped, exits=("faq_again",)),
     Menu(
         "faq_more",
-        prompt="faq_more",
-        options=(Option("1", "another_question", goto="faq_start"),),
+        prompt="anything_else",
+        options=(
+            Option("1", "another_question", goto="faq_start"),
+            Option("", "nothing_else", goto="goodbye"),
+            Option("", "yes", goto="main_menu"),
+        ),
         help="faq_more_help",
         footer="to_main_menu",
+        question=Question(store_as="faq_question", goto="own_words"),
+        understands="main_menu",
+        anything_else=True,
     ),
     Menu(
         "faq_again",
@@ -164,10 +198,9 @@ NODES = [
         options=(
             Option("1", "ask_again", goto="faq_start"),
             Option("2", "leave_message", goto="faq_leave_message"),
-            Option("0", "agent", goto="agent_hours"),
         ),
         help="faq_again_help",
-        footer="to_main_menu",
+        footer="person_or_main_menu",
     ),
 ]
 

@@ -28,12 +28,9 @@ def message_start(state: CallState, context: Context) -> Goto:
     return Goto("message_record", say=(Say(f"message_why_{reason}"),), forget=("message_draft",))
 
 
-def message_after_failures(state: CallState, context: Context) -> Goto:
-    """3 failures at one prompt: straight to the recording, once; after that, a polite goodbye."""
-    if state.collected.get("message_id") is not None or state.collected.get("message_reason") == "failures":
-        return Goto("too_many_failures")
-    remember = leave_message("failures", str(state.collected.get("failed_at", "")))
-    return Goto("message_record", say=(Say("message_why_failures"),), remember=remember, forget=("message_draft",))
+def message_by_choice(state: CallState, context: Context) -> Goto:
+    """The caller asked to leave a message (by voice, at the main menu)."""
+    return Goto("message_start", remember=leave_message("caller_choice", state.node))
 
 
 def message_recorded(state: CallState, context: Context) -> Goto:
@@ -54,7 +51,7 @@ def message_recorded(state: CallState, context: Context) -> Goto:
         with context.writing() as session:
             replace(session, int(earlier), recorded.recording_sid)
     remember = {"message_id": message_id, "message_draft": message_id}
-    return Goto("message_review", say=(Say("message_got_it"),), remember=remember)
+    return Goto("message_review", say=(Say("message_got_it"),), remember=remember, outcome="message_left")
 
 
 def message_playback(state: CallState, context: Context) -> Goto:
@@ -80,7 +77,7 @@ NODES = [
         footer="to_main_menu",
     ),
     Handler("message_start", run=message_start, exits=("message_record",)),
-    Handler("message_after_failures", run=message_after_failures, exits=("message_record", "too_many_failures")),
+    Handler("message_by_choice", run=message_by_choice, exits=("message_start",)),
     Record(
         "message_record",
         prompt="message_instructions",

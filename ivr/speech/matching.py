@@ -2,7 +2,12 @@
 
 Utterance and phrases are normalised the same way (lower case, no punctuation, filler dropped,
 light stemming), so "uh, I'd like to check on my orders" contains the phrase "order". The option
-whose best matching phrase has the most words wins; a tie between options is no match.
+whose best matching phrase has the most words wins; a tie between options is no match. A phrase
+made only of filler ("yeah", "okay") matches an utterance that is exactly that phrase.
+
+Where the caller may also ask a question in their own words, naming an option is not enough: the
+option's phrases must account for most of what was said (`coverage`), so "how much is shipping"
+is a question about delivery costs, not the order-status option that "shipping" names.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ FUZZY_RATIO = 0.85
 FILLER = frozenset(
     "uh um er erm ah like please yeah i id im ive want would wanna to the a an me my your our on of for can you "
     "could is it its check checking just need about hi hello okay ok so well with do get know "
-    "some that this there be am are was in at".split()
+    "some that this there be am are was in at thanks thank".split()
 )
 
 
@@ -28,11 +33,13 @@ def _stem(word: str) -> str:
     return word
 
 
+def _words(text: str) -> list[str]:
+    return [w for w in (w.replace("'", "") for w in re.findall(r"[a-z0-9']+", text.lower())) if w]
+
+
 def normalise(text: str) -> list[str]:
     """Content words of `text`, stemmed: the form matching compares."""
-    words = re.findall(r"[a-z0-9']+", text.lower())
-    words = [w.replace("'", "") for w in words]
-    return [_stem(w) for w in words if w and w not in FILLER]
+    return [_stem(w) for w in _words(text) if w not in FILLER]
 
 
 def _same(a: str, b: str) -> bool:
@@ -46,17 +53,34 @@ def _phrase_score(phrase: list[str], said: list[str]) -> int:
     return len(phrase) if all(any(_same(p, w) for w in said) for p in phrase) else 0
 
 
+def _score(phrase: str, said: list[str], raw: list[str]) -> int:
+    words = normalise(phrase)
+    if not words:  # all filler ("yeah"): only the very phrase counts
+        return 1 if raw and _words(phrase) == raw else 0
+    return _phrase_score(words, said)
+
+
+def best_options(text: str, options: Mapping[str, Sequence[str]]) -> list[str]:
+    """The options whose best phrase in `text` has the most words (several when they tie)."""
+    said, raw = normalise(text), _words(text)
+    scores = {name: max((_score(p, said, raw) for p in phrases), default=0) for name, phrases in options.items()}
+    best = max(scores.values(), default=0)
+    return [name for name, score in scores.items() if score == best] if best > 0 else []
+
+
 def match_option(text: str, options: Mapping[str, Sequence[str]]) -> str | None:
     """The option `text` means, or None when nothing or more than one option fits equally."""
+    winners = best_options(text, options)
+    return winners[0] if len(winners) == 1 else None
+
+
+def coverage(text: str, phrases: Sequence[str]) -> float:
+    """The share of the content words of `text` that some word of `phrases` accounts for."""
     said = normalise(text)
     if not said:
-        return None
-    scores = {
-        name: max((_phrase_score(normalise(p), said) for p in phrases), default=0) for name, phrases in options.items()
-    }
-    best = max(scores.values(), default=0)
-    winners = [name for name, score in scores.items() if score == best]
-    return winners[0] if best > 0 and len(winners) == 1 else None
+        return 1.0 if any(_words(p) == _words(text) for p in phrases) else 0.0
+    vocabulary = {word for phrase in phrases for word in normalise(phrase)}
+    return sum(any(_same(w, v) for v in vocabulary) for w in said) / len(said)
 
 
 def is_confident(confidence: float | None) -> bool:

@@ -1,0 +1,37 @@
+"""calls.outcome: how each call ended (helped, transferred, message left, gave up, hung up)
+
+Revision ID: 0006
+Revises: 0005
+
+Calls made before this are given what can be told from the database: a message left, a completed
+transfer, or else, for an ended call, hung up (whether it was helped was not recorded then).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("calls", sa.Column("outcome", sa.String(20), nullable=True))
+    op.create_index("ix_calls_outcome", "calls", ["outcome"])
+    bind = op.get_bind()
+    bind.execute(sa.text(
+        "UPDATE calls SET outcome = 'message_left' WHERE call_sid IN (SELECT call_sid FROM messages)"
+    ))  # fmt: skip
+    transferred = sa.text("UPDATE calls SET outcome = 'transferred' WHERE call_sid = :sid AND outcome IS NULL")
+    for sid, collected in bind.execute(sa.text("SELECT call_sid, collected FROM calls WHERE outcome IS NULL")):
+        if '"transfer_status": "completed"' in str(collected or ""):
+            bind.execute(transferred, {"sid": sid})
+    bind.execute(sa.text("UPDATE calls SET outcome = 'hung_up' WHERE outcome IS NULL AND ended_at IS NOT NULL"))
+
+
+def downgrade() -> None:
+    op.drop_index("ix_calls_outcome", "calls")
+    op.drop_column("calls", "outcome")
