@@ -91,12 +91,15 @@ def main() -> int:
 
     n, m = len(asked), len(cases)
     print("\n".join(misses))
-    print(f"{len(entries)} entries; {n} knowledge-base questions, {m - n} option phrasings "
-          f"(tests/fixtures/faq_questions.yaml, main_menu_phrasings.yaml)\n")
+    print(
+        f"{len(entries)} entries; {n} knowledge-base questions, {m - n} option phrasings "
+        f"(tests/fixtures/faq_questions.yaml, main_menu_phrasings.yaml)\n"
+    )
     print(f"{'asked at':<22}{'cases':>7}{'right first':>13}{'reached':>10}{'to the KB':>12}{'ms each':>9}")
     print(f"{'main menu 3':<22}{n:>7}{first / n:>13.1%}{offered / n:>10.1%}{'':>12}{per_search:>9.2f}")
-    print(f"{'main menu':<22}{m:>7}{menu_first / m:>13.1%}{reached / m:>10.1%}"
-          f"{f'{to_kb}/{personal}':>12}{per_case:>9.2f}")
+    print(
+        f"{'main menu':<22}{m:>7}{menu_first / m:>13.1%}{reached / m:>10.1%}{f'{to_kb}/{personal}':>12}{per_case:>9.2f}"
+    )
     print("\ntargets: main menu 3 >= 90% first and >= 97% reached; main menu >= 95% reached, and 0 of the "
           "order-status and account phrasings to the knowledge base")  # fmt: skip
     good = first / n >= 0.9 and offered / n >= 0.97 and reached / m >= 0.95 and to_kb == 0

@@ -104,7 +104,7 @@ def seed() -> None:
 def flows_check() -> None:
     """Check the flows: transitions, keys, and prompts in every language."""
     from ivr.flows import build_flow, handler_prompts
-    from ivr.flows.check import problems
+    from ivr.flows.check import commands_summary, problems
 
     engine = current_app.extensions["ivr.engine"]
     found = problems(build_flow(), engine.catalog, handler_prompts())
@@ -114,6 +114,8 @@ def flows_check() -> None:
         sys.exit(1)
     languages = ", ".join(sorted(engine.catalog.languages))
     click.echo(f"flows OK: {len(engine.flow.nodes)} nodes, prompts complete in {languages}")
+    click.echo("at every prompt:")
+    click.echo("\n".join(commands_summary(engine.flow)))
 
 
 @flows_cli.command("graph")

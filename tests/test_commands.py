@@ -29,7 +29,9 @@ HOURS = OpeningHours.from_settings(SETTINGS)
 IN_HOURS, OUT_OF_HOURS = "2026-11-24T10:30:00-05:00", "2026-11-24T21:00:00-05:00"  # a Tuesday
 PROMPTS = sorted(node_id for node_id, node in FLOW.nodes.items() if isinstance(node, WAITING))
 # Prompts that take keys only (a PIN is never said): the commands there are keys.
-KEYS_ONLY = {node_id for node_id in PROMPTS if isinstance(FLOW.nodes[node_id], NumberEntry) and not FLOW.nodes[node_id].speech}
+KEYS_ONLY = {
+    node_id for node_id in PROMPTS if isinstance(FLOW.nodes[node_id], NumberEntry) and not FLOW.nodes[node_id].speech
+}
 AROUND = st.sampled_from([("", ""), ("uh, ", ""), ("", " please"), ("um I'd like to ", ""), ("yeah ", " thanks")])
 
 

@@ -9,7 +9,7 @@ import pytest
 from ivr.errors import FlowError
 from ivr.flows import build_flow, handler_prompts
 from ivr.flows.check import mermaid, problems
-from ivr.flows.nodes import Flow, Menu, Message, Option
+from ivr.flows.nodes import Command, Flow, Menu, Message, Option
 from ivr.prompts import Catalog, Language
 
 
@@ -78,3 +78,29 @@ def test_cli_check_and_graph(app) -> None:  # type: ignore[no-untyped-def]
     assert result.exit_code == 0 and "flows OK" in result.output
     result = runner.invoke(args=["flows", "graph"])
     assert result.exit_code == 0 and "order_lookup --> order_result" in result.output
+
+
+def test_commands_are_checked(catalog: Catalog) -> None:
+    flow = build_flow()
+    main_menu = flow.nodes["main_menu"]
+    clash = replace(main_menu, options=(*main_menu.options, Option("0", "agent", "agent_hours")))
+    commands = (*flow.commands, Command("operator_now", key="*", goto="nowhere"), Command("shout"))
+    found = problems(replace(with_nodes(flow, clash), commands=commands), catalog, handler_prompts())
+    assert "main_menu: key '0' is reserved (a command that works at every prompt has it)" in found
+    assert "key '*' is given to two commands" in found
+    assert "command 'operator_now' goes to 'nowhere', which does not exist" in found
+    assert "command 'shout' leads nowhere (only repeat, help need no node)" in found
+    assert "phrases for 'shout' are missing from en-US.yaml" in found
+
+
+def test_graph_draws_the_commands_once_for_every_prompt() -> None:
+    text = mermaid(build_flow())
+    assert 'any_prompt -- "0 / agent" --> agent_hours' in text
+    assert 'any_prompt -- "goodbye" --> goodbye' in text
+    assert 'any_prompt -. "three misses" .-> after_failures' in text
+    assert 'order_result -. "silence" .-> goodbye' in text
+
+
+def test_cli_check_lists_the_commands(app) -> None:  # type: ignore[no-untyped-def]
+    result = app.test_cli_runner().invoke(args=["flows", "check"])
+    assert "at every prompt:\n  0 / agent -> agent_hours\n  9 / main_menu -> main_menu\n" in result.output

@@ -143,12 +143,15 @@ def mermaid(flow: Flow) -> str:
             lines.append(f"    {node.id}{arrow}{target}")
         if isinstance(node, Menu) and node.understands:
             lines.append(f'    {node.id} -. "its options, by voice" .-> {node.understands}')
+        if isinstance(node, Menu) and node.anything_else and flow.goodbye:
+            lines.append(f'    {node.id} -. "silence" .-> {flow.goodbye}')
     # The commands that work at every prompt, drawn once from one node that stands for all prompts.
     if flow.commands:
         lines.append('    any_prompt{{"any prompt<br/><i>commands</i>"}}')
         for command in flow.commands:
             label = f"{command.key} / {command.name}" if command.key else command.name
             lines.append(f'    any_prompt -- "{label}" --> {command.goto or "any_prompt"}')
+        lines.append(f'    any_prompt -. "three misses" .-> {flow.on_failures}')
     waiting = [node.id for node in flow.nodes.values() if isinstance(node, WAITING)]
     lines.append(f"    %% any_prompt: {', '.join(waiting)}")
     return "\n".join(lines) + "\n"
