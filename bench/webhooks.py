@@ -9,7 +9,10 @@ The rows take turns for several rounds (bare, incoming, step, bare, ...) so that
 shared machine does not fall on one row only; each figure is the median over the rounds. Beside each
 row, the CPU time the server (gunicorn's processes) and wrk spent per request: on this 2-core machine
 they share the cores, so a row's throughput is about the cores used over their sum.
-Run: .venv/bin/python bench/webhooks.py [--seconds 5] [--rounds 3]   (needs wrk: apt-get install wrk)
+With --baseline REF (a git commit, e.g. the one before a change), that commit's IVR runs beside
+this one, checked out in a temporary worktree with its own database, and gets the same two rows.
+Run: .venv/bin/python bench/webhooks.py [--seconds 5] [--rounds 3] [--baseline REF]
+     (needs wrk: apt-get install wrk)
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
 from urllib.parse import urlencode
@@ -73,10 +77,10 @@ def lua_script(requests_: list[tuple[str, str, str]], path: Path) -> Path:
     return path
 
 
-def start(app: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen:  # type: ignore[type-arg]
+def start(app: str, port: int, env: dict[str, str], log: Path, tree: Path = ROOT) -> subprocess.Popen:  # type: ignore[type-arg]
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}", app],
-        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        cwd=tree, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     for _ in range(200):
         try:
@@ -133,73 +137,114 @@ def waiting_at_the_main_menu(database: Path, answered: str, sids: list[str]) -> 
     db.close()
 
 
+@dataclass
+class Server:
+    """One IVR under test (this tree, or the baseline's worktree) and the signed requests it gets."""
+
+    name: str
+    tree: Path
+    database: Path
+    port: int = field(default_factory=free_port)
+    incoming: list[tuple[str, str, str]] = field(default_factory=list)
+    steps: list[tuple[str, str, str]] = field(default_factory=list)
+    new_sids: list[str] = field(default_factory=list)
+    menu_sids: list[str] = field(default_factory=list)
+    process: subprocess.Popen | None = None  # type: ignore[type-arg]
+
+    def env(self, token: str) -> dict[str, str]:
+        return {**os.environ, "IVR_DATABASE_URL": f"sqlite:///{self.database}", "IVR_TWILIO_AUTH_TOKEN": token}
+
+    def prepare(self, token: str, count: int) -> None:
+        """A migrated, seeded database, and `count` new calls and `count` menu steps, signed for this port."""
+        for command in (["db", "upgrade"], ["seed"]):
+            subprocess.run([str(BIN / "flask"), "--app", "wsgi", *command], cwd=self.tree, env=self.env(token),
+                           check=True, capture_output=True)  # fmt: skip
+        validator = RequestValidator(token)
+        self.new_sids = ["CA" + secrets.token_hex(16) for _ in range(count)]
+        for sid in self.new_sids:
+            form = params(sid)
+            signature = validator.compute_signature(f"http://127.0.0.1:{self.port}/voice/incoming", form)
+            self.incoming.append(("/voice/incoming", urlencode(form), signature))
+        self.menu_sids = ["CA" + secrets.token_hex(16) for _ in range(count)]
+        step_url = "/voice/step/main_menu?n=1"
+        for sid in self.menu_sids:
+            form = params(sid, CallStatus="in-progress", Digits="2")
+            signature = validator.compute_signature(f"http://127.0.0.1:{self.port}{step_url}", form)
+            self.steps.append((step_url, urlencode(form), signature))
+
+
+def baseline_tree(ref: str, work: Path) -> Path:
+    tree = work / "baseline"
+    subprocess.run(["git", "worktree", "add", "--detach", str(tree), ref], cwd=ROOT, check=True, capture_output=True)
+    return tree
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--baseline", help="a git commit whose IVR runs beside this one")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is not installed: apt-get install wrk")
         return 2
     work = Path(tempfile.mkdtemp(prefix="ivr-bench-"))
     token = secrets.token_hex(16)
-    env = {**os.environ, "IVR_DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}", "IVR_TWILIO_AUTH_TOKEN": token}
-    for command in (["db", "upgrade"], ["seed"]):
-        subprocess.run(
-            [str(BIN / "flask"), "--app", "wsgi", *command], cwd=ROOT, env=env, check=True, capture_output=True
+    servers = [Server("IVR", ROOT, work / "bench.sqlite3")]
+    if args.baseline:
+        servers.append(
+            Server(f"baseline {args.baseline[:10]}", baseline_tree(args.baseline, work), work / "base.sqlite3")
         )
-
-    ivr_port, bare_port = free_port(), free_port()
-    validator = RequestValidator(token)
     # Enough distinct calls that none repeats within the run (well above what 2 workers can serve).
     count = 4000 * args.seconds * args.rounds
-    incoming = []
-    new_sids = ["CA" + secrets.token_hex(16) for _ in range(count)]
-    for sid in new_sids:
-        form = params(sid)
-        signature = validator.compute_signature(f"http://127.0.0.1:{ivr_port}/voice/incoming", form)
-        incoming.append(("/voice/incoming", urlencode(form), signature))
-    menu_sids = ["CA" + secrets.token_hex(16) for _ in range(count)]
-    step_url = "/voice/step/main_menu?n=1"
-    steps = []
-    for sid in menu_sids:
-        form = params(sid, CallStatus="in-progress", Digits="2")
-        steps.append(
-            (step_url, urlencode(form), validator.compute_signature(f"http://127.0.0.1:{ivr_port}{step_url}", form))
-        )
+    for server in servers:
+        server.prepare(token, count)
+    bare_port = free_port()
+    env = servers[0].env(token)
 
-    processes = []
     results: dict[str, list[dict]] = {}  # type: ignore[type-arg]
+    bare_server = None
     try:
-        processes.append(start("wsgi:app", ivr_port, env, work / "ivr.log"))
-        processes.append(start("bench.bare_app:app", bare_port, env, work / "bare.log"))
+        for server in servers:
+            server.process = start("wsgi:app", server.port, server.env(token), work / f"{server.port}.log", server.tree)
+        bare_server = start("bench.bare_app:app", bare_port, env, work / "bare.log")
         # The bare endpoint gets the very requests the IVR gets (same bytes on the wire), and ignores them.
-        bare_script = lua_script(incoming[-200:], work / "bare.lua")
-        warmup = lua_script(incoming[-200:], work / "warm.lua")
-        wrk(ivr_port, warmup, 1)
+        bare_script = lua_script(servers[0].incoming[-200:], work / "bare.lua")
         wrk(bare_port, bare_script, 1)
-        waiting_at_the_main_menu(work / "bench.sqlite3", new_sids[-1], menu_sids)
+        for server in servers:
+            wrk(server.port, lua_script(server.incoming[-200:], work / f"warm{server.port}.lua"), 1)
+            waiting_at_the_main_menu(server.database, server.new_sids[-1], server.menu_sids)
         share = (count - 200) // args.rounds
         for n in range(args.rounds):
             part = slice(n * share, (n + 1) * share)
-            ivr, bare_server = processes
-            scripts = {
-                "bare Flask, constant TwiML": (bare_server, bare_port, bare_script),
-                "IVR incoming (new call)": (ivr, ivr_port, lua_script(incoming[part], work / f"in{n}.lua")),
-                "IVR menu step (press 2)": (ivr, ivr_port, lua_script(steps[part], work / f"step{n}.lua")),
-            }
-            for name, (server, port, script) in scripts.items():
-                results.setdefault(name, []).append(measured(server, port, script, args.seconds))
+            scripts = {"bare Flask, constant TwiML": (bare_server, bare_port, bare_script)}
+            for server in servers:
+                scripts[f"{server.name} incoming (new call)"] = (
+                    server.process,
+                    server.port,
+                    lua_script(server.incoming[part], work / f"in{server.port}-{n}.lua"),
+                )
+                scripts[f"{server.name} menu step (press 2)"] = (
+                    server.process,
+                    server.port,
+                    lua_script(server.steps[part], work / f"st{server.port}-{n}.lua"),
+                )
+            for name, (process, port, script) in scripts.items():
+                results.setdefault(name, []).append(measured(process, port, script, args.seconds))
     finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=10)
-    log = (work / "ivr.log").read_text()
-    locked = log.count("database is locked")
+        for process in [s.process for s in servers] + [bare_server]:
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=10)
+        if args.baseline:
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(servers[1].tree)], cwd=ROOT, capture_output=True
+            )
+    locked = sum((work / f"{s.port}.log").read_text().count("database is locked") for s in servers)
 
     print(f"gunicorn {WORKERS} sync workers, wrk {THREADS} threads x {CONNECTIONS} connections, {os.cpu_count()} cores,"
           f" SQLite (WAL); {args.rounds} rounds of {args.seconds} s per row, medians")  # fmt: skip
-    print(f"{'endpoint':32} {'requests':>9} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>7}"
+    print(f"{'endpoint':42} {'requests':>9} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>7}"
           f" {'server CPU ms/req':>18} {'wrk CPU ms/req':>15}")  # fmt: skip
     rates = {name: [r["requests"] / r["seconds"] for r in rows] for name, rows in results.items()}
     broken = locked > 0
@@ -207,18 +252,26 @@ def main() -> int:
         errors = sum(r["status_errors"] + r["socket_errors"] for r in rows)
         broken |= any(r["status_errors"] for r in rows)
         print(
-            f"{name:32} {sum(r['requests'] for r in rows):>9} {median(rates[name]):>8.0f}"
+            f"{name:42} {sum(r['requests'] for r in rows):>9} {median(rates[name]):>8.0f}"
             f" {median(r['p50'] for r in rows):>7.2f} {median(r['p99'] for r in rows):>7.2f} {errors:>7}"
             f" {median(r['server_ms'] for r in rows):>18.3f} {median(r['wrk_ms'] for r in rows):>15.3f}"
         )
     bare = rates["bare Flask, constant TwiML"]
-    for name in ("IVR incoming (new call)", "IVR menu step (press 2)"):
-        # Each round's ratio compares rows measured minutes apart at most; the median of those.
-        ratio = median(rate / base for rate, base in zip(rates[name], bare, strict=True))
-        p99 = median(r["p99"] for r in results[name])
-        print(f"{name}: {ratio:.0%} of bare throughput (target >= 50%: {'met' if ratio >= 0.5 else 'MISSED'}), "
-              f"p99 {p99:.1f} ms (target <= 25 ms: {'met' if p99 <= 25 else 'MISSED'})")  # fmt: skip
-    print(f"'database is locked' in the server log: {locked}")
+    for server in servers:
+        for row in ("incoming (new call)", "menu step (press 2)"):
+            name = f"{server.name} {row}"
+            # Each round's ratio compares rows measured minutes apart at most; the median of those.
+            ratio = median(rate / base for rate, base in zip(rates[name], bare, strict=True))
+            p99 = median(r["p99"] for r in results[name])
+            print(f"{name}: {ratio:.0%} of bare throughput (target >= 50%: {'met' if ratio >= 0.5 else 'MISSED'}), "
+                  f"p99 {p99:.1f} ms (target <= 25 ms: {'met' if p99 <= 25 else 'MISSED'})")  # fmt: skip
+    if args.baseline:
+        base = servers[1].name
+        for row in ("incoming (new call)", "menu step (press 2)"):
+            ratio = median(a / b for a, b in zip(rates[f"IVR {row}"], rates[f"{base} {row}"], strict=True))
+            print(f"{row}: this tree at {ratio:.0%} of the baseline's throughput "
+                  f"(target: no step slower by more than 10%: {'met' if ratio >= 0.9 else 'MISSED'})")  # fmt: skip
+    print(f"'database is locked' in the server logs: {locked}")
     shutil.rmtree(work, ignore_errors=True)
     return 1 if broken else 0
 

@@ -42,15 +42,16 @@ from ivr.flows.nodes import (
     stronger,
 )
 from ivr.prompts import Catalog
-from ivr.speech.matching import best_options, coverage, is_confident
+from ivr.speech.matching import best_options, coverage, is_confident, said_together
 from ivr.speech.numbers import spoken_digits
 
 # Handlers may chain through messages and other handlers; more hops than this is a loop.
 MAX_HOPS = 50
 NUMBER_HINT = "$OOV_CLASS_DIGIT_SEQUENCE"
-# Where the caller may ask in their own words, an option counts only when its phrases account for
-# this share of what was said (tuned on tests/fixtures/main_menu_phrasings.yaml by bench/faq.py).
-SURE = 0.6
+# Where the caller may ask in their own words, an option named by one word counts only when its
+# phrases account for this share of what was said (bench/faq.py measures it on
+# tests/fixtures/main_menu_phrasings.yaml and the knowledge-base questions).
+SURE = 0.7
 # Targets of the built-in commands, which stay at the prompt.
 REPEAT, HELP = "@repeat", "@help"
 
@@ -168,8 +169,10 @@ class Engine:
         question = node.question if isinstance(node, (Menu, Choose)) else None
         if len(targets) == 1:
             meaning = self._option(node, winners[0], options[winners[0]][0], state)
-            matched_words = [p for name in winners for p in phrases[name]]
-            if question is None or coverage(said.text, matched_words) >= SURE:
+            # Sure: a phrase of several words was said as such ("where is my order"), or the
+            # option's words account for most of what was said.
+            meant = [p for name in winners for p in phrases[name]]
+            if question is None or said_together(said.text, meant) or coverage(said.text, meant) >= SURE:
                 return meaning
         if question is not None:
             guess = next(iter(targets)) if len(targets) == 1 and not targets & {REPEAT, HELP} else None

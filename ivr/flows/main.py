@@ -9,11 +9,15 @@ once more in other words, then offered the topics, a person or a message.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from babel.lists import format_list
 
+from ivr import faq
 from ivr.flows.context import Context
 from ivr.flows.nodes import CallState, Command, Goto, Handler, Hangup, Menu, Message, Option, Question, Say
-from ivr.flows.questions import answer_for, log_not_found
+from ivr.flows.questions import answer_for, entries, log_not_found
+from ivr.speech.matching import words_of
 
 COMMANDS = (
     Command("agent", key="0", goto="agent_hours"),
@@ -35,16 +39,32 @@ OWN_WORDS = Question(store_as="faq_question", goto="own_words")
 GUESSES = tuple(dict.fromkeys([o.goto for o in MAIN_OPTIONS] + [c.goto for c in COMMANDS if c.goto]))
 # Asked in other words once; the second miss offers the topics, a person or a message.
 OWN_WORDS_TRIES = 2
+# BM25 scores of the knowledge base's best entry (bench/faq.py): from CLEAR up, the entry is what
+# the caller means even when the words also resemble an option ("I need to change my delivery
+# address"); below LIKELY, the option they resemble is ("can you look up my order for me"); between
+# the two, the option is taken when the caller speaks of their own things ("my bill", "my parcel").
+CLEAR, LIKELY = 5.0, 3.5
+
+
+def meant_option(asked: str, guess: str | None, found: Sequence[faq.Found], mine: Sequence[str]) -> bool:
+    """Whether the option the caller's words resemble is what they mean, rather than the knowledge
+    base's answers: `found` ranked best first, `mine` the words that make things the caller's own."""
+    if guess not in GUESSES:
+        return False
+    best = found[0].score if found else 0.0
+    personal = any(word in mine for word in words_of(asked))
+    return best < CLEAR and (personal or best < LIKELY)
 
 
 def own_words(state: CallState, context: Context) -> Goto:
     asked = str(state.collected.get("faq_question", "")).strip()
     guess = state.collected.pop("faq_question_guess", None)
+    mine = context.catalog.phrases(state.language, "mine") if context.catalog else []
+    if meant_option(asked, guess, faq.search(entries(context), asked), mine):
+        return Goto(str(guess), forget=("own_words_misses",))
     answered = answer_for(state, context, asked)
     if answered is not None:
         return answered
-    if guess in GUESSES:
-        return Goto(str(guess), forget=("own_words_misses",))
     log_not_found(state, context, asked)
     misses = int(state.collected.get("own_words_misses", 0)) + 1
     if misses < OWN_WORDS_TRIES:

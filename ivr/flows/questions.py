@@ -22,14 +22,14 @@ NONE_OF_THESE = (Option("", "none_of_these", goto="faq_other_words"),)
 QUESTION_KEYS = ("faq_question", "faq_topic", "faq_asked", "faq_slug", "faq_choices", "faq_query_id")
 
 
-def _entries(context: Context) -> list[FaqEntry]:
+def entries(context: Context) -> list[FaqEntry]:
     """In the knowledge base's own order: topics and titles are offered as its keepers wrote them."""
     return list(context.session.scalars(select(FaqEntry).order_by(FaqEntry.id)))
 
 
 def faq_start(state: CallState, context: Context) -> Goto:
     """The topics there are (from the knowledge base), and an invitation to just ask."""
-    topics = list(dict.fromkeys(entry.category for entry in _entries(context)))
+    topics = list(dict.fromkeys(entry.category for entry in entries(context)))
     if not topics:
         return Goto("main_menu", say=(Say("faq_empty"),), forget=QUESTION_KEYS)
     choices = [{"label": topic, "value": topic} for topic in topics[:MAX_CHOICES]]
@@ -40,13 +40,13 @@ def faq_start(state: CallState, context: Context) -> Goto:
 def faq_topic(state: CallState, context: Context) -> Goto:
     """A topic picked by key: its one entry is answered, several are offered by title."""
     topic = str(state.collected.get("faq_topic", ""))
-    entries = [entry for entry in _entries(context) if entry.category == topic]
+    in_topic = [entry for entry in entries(context) if entry.category == topic]
     asked = f"topic: {topic}"
-    if not entries:
+    if not in_topic:
         return Goto("faq_start")
-    if len(entries) == 1:
-        return Goto("faq_answer", remember={"faq_slug": entries[0].slug, "faq_asked": asked})
-    choices = [{"label": entry.title, "value": entry.slug} for entry in entries[:MAX_CHOICES]]
+    if len(in_topic) == 1:
+        return Goto("faq_answer", remember={"faq_slug": in_topic[0].slug, "faq_asked": asked})
+    choices = [{"label": entry.title, "value": entry.slug} for entry in in_topic[:MAX_CHOICES]]
     return Goto("faq_pick", remember={"faq_choices": choices, "faq_asked": asked})
 
 
@@ -62,7 +62,7 @@ def faq_search(state: CallState, context: Context) -> Goto:
 
 def answer_for(state: CallState, context: Context, asked: str) -> Goto | None:
     """One clear answer, or the close ones to choose from; None when nothing is close."""
-    found = faq.choices(faq.search(_entries(context), asked))
+    found = faq.choices(faq.search(entries(context), asked))
     if not found:
         return None
     if len(found) == 1:

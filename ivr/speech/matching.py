@@ -1,7 +1,8 @@
 """What the caller said -> the menu option they meant, tolerant of filler and recogniser slips.
 
-Utterance and phrases are normalised the same way (lower case, no punctuation, filler dropped,
-light stemming), so "uh, I'd like to check on my orders" contains the phrase "order". The option
+Utterance and phrases are normalised the same way (lower case, no punctuation, contractions' endings
+and filler dropped, Snowball stemming), so "uh, I'd like to check on my orders" contains the phrase
+"order". The option
 whose best matching phrase has the most words wins; a tie between options is no match. A phrase
 made only of filler ("yeah", "okay") matches an utterance that is exactly that phrase.
 
@@ -15,6 +16,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from difflib import SequenceMatcher
+from functools import lru_cache
+
+import snowballstemmer
 
 # Below this Twilio/recogniser confidence, an answer is treated like no match and reprompted.
 CONFIDENCE_FLOOR = 0.3
@@ -22,24 +26,29 @@ FUZZY_RATIO = 0.85
 FILLER = frozenset(
     "uh um er erm ah like please yeah i id im ive want would wanna to the a an me my your our on of for can you "
     "could is it its check checking just need about hi hello okay ok so well with do get know "
-    "some that this there be am are was in at thanks thank".split()
+    "some that this there be am are was in at thanks thank what then oh hmm".split()
 )
+# Sounds around a short answer ("uh, yeah please"): ignored when a phrase made only of filler is matched.
+HESITATION = frozenset("uh um er erm ah hmm oh well so please then".split())
+# "what's" is "what", "i'd" is "i": the endings carry nothing a menu or a search needs.
+CONTRACTION = re.compile(r"'(s|re|ve|d|ll|m)$")
+_ENGLISH = snowballstemmer.stemmer("english")
 
 
+@lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + keep
-    return word
+    return _ENGLISH.stemWord(word)
 
 
-def _words(text: str) -> list[str]:
-    return [w for w in (w.replace("'", "") for w in re.findall(r"[a-z0-9']+", text.lower())) if w]
+def words_of(text: str) -> list[str]:
+    """The words of `text`, lower case, contractions' endings dropped; nothing else changed."""
+    words = (CONTRACTION.sub("", w).replace("'", "") for w in re.findall(r"[a-z0-9']+", text.lower()))
+    return [w for w in words if w]
 
 
 def normalise(text: str) -> list[str]:
     """Content words of `text`, stemmed: the form matching compares."""
-    return [_stem(w) for w in _words(text) if w not in FILLER]
+    return [_stem(w) for w in words_of(text) if w not in FILLER]
 
 
 def _same(a: str, b: str) -> bool:
@@ -55,14 +64,18 @@ def _phrase_score(phrase: list[str], said: list[str]) -> int:
 
 def _score(phrase: str, said: list[str], raw: list[str]) -> int:
     words = normalise(phrase)
-    if not words:  # all filler ("yeah"): only the very phrase counts
-        return 1 if raw and _words(phrase) == raw else 0
+    if not words:  # all filler ("yeah", "that's it"): only the very phrase counts, hesitations aside
+        return 1 if raw and words_of(phrase) == raw else 0
     return _phrase_score(words, said)
+
+
+def _raw(text: str) -> list[str]:
+    return [w for w in words_of(text) if w not in HESITATION]
 
 
 def best_options(text: str, options: Mapping[str, Sequence[str]]) -> list[str]:
     """The options whose best phrase in `text` has the most words (several when they tie)."""
-    said, raw = normalise(text), _words(text)
+    said, raw = normalise(text), _raw(text)
     scores = {name: max((_score(p, said, raw) for p in phrases), default=0) for name, phrases in options.items()}
     best = max(scores.values(), default=0)
     return [name for name, score in scores.items() if score == best] if best > 0 else []
@@ -74,11 +87,25 @@ def match_option(text: str, options: Mapping[str, Sequence[str]]) -> str | None:
     return winners[0] if len(winners) == 1 else None
 
 
+def said_together(text: str, phrases: Sequence[str]) -> bool:
+    """Whether some phrase of several words was said as such, its words side by side ("has my order
+    shipped", not "the shipping address on an order")."""
+    said = normalise(text)
+    for phrase in phrases:
+        words = normalise(phrase)
+        if len(words) >= 2 and any(
+            all(_same(w, s) for w, s in zip(words, said[i : i + len(words)], strict=True))
+            for i in range(len(said) - len(words) + 1)
+        ):
+            return True
+    return False
+
+
 def coverage(text: str, phrases: Sequence[str]) -> float:
     """The share of the content words of `text` that some word of `phrases` accounts for."""
     said = normalise(text)
     if not said:
-        return 1.0 if any(_words(p) == _words(text) for p in phrases) else 0.0
+        return 1.0 if any(words_of(p) == _raw(text) for p in phrases) else 0.0
     vocabulary = {word for phrase in phrases for word in normalise(phrase)}
     return sum(any(_same(w, v) for v in vocabulary) for w in said) / len(said)
 
