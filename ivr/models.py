@@ -146,7 +146,7 @@ class Call(Base):
     # How the call ended, saved with every step (ivr.flows.nodes.OUTCOMES): helped, transferred,
     # message_left, gave_up; hung_up when the caller hung up before any of those. Self-service
     # success (containment) is the share of ended calls that were helped.
-    outcome: Mapped[str | None] = mapped_column(String(20), index=True)
+    outcome: Mapped[str | None] = mapped_column(String(20))
 
     # The call's event log: one entry per answered step, oldest first (what ivr.calls' save_turn writes;
     # sensitive digits masked before they get here). Kept in the call's own row rather than a table

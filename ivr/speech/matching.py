@@ -51,6 +51,12 @@ def normalise(text: str) -> list[str]:
     return [_stem(w) for w in words_of(text) if w not in FILLER]
 
 
+@lru_cache(maxsize=16384)
+def _phrase(phrase: str) -> tuple[str, ...]:
+    """A catalog phrase, normalised once: menus compare every caller's words with the same phrases."""
+    return tuple(normalise(phrase))
+
+
 def _same(a: str, b: str) -> bool:
     return a == b or (min(len(a), len(b)) >= 4 and SequenceMatcher(None, a, b).ratio() >= FUZZY_RATIO)
 
@@ -63,7 +69,7 @@ def _phrase_score(phrase: list[str], said: list[str]) -> int:
 
 
 def _score(phrase: str, said: list[str], raw: list[str]) -> int:
-    words = normalise(phrase)
+    words = list(_phrase(phrase))
     if not words:  # all filler ("yeah", "that's it"): only the very phrase counts, hesitations aside
         return 1 if raw and words_of(phrase) == raw else 0
     return _phrase_score(words, said)
@@ -92,7 +98,7 @@ def said_together(text: str, phrases: Sequence[str]) -> bool:
     shipped", not "the shipping address on an order")."""
     said = normalise(text)
     for phrase in phrases:
-        words = normalise(phrase)
+        words = _phrase(phrase)
         if len(words) >= 2 and any(
             all(_same(w, s) for w, s in zip(words, said[i : i + len(words)], strict=True))
             for i in range(len(said) - len(words) + 1)
@@ -106,7 +112,7 @@ def coverage(text: str, phrases: Sequence[str]) -> float:
     said = normalise(text)
     if not said:
         return 1.0 if any(words_of(p) == _raw(text) for p in phrases) else 0.0
-    vocabulary = {word for phrase in phrases for word in normalise(phrase)}
+    vocabulary = {word for phrase in phrases for word in _phrase(phrase)}
     return sum(any(_same(w, v) for v in vocabulary) for w in said) / len(said)
 
 

@@ -19,8 +19,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # No index: a step writes the call's row, and an index would be one more B-tree per step; the
+    # outcome is counted in reports, where a scan of the calls is fine.
     op.add_column("calls", sa.Column("outcome", sa.String(20), nullable=True))
-    op.create_index("ix_calls_outcome", "calls", ["outcome"])
     bind = op.get_bind()
     bind.execute(sa.text(
         "UPDATE calls SET outcome = 'message_left' WHERE call_sid IN (SELECT call_sid FROM messages)"
@@ -33,5 +34,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_calls_outcome", "calls")
     op.drop_column("calls", "outcome")
