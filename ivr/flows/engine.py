@@ -42,7 +42,7 @@ from ivr.flows.nodes import (
     stronger,
 )
 from ivr.prompts import Catalog
-from ivr.speech.matching import best_options, coverage, is_confident, said_together
+from ivr.speech.matching import best_options, coverage, is_confident, normalise, said_together
 from ivr.speech.numbers import spoken_digits
 
 # Handlers may chain through messages and other handlers; more hops than this is a loop.
@@ -314,9 +314,13 @@ class Engine:
 
     def _hints(self, names: Sequence[str], language: str) -> tuple[str, ...]:
         """The phrases of these options and of every command: Twilio biases recognition towards them;
-        the offline recogniser takes them as its grammar."""
+        the offline recogniser takes them as its grammar. Of phrases that match alike ("agent", "an
+        agent") the first is enough, and every <Gather> is smaller for it."""
         names = [*names, *self.commands]
-        return tuple(dict.fromkeys(p for name in names for p in self.catalog.phrases(language, name)))
+        alike: dict[tuple[str, ...], str] = {}
+        for phrase in (p for name in names for p in self.catalog.phrases(language, name)):
+            alike.setdefault(tuple(normalise(phrase)) or (phrase,), phrase)
+        return tuple(alike.values())
 
     def _menu(self, node: Menu, language: str) -> tuple[Action, ...]:
         """A menu's prompt, one announcement per option, its footer, and listening for an answer."""
