@@ -61,3 +61,40 @@ def test_the_event_log_moves_into_the_call_row_and_back(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         rows = db.execute("SELECT seq, node, matched FROM call_events WHERE call_sid = 'CA1' ORDER BY seq").fetchall()
     assert rows == [(1, "start", ""), (2, "main_menu", "order_status")]
+
+
+def test_calls_made_before_outcomes_get_what_the_database_can_tell(tmp_path: Path) -> None:
+    """0006: a completed transfer, a message left, an ended call hung up; a call under way stays open."""
+    from alembic import command
+
+    from ivr.db import alembic_config
+
+    path = tmp_path / "m.sqlite3"
+    url = f"sqlite:///{path}"
+    upgrade(url, "0005")
+    calls = {
+        "CAtransfer": ('{"transfer_status": "completed"}', "2026-11-24 10:01:00"),
+        "CAbusy": ('{"transfer_status": "busy"}', "2026-11-24 10:01:00"),
+        "CAmessage": ("{}", "2026-11-24 10:01:00"),
+        "CAended": ("{}", "2026-11-24 10:01:00"),
+        "CAunderway": ("{}", None),
+    }
+    with sqlite3.connect(path) as db:
+        db.executemany(
+            "INSERT INTO calls (call_sid, from_number, to_number, language, node, step, retries, collected, last_twiml,"
+            " started_at, updated_at, ended_at) VALUES (?, '+1', '+2', 'en-US', 'main_menu', 1, 0, ?, '',"
+            " '2026-11-24 10:00:00', '2026-11-24 10:00:00', ?)",
+            [(sid, collected, ended) for sid, (collected, ended) in calls.items()],
+        )
+        db.execute("INSERT INTO messages (recording_sid, call_sid, account_sid, recording_url, caller, branch, reason,"
+                   " path, duration_seconds, created_at, status, audio_status, audio_attempts, audio_error, transcript,"
+                   " transcript_status, transcript_attempts, transcript_error) VALUES ('RE1', 'CAmessage', '', 'u', '',"
+                   " '', '', '[]', 5, '2026-11-24 10:00:30', 'new', 'pending', 0, '', '', 'waiting', 0, '')")  # fmt: skip
+    upgrade(url)
+    with sqlite3.connect(path) as db:
+        outcomes = dict(db.execute("SELECT call_sid, outcome FROM calls"))
+    assert outcomes == {"CAtransfer": "transferred", "CAbusy": "hung_up", "CAmessage": "message_left",
+                        "CAended": "hung_up", "CAunderway": None}  # fmt: skip
+    command.downgrade(alembic_config(url), "0005")
+    with sqlite3.connect(path) as db:
+        assert "outcome" not in {row[1] for row in db.execute("PRAGMA table_info(calls)")}

@@ -3,8 +3,8 @@
 Revision ID: 0006
 Revises: 0005
 
-Calls made before this are given what can be told from the database: a message left, a completed
-transfer, or else, for an ended call, hung up (whether it was helped was not recorded then).
+Calls made before this are given what can be told from the database: a completed transfer, a
+message left, or else, for an ended call, hung up (whether it was helped was not recorded then).
 """
 
 from __future__ import annotations
@@ -23,13 +23,14 @@ def upgrade() -> None:
     # outcome is counted in reports, where a scan of the calls is fine.
     op.add_column("calls", sa.Column("outcome", sa.String(20), nullable=True))
     bind = op.get_bind()
+    # The state as ivr/calls.py writes it (json.dumps): a transfer that an agent answered.
     bind.execute(sa.text(
-        "UPDATE calls SET outcome = 'message_left' WHERE call_sid IN (SELECT call_sid FROM messages)"
+        "UPDATE calls SET outcome = 'transferred' WHERE outcome IS NULL"
+        " AND CAST(collected AS TEXT) LIKE '%\"transfer_status\": \"completed\"%'"
     ))  # fmt: skip
-    transferred = sa.text("UPDATE calls SET outcome = 'transferred' WHERE call_sid = :sid AND outcome IS NULL")
-    for sid, collected in bind.execute(sa.text("SELECT call_sid, collected FROM calls WHERE outcome IS NULL")):
-        if '"transfer_status": "completed"' in str(collected or ""):
-            bind.execute(transferred, {"sid": sid})
+    bind.execute(sa.text(
+        "UPDATE calls SET outcome = 'message_left' WHERE outcome IS NULL AND call_sid IN (SELECT call_sid FROM messages)"
+    ))  # fmt: skip
     bind.execute(sa.text("UPDATE calls SET outcome = 'hung_up' WHERE outcome IS NULL AND ended_at IS NOT NULL"))
 
 
