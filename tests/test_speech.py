@@ -168,7 +168,7 @@ def test_line_noise_alone_is_recognised_as_nothing(choice: speech.Choice, tmp_pa
 
 def test_say_audio_posts_what_was_recognised_with_the_gathers_hints(app: Flask) -> None:
     call = SimulatedCall(FlaskTransport(app, TOKEN)).dial()
-    assert "repeat that" in call.hints  # the menu's hints, as Twilio gets them
+    assert "say that again" in call.hints  # the menu's hints, as Twilio gets them
     heard = call.say_audio(AUDIO / "main_menu-004-0.wav")
     assert heard.text == "where is my order"
     call.hears("order number")

@@ -52,6 +52,8 @@ NUMBER_HINT = "$OOV_CLASS_DIGIT_SEQUENCE"
 # phrases account for this share of what was said (bench/faq.py measures it on
 # tests/fixtures/main_menu_phrasings.yaml and the knowledge-base questions).
 SURE = 0.7
+# Hints per option or command: a catalog lists its phrases most likely first.
+HINTS_EACH = 6
 # Targets of the built-in commands, which stay at the prompt.
 REPEAT, HELP = "@repeat", "@help"
 
@@ -313,13 +315,19 @@ class Engine:
         state.outcome = stronger(state.outcome, goto.outcome)
 
     def _hints(self, names: Sequence[str], language: str) -> tuple[str, ...]:
-        """The phrases of these options and of every command: Twilio biases recognition towards them;
-        the offline recogniser takes them as its grammar. Of phrases that match alike ("agent", "an
-        agent") the first is enough, and every <Gather> is smaller for it."""
-        names = [*names, *self.commands]
+        """What Twilio biases recognition towards (and the offline recogniser takes as its grammar):
+        the first HINTS_EACH phrases of these options and of every command, one for each set of words
+        ("agent", not also "an agent"). The rest of a phrase list is for matching only: every hint is
+        in each <Gather> and in the call's saved answer, and a long list made the main menu's row
+        outgrow a database page (bench/webhooks.py)."""
         alike: dict[tuple[str, ...], str] = {}
-        for phrase in (p for name in names for p in self.catalog.phrases(language, name)):
-            alike.setdefault(tuple(normalise(phrase)) or (phrase,), phrase)
+        for name in [*names, *self.commands]:
+            taken = 0
+            for phrase in self.catalog.phrases(language, name):
+                words = tuple(normalise(phrase)) or (phrase,)
+                if taken < HINTS_EACH and words not in alike:
+                    alike[words] = phrase
+                    taken += 1
         return tuple(alike.values())
 
     def _menu(self, node: Menu, language: str) -> tuple[Action, ...]:
