@@ -1,10 +1,11 @@
 """The way in, and the ways out: the greeting, the main menu that takes whatever the caller says in
 their own words, the commands that work at every prompt, and the goodbye.
 
-Anything said at the main menu (or at an "anything else?") that is surely none of the options is a
-question for the knowledge base (`own_words`): one clear answer is read, close ones are offered as a
-short menu; with nothing close, the option the words resembled is taken, else the caller is asked
-once more in other words, then offered the topics, a person or a message.
+Anything said at the main menu (or at an "anything else?") that is surely none of the options goes
+to `own_words`: the option the words resemble when the knowledge base has nothing clearly better
+(`meant_option`), else the knowledge base's answer (one clear answer is read, close ones are offered
+as a short menu); with nothing at all, the caller is asked once more in other words, then offered
+the topics, a person or a message.
 """
 
 from __future__ import annotations
@@ -60,9 +61,10 @@ def own_words(state: CallState, context: Context) -> Goto:
     asked = str(state.collected.get("faq_question", "")).strip()
     guess = state.collected.pop("faq_question_guess", None)
     mine = context.catalog.phrases(state.language, "mine") if context.catalog else []
-    if meant_option(asked, guess, faq.search(entries(context), asked), mine):
+    ranked = faq.search(entries(context), asked)
+    if meant_option(asked, guess, ranked, mine):
         return Goto(str(guess), forget=("own_words_misses",))
-    answered = answer_for(state, context, asked)
+    answered = answer_for(state, context, asked, ranked)
     if answered is not None:
         return answered
     log_not_found(state, context, asked)

@@ -60,9 +60,10 @@ def faq_search(state: CallState, context: Context) -> Goto:
     return Goto("faq_again", say=(Say("faq_not_found"),), remember={"faq_asked": asked})
 
 
-def answer_for(state: CallState, context: Context, asked: str) -> Goto | None:
-    """One clear answer, or the close ones to choose from; None when nothing is close."""
-    found = faq.choices(faq.search(entries(context), asked))
+def answer_for(state: CallState, context: Context, asked: str, ranked: list[faq.Found] | None = None) -> Goto | None:
+    """One clear answer, or the close ones to choose from; None when nothing is close. `ranked`: the
+    knowledge base already searched for `asked`."""
+    found = faq.choices(faq.search(entries(context), asked) if ranked is None else ranked)
     if not found:
         return None
     if len(found) == 1:
