@@ -63,7 +63,8 @@ def at_main_menu(engine: Engine, entries: list[FaqEntry], said: str) -> tuple[st
         return "option", [meaning.target]
     guess = meaning.values.get("faq_question_guess")
     found = search(entries, said)
-    if meant_option(said, guess, found, engine.catalog.phrases("en-US", "mine")):
+    mine, yours = (engine.catalog.phrases("en-US", name) for name in ("mine", "yours"))
+    if meant_option(said, guess, found, mine, yours):
         return "option", [str(guess)]
     if choices(found):
         return "answers", [f.slug for f in choices(found)]

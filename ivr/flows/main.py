@@ -42,27 +42,36 @@ GUESSES = tuple(dict.fromkeys([o.goto for o in MAIN_OPTIONS] + [c.goto for c in 
 OWN_WORDS_TRIES = 2
 # BM25 scores of the knowledge base's best entry (bench/faq.py): from CLEAR up, the entry is what
 # the caller means even when the words also resemble an option ("I need to change my delivery
-# address"); below LIKELY, the option they resemble is ("can you look up my order for me"); between
-# the two, the option is taken when the caller speaks of their own things ("my bill", "my parcel").
+# address"); below LIKELY, the option they resemble is ("can you look up my order for me"). Between
+# the two, what the caller says of whose things it is decides: their own ("my bill", "my parcel")
+# make it the option, the business's ("do you", "usually") the knowledge base.
 CLEAR, LIKELY = 5.0, 3.5
 
 
-def meant_option(asked: str, guess: str | None, found: Sequence[faq.Found], mine: Sequence[str]) -> bool:
+def meant_option(asked: str, guess: str | None, found: Sequence[faq.Found], mine: Sequence[str],
+                 yours: Sequence[str] = ()) -> bool:  # fmt: skip
     """Whether the option the caller's words resemble is what they mean, rather than the knowledge
-    base's answers: `found` ranked best first, `mine` the words that make things the caller's own."""
+    base's answers: `found` ranked best first; `mine` the words that make things the caller's own,
+    `yours` those that make a question about the business in general."""
     if guess not in GUESSES:
         return False
     best = found[0].score if found else 0.0
-    personal = any(word in mine for word in words_of(asked))
-    return best < CLEAR and (personal or best < LIKELY)
+    said = words_of(asked)
+    if any(word in mine for word in said):
+        return best < CLEAR
+    if any(word in yours for word in said):
+        return not found
+    return best < LIKELY
 
 
 def own_words(state: CallState, context: Context) -> Goto:
     asked = str(state.collected.get("faq_question", "")).strip()
     guess = state.collected.pop("faq_question_guess", None)
-    mine = context.catalog.phrases(state.language, "mine") if context.catalog else []
+    mine, yours = (
+        context.catalog.phrases(state.language, name) if context.catalog else [] for name in ("mine", "yours")
+    )
     ranked = faq.search(entries(context), asked)
-    if meant_option(asked, guess, ranked, mine):
+    if meant_option(asked, guess, ranked, mine, yours):
         return Goto(str(guess), forget=("own_words_misses",))
     answered = answer_for(state, context, asked, ranked)
     if answered is not None:
