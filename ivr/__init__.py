@@ -18,7 +18,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, prompts, the checked call flow, webhooks and commands."""
     from ivr import agents, cli, db, voice
     from ivr import hours as clock
-    from ivr.flows import build_flow, handler_prompts
+    from ivr.flows import build_flow, handler_phrases, handler_prompts
     from ivr.flows.check import problems
     from ivr.flows.engine import Engine
     from ivr.hours import OpeningHours
@@ -37,7 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     catalog = Catalog.load(defaults={"company": settings["COMPANY_NAME"]})
     flow = build_flow()
-    found = problems(flow, catalog, handler_prompts())
+    found = problems(flow, catalog, handler_prompts(), handler_phrases())
     if found:
         raise FlowError("the call flow is not valid:\n  " + "\n  ".join(found))
     app.extensions["ivr.catalog"] = catalog

@@ -103,11 +103,11 @@ def seed() -> None:
 @flows_cli.command("check")
 def flows_check() -> None:
     """Check the flows: transitions, keys, and prompts in every language."""
-    from ivr.flows import build_flow, handler_prompts
+    from ivr.flows import build_flow, handler_phrases, handler_prompts
     from ivr.flows.check import commands_summary, problems
 
     engine = current_app.extensions["ivr.engine"]
-    found = problems(build_flow(), engine.catalog, handler_prompts())
+    found = problems(build_flow(), engine.catalog, handler_prompts(), handler_phrases())
     for problem in found:
         click.echo(f"error: {problem}", err=True)
     if found:

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from ivr.errors import FlowError
-from ivr.flows import build_flow, handler_prompts
+from ivr.flows import build_flow, handler_phrases, handler_prompts
 from ivr.flows.check import mermaid, problems
 from ivr.flows.nodes import Command, Flow, Menu, Message, Option
 from ivr.prompts import Catalog, Language
@@ -23,7 +23,14 @@ def with_nodes(flow: Flow, *nodes) -> Flow:  # type: ignore[no-untyped-def]
 
 
 def test_the_shipped_flow_is_valid(catalog: Catalog) -> None:
-    assert problems(build_flow(), catalog, handler_prompts()) == []
+    assert problems(build_flow(), catalog, handler_prompts(), handler_phrases()) == []
+
+
+def test_a_phrase_list_a_handler_reads_is_checked(catalog: Catalog) -> None:
+    english = catalog.languages["en-US"]
+    without = Language(english.prompts, {k: v for k, v in english.phrases.items() if k != "mine"})
+    found = problems(build_flow(), Catalog({"en-US": without}), handler_prompts(), handler_phrases())
+    assert found == ["phrases for 'mine' are missing from en-US.yaml"]
 
 
 def test_dangling_transition_is_found(catalog: Catalog) -> None:

@@ -30,3 +30,8 @@ def build_flow() -> Flow:
 
 def handler_prompts() -> set[str]:
     return set().union(*(getattr(branch, "HANDLER_PROMPTS", set()) for branch in BRANCHES))
+
+
+def handler_phrases() -> set[str]:
+    """Phrase lists handlers read from the catalog (not options' or commands')."""
+    return set().union(*(getattr(branch, "HANDLER_PHRASES", set()) for branch in BRANCHES))

@@ -26,7 +26,9 @@ ENGINE_PROMPTS = {"apology", "no_input", "no_match", "no_input_again", "no_match
 PHONE_KEYS = "0123456789*#"
 
 
-def problems(flow: Flow, catalog: Catalog, handler_prompts: set[str] = frozenset()) -> list[str]:
+def problems(
+    flow: Flow, catalog: Catalog, handler_prompts: set[str] = frozenset(), handler_phrases: set[str] = frozenset()
+) -> list[str]:
     """Everything wrong with `flow` against `catalog`; empty when the flow can run."""
     found: list[str] = []
     roles = (("start", flow.start), ("main menu", flow.main_menu), ("on failures", flow.on_failures),
@@ -36,7 +38,7 @@ def problems(flow: Flow, catalog: Catalog, handler_prompts: set[str] = frozenset
             found.append(f"the {role} node {node_id!r} does not exist")
     found += _command_problems(flow)
     prompt_ids = set(ENGINE_PROMPTS) | set(handler_prompts)
-    phrase_names = {command.name for command in flow.commands}
+    phrase_names = {command.name for command in flow.commands} | set(handler_phrases)
     command_keys = {command.key for command in flow.commands if command.key}
     for node in flow.nodes.values():
         for label, target in transitions(node):

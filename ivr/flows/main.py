@@ -118,5 +118,6 @@ NODES = [
     Hangup("too_many_failures", prompt="goodbye_after_failures"),
 ]
 
+HANDLER_PHRASES = {"mine", "yours"}
 HANDLER_PROMPTS = {"goodbye", "goodbye_helped", "own_words_not_found", "done_order_status", "done_account",
                    "done_answer"}  # fmt: skip
