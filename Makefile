@@ -21,6 +21,8 @@ setup: $(VENV)/.installed .env
 # A local auth token, so webhooks are signed and checked from the first run.
 .env:
 	@echo "IVR_TWILIO_AUTH_TOKEN=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(16))')" > .env
+	@echo "# The simulator's media server; remove this line on a server that takes real calls." >> .env
+	@echo "IVR_TWILIO_MEDIA_HOSTS=127.0.0.1" >> .env
 	@echo "Wrote .env with a local IVR_TWILIO_AUTH_TOKEN (replace it with your Twilio auth token to take real calls)."
 
 db: setup

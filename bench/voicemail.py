@@ -67,7 +67,8 @@ def hang_up_to_transcript(clip: Path, messages: int) -> list[float]:
     work = Path(tempfile.mkdtemp(prefix="ivr-voicemail-bench-"))
     token = secrets.token_hex(16)
     env = {**os.environ, "IVR_DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}", "IVR_TWILIO_AUTH_TOKEN": token,
-           "IVR_DATA_DIR": str(work / "data"), "IVR_CLOCK": "2026-11-24T21:00:00-05:00"}  # fmt: skip
+           "IVR_DATA_DIR": str(work / "data"), "IVR_CLOCK": "2026-11-24T21:00:00-05:00",
+           "IVR_TWILIO_MEDIA_HOSTS": "127.0.0.1"}  # fmt: skip
     for command in (["db", "upgrade"], ["seed"]):
         subprocess.run([str(BIN / "flask"), "--app", "wsgi", *command], cwd=ROOT, env=env, check=True,
                        capture_output=True)  # fmt: skip

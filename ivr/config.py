@@ -50,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     "DATA_DIR": str(PROJECT_ROOT / "data"),
     # Whose credentials fetch recordings; empty: the account Twilio names in its signed callbacks.
     "TWILIO_ACCOUNT_SID": "",
+    # Hosts besides Twilio's API hosts that recordings may be fetched from (http allowed there), as
+    # "host" (any port) or "host:port", comma-separated: the simulator's media server is 127.0.0.1.
+    "TWILIO_MEDIA_HOSTS": "",
     # The IVR's own Twilio number: click-to-call rings the agent from it, then connects the caller.
     "PHONE_NUMBER": "",
     # Agent pages' session cookie: Secure (https only) when "auto" sees an https IVR_PUBLIC_URL.

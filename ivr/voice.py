@@ -14,7 +14,7 @@ from collections.abc import Callable
 from flask import Blueprint, Flask, Response, current_app, request, url_for
 
 from ivr import hours as clock
-from ivr import twiml
+from ivr import recordings, twiml
 from ivr.calls import CallConnection, CallRecord, open_call, state_of
 from ivr.db import get_db
 from ivr.flows.context import Context
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 
 # Twilio's CallSid is "CA" + 32 hex digits; anything else is not a call we can keep state for.
-CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
+CALL_SID = recordings.CALL_SID
 MAX_INPUT = 500
 
 
@@ -44,13 +44,10 @@ def read_input(values) -> CallerInput:  # type: ignore[no-untyped-def]
     if values.get("DialCallStatus"):
         return DialOutcome(values["DialCallStatus"][:20])
     if values.get("RecordingUrl"):
-        duration = values.get("RecordingDuration", "")
-        return Recording(
-            values["RecordingUrl"][:500],
-            values.get("RecordingSid", "")[:64],
-            int(duration) if duration.isdigit() else 0,
-            values.get("AccountSid", "")[:64],
-        )
+        recorded = recording_report(values)
+        if recorded is None:  # refused (logged): as if nothing had been recorded
+            return Recording("", "", 0)
+        return Recording(recorded.recording_url, recorded.recording_sid, recorded.duration, recorded.account_sid)
     speech = (values.get("SpeechResult") or "").strip()[:MAX_INPUT]
     if speech:
         try:
@@ -62,6 +59,25 @@ def read_input(values) -> CallerInput:  # type: ignore[no-untyped-def]
         return Speech(speech, confidence)
     digits = (values.get("Digits") or "").strip()[:MAX_INPUT]
     return Keys(digits) if digits else NoInput()
+
+
+def recording_report(values: dict[str, str]) -> Recorded | None:
+    """A recording Twilio reports, or None (logged) when its IDs or URL are not Twilio's own: nothing
+    a request carries may choose the host the worker fetches from, with the account's credentials."""
+    settings = current_app.config
+    account = settings.get("TWILIO_ACCOUNT_SID") or values.get("AccountSid", "")
+    url, sid, call = values.get("RecordingUrl", ""), values.get("RecordingSid", ""), values.get("CallSid", "")
+    why = recordings.problem(url, account, settings)
+    if why is None and not recordings.RECORDING_SID.fullmatch(sid):
+        why = "the RecordingSid is not Twilio's RE + 32 hex digits"
+    if why is None and not CALL_SID.fullmatch(call):
+        why = "the CallSid is not Twilio's CA + 32 hex digits"
+    if why is not None:
+        log.warning("recording report refused, nothing will be fetched: %s (RecordingUrl %r)", why, url[:200])
+        return None
+    duration = values.get("RecordingDuration", "")
+    seconds = int(duration) if re.fullmatch(r"[0-9]{1,6}", duration) else 0
+    return Recorded(call_sid=call, recording_sid=sid, recording_url=url, duration=seconds, account_sid=account)
 
 
 def say_text(say: Say) -> str:
@@ -136,7 +152,7 @@ def always_answers(view: Callable[..., Response]) -> Callable[..., Response]:
 
 def call_sid(values: dict[str, str]) -> str | None:
     sid = values.get("CallSid", "")
-    return sid if CALL_SID.match(sid) else None
+    return sid if CALL_SID.fullmatch(sid) else None
 
 
 def take_turn(
@@ -248,17 +264,10 @@ def recording() -> Response:
     try:
         values = webhook_values()
         sid = call_sid(values)
-        duration = values.get("RecordingDuration", "")
-        if sid is not None and values.get("RecordingStatus") == "completed" and values.get("RecordingSid"):
-            recorded = Recorded(
-                call_sid=sid,
-                recording_sid=values["RecordingSid"][:64],
-                recording_url=values.get("RecordingUrl", "")[:500],
-                duration=int(duration) if duration.isdigit() else 0,
-                account_sid=current_app.config.get("TWILIO_ACCOUNT_SID") or values.get("AccountSid", "")[:64],
-            )
+        recorded = recording_report(values) if values.get("RecordingStatus") == "completed" else None
+        if recorded is not None:
             record_once(get_db().transaction, recorded, clock.now(current_app.config))
-            get_db().calls.message_left(sid)
+            get_db().calls.message_left(recorded.call_sid)
         elif values.get("RecordingStatus"):
             log.info("recording %s of call %s: %s", values.get("RecordingSid"), sid, values.get("RecordingStatus"))
     except Exception:

@@ -21,10 +21,11 @@ from typing import Any
 import requests
 from sqlalchemy import select, update
 
+from ivr import recordings
 from ivr.db import Database
 from ivr.models import Message, MessageHistory
 from ivr.speech import recognizer as speech
-from ivr.speech.audio import AudioError, load
+from ivr.speech.audio import load
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,6 @@ DOWNLOAD_ATTEMPTS = 10
 TRANSCRIPT_ATTEMPTS = 5
 FIRST_PAUSE_SECONDS = 15
 LONGEST_PAUSE_SECONDS = 3600
-DOWNLOAD_TIMEOUT_SECONDS = 30
 
 
 class DownloadError(Exception):
@@ -48,6 +48,15 @@ def pause(attempts: int) -> dt.timedelta:
 
 def recordings_dir(settings: dict[str, Any]) -> Path:
     return Path(settings["DATA_DIR"]) / "recordings"
+
+
+def _said(error: Exception) -> Exception:
+    """A failure as agents may read it: the reason, not a library's repr of a connection pool."""
+    if isinstance(error, requests.Timeout):
+        return DownloadError("Twilio did not answer in time")
+    if isinstance(error, requests.ConnectionError):
+        return DownloadError("could not reach Twilio")
+    return error
 
 
 class Worker:
@@ -117,22 +126,21 @@ class Worker:
         with self.db.reading() as session:
             message = session.get(Message, message_id)
             assert message is not None
-            url, sid, account, attempts = (
-                message.recording_url, message.recording_sid, message.account_sid, message.audio_attempts + 1
-            )  # fmt: skip
+            url, account, attempts = message.recording_url, message.account_sid, message.audio_attempts + 1
         try:
-            data = self._fetch(url, account)
+            data = recordings.fetch(url, account, self.settings.get("TWILIO_AUTH_TOKEN", ""), self.settings)
             audio = load(data)  # a clear AudioError if it is not audio
             if audio.seconds <= 0:
                 raise DownloadError("the recording is empty")
             folder = recordings_dir(self.settings)
             folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{sid}.wav"
+            # A name the app makes: nothing a request carried names a file.
+            path = folder / f"message-{message_id}.wav"
             partial = path.with_suffix(".part")
             partial.write_bytes(data)
             os.replace(partial, path)
-        except (DownloadError, AudioError, OSError, requests.RequestException) as error:
-            self._failed(message_id, "audio", attempts, DOWNLOAD_ATTEMPTS, error, now)
+        except Exception as error:  # whatever it is, the attempt counts: a message always reaches "failed"
+            self._failed(message_id, "audio", attempts, DOWNLOAD_ATTEMPTS, _said(error), now)
             return False
         self._set(
             message_id,
@@ -145,19 +153,6 @@ class Worker:
             history=("audio stored", f"{audio.seconds:.1f} s, attempt {attempts}"),
         )
         return True
-
-    def _fetch(self, url: str, account: str) -> bytes:
-        token = self.settings.get("TWILIO_AUTH_TOKEN", "")
-        if not url:
-            raise DownloadError("no RecordingUrl")
-        response = requests.get(
-            url if url.endswith(".wav") else f"{url}.wav",
-            auth=(account, token) if account and token else None,
-            timeout=DOWNLOAD_TIMEOUT_SECONDS,
-        )
-        if response.status_code != 200:
-            raise DownloadError(f"HTTP {response.status_code} from {url}")
-        return response.content
 
     def transcribe(self, message_id: int, now: dt.datetime) -> None:
         """Free-form recognition with the configured offline recogniser."""

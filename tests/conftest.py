@@ -23,6 +23,8 @@ from ivr import create_app
 from ivr.db import upgrade
 
 TOKEN = "test-auth-token-0123456789abcdef"
+# The simulator's media server (ivr/simulator/media.py) listens on 127.0.0.1: recordings may come from it.
+MEDIA_HOSTS = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -37,7 +39,7 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "ivr.sqlite3"
     url = f"sqlite:///{path}"
     upgrade(url)
-    app = create_app({"DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN})
+    app = create_app({"DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_MEDIA_HOSTS": MEDIA_HOSTS})
     from ivr.db import get_db
     from ivr.faq import load_demo
     from ivr.seed import load_demo_data
@@ -55,6 +57,7 @@ def make_app(tmp_path: Path, template_db: Path, **overrides: object) -> Flask:
     if not path.exists():
         shutil.copy(template_db, path)
     config = {"DATABASE_URL": f"sqlite:///{path}", "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_URL": "", "PROXY_HOPS": 0,
+              "TWILIO_MEDIA_HOSTS": MEDIA_HOSTS,
               "DATA_DIR": str(tmp_path / "data")}  # fmt: skip
     config.update(overrides)
     return create_app(config)
@@ -90,7 +93,8 @@ def server(tmp_path: Path, template_db: Path) -> Iterator[str]:
     database = tmp_path / "server.sqlite3"
     database.write_bytes(template_db.read_bytes())
     port = free_port()
-    env = {**os.environ, "IVR_DATABASE_URL": f"sqlite:///{database}", "IVR_TWILIO_AUTH_TOKEN": TOKEN}
+    env = {**os.environ, "IVR_DATABASE_URL": f"sqlite:///{database}", "IVR_TWILIO_AUTH_TOKEN": TOKEN,
+           "IVR_TWILIO_MEDIA_HOSTS": MEDIA_HOSTS}  # fmt: skip
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
         [str(gunicorn), "--workers", "3", "--bind", f"127.0.0.1:{port}", "wsgi:app"],

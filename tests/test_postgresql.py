@@ -97,6 +97,7 @@ def test_voice_messages_on_postgresql(postgres_url: str, tmp_path: Path) -> None
 
     upgrade(postgres_url)
     config = {"DATABASE_URL": postgres_url, "TWILIO_AUTH_TOKEN": TOKEN, "DATA_DIR": str(tmp_path),
+              "TWILIO_MEDIA_HOSTS": "127.0.0.1",
               "CLOCK": "2026-11-24T21:00:00-05:00"}  # fmt: skip
     app = create_app(config)
     with app.app_context(), get_db().transaction() as session:

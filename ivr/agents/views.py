@@ -179,7 +179,10 @@ def audio(message_id: int):  # type: ignore[no-untyped-def]
         message = db.get(Message, message_id)
         if message is None or message.audio_status != "stored" or not message.audio_path:
             abort(404)
-        path = recordings_dir(current_app.config) / message.audio_path
+        folder = recordings_dir(current_app.config).resolve()
+        path = (folder / message.audio_path).resolve()
+    if path.parent != folder:  # only a file the worker named, in the recordings folder
+        abort(404)
     try:
         samples, rate = soundfile.read(path, dtype="int16")
     except (OSError, RuntimeError, soundfile.LibsndfileError):
