@@ -240,3 +240,37 @@ def test_guessing_passwords_is_throttled_per_name(app: Flask) -> None:
         attempts = session.scalars(select(LoginAttempt).where(LoginAttempt.name == "bob")).all()
         assert len(attempts) == 5 and not any(a.ok for a in attempts)
         assert all(PASSWORD not in (a.name + a.address) for a in attempts)
+
+
+def basic(name: str, password: str) -> dict[str, str]:
+    import base64
+
+    return {"Authorization": "Basic " + base64.b64encode(f"{name}:{password}".encode()).decode()}
+
+
+def test_a_cookie_session_needs_the_csrf_token_whatever_authorization_it_sends(app: Flask) -> None:
+    message_id = leave_message(app)
+    ann = login(app)
+    for headers in ({}, basic("foo", "bar"), basic("ann", PASSWORD)):
+        for action in ("claim", "done"):
+            refused = ann.post(f"/agent/api/messages/{message_id}/{action}", headers=headers)
+            assert refused.status_code == 400, (headers, action, refused.get_data(as_text=True))
+        note = ann.post(f"/agent/api/messages/{message_id}/note", headers=headers, json={"text": "forged"})
+        assert note.status_code == 400
+    with app.app_context(), get_db().reading() as session:
+        message = session.get(Message, message_id)
+        assert message is not None and message.status == "new" and message.assignee_id is None
+        assert [n.text for n in message.notes] == []
+
+
+def test_basic_credentials_from_a_page_of_another_site_need_the_token_too(app: Flask) -> None:
+    """A browser that cached an agent's Basic credentials sends them along with a cross-site form."""
+    message_id = leave_message(app)
+    client = app.test_client()
+    cross = {**basic("ann", PASSWORD), "Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
+    assert client.post(f"/agent/api/messages/{message_id}/done", headers=cross).status_code == 400
+    client = app.test_client()  # an API client without the cookie the refusal set
+    api = client.post(f"/agent/api/messages/{message_id}/claim", headers=basic("ann", PASSWORD))
+    assert api.status_code == 200  # an API client: credentials, no cookie, not from a page
+    wrong = client.post(f"/agent/api/messages/{message_id}/done", headers=basic("ann", "wrong password"))
+    assert wrong.status_code == 401

@@ -19,9 +19,21 @@ bp = Blueprint("agents_api", __name__, url_prefix="/agent/api")
 
 
 @bp.before_request
-def _csrf_for_cookie_sessions() -> None:
-    if request.method == "POST" and request.authorization is None:
+def _csrf_unless_an_api_client() -> None:
+    """A POST goes without the CSRF token only from an API client: HTTP Basic credentials (checked
+    by login_required), no cookie of a browser session at all, and not sent by a browser from another
+    site (which `Sec-Fetch-Site` says; a browser may have cached an agent's Basic credentials)."""
+    if request.method == "POST" and not _api_client():
         csrf.protect()
+
+
+def _api_client() -> bool:
+    config = current_app.config
+    cookies = (config.get("SESSION_COOKIE_NAME", "session"), config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+    from_a_page = request.headers.get("Sec-Fetch-Site", "none") not in ("none", "same-origin")
+    return (
+        request.authorization is not None and not any(name in request.cookies for name in cookies) and not from_a_page
+    )
 
 
 def _error(message: str, status: int):  # type: ignore[no-untyped-def]
