@@ -33,7 +33,7 @@ db: setup
 run: db
 	@$(FLASK) banner
 	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; $(FLASK) worker & \
-	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - wsgi:app
+	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --no-control-socket --access-logfile - wsgi:app
 
 # The browser test needs Debian's Chromium; as root it is installed here, otherwise the test says how.
 test: $(VENV)/.installed

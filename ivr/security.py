@@ -12,6 +12,7 @@ import functools
 import hmac
 import io
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, unquote_plus
@@ -75,12 +76,29 @@ def query_values(environ: dict[str, Any] | None = None) -> dict[str, str]:
 
 
 def webhook_values() -> dict[str, str]:
-    """Everything Twilio sent: the POST parameters, and the query string's (which win, as in Flask)."""
+    """Everything Twilio sent: the POST parameters, and the query string's (which win, as in Flask),
+    cleaned (after the signature, which covers them as sent): no control characters, no NUL, each
+    at most MAX_VALUE characters, before anything is stored, rendered or fetched."""
     environ = request.environ
     values = environ.get("ivr.values")
     if values is None:
-        values = environ["ivr.values"] = {**posted(environ), **query_values(environ)}
+        values = {**posted(environ), **query_values(environ)}
+        if not all(value.isprintable() and len(value) <= MAX_VALUE for value in values.values()):
+            values = {name: clean(value) for name, value in values.items()}
+        environ["ivr.values"] = values
     return values
+
+
+# Nothing Twilio sends is longer (a RecordingUrl, a SpeechResult).
+MAX_VALUE = 1000
+# Control characters (C0, DEL, C1) and the line and paragraph separators: invalid in XML 1.0 or
+# meaningless in a phone call's values; NUL is refused by PostgreSQL.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def clean(value: str) -> str:
+    """A value from outside, fit for a database row, an XML attribute or a log line."""
+    return CONTROL.sub("", value)[:MAX_VALUE]
 
 
 def signed_url(environ: dict[str, Any], public_url: str = "") -> str:
@@ -131,6 +149,11 @@ def twilio_only(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def checked(*args: Any, **kwargs: Any) -> Any:
         settings = current_app.config
+        length = request.environ.get("CONTENT_LENGTH", "")
+        if length.isascii() and length.isdigit() and int(length) > MAX_BODY:
+            # Not Twilio's (its bodies are small), but whoever is on the line still hears something.
+            log.warning("refused a %s-byte body at %s from %s", length, request.path, request.remote_addr)
+            return current_app.extensions["ivr.too_large"]()
         if settings.get("VALIDATE_SIGNATURES", True) and not is_signed_by_twilio(request.environ, settings):
             log.warning("refused unsigned or forged request to %s from %s", request.path, request.remote_addr)
             return Response(

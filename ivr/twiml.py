@@ -7,12 +7,14 @@ caller comes back as a step with no input and the engine, not Twilio, counts the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr.flows.nodes import Action, Connect, HangUp, Listen, Play, RecordMessage, Say
 
+PHONE_NUMBER = re.compile(r"\+?[0-9]{2,15}")
 # step_url(node_id) -> the URL (relative) of that node's next step for this call.
 StepUrl = Callable[[str], str]
 SayText = Callable[[Say], str]
@@ -55,8 +57,10 @@ def render(
             response.redirect(url, method="POST")
         elif isinstance(action, Connect):
             flush(response)
+            # The caller's own number, shown to the agent: only a phone number (From is the caller's to set).
+            caller_id = action.caller_id if PHONE_NUMBER.fullmatch(action.caller_id) else None
             dial = response.dial(
-                action=step_url(action.node), method="POST", timeout=action.timeout, caller_id=action.caller_id or None
+                action=step_url(action.node), method="POST", timeout=action.timeout, caller_id=caller_id
             )
             dial.number(action.number)
         elif isinstance(action, RecordMessage):

@@ -216,7 +216,7 @@ def step(node: str) -> Response:
         if node == call.node and expected == str(call.step):
             caller_input = read_input(values)
             return take_turn(calls, call, lambda state, ctx: interpreter.step(state, caller_input, ctx), node, values)
-        if expected.isdigit() and int(expected) < call.step and call.last_twiml:
+        if re.fullmatch(r"[0-9]{1,9}", expected) and int(expected) < call.step and call.last_twiml:
             # A retried or late POST of a step already answered: say the same again, advance nothing.
             return xml(call.last_twiml)
         return apology()
@@ -235,6 +235,10 @@ def main_menu() -> Response:
     interpreter = engine()
     with get_db().calls.connected() as calls:
         call = calls.find(sid) or open_call(sid, values.get("From", ""), language, "start")
+        if call.node == interpreter.flow.main_menu and call.last_twiml:
+            # Already there (a retried or repeated POST of this URL, which has no step counter): the
+            # same answer again, and the call does not advance.
+            return xml(call.last_twiml)
         return take_turn(
             calls, call, lambda state, ctx: interpreter.enter(state, interpreter.flow.main_menu, ctx), call.node, values
         )
@@ -250,7 +254,7 @@ def status() -> Response:
         if sid is not None:
             duration = values.get("CallDuration", "")
             status = values.get("CallStatus", "unknown")
-            get_db().calls.end(sid, status, int(duration) if duration.isdigit() else None)
+            get_db().calls.end(sid, status, int(duration) if re.fullmatch(r"[0-9]{1,6}", duration) else None)
     except Exception:
         log.exception("status callback failed")
     return xml(twiml.empty())
@@ -283,6 +287,7 @@ def _replay(calls: CallConnection, sid: str) -> Response:
 
 def init_app(app: Flask) -> None:
     app.extensions["ivr.rendered"] = {}
+    app.extensions["ivr.too_large"] = lambda: apology(then_main_menu=False)
     app.extensions["ivr.contexts"] = _contexts(app)
     app.register_blueprint(bp)
 

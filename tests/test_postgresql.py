@@ -123,3 +123,26 @@ def test_voice_messages_on_postgresql(postgres_url: str, tmp_path: Path) -> None
     assert sorted(m.recording_sid == sid for m in messages) == [False, True]
     assert all(m.audio_status == "stored" and m.transcript_status == "done" for m in messages)
     app.extensions["ivr.db"].engine.dispose()
+
+
+def test_nul_bytes_are_harmless_on_postgresql(postgres_url: str) -> None:
+    """PostgreSQL refuses NUL in text: every place a request's text reaches the database drops it."""
+    from xml.etree import ElementTree
+
+    from tests.test_agents import PASSWORD, basic
+    from tests.test_webhooks import post, sid, twilio_params
+
+    upgrade(postgres_url)
+    app = create_app({"DATABASE_URL": postgres_url, "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": "k"})
+    with app.app_context(), get_db().transaction() as session:
+        load_demo_data(session)
+    client, call = app.test_client(), sid()
+    for path, fields in (("/voice/incoming", {"From": "+1555\x000100"}),
+                         ("/voice/step/main_menu?n=1", {"SpeechResult": "where is\x00 my order"}),
+                         ("/voice/status", {"CallStatus": "completed\x00", "CallDuration": "12"})):  # fmt: skip
+        response = post(client, path, twilio_params(call, **fields))
+        assert response.status_code == 200 and ElementTree.fromstring(response.data).tag == "Response"
+    assert app.test_cli_runner().invoke(args=["agents", "create", "ann"], input=PASSWORD + "\n").exit_code == 0
+    assert client.get("/agent/api/messages?q=%00", headers=basic("ann", PASSWORD)).status_code == 200
+    assert client.get("/agent/api/messages", headers=basic("\x00nobody", "x")).status_code == 401
+    app.extensions["ivr.db"].engine.dispose()

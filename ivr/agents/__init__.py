@@ -19,6 +19,7 @@ from werkzeug.security import check_password_hash
 
 from ivr.db import get_db
 from ivr.models import Agent, LoginAttempt
+from ivr.security import clean
 
 log = logging.getLogger(__name__)
 login_manager = LoginManager()
@@ -49,7 +50,7 @@ def verify(name: str, password: str, address: str = "") -> AgentUser | None:
 
     Raises TooManyFailures while the name is throttled (even the right password waits)."""
     now = dt.datetime.now(dt.UTC)
-    name = name[:80]
+    name = clean(name)[:80]  # stored with the attempt: no control characters, no NUL
     with get_db().reading() as session:
         last_ok = session.scalar(select(func.max(LoginAttempt.at)).where(LoginAttempt.name == name, LoginAttempt.ok))
         since = max(now - FAILURE_WINDOW, _aware(last_ok) if last_ok else now - FAILURE_WINDOW)

@@ -7,6 +7,7 @@ written to the message's history with who did it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,8 @@ from ivr.models import Agent, Customer, Message, MessageHistory, MessageNote, Or
 # Filters of the queue; "open" (new, then in progress) is the default view.
 FILTERS = ("open", "new", "mine", "in_progress", "done", "all")
 MAX_NOTE = 5000
+# Control characters a note cannot keep (line breaks and tabs it can).
+NOT_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class QueueError(IVRError):
@@ -56,8 +59,12 @@ def listing(session: Session, show: str, agent_id: int, search: str = "") -> lis
     query = select(Message).where(_visible(), _filter(show, agent_id))
     words = search.strip()
     if words:
-        pattern = f"%{words}%"
-        query = query.where(or_(Message.transcript.ilike(pattern), Message.caller.like(pattern)))
+        # The words as typed: % and _ are literal, and a NUL (which PostgreSQL refuses) is dropped.
+        literal = words.replace("\x00", "").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{literal}%"
+        query = query.where(
+            or_(Message.transcript.ilike(pattern, escape="\\"), Message.caller.like(pattern, escape="\\"))
+        )
     return list(session.scalars(query.order_by(order, Message.created_at).limit(500)))
 
 
@@ -118,7 +125,8 @@ def claim(session: Session, message_id: int, agent: Agent) -> Message:
 
 def add_note(session: Session, message_id: int, agent: Agent, text: str) -> MessageNote:
     message = get(session, message_id)
-    text = text.strip()
+    # Line breaks and tabs stay; NUL (which PostgreSQL refuses) and other control characters go.
+    text = NOT_TEXT.sub("", text.replace("\r\n", "\n")).strip()
     if not text:
         raise QueueError("the note is empty")
     if len(text) > MAX_NOTE:

@@ -88,7 +88,13 @@ def _agent(db_session) -> Agent:  # type: ignore[no-untyped-def]
 
 def _safe_next(target: str | None) -> str:
     """Only paths on this site (no open redirects)."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    if (
+        target
+        and target.startswith("/agent")
+        and target.isprintable()
+        and "\\" not in target
+        and not urlsplit(target).netloc
+    ):
         return target
     return url_for("agents.queue_page")
 

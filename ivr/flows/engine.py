@@ -7,6 +7,7 @@ the call has gone so far (its outcome) and the path through handlers are decided
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -45,6 +46,8 @@ from ivr.prompts import Catalog
 from ivr.speech.matching import best_options, coverage, is_confident, normalise, said_together
 from ivr.speech.numbers import spoken_digits
 
+# Keys a caller typed: ASCII digits only (str.isdigit takes "²" and "①", which int() refuses).
+ASCII_DIGITS = re.compile(r"[0-9]+")
 # Handlers may chain through messages and other handlers; more hops than this is a loop.
 MAX_HOPS = 50
 NUMBER_HINT = "$OOV_CLASS_DIGIT_SEQUENCE"
@@ -222,12 +225,12 @@ class Engine:
             return Meaning(option.goto, option.name) if option else None
         if isinstance(node, Choose):
             choices = _choices(node, state)
-            index = int(digits) - 1 if digits.isdigit() and len(digits) == 1 else -1
+            index = int(digits) - 1 if len(digits) == 1 and digits in "123456789" else -1
             if not 0 <= index < len(choices):
                 return None
             value = choices[index]["value"]
             return Meaning(node.goto, str(value)[:64], {node.store_as: value})
-        return self._number(node, digits if digits.isdigit() else None)
+        return self._number(node, digits if ASCII_DIGITS.fullmatch(digits) else None)
 
     @staticmethod
     def _number(node: NumberEntry, digits: str | None) -> Meaning | None:
@@ -430,5 +433,5 @@ def _shown(caller_input: CallerInput, node: Menu | Choose | NumberEntry) -> str:
     else:
         return ""
     if isinstance(node, NumberEntry) and node.sensitive:
-        return "".join("*" if ch.isdigit() else ch for ch in text) if text.isdigit() else "[masked speech]"
+        return "*" * len(text) if ASCII_DIGITS.fullmatch(text) else "[masked speech]"
     return text[:255]

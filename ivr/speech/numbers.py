@@ -21,7 +21,7 @@ NUMBER_WORDS = set(UNITS) | set(TEENS) | set(TENS) | set(SCALES) | set(REPEATS)
 
 def _tokens(text: str) -> list[str]:
     text = re.sub(r"(?<=\d),(?=\d{3})", "", text.lower())  # "5,001" -> "5001"
-    return re.findall(r"\d+|[a-z]+", text.replace("-", " "))
+    return re.findall(r"[0-9]+|[a-z]+", text.replace("-", " "))  # ASCII digits: int() takes others too
 
 
 def _cardinal(words: list[str]) -> int:
