@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -26,16 +27,11 @@ def agents_create(name: str, phone: str) -> None:
     from sqlalchemy import select
     from werkzeug.security import generate_password_hash
 
+    from ivr.agents import end_sessions
     from ivr.models import Agent
 
-    password = (
-        sys.stdin.readline().rstrip("\n")
-        if not sys.stdin.isatty()
-        else click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    )
-    if len(password) < 8:
-        raise click.ClickException("the password needs at least 8 characters")
-    if phone and not (phone.startswith("+") and phone[1:].isdigit()):
+    password = _new_password()
+    if phone and not re.fullmatch(r"\+[0-9]{2,15}", phone):
         raise click.ClickException(f"--phone must be E.164, like +15550100123, not {phone!r}")
     with get_db().transaction() as session:
         agent = session.scalar(select(Agent).where(Agent.name == name))
@@ -45,7 +41,68 @@ def agents_create(name: str, phone: str) -> None:
         else:
             agent.password_hash = generate_password_hash(password)
             agent.phone = phone or agent.phone
-            click.echo(f"agent {name} updated")
+            end_sessions(agent)
+            click.echo(f"agent {name} updated; their sessions have ended")
+
+
+@agents_cli.command("password")
+@click.argument("name")
+def agents_password(name: str) -> None:
+    """Set an agent's new password (read from standard input); every session of theirs ends."""
+    from sqlalchemy import select
+    from werkzeug.security import generate_password_hash
+
+    from ivr.agents import end_sessions
+    from ivr.models import Agent
+
+    password = _new_password()
+    with get_db().transaction() as session:
+        agent = session.scalar(select(Agent).where(Agent.name == name))
+        if agent is None:
+            raise click.ClickException(f"no agent named {name!r}")
+        agent.password_hash = generate_password_hash(password)
+        end_sessions(agent)
+    click.echo(f"agent {name}: new password; their sessions have ended")
+
+
+@agents_cli.command("disable")
+@click.argument("name")
+def agents_disable(name: str) -> None:
+    """Refuse an agent's log-ins and end every session of theirs (their notes and history stay)."""
+    _set_disabled(name, True)
+
+
+@agents_cli.command("enable")
+@click.argument("name")
+def agents_enable(name: str) -> None:
+    """Let a disabled agent log in again."""
+    _set_disabled(name, False)
+
+
+def _set_disabled(name: str, disabled: bool) -> None:
+    from sqlalchemy import select
+
+    from ivr.agents import end_sessions
+    from ivr.models import Agent
+
+    with get_db().transaction() as session:
+        agent = session.scalar(select(Agent).where(Agent.name == name))
+        if agent is None:
+            raise click.ClickException(f"no agent named {name!r}")
+        agent.disabled = disabled
+        end_sessions(agent)
+    click.echo(f"agent {name} {'disabled; their sessions have ended' if disabled else 'enabled'}")
+
+
+def _new_password() -> str:
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if not sys.stdin.isatty()
+        else click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    )
+    if len(password) < 8:
+        raise click.ClickException("the password needs at least 8 characters")
+    return password
 
 
 @agents_cli.command("list")

@@ -274,3 +274,50 @@ def test_basic_credentials_from_a_page_of_another_site_need_the_token_too(app: F
     assert api.status_code == 200  # an API client: credentials, no cookie, not from a page
     wrong = client.post(f"/agent/api/messages/{message_id}/done", headers=basic("ann", "wrong password"))
     assert wrong.status_code == 401
+
+
+def still_in(client: FlaskClient, message_id: int) -> bool:
+    """Whether this browser's session still opens the queue and may post a note."""
+    page = client.get("/agent/")
+    if page.status_code != 200:
+        return False
+    note = client.post(f"/agent/messages/{message_id}/note", data={"csrf_token": csrf(client, "/agent/"), "text": "hi"})
+    return note.status_code == 302 and "/login" not in note.headers.get("Location", "")
+
+
+def test_log_out_ends_every_session_of_the_agent(app: Flask) -> None:
+    message_id = leave_message(app)
+    desk, phone, bob = login(app), login(app), login(app, "bob")
+    assert still_in(desk, message_id) and still_in(phone, message_id)
+    desk.post("/agent/logout", data={"csrf_token": csrf(desk, "/agent/")})
+    assert not still_in(desk, message_id) and not still_in(phone, message_id)
+    assert still_in(bob, message_id)  # another agent's session is not touched
+    assert still_in(login(app), message_id)  # and ann may log in again
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["agents", "password", "ann"], ["agents", "create", "ann"], ["agents", "disable", "ann"]],
+    ids=["password", "create again", "disable"],
+)
+def test_a_new_password_or_disabling_ends_every_session(app: Flask, command: list[str]) -> None:
+    message_id = leave_message(app)
+    ann = login(app)
+    assert still_in(ann, message_id)
+    result = app.test_cli_runner().invoke(args=command, input="a new password 123\n")
+    assert result.exit_code == 0 and "sessions have ended" in result.output
+    assert not still_in(ann, message_id)
+    basic_api = app.test_client().get("/agent/api/messages", headers=basic("ann", PASSWORD))
+    assert basic_api.status_code == 401  # the old password, or a disabled agent
+
+
+def test_a_disabled_agent_cannot_log_in_until_enabled(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["agents", "disable", "ann"]).exit_code == 0
+    client = app.test_client()
+    refused = client.post("/agent/login", data={"name": "ann", "password": PASSWORD,
+                                                "csrf_token": csrf(client, "/agent/login")})  # fmt: skip
+    assert refused.status_code == 401
+    assert runner.invoke(args=["agents", "enable", "ann"]).exit_code == 0
+    login(app)
+    assert "no agent named" in runner.invoke(args=["agents", "disable", "nobody"]).output

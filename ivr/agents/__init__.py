@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 from flask import Flask, jsonify, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
@@ -27,11 +28,20 @@ csrf = CSRFProtect()
 
 
 class AgentUser(UserMixin):
-    """The logged-in agent, as Flask-Login keeps it (only the id goes into the session)."""
+    """The logged-in agent, as Flask-Login keeps it: the session holds the id and the generation."""
 
-    def __init__(self, agent_id: int, name: str) -> None:
+    def __init__(self, agent_id: int, name: str, generation: int = 0) -> None:
         self.id = agent_id
         self.name = name
+        self.generation = generation
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.generation}"
+
+
+def end_sessions(agent: Agent) -> None:
+    """Every session of this agent ends (the caller commits): log-out, a new password, disabling."""
+    agent.session_generation = (agent.session_generation or 0) + 1
 
 
 # After this many failed log-ins for one name within the window, that name is refused until the
@@ -63,8 +73,8 @@ def verify(name: str, password: str, address: str = "") -> AgentUser | None:
             wait = _aware(latest) + FAILURE_WINDOW - now
             raise TooManyFailures(max(1, int(wait.total_seconds() // 60) + 1))
         agent = session.scalar(select(Agent).where(Agent.name == name))
-        ok = agent is not None and check_password_hash(agent.password_hash, password)
-        user = AgentUser(agent.id, agent.name) if ok and agent is not None else None
+        ok = agent is not None and check_password_hash(agent.password_hash, password) and not agent.disabled
+        user = AgentUser(agent.id, agent.name, agent.session_generation) if ok and agent is not None else None
     with get_db().transaction() as session:
         session.add(LoginAttempt(name=name, address=address[:64], at=now, ok=ok))
     if not ok:
@@ -77,10 +87,16 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 
 
 @login_manager.user_loader
-def _load(agent_id: str) -> AgentUser | None:
+def _load(user_id: str) -> AgentUser | None:
+    """The session's agent, while the agent is enabled and the session's generation is current."""
+    found = re.fullmatch(r"([0-9]{1,9})\.([0-9]{1,9})", user_id)
+    if found is None:
+        return None
     with get_db().reading() as session:
-        agent = session.get(Agent, int(agent_id)) if agent_id.isdigit() else None
-        return AgentUser(agent.id, agent.name) if agent is not None else None
+        agent = session.get(Agent, int(found.group(1)))
+        if agent is None or agent.disabled or agent.session_generation != int(found.group(2)):
+            return None
+        return AgentUser(agent.id, agent.name, agent.session_generation)
 
 
 @login_manager.request_loader

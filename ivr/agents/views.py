@@ -22,7 +22,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
-from ivr.agents import TooManyFailures, callback, csrf, queue, verify
+from ivr.agents import TooManyFailures, callback, csrf, end_sessions, queue, verify
 from ivr.db import get_db
 from ivr.models import Agent, Message
 from ivr.worker import recordings_dir
@@ -126,6 +126,11 @@ def login():  # type: ignore[no-untyped-def]
 @bp.post("/logout")
 @login_required
 def logout():  # type: ignore[no-untyped-def]
+    """Log-out ends every session of the agent (another browser, a stolen cookie), not only this one."""
+    with get_db().transaction() as db:
+        agent = db.get(Agent, current_user.id)
+        if agent is not None:
+            end_sessions(agent)
     logout_user()
     session.clear()
     return redirect(url_for("agents.login"))
