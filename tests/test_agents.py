@@ -321,3 +321,73 @@ def test_a_disabled_agent_cannot_log_in_until_enabled(app: Flask) -> None:
     assert runner.invoke(args=["agents", "enable", "ann"]).exit_code == 0
     login(app)
     assert "no agent named" in runner.invoke(args=["agents", "disable", "nobody"]).output
+
+
+def log_in_from(app: Flask, address: str, name: str, password: str):  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client, client.post(
+        "/agent/login", data={"name": name, "password": password, "csrf_token": csrf(client, "/agent/login")}
+    )
+
+
+def test_a_strangers_guesses_do_not_lock_the_agent_out(app: Flask) -> None:
+    for _ in range(6):
+        _client, guess = log_in_from(app, "203.0.113.7", "ann", "guess")
+    assert guess.status_code == 401 and "Too many failed log-ins" in guess.get_data(as_text=True)
+    ann, reply = log_in_from(app, "198.51.100.20", "ann", PASSWORD)
+    assert reply.status_code == 302
+    page = ann.get(reply.headers["Location"]).get_data(as_text=True)
+    assert "There were 5 failed log-ins for your name since you last logged in." in page
+    _client, still = log_in_from(app, "203.0.113.7", "ann", PASSWORD)
+    assert still.status_code == 401  # the stranger's address waits, even with the right password
+
+
+def test_unknown_names_take_a_password_check_too(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import ivr.agents as agents
+
+    checked: list[str] = []
+    real = agents.check_password_hash
+    monkeypatch.setattr(agents, "check_password_hash", lambda h, p: checked.append(p) or real(h, p))
+    with app.app_context():
+        assert agents.verify("nobody", "guess") is None
+        assert agents.verify("ann", "guess") is None
+    assert checked == ["guess", "guess"]  # the same work, so the time does not tell names apart
+
+
+def test_guesses_sent_at_once_are_counted_one_after_another(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    import ivr.agents as agents
+
+    checked: list[str] = []
+    real = agents.check_password_hash
+    monkeypatch.setattr(agents, "check_password_hash", lambda h, p: checked.append(p) or real(h, p))
+
+    def guess(n: int) -> str:
+        with app.app_context():
+            try:
+                agents.verify("ann", f"guess {n}", "203.0.113.7")
+                return "checked"
+            except agents.TooManyFailures:
+                return "refused"
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(guess, range(40)))
+    assert results.count("checked") == agents.MAX_FAILURES == len(checked)
+
+
+def test_api_polling_computes_the_password_hash_once(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import ivr.agents as agents
+
+    checked: list[str] = []
+    real = agents.check_password_hash
+    monkeypatch.setattr(agents, "check_password_hash", lambda h, p: checked.append(p) or real(h, p))
+    agents._verified.clear()
+    client = app.test_client()
+    for _ in range(10):
+        assert client.get("/agent/api/messages", headers=basic("ann", PASSWORD)).status_code == 200
+    assert len(checked) == 1
+    assert client.get("/agent/api/messages", headers=basic("ann", "wrong")).status_code == 401
+    assert app.test_cli_runner().invoke(args=["agents", "password", "ann"], input="another password\n").exit_code == 0
+    assert client.get("/agent/api/messages", headers=basic("ann", PASSWORD)).status_code == 401  # at once

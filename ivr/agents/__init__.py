@@ -8,15 +8,20 @@ HTTP Basic credentials (no cookie, so no CSRF token needed).
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
+import hmac
 import logging
 import re
+import secrets
+import time
 
-from flask import Flask, jsonify, redirect, request, url_for
+from flask import Flask, current_app, jsonify, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import func, select
-from werkzeug.security import check_password_hash
+from sqlalchemy import func, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ivr.db import get_db
 from ivr.models import Agent, LoginAttempt
@@ -44,9 +49,12 @@ def end_sessions(agent: Agent) -> None:
     agent.session_generation = (agent.session_generation or 0) + 1
 
 
-# After this many failed log-ins for one name within the window, that name is refused until the
-# window has passed since the last failure (guessing passwords stops being worth it).
+# Log-in throttling (OWASP ASVS 2.2): after MAX_FAILURES failed log-ins for one name from one
+# address within the window, that name waits there (even the right password) until the window has
+# passed since the last failure; from every address together a name waits after MAX_FAILURES_PER_NAME.
+# So a stranger's guesses lock out the stranger, not the agent at their own desk.
 MAX_FAILURES = 5
+MAX_FAILURES_PER_NAME = 50
 FAILURE_WINDOW = dt.timedelta(minutes=15)
 
 
@@ -55,30 +63,94 @@ class TooManyFailures(Exception):
         super().__init__(f"Too many failed log-ins for this name. Try again in {minutes} minutes.")
 
 
+@functools.lru_cache(maxsize=1)
+def _no_agents_hash() -> str:
+    """Checked for a name no agent has, so that an unknown name takes as long as a known one."""
+    return generate_password_hash(secrets.token_hex(16))
+
+
 def verify(name: str, password: str, address: str = "") -> AgentUser | None:
     """The agent with these credentials, or None; every attempt is recorded, never the password.
 
-    Raises TooManyFailures while the name is throttled (even the right password waits)."""
+    Raises TooManyFailures while the name is throttled for this address. The attempt is written
+    (as failed) in the same transaction that counts the earlier ones, before the password is
+    checked, so guesses sent at once are counted one after another."""
     now = dt.datetime.now(dt.UTC)
-    name = clean(name)[:80]  # stored with the attempt: no control characters, no NUL
-    with get_db().reading() as session:
-        last_ok = session.scalar(select(func.max(LoginAttempt.at)).where(LoginAttempt.name == name, LoginAttempt.ok))
+    name, address = clean(name)[:80], clean(address)[:64]  # stored with the attempt
+    with get_db().transaction() as session:
+        agent = session.scalar(select(Agent).where(Agent.name == name).with_for_update())
+        _refuse_if_throttled(session, name, address, now)
+        attempt = LoginAttempt(name=name, address=address, at=now, ok=False)
+        session.add(attempt)
+        session.flush()
+        attempt_id = attempt.id
+        known = (agent.id, agent.name, agent.password_hash, agent.disabled, agent.session_generation) if agent else None
+    ok = check_password_hash(known[2] if known else _no_agents_hash(), password) and bool(known) and not known[3]
+    if not ok or known is None:
+        log.warning("failed agent log-in for %r from %s", name, address)
+        return None
+    with get_db().transaction() as session:
+        session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(ok=True))
+    return AgentUser(known[0], known[1], known[4])
+
+
+def _refuse_if_throttled(session, name: str, address: str, now: dt.datetime) -> None:  # type: ignore[no-untyped-def]
+    """Failures for the name within the window since its last good log-in: from this address (since
+    a good one from here), and from all addresses (since any good one)."""
+    for where, most in (((LoginAttempt.address == address,), MAX_FAILURES), ((), MAX_FAILURES_PER_NAME)):
+        mine = (LoginAttempt.name == name, *where)
+        last_ok = session.scalar(select(func.max(LoginAttempt.at)).where(*mine, LoginAttempt.ok))
         since = max(now - FAILURE_WINDOW, _aware(last_ok) if last_ok else now - FAILURE_WINDOW)
-        failures, latest = session.execute(
+        count, latest = session.execute(
             select(func.count(), func.max(LoginAttempt.at)).where(
-                LoginAttempt.name == name, LoginAttempt.ok.is_(False), LoginAttempt.at > since
+                *mine, LoginAttempt.ok.is_(False), LoginAttempt.at > since
             )
         ).one()
-        if failures >= MAX_FAILURES and latest is not None:
+        if count >= most and latest is not None:
             wait = _aware(latest) + FAILURE_WINDOW - now
             raise TooManyFailures(max(1, int(wait.total_seconds() // 60) + 1))
-        agent = session.scalar(select(Agent).where(Agent.name == name))
-        ok = agent is not None and check_password_hash(agent.password_hash, password) and not agent.disabled
-        user = AgentUser(agent.id, agent.name, agent.session_generation) if ok and agent is not None else None
-    with get_db().transaction() as session:
-        session.add(LoginAttempt(name=name, address=address[:64], at=now, ok=ok))
-    if not ok:
-        log.warning("failed agent log-in for %r from %s", name, address)
+
+
+def failures_before_this_log_in(name: str) -> int:
+    """Failed log-ins for this name between its last two good ones: told to the agent who just
+    logged in, who may not have made them."""
+    with get_db().reading() as session:
+        good = session.scalars(
+            select(LoginAttempt.at).where(LoginAttempt.name == name, LoginAttempt.ok).order_by(LoginAttempt.at.desc())
+        ).all()[:2]
+        if not good:
+            return 0
+        query = select(func.count()).where(
+            LoginAttempt.name == name, LoginAttempt.ok.is_(False), LoginAttempt.at < good[0]
+        )
+        if len(good) == 2:
+            query = query.where(LoginAttempt.at > good[1])
+        return int(session.scalar(query) or 0)
+
+
+# API clients send Basic credentials with every request: a verified credential is remembered for a
+# short while (by an HMAC of it under the secret key, never the password), so that polling does not
+# compute a password hash per request in the workers that answer calls. The agent's row is still
+# read every time: a disabled agent or a new password (a new generation) is refused at once.
+BASIC_TTL_SECONDS = 60
+_verified: dict[bytes, tuple[int, int, float]] = {}
+
+
+def verify_basic(name: str, password: str, address: str, secret: str) -> AgentUser | None:
+    key = hmac.new(secret.encode() or b"-", f"{name}\x00{password}".encode(), hashlib.sha256).digest()
+    remembered = _verified.get(key)
+    if remembered is not None and remembered[2] > time.monotonic():
+        agent_id, generation, _expires = remembered
+        with get_db().reading() as session:
+            agent = session.get(Agent, agent_id)
+            if agent is not None and not agent.disabled and agent.session_generation == generation:
+                return AgentUser(agent.id, agent.name, generation)
+        _verified.pop(key, None)
+    user = verify(name, password, address)
+    if user is not None:
+        if len(_verified) > 1000:
+            _verified.clear()
+        _verified[key] = (user.id, user.generation, time.monotonic() + BASIC_TTL_SECONDS)
     return user
 
 
@@ -106,7 +178,8 @@ def _from_basic_auth(req) -> AgentUser | None:  # type: ignore[no-untyped-def]
     if credentials is None or not req.path.startswith("/agent/api/"):
         return None
     try:
-        return verify(credentials.username or "", credentials.password or "", req.remote_addr or "")
+        secret = str(current_app.config.get("SECRET_KEY", ""))
+        return verify_basic(credentials.username or "", credentials.password or "", req.remote_addr or "", secret)
     except TooManyFailures:
         return None
 

@@ -22,7 +22,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
-from ivr.agents import TooManyFailures, callback, csrf, end_sessions, queue, verify
+from ivr.agents import TooManyFailures, callback, csrf, end_sessions, failures_before_this_log_in, queue, verify
 from ivr.db import get_db
 from ivr.models import Agent, Message
 from ivr.worker import recordings_dir
@@ -113,6 +113,9 @@ def login():  # type: ignore[no-untyped-def]
                 if user is not None:
                     session.clear()
                     login_user(user)
+                    failed = failures_before_this_log_in(user.name)
+                    if failed:
+                        flash(f"There were {failed} failed log-ins for your name since you last logged in.", "error")
                     draft = request.form.get("draft", "")
                     if draft:
                         session[DRAFT] = draft
