@@ -11,6 +11,8 @@ row, the CPU time the server (gunicorn's processes) and wrk spent per request: o
 they share the cores, so a row's throughput is about the cores used over their sum.
 With --baseline REF (a git commit, e.g. the one before a change), that commit's IVR runs beside
 this one, checked out in a temporary worktree with its own database, and gets the same two rows.
+With --api-clients N, each IVR also gets a menu-step row while N clients of the agents' JSON API
+poll it once a second each with an agent's Basic credentials (what an integration does).
 Run: .venv/bin/python bench/webhooks.py [--seconds 5] [--rounds 3] [--baseline REF]
      (needs wrk: apt-get install wrk)
 """
@@ -27,6 +29,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,13 +155,15 @@ class Server:
     process: subprocess.Popen | None = None  # type: ignore[type-arg]
 
     def env(self, token: str) -> dict[str, str]:
-        return {**os.environ, "IVR_DATABASE_URL": f"sqlite:///{self.database}", "IVR_TWILIO_AUTH_TOKEN": token}
+        return {**os.environ, "IVR_DATABASE_URL": f"sqlite:///{self.database}", "IVR_TWILIO_AUTH_TOKEN": token,
+                "IVR_SECRET_KEY": token}  # fmt: skip
 
     def prepare(self, token: str, count: int) -> None:
-        """A migrated, seeded database, and `count` new calls and `count` menu steps, signed for this port."""
-        for command in (["db", "upgrade"], ["seed"]):
+        """A migrated, seeded database with an API agent, and `count` new calls and `count` menu steps,
+        signed for this port."""
+        for command in (["db", "upgrade"], ["seed"], ["agents", "create", "bench"]):
             subprocess.run([str(BIN / "flask"), "--app", "wsgi", *command], cwd=self.tree, env=self.env(token),
-                           check=True, capture_output=True)  # fmt: skip
+                           check=True, capture_output=True, input=f"{API_PASSWORD}\n", text=True)  # fmt: skip
         validator = RequestValidator(token)
         self.new_sids = ["CA" + secrets.token_hex(16) for _ in range(count)]
         for sid in self.new_sids:
@@ -173,6 +178,41 @@ class Server:
             self.steps.append((step_url, urlencode(form), signature))
 
 
+API_PASSWORD = "bench api password"
+
+
+class Pollers:
+    """`clients` API clients, each asking for the open messages once a second, while in `with`."""
+
+    def __init__(self, port: int, clients: int) -> None:
+        self.url, self.clients = f"http://127.0.0.1:{port}/agent/api/messages", clients
+        self.stop = threading.Event()
+        self.latencies: list[float] = []
+        self.failures = 0
+
+    def _poll(self) -> None:
+        with requests.Session() as session:
+            while not self.stop.wait(1.0):
+                started = time.perf_counter()
+                try:
+                    ok = session.get(self.url, auth=("bench", API_PASSWORD), timeout=30).status_code == 200
+                except requests.RequestException:
+                    ok = False
+                self.latencies.append(time.perf_counter() - started)
+                self.failures += not ok
+
+    def __enter__(self) -> Pollers:
+        self.threads = [threading.Thread(target=self._poll, daemon=True) for _ in range(self.clients)]
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=35)
+
+
 def baseline_tree(ref: str, work: Path) -> Path:
     tree = work / "baseline"
     subprocess.run(["git", "worktree", "add", "--detach", str(tree), ref], cwd=ROOT, check=True, capture_output=True)
@@ -184,6 +224,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--baseline", help="a git commit whose IVR runs beside this one")
+    parser.add_argument("--api-clients", type=int, default=0, help="a row with this many API clients polling")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is not installed: apt-get install wrk")
@@ -196,13 +237,15 @@ def main() -> int:
             Server(f"baseline {args.baseline[:10]}", baseline_tree(args.baseline, work), work / "base.sqlite3")
         )
     # Enough distinct calls that none repeats within the run (well above what 2 workers can serve).
-    count = 4000 * args.seconds * args.rounds
+    count = 4000 * args.seconds * args.rounds * (2 if args.api_clients else 1)
     for server in servers:
         server.prepare(token, count)
     bare_port = free_port()
     env = servers[0].env(token)
 
     results: dict[str, list[dict]] = {}  # type: ignore[type-arg]
+    polls: dict[str, list[float]] = {}
+    poll_failures = 0
     bare_server = None
     try:
         for server in servers:
@@ -224,13 +267,27 @@ def main() -> int:
                     server.port,
                     lua_script(server.incoming[part], work / f"in{server.port}-{n}.lua"),
                 )
+                steps = server.steps[part]
+                half = len(steps) // 2 if args.api_clients else len(steps)
                 scripts[f"{server.name} menu step (press 2)"] = (
                     server.process,
                     server.port,
-                    lua_script(server.steps[part], work / f"st{server.port}-{n}.lua"),
+                    lua_script(steps[:half], work / f"st{server.port}-{n}.lua"),
                 )
+                if args.api_clients:
+                    scripts[f"{server.name} menu step, {args.api_clients} API clients polling"] = (
+                        server.process,
+                        server.port,
+                        lua_script(steps[half:], work / f"sp{server.port}-{n}.lua"),
+                    )
             for name, (process, port, script) in scripts.items():
-                results.setdefault(name, []).append(measured(process, port, script, args.seconds))
+                if "API clients polling" in name:
+                    with Pollers(port, args.api_clients) as pollers:
+                        results.setdefault(name, []).append(measured(process, port, script, args.seconds))
+                    polls.setdefault(name, []).extend(pollers.latencies)
+                    poll_failures += pollers.failures
+                else:
+                    results.setdefault(name, []).append(measured(process, port, script, args.seconds))
     finally:
         for process in [s.process for s in servers] + [bare_server]:
             if process is not None:
@@ -271,6 +328,16 @@ def main() -> int:
             ratio = median(a / b for a, b in zip(rates[f"IVR {row}"], rates[f"{base} {row}"], strict=True))
             print(f"{row}: this tree at {ratio:.0%} of the baseline's throughput "
                   f"(target: no step slower by more than 10%: {'met' if ratio >= 0.9 else 'MISSED'})")  # fmt: skip
+    for server in servers if args.api_clients else ():
+        quiet = median(r["p99"] for r in results[f"{server.name} menu step (press 2)"])
+        name = f"{server.name} menu step, {args.api_clients} API clients polling"
+        busy = median(r["p99"] for r in results[name])
+        waits = sorted(polls.get(name, [0.0]))
+        print(f"{name}: p99 {busy:.1f} ms against {quiet:.1f} ms without them "
+              f"(target within 10%: {'met' if busy <= quiet * 1.1 else 'MISSED'}); the polls' median "
+              f"{1000 * waits[len(waits) // 2]:.0f} ms, {len(waits)} polls")  # fmt: skip
+    if poll_failures:
+        print(f"API polls that failed: {poll_failures}")
     print(f"'database is locked' in the server logs: {locked}")
     shutil.rmtree(work, ignore_errors=True)
     return 1 if broken else 0

@@ -97,7 +97,7 @@ def server(tmp_path: Path, template_db: Path) -> Iterator[str]:
            "IVR_TWILIO_MEDIA_HOSTS": MEDIA_HOSTS}  # fmt: skip
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
-        [str(gunicorn), "--workers", "3", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        [str(gunicorn), "--workers", "3", "--no-control-socket", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -66,3 +70,38 @@ def test_the_same_step_posted_five_times_at_once_advances_once(server: str, tmp_
         assert db.execute("SELECT step, node FROM calls WHERE call_sid = ?", (call,)).fetchone() == (2, "order_number")
         events = db.execute("SELECT events FROM calls WHERE call_sid = ?", (call,)).fetchone()[0]
         assert [event["step"] for event in json.loads(events)] == [1, 2]
+
+
+def test_make_run_leaves_no_control_socket_another_checkout_could_take(tmp_path: Path, template_db: Path) -> None:
+    """gunicorn keeps one control socket per user (~/.gunicorn/gunicorn.ctl) unless told not to: two
+    checkouts' `make run` on one host would replace and delete each other's."""
+    import shlex
+
+    line = next(line for line in (ROOT / "Makefile").read_text().splitlines() if "/gunicorn " in line)
+    flags = shlex.split(line.split("/gunicorn", 1)[1].replace("wsgi:app", ""))
+    assert "--no-control-socket" in flags
+    database, home = tmp_path / "run.sqlite3", tmp_path / "home"
+    database.write_bytes(template_db.read_bytes())
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "IVR_DATABASE_URL": f"sqlite:///{database}", "IVR_TWILIO_AUTH_TOKEN": TOKEN}
+    servers = []
+    for _ in range(2):  # two instances side by side, as two checkouts would run them
+        port = free_port()
+        bind = [f"127.0.0.1:{port}" if f.startswith("127.0.0.1:") else f for f in flags]
+        servers.append((port, subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), *bind, "wsgi:app"],
+                                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))  # fmt: skip
+    try:
+        for port, _process in servers:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    requests.post(f"http://127.0.0.1:{port}/voice/status", timeout=2)
+                    break
+                except requests.RequestException:
+                    assert time.monotonic() < deadline, "gunicorn did not start"
+                    time.sleep(0.1)
+        assert not (home / ".gunicorn").exists() or not list((home / ".gunicorn").iterdir())
+    finally:
+        for _port, process in servers:
+            process.terminate()
+            process.wait(timeout=10)
