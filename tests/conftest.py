@@ -87,6 +87,19 @@ def phone(app: Flask):  # type: ignore[no-untyped-def]
     return dial
 
 
+def wait_until_serving(url: str, process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    """Until the server at `url` answers (30 s at most, or until its process ends)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.post(f"{url}/voice/status", timeout=2)
+            return
+        except requests.RequestException:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("gunicorn did not start") from None
+            time.sleep(0.1)
+
+
 @pytest.fixture
 def server(tmp_path: Path, template_db: Path) -> Iterator[str]:
     """gunicorn with 3 workers on a copy of the demo database (tmp_path / "server.sqlite3")."""
@@ -102,15 +115,7 @@ def server(tmp_path: Path, template_db: Path) -> Iterator[str]:
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.post(f"{url}/voice/status", timeout=2)
-                break
-            except requests.RequestException:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.1)
+        wait_until_serving(url, process)
         yield url
     finally:
         process.terminate()

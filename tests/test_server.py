@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import requests
 from ivr.simulator.phone import SimulatedCall
 from ivr.simulator.scenario import load, run
 from ivr.simulator.transport import HttpTransport
-from tests.conftest import TOKEN
+from tests.conftest import TOKEN, wait_until_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,15 +90,8 @@ def test_make_run_leaves_no_control_socket_another_checkout_could_take(tmp_path:
         servers.append((port, subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), *bind, "wsgi:app"],
                                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))  # fmt: skip
     try:
-        for port, _process in servers:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    requests.post(f"http://127.0.0.1:{port}/voice/status", timeout=2)
-                    break
-                except requests.RequestException:
-                    assert time.monotonic() < deadline, "gunicorn did not start"
-                    time.sleep(0.1)
+        for port, process in servers:
+            wait_until_serving(f"http://127.0.0.1:{port}", process)
         assert not (home / ".gunicorn").exists() or not list((home / ".gunicorn").iterdir())
     finally:
         for _port, process in servers:
