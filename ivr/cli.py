@@ -68,7 +68,8 @@ def agents_password(name: str) -> None:
 @agents_cli.command("disable")
 @click.argument("name")
 def agents_disable(name: str) -> None:
-    """Refuse an agent's log-ins and end every session of theirs (their notes and history stay)."""
+    """Refuse an agent's log-ins, end every session of theirs and revoke their API token (their notes
+    and history stay)."""
     _set_disabled(name, True)
 
 
@@ -91,7 +92,38 @@ def _set_disabled(name: str, disabled: bool) -> None:
             raise click.ClickException(f"no agent named {name!r}")
         agent.disabled = disabled
         end_sessions(agent)
-    click.echo(f"agent {name} {'disabled; their sessions have ended' if disabled else 'enabled'}")
+        if disabled:
+            agent.api_token_hash = None
+    click.echo(
+        f"agent {name} {'disabled; their sessions have ended, their API token revoked' if disabled else 'enabled'}"
+    )
+
+
+@agents_cli.command("token")
+@click.argument("name")
+@click.option("--revoke", is_flag=True, help="Only revoke the agent's token.")
+def agents_token(name: str, revoke: bool) -> None:
+    """Give an agent a new API token for an integration (shown once; the earlier one stops working)."""
+    from sqlalchemy import select
+
+    from ivr.agents import new_api_token
+    from ivr.models import Agent
+
+    with get_db().transaction() as session:
+        agent = session.scalar(select(Agent).where(Agent.name == name))
+        if agent is None:
+            raise click.ClickException(f"no agent named {name!r}")
+        if agent.disabled and not revoke:
+            raise click.ClickException(f"agent {name} is disabled: enable them first")
+        token = None if revoke else new_api_token(agent)
+        if revoke:
+            agent.api_token_hash = None
+    if token is None:
+        click.echo(f"agent {name}: API token revoked", err=True)
+        return
+    click.echo(f"agent {name}: a new API token (shown only now; any earlier one no longer works).", err=True)
+    click.echo("Send it as 'Authorization: Bearer <token>' to /agent/api/:", err=True)
+    click.echo(token)
 
 
 def _new_password() -> str:

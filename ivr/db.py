@@ -243,7 +243,7 @@ def make_engine(url: str) -> Engine:
         if connection.get_execution_options().get("ivr_writes", True):
             connection.connection.dbapi_connection.begin_writing()
         else:
-            connection.exec_driver_sql("BEGIN DEFERRED")
+            connection.connection.dbapi_connection.execute("BEGIN DEFERRED")
 
     return engine
 

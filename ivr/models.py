@@ -31,6 +31,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A time read back from the database, aware: SQLite gives naive ones, and every time stored is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -171,6 +176,9 @@ class Agent(Base):
     # password and disabling move it on, which ends every session of the agent at once.
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The SHA-256 of the agent's API token (`agents token NAME`), for integrations; the token itself is
+    # shown once and never stored. A token is 256 random bits, so a fast hash is enough.
+    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class Message(Base):
@@ -194,6 +202,10 @@ class Message(Base):
     path: Mapped[list[str]] = mapped_column(JSON, default=list)  # the menus the caller went through
     duration_seconds: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # When anything about it last changed: the queue's version for API clients' conditional polls.
+    changed_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow, index=True
+    )
     # new | in_progress | done | replaced (the caller recorded it again)
     status: Mapped[str] = mapped_column(String(20), default="new")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))

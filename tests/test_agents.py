@@ -207,12 +207,29 @@ def test_click_to_call_rings_the_agent_then_the_caller(app: Flask) -> None:
     assert 'href="tel:+15550100001"' in bob_page and "has no phone number" in bob_page
 
 
-def test_the_api_takes_basic_credentials_and_refuses_bad_ones(app: Flask) -> None:
+def api_token(app: Flask, name: str = "ann") -> str:
+    """A new API token for the agent, as `agents token NAME` prints it (alone on standard output)."""
+    result = app.test_cli_runner().invoke(args=["agents", "token", name])
+    assert result.exit_code == 0, result.output
+    return result.stdout.strip().splitlines()[-1]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def basic(name: str, password: str) -> dict[str, str]:
+    import base64
+
+    return {"Authorization": "Basic " + base64.b64encode(f"{name}:{password}".encode()).decode()}
+
+
+def test_the_api_takes_an_agents_token_and_refuses_anything_else(app: Flask) -> None:
     message_id = leave_message(app)
-    client = app.test_client()
-    good = {"Authorization": "Basic " + __import__("base64").b64encode(f"ann:{PASSWORD}".encode()).decode()}
-    bad = {"Authorization": "Basic " + __import__("base64").b64encode(b"ann:wrong").decode()}
-    assert client.get("/agent/api/messages", headers=bad).status_code == 401
+    client, good = app.test_client(), bearer(api_token(app))
+    for bad in (bearer("ivr_" + "A" * 43), bearer("not a token"), bearer(""), basic("ann", PASSWORD), {}):
+        refused = client.get("/agent/api/messages", headers=bad)
+        assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("Bearer"), bad
     claimed = client.post(f"/agent/api/messages/{message_id}/claim", headers=good)
     assert claimed.status_code == 200 and claimed.get_json()["assignee"] == "ann"
     again = client.post(f"/agent/api/messages/{message_id}/claim", headers=good)
@@ -222,17 +239,76 @@ def test_the_api_takes_basic_credentials_and_refuses_bad_ones(app: Flask) -> Non
     assert client.get("/agent/api/messages/999", headers=good).status_code == 404
 
 
+def test_a_token_is_shown_once_kept_only_as_a_hash_and_replaced_or_revoked(app: Flask, tmp_path: Path) -> None:
+    first = api_token(app)
+    assert first.startswith("ivr_") and len(first) > 40
+    client = app.test_client()
+    assert client.get("/agent/api/messages", headers=bearer(first)).status_code == 200
+    second = api_token(app)
+    assert client.get("/agent/api/messages", headers=bearer(first)).status_code == 401  # replaced
+    assert client.get("/agent/api/messages", headers=bearer(second)).status_code == 200
+    with app.app_context(), get_db().reading() as session:
+        kept = session.scalars(select(Agent.api_token_hash)).all()
+    assert second not in kept and not any(second in (k or "") for k in kept)
+    for stored in tmp_path.rglob("*.sqlite3*"):
+        assert second.encode() not in stored.read_bytes()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["agents", "token", "ann", "--revoke"]).exit_code == 0
+    assert client.get("/agent/api/messages", headers=bearer(second)).status_code == 401
+    assert "no agent named" in runner.invoke(args=["agents", "token", "nobody"]).output
+
+
+def test_api_polls_compute_no_password_hash_and_an_unchanged_queue_is_not_read(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import ivr.agents as agents
+    from ivr.agents import queue
+
+    hashed: list[str] = []
+    real = agents.check_password_hash
+    monkeypatch.setattr(agents, "check_password_hash", lambda h, p: hashed.append(p) or real(h, p))
+    message_id = leave_message(app)
+    client, ann, bob = app.test_client(), bearer(api_token(app)), bearer(api_token(app, "bob"))
+    first = client.get("/agent/api/messages", headers=ann)
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and [m["id"] for m in first.get_json()["messages"]] == [message_id]
+    listed: list[str] = []
+    real_listing = queue.listing
+    monkeypatch.setattr(queue, "listing", lambda *a, **k: listed.append("read") or real_listing(*a, **k))
+    for _ in range(10):
+        unchanged = client.get("/agent/api/messages", headers={**ann, "If-None-Match": etag})
+        assert unchanged.status_code == 304 and unchanged.data == b"" and unchanged.headers["ETag"] == etag
+    assert listed == [] and hashed == []
+    # Another agent's view ("mine", the counts) and another filter or search have their own ETag.
+    for other in (client.get("/agent/api/messages", headers={**bob, "If-None-Match": etag}),
+                  client.get("/agent/api/messages?show=all", headers={**ann, "If-None-Match": etag}),
+                  client.get("/agent/api/messages?q=x", headers={**ann, "If-None-Match": etag})):  # fmt: skip
+        assert other.status_code == 200 and other.headers["ETag"] != etag
+    # Any change to a message (a claim, a note, a transcript) is a new version of the queue.
+    assert client.post(f"/agent/api/messages/{message_id}/claim", headers=bob).status_code == 200
+    changed = client.get("/agent/api/messages", headers={**ann, "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.get_json()["messages"][0]["assignee"] == "bob"
+    assert changed.headers["ETag"] != etag and changed.headers["Cache-Control"] == "private, no-cache"
+    etag = changed.headers["ETag"]
+    with app.app_context(), get_db().transaction() as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        message.transcript = "a new transcript"
+    after_worker = client.get("/agent/api/messages", headers={**ann, "If-None-Match": etag})
+    assert after_worker.status_code == 200 and after_worker.get_json()["messages"][0]["transcript"]["text"] == (
+        "a new transcript"
+    )
+    assert after_worker.get_json()["oldest_waiting_since"] is None  # claimed: nothing waits unclaimed
+    assert hashed == []
+
+
 def test_guessing_passwords_is_throttled_per_name(app: Flask) -> None:
     client = app.test_client()
     token = csrf(client, "/agent/login")
     for _ in range(5):
         reply = client.post("/agent/login", data={"name": "bob", "password": "guess", "csrf_token": token})
         assert "do not match" in reply.get_data(as_text=True)
-    # Now even the right password waits, on the page and through the API.
+    # Now even the right password waits (an integration's API token is another credential).
     refused = client.post("/agent/login", data={"name": "bob", "password": PASSWORD, "csrf_token": token})
     assert refused.status_code == 401 and "Too many failed log-ins" in refused.get_data(as_text=True)
-    basic = {"Authorization": "Basic " + __import__("base64").b64encode(f"bob:{PASSWORD}".encode()).decode()}
-    assert client.get("/agent/api/messages", headers=basic).status_code == 401
     login(app, "ann")  # another name is not affected
     with app.app_context(), get_db().reading() as session:
         from ivr.models import LoginAttempt
@@ -242,16 +318,10 @@ def test_guessing_passwords_is_throttled_per_name(app: Flask) -> None:
         assert all(PASSWORD not in (a.name + a.address) for a in attempts)
 
 
-def basic(name: str, password: str) -> dict[str, str]:
-    import base64
-
-    return {"Authorization": "Basic " + base64.b64encode(f"{name}:{password}".encode()).decode()}
-
-
 def test_a_cookie_session_needs_the_csrf_token_whatever_authorization_it_sends(app: Flask) -> None:
     message_id = leave_message(app)
     ann = login(app)
-    for headers in ({}, basic("foo", "bar"), basic("ann", PASSWORD)):
+    for headers in ({}, basic("ann", PASSWORD), bearer("ivr_forged"), bearer(api_token(app))):
         for action in ("claim", "done"):
             refused = ann.post(f"/agent/api/messages/{message_id}/{action}", headers=headers)
             assert refused.status_code == 400, (headers, action, refused.get_data(as_text=True))
@@ -263,17 +333,18 @@ def test_a_cookie_session_needs_the_csrf_token_whatever_authorization_it_sends(a
         assert [n.text for n in message.notes] == []
 
 
-def test_basic_credentials_from_a_page_of_another_site_need_the_token_too(app: Flask) -> None:
-    """A browser that cached an agent's Basic credentials sends them along with a cross-site form."""
+def test_a_page_of_another_site_cannot_act_with_credentials_a_browser_keeps(app: Flask) -> None:
+    """A browser may send cached Basic credentials along with a cross-site form; the API does not take
+    them. A Bearer token a browser never sends on its own."""
     message_id = leave_message(app)
     client = app.test_client()
     cross = {**basic("ann", PASSWORD), "Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
-    assert client.post(f"/agent/api/messages/{message_id}/done", headers=cross).status_code == 400
-    client = app.test_client()  # an API client without the cookie the refusal set
-    api = client.post(f"/agent/api/messages/{message_id}/claim", headers=basic("ann", PASSWORD))
-    assert api.status_code == 200  # an API client: credentials, no cookie, not from a page
-    wrong = client.post(f"/agent/api/messages/{message_id}/done", headers=basic("ann", "wrong password"))
-    assert wrong.status_code == 401
+    assert client.post(f"/agent/api/messages/{message_id}/done", headers=cross).status_code in (400, 401)
+    with app.app_context(), get_db().reading() as session:
+        message = session.get(Message, message_id)
+        assert message is not None and message.status == "new"
+    api = app.test_client().post(f"/agent/api/messages/{message_id}/claim", headers=bearer(api_token(app)))
+    assert api.status_code == 200  # an API client: a token and no cookie, so no CSRF token needed
 
 
 def still_in(client: FlaskClient, message_id: int) -> bool:
@@ -302,13 +373,14 @@ def test_log_out_ends_every_session_of_the_agent(app: Flask) -> None:
 )
 def test_a_new_password_or_disabling_ends_every_session(app: Flask, command: list[str]) -> None:
     message_id = leave_message(app)
-    ann = login(app)
+    ann, token = login(app), bearer(api_token(app))
     assert still_in(ann, message_id)
     result = app.test_cli_runner().invoke(args=command, input="a new password 123\n")
     assert result.exit_code == 0 and "sessions have ended" in result.output
     assert not still_in(ann, message_id)
-    basic_api = app.test_client().get("/agent/api/messages", headers=basic("ann", PASSWORD))
-    assert basic_api.status_code == 401  # the old password, or a disabled agent
+    # The integration's token is its own credential: revoked with the agent, not with the password.
+    api = app.test_client().get("/agent/api/messages", headers=token)
+    assert api.status_code == (401 if command[1] == "disable" else 200)
 
 
 def test_a_disabled_agent_cannot_log_in_until_enabled(app: Flask) -> None:
@@ -318,6 +390,7 @@ def test_a_disabled_agent_cannot_log_in_until_enabled(app: Flask) -> None:
     refused = client.post("/agent/login", data={"name": "ann", "password": PASSWORD,
                                                 "csrf_token": csrf(client, "/agent/login")})  # fmt: skip
     assert refused.status_code == 401
+    assert "is disabled" in runner.invoke(args=["agents", "token", "ann"]).output  # no token for them either
     assert runner.invoke(args=["agents", "enable", "ann"]).exit_code == 0
     login(app)
     assert "no agent named" in runner.invoke(args=["agents", "disable", "nobody"]).output
@@ -375,19 +448,3 @@ def test_guesses_sent_at_once_are_counted_one_after_another(app: Flask, monkeypa
     with ThreadPoolExecutor(max_workers=20) as pool:
         results = list(pool.map(guess, range(40)))
     assert results.count("checked") == agents.MAX_FAILURES == len(checked)
-
-
-def test_api_polling_computes_the_password_hash_once(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import ivr.agents as agents
-
-    checked: list[str] = []
-    real = agents.check_password_hash
-    monkeypatch.setattr(agents, "check_password_hash", lambda h, p: checked.append(p) or real(h, p))
-    agents._verified.clear()
-    client = app.test_client()
-    for _ in range(10):
-        assert client.get("/agent/api/messages", headers=basic("ann", PASSWORD)).status_code == 200
-    assert len(checked) == 1
-    assert client.get("/agent/api/messages", headers=basic("ann", "wrong")).status_code == 401
-    assert app.test_cli_runner().invoke(args=["agents", "password", "ann"], input="another password\n").exit_code == 0
-    assert client.get("/agent/api/messages", headers=basic("ann", PASSWORD)).status_code == 401  # at once

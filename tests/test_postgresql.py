@@ -129,7 +129,7 @@ def test_nul_bytes_are_harmless_on_postgresql(postgres_url: str) -> None:
     """PostgreSQL refuses NUL in text: every place a request's text reaches the database drops it."""
     from xml.etree import ElementTree
 
-    from tests.test_agents import PASSWORD, basic
+    from tests.test_agents import PASSWORD, api_token, bearer, csrf
     from tests.test_webhooks import post, sid, twilio_params
 
     upgrade(postgres_url)
@@ -143,6 +143,9 @@ def test_nul_bytes_are_harmless_on_postgresql(postgres_url: str) -> None:
         response = post(client, path, twilio_params(call, **fields))
         assert response.status_code == 200 and ElementTree.fromstring(response.data).tag == "Response"
     assert app.test_cli_runner().invoke(args=["agents", "create", "ann"], input=PASSWORD + "\n").exit_code == 0
-    assert client.get("/agent/api/messages?q=%00", headers=basic("ann", PASSWORD)).status_code == 200
-    assert client.get("/agent/api/messages", headers=basic("\x00nobody", "x")).status_code == 401
+    assert client.get("/agent/api/messages?q=%00", headers=bearer(api_token(app))).status_code == 200
+    assert client.get("/agent/api/messages", headers=bearer("ivr_\x00" + "A" * 42)).status_code == 401
+    refused = client.post("/agent/login", data={"name": "\x00nobody", "password": "x",
+                                                "csrf_token": csrf(client, "/agent/login")})  # fmt: skip
+    assert refused.status_code == 401
     app.extensions["ivr.db"].engine.dispose()

@@ -14,9 +14,8 @@ import hmac
 import logging
 import re
 import secrets
-import time
 
-from flask import Flask, current_app, jsonify, redirect, request, url_for
+from flask import Flask, jsonify, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFProtect
@@ -24,7 +23,7 @@ from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ivr.db import get_db
-from ivr.models import Agent, LoginAttempt
+from ivr.models import Agent, LoginAttempt, as_utc
 from ivr.security import clean
 
 log = logging.getLogger(__name__)
@@ -100,14 +99,14 @@ def _refuse_if_throttled(session, name: str, address: str, now: dt.datetime) -> 
     for where, most in (((LoginAttempt.address == address,), MAX_FAILURES), ((), MAX_FAILURES_PER_NAME)):
         mine = (LoginAttempt.name == name, *where)
         last_ok = session.scalar(select(func.max(LoginAttempt.at)).where(*mine, LoginAttempt.ok))
-        since = max(now - FAILURE_WINDOW, _aware(last_ok) if last_ok else now - FAILURE_WINDOW)
+        since = max(now - FAILURE_WINDOW, as_utc(last_ok) if last_ok else now - FAILURE_WINDOW)
         count, latest = session.execute(
             select(func.count(), func.max(LoginAttempt.at)).where(
                 *mine, LoginAttempt.ok.is_(False), LoginAttempt.at > since
             )
         ).one()
         if count >= most and latest is not None:
-            wait = _aware(latest) + FAILURE_WINDOW - now
+            wait = as_utc(latest) + FAILURE_WINDOW - now
             raise TooManyFailures(max(1, int(wait.total_seconds() // 60) + 1))
 
 
@@ -128,34 +127,38 @@ def failures_before_this_log_in(name: str) -> int:
         return int(session.scalar(query) or 0)
 
 
-# API clients send Basic credentials with every request: a verified credential is remembered for a
-# short while (by an HMAC of it under the secret key, never the password), so that polling does not
-# compute a password hash per request in the workers that answer calls. The agent's row is still
-# read every time: a disabled agent or a new password (a new generation) is refused at once.
-BASIC_TTL_SECONDS = 60
-_verified: dict[bytes, tuple[int, int, float]] = {}
+# API clients (integrations) send an agent's API token as a Bearer token with every request. It is
+# 256 random bits, so its SHA-256 is kept, and checking one costs a hash of microseconds and one read
+# of an indexed column: nothing slow in the workers that answer calls, nothing kept in memory. The
+# agent's password never goes to an integration.
+TOKEN_PREFIX = "ivr_"
 
 
-def verify_basic(name: str, password: str, address: str, secret: str) -> AgentUser | None:
-    key = hmac.new(secret.encode() or b"-", f"{name}\x00{password}".encode(), hashlib.sha256).digest()
-    remembered = _verified.get(key)
-    if remembered is not None and remembered[2] > time.monotonic():
-        agent_id, generation, _expires = remembered
-        with get_db().reading() as session:
-            agent = session.get(Agent, agent_id)
-            if agent is not None and not agent.disabled and agent.session_generation == generation:
-                return AgentUser(agent.id, agent.name, generation)
-        _verified.pop(key, None)
-    user = verify(name, password, address)
-    if user is not None:
-        if len(_verified) > 1000:
-            _verified.clear()
-        _verified[key] = (user.id, user.generation, time.monotonic() + BASIC_TTL_SECONDS)
-    return user
+def new_api_token(agent: Agent) -> str:
+    """A new token for the agent (the caller commits), replacing any earlier one: shown once."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    agent.api_token_hash = _token_hash(token)
+    return token
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+def verify_token(token: str) -> AgentUser | None:
+    """The enabled agent whose token this is, or None."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+        return None
+    presented = _token_hash(token)
+    with get_db().reading() as session:
+        found = session.execute(
+            select(Agent.id, Agent.name, Agent.session_generation, Agent.api_token_hash).where(
+                Agent.api_token_hash == presented, Agent.disabled.is_(False)
+            )
+        ).first()
+    if found is None or not hmac.compare_digest(found.api_token_hash or "", presented):
+        return None
+    return AgentUser(found.id, found.name, found.session_generation)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
 @login_manager.user_loader
@@ -172,25 +175,24 @@ def _load(user_id: str) -> AgentUser | None:
 
 
 @login_manager.request_loader
-def _from_basic_auth(req) -> AgentUser | None:  # type: ignore[no-untyped-def]
-    """API clients send HTTP Basic credentials with every request."""
+def _from_api_token(req) -> AgentUser | None:  # type: ignore[no-untyped-def]
+    """API clients send `Authorization: Bearer <token>` with every request."""
     credentials = req.authorization
-    if credentials is None or not req.path.startswith("/agent/api/"):
+    if credentials is None or credentials.type != "bearer" or not req.path.startswith("/agent/api/"):
         return None
-    try:
-        secret = str(current_app.config.get("SECRET_KEY", ""))
-        return verify_basic(credentials.username or "", credentials.password or "", req.remote_addr or "", secret)
-    except TooManyFailures:
-        return None
+    user = verify_token(credentials.token or "")
+    if user is None:
+        log.warning("an API request with an unknown token from %s", clean(req.remote_addr or "")[:64])
+    return user
 
 
 @login_manager.unauthorized_handler
 def _refuse():  # type: ignore[no-untyped-def]
     if request.path.startswith("/agent/api/") or request.path.endswith("/audio"):
-        response = jsonify(error="log in first (or send an agent's name and password as HTTP Basic credentials)")
+        response = jsonify(error="log in first (or send an agent's API token: Authorization: Bearer <token>)")
         response.status_code = 401
         if request.path.startswith("/agent/api/"):
-            response.headers["WWW-Authenticate"] = 'Basic realm="IVR agents"'
+            response.headers["WWW-Authenticate"] = 'Bearer realm="IVR agents"'
         return response
     return redirect(url_for("agents.login", next=request.full_path.rstrip("?")))
 

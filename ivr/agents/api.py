@@ -1,12 +1,14 @@
 """The JSON API (/agent/api): the queue's data and actions, for integrations.
 
-Authenticate with an agent's name and password as HTTP Basic credentials, or with the logged-in
-session of the pages (then POSTs need the X-CSRFToken header, as the pages' forms carry it).
+Authenticate with an agent's API token (`flask --app wsgi agents token NAME`) as
+`Authorization: Bearer <token>`, or with the logged-in session of the pages (then POSTs need the
+X-CSRFToken header, as the pages' forms carry it).
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import hashlib
+import json
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user, login_required
@@ -16,13 +18,14 @@ from ivr.db import get_db
 from ivr.models import Agent
 
 bp = Blueprint("agents_api", __name__, url_prefix="/agent/api")
+# Changes when the listing's JSON does, so that no client keeps a body of an older shape.
+ETAG_FORMAT = 1
 
 
 @bp.before_request
 def _csrf_unless_an_api_client() -> None:
-    """A POST goes without the CSRF token only from an API client: HTTP Basic credentials (checked
-    by login_required), no cookie of a browser session at all, and not sent by a browser from another
-    site (which `Sec-Fetch-Site` says; a browser may have cached an agent's Basic credentials)."""
+    """A POST goes without the CSRF token only from an API client: a Bearer token (checked by
+    login_required; a browser never sends one on its own) and no cookie of a browser session."""
     if request.method == "POST" and not _api_client():
         csrf.protect()
 
@@ -30,10 +33,8 @@ def _csrf_unless_an_api_client() -> None:
 def _api_client() -> bool:
     config = current_app.config
     cookies = (config.get("SESSION_COOKIE_NAME", "session"), config.get("REMEMBER_COOKIE_NAME", "remember_token"))
-    from_a_page = request.headers.get("Sec-Fetch-Site", "none") not in ("none", "same-origin")
-    return (
-        request.authorization is not None and not any(name in request.cookies for name in cookies) and not from_a_page
-    )
+    bearer = request.authorization is not None and request.authorization.type == "bearer"
+    return bearer and not any(name in request.cookies for name in cookies)
 
 
 def _error(message: str, status: int):  # type: ignore[no-untyped-def]
@@ -45,18 +46,33 @@ def _error(message: str, status: int):  # type: ignore[no-untyped-def]
 @bp.get("/messages")
 @login_required
 def messages():  # type: ignore[no-untyped-def]
+    """The queue. It carries an ETag: a client that polls sends it back in If-None-Match and, while
+    no message has changed, gets 304 Not Modified, answered without reading the queue."""
     show, search = request.args.get("show", "open"), request.args.get("q", "")
     with get_db().reading() as db:
-        try:
-            found = queue.listing(db, show, current_user.id, search)
-        except queue.QueueError as error:
-            return _error(str(error), 400)
-        oldest = queue.oldest_waiting(db, dt.datetime.now(dt.UTC))
-        return jsonify(
-            counts=queue.counts(db, current_user.id),
-            oldest_waiting_seconds=int(oldest.total_seconds()) if oldest is not None else None,
-            messages=[queue.as_dict(db, m) for m in found],
-        )
+        etag = _queue_etag(queue.version(db), show, search)
+        if request.if_none_match.contains(etag):
+            response = current_app.response_class(status=304)
+        else:
+            try:
+                found = queue.listing(db, show, current_user.id, search)
+            except queue.QueueError as error:
+                return _error(str(error), 400)
+            oldest = queue.oldest_new(db)
+            response = jsonify(
+                counts=queue.counts(db, current_user.id),
+                oldest_waiting_since=oldest.isoformat() if oldest is not None else None,
+                messages=[queue.as_dict(db, m) for m in found],
+            )
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _queue_etag(version: str, show: str, search: str) -> str:
+    """Whose view of which version of the queue ("mine" and the counts depend on the agent)."""
+    seen = json.dumps([version, current_user.id, show, search, ETAG_FORMAT]).encode()
+    return hashlib.sha256(seen).hexdigest()[:32]
 
 
 @bp.get("/messages/<int:message_id>")

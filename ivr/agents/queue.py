@@ -15,7 +15,7 @@ from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ivr.errors import IVRError
-from ivr.models import Agent, Customer, Message, MessageHistory, MessageNote, Order
+from ivr.models import Agent, Customer, Message, MessageHistory, MessageNote, Order, as_utc
 
 # Filters of the queue; "open" (new, then in progress) is the default view.
 FILTERS = ("open", "new", "mine", "in_progress", "done", "all")
@@ -85,12 +85,23 @@ def counts(session: Session, agent_id: int) -> dict[str, int]:
     return {show: totals[show] for show in FILTERS}
 
 
+def oldest_new(session: Session) -> dt.datetime | None:
+    """When the oldest new (unclaimed) message was left."""
+    oldest = session.scalar(select(func.min(Message.created_at)).where(Message.status == "new"))
+    return None if oldest is None else as_utc(oldest)
+
+
 def oldest_waiting(session: Session, now: dt.datetime) -> dt.timedelta | None:
     """How long the oldest new (unclaimed) message has waited."""
-    oldest = session.scalar(select(func.min(Message.created_at)).where(Message.status == "new"))
-    if oldest is None:
-        return None
-    return now - (oldest if oldest.tzinfo else oldest.replace(tzinfo=dt.UTC))
+    oldest = oldest_new(session)
+    return None if oldest is None else now - oldest
+
+
+def version(session: Session) -> str:
+    """Changes whenever anything about any message does (one index lookup): what a poll's ETag is
+    made from. Messages are never deleted, so the newest change time is enough."""
+    newest = session.scalar(select(func.max(Message.changed_at)))
+    return "" if newest is None else as_utc(newest).isoformat()
 
 
 def get(session: Session, message_id: int) -> Message:

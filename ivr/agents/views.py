@@ -24,7 +24,7 @@ from flask_wtf.csrf import CSRFError
 
 from ivr.agents import TooManyFailures, callback, csrf, end_sessions, failures_before_this_log_in, queue, verify
 from ivr.db import get_db
-from ivr.models import Agent, Message
+from ivr.models import Agent, Message, as_utc
 from ivr.worker import recordings_dir
 
 bp = Blueprint("agents", __name__, url_prefix="/agent", template_folder="templates", static_folder="static")
@@ -56,8 +56,7 @@ def _words(name: str) -> str:
 @bp.app_template_filter("when")
 def _when(moment: dt.datetime) -> str:
     """In the opening hours' time zone, as the team reads the clock."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    local = current_app.extensions["ivr.hours"].local(aware)
+    local = current_app.extensions["ivr.hours"].local(as_utc(moment))
     return f"{local:%a %d %b %H:%M}"
 
 

@@ -18,7 +18,7 @@ from ivr.flows.context import Context
 from ivr.flows.nodes import CallState, Goto, Handler, Menu, Message, NumberEntry, Option, Question, Say
 from ivr.flows.orders import order_report
 from ivr.flows.voicemail import leave_message
-from ivr.models import Customer, Order, PinAttempt
+from ivr.models import Customer, Order, PinAttempt, as_utc
 from ivr.spoken import spoken_date, spoken_digits, spoken_money
 
 PIN_TRIES_PER_CALL = 3
@@ -59,13 +59,13 @@ def failures_in_a_row(context: Context, customer_id: int, now: dt.datetime) -> t
         select(func.max(PinAttempt.at)).where(PinAttempt.customer_id == customer_id, PinAttempt.ok.is_(True))
     )
     if last_ok is not None:
-        since = max(since, _aware(last_ok))
+        since = max(since, as_utc(last_ok))
     count, latest = context.session.execute(
         select(func.count(), func.max(PinAttempt.at)).where(
             PinAttempt.customer_id == customer_id, PinAttempt.ok.is_(False), PinAttempt.at > since
         )
     ).one()
-    return int(count), _aware(latest) if latest is not None else None
+    return int(count), as_utc(latest) if latest is not None else None
 
 
 def pin_ready(state: CallState, context: Context) -> Goto:
@@ -175,11 +175,6 @@ def _orders_count(count: int) -> str:
 
 def _days(days: int) -> str:
     return "1 day" if days == 1 else f"{days} days"
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    """SQLite gives back naive UTC datetimes; PostgreSQL aware ones."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 NODES = [
