@@ -57,6 +57,8 @@ DEFAULTS: dict[str, Any] = {
     "PHONE_NUMBER": "",
     # Agent pages' session cookie: Secure (https only) when "auto" sees an https IVR_PUBLIC_URL.
     "SECURE_COOKIES": "auto",
+    # A claim nobody has touched (no note, no action) for this many hours shows as stale in the queue.
+    "CLAIM_STALE_HOURS": 24,
     # Recordings' audio is deleted this many days after the message was left (the message is kept).
     "AUDIO_RETENTION_DAYS": 90,
     # Offline speech recognition (simulator, voicemail transcripts): auto, vosk or pocketsphinx.

@@ -233,7 +233,7 @@ def test_the_api_takes_an_agents_token_and_refuses_anything_else(app: Flask) -> 
     claimed = client.post(f"/agent/api/messages/{message_id}/claim", headers=good)
     assert claimed.status_code == 200 and claimed.get_json()["assignee"] == "ann"
     again = client.post(f"/agent/api/messages/{message_id}/claim", headers=good)
-    assert again.status_code == 409 and "already in progress" in again.get_json()["error"]
+    assert again.status_code == 409 and "already yours" in again.get_json()["error"]
     note = client.post(f"/agent/api/messages/{message_id}/note", headers=good, json={"text": "via the API"})
     assert note.status_code == 200 and note.get_json()["notes"][-1]["text"] == "via the API"
     assert client.get("/agent/api/messages/999", headers=good).status_code == 404

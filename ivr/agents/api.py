@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user, login_required
+from werkzeug.exceptions import HTTPException
 
 from ivr.agents import callback, csrf, queue
 from ivr.db import get_db
 from ivr.models import Agent
 
+log = logging.getLogger(__name__)
 bp = Blueprint("agents_api", __name__, url_prefix="/agent/api")
 # Changes when the listing's JSON does, so that no client keeps a body of an older shape.
 ETAG_FORMAT = 1
@@ -85,7 +88,7 @@ def message(message_id: int):  # type: ignore[no-untyped-def]
             return _error(str(error), 404)
 
 
-@bp.post("/messages/<int:message_id>/<any(claim, note, done, reopen, call):action>")
+@bp.post("/messages/<int:message_id>/<any(claim, take_over, note, done, reopen, call):action>")
 @login_required
 def act(message_id: int, action: str):  # type: ignore[no-untyped-def]
     payload = request.get_json(silent=True) or {}
@@ -95,6 +98,8 @@ def act(message_id: int, action: str):  # type: ignore[no-untyped-def]
             assert agent is not None
             if action == "claim":
                 queue.claim(db, message_id, agent)
+            elif action == "take_over":
+                queue.take_over(db, message_id, agent)
             elif action == "note":
                 queue.add_note(db, message_id, agent, str(payload.get("text", request.form.get("text", ""))))
             elif action == "done":
@@ -102,7 +107,7 @@ def act(message_id: int, action: str):  # type: ignore[no-untyped-def]
             elif action == "reopen":
                 queue.reopen(db, message_id, agent)
             elif action == "call":
-                target = queue.get(db, message_id)
+                target = queue.calling_back(db, message_id, agent)
                 sid = callback.call_back(
                     current_app.config, current_app.extensions.get("ivr.twilio_http"), agent, target.caller
                 )
@@ -113,3 +118,23 @@ def act(message_id: int, action: str):  # type: ignore[no-untyped-def]
         return _error(str(error), 502 if "refused" in str(error) else 400)
     with get_db().reading() as db:
         return jsonify(queue.as_dict(db, queue.get(db, message_id), full=True))
+
+
+@bp.route("/<path:anything>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@login_required
+def unknown(anything: str):  # type: ignore[no-untyped-def]
+    """Every API answer is JSON, a wrong address too."""
+    return _error(
+        f"there is no {request.method} /agent/api/{anything}: the API has GET messages, GET messages/ID and POST"
+        " messages/ID/ACTION (claim, take_over, note, done, reopen, call)",
+        404,
+    )
+
+
+@bp.errorhandler(Exception)
+def _failed(error: Exception):  # type: ignore[no-untyped-def]
+    """An unexpected failure is JSON too (and logged with its traceback), never Flask's HTML page."""
+    if isinstance(error, HTTPException):
+        return _error(error.description or error.name, error.code or 500)
+    log.exception("the agents' API failed on %s %s", request.method, request.path)
+    return _error("something went wrong on the server; nothing was changed. Try again, or tell whoever runs it.", 500)

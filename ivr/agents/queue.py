@@ -15,7 +15,7 @@ from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ivr.errors import IVRError
-from ivr.models import Agent, Customer, Message, MessageHistory, MessageNote, Order, as_utc
+from ivr.models import Agent, Customer, Message, MessageHistory, MessageNote, Order, as_utc, utcnow
 
 # Filters of the queue; "open" (new, then in progress) is the default view.
 FILTERS = ("open", "new", "mine", "in_progress", "done", "all")
@@ -26,6 +26,10 @@ NOT_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 class QueueError(IVRError):
     """An action that cannot be done (already claimed, an empty note...): said to the agent as is."""
+
+
+class NotYours(QueueError):
+    """The message is held by another agent: take it over first (the API answers 409)."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,8 @@ def claim(session: Session, message_id: int, agent: Agent) -> Message:
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(message)
+        if message.status == "in_progress" and message.assignee_id == agent.id:
+            raise QueueError(f"message {message_id} is already yours")
         holder = message.assignee.name if message.assignee else "someone"
         raise QueueError(f"message {message_id} is already {message.status.replace('_', ' ')}, with {holder}")
     session.refresh(message)
@@ -146,7 +152,38 @@ def claim(session: Session, message_id: int, agent: Agent) -> Message:
     return message
 
 
+def take_over(session: Session, message_id: int, agent: Agent) -> Message:
+    """The claim moves to this agent, from whoever held it (who may be away): written in the history.
+    One conditional UPDATE, so two agents taking over at once cannot both succeed."""
+    message = get(session, message_id)
+    if message.status == "new":
+        return claim(session, message_id, agent)
+    if message.status != "in_progress":
+        raise QueueError(f"message {message_id} is {message.status.replace('_', ' ')}: there is no claim to take over")
+    if message.assignee_id == agent.id:
+        raise QueueError(f"message {message_id} is already yours")
+    previous = message.assignee.name if message.assignee else "nobody"
+    moved = session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == "in_progress", Message.assignee_id == message.assignee_id)
+        .values(assignee_id=agent.id)
+    )
+    session.refresh(message)
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise QueueError(f"message {message_id} changed hands meanwhile; look again")
+    _history(session, message, agent, "took over", f"from {previous}")
+    return message
+
+
+def _must_hold(message: Message, agent: Agent, doing: str) -> None:
+    """Done and call-back are for the agent who holds the message: another agent takes it over first."""
+    if message.status == "in_progress" and message.assignee_id not in (None, agent.id):
+        holder = message.assignee.name if message.assignee else "another agent"
+        raise NotYours(f"{holder} holds message {message.id}: take it over first if you are to {doing} it")
+
+
 def add_note(session: Session, message_id: int, agent: Agent, text: str) -> MessageNote:
+    """Notes are open to every agent, whoever holds the message."""
     message = get(session, message_id)
     # Line breaks and tabs stay; NUL (which PostgreSQL refuses) and other control characters go.
     text = NOT_TEXT.sub("", text.replace("\r\n", "\n")).strip()
@@ -156,6 +193,7 @@ def add_note(session: Session, message_id: int, agent: Agent, text: str) -> Mess
         raise QueueError(f"the note is {len(text)} characters long; the most is {MAX_NOTE}")
     note = MessageNote(message_id=message.id, agent_id=agent.id, text=text)
     session.add(note)
+    message.changed_at = utcnow()  # a note touches the message (and its claim is not stale)
     _history(session, message, agent, "note")
     return note
 
@@ -164,8 +202,9 @@ def mark_done(session: Session, message_id: int, agent: Agent) -> Message:
     message = get(session, message_id)
     if message.status == "done":
         raise QueueError(f"message {message_id} is already done")
+    _must_hold(message, agent, "mark done")
     message.status = "done"
-    message.assignee_id = message.assignee_id or agent.id
+    message.assignee_id = agent.id
     _history(session, message, agent, "done")
     return message
 
@@ -180,16 +219,37 @@ def reopen(session: Session, message_id: int, agent: Agent) -> Message:
     return message
 
 
+def calling_back(session: Session, message_id: int, agent: Agent) -> Message:
+    """Before a call-back: the message must be this agent's, or new (then the call-back claims it)."""
+    message = get(session, message_id)
+    _must_hold(message, agent, "call the caller about")
+    if message.status == "new":
+        claim(session, message_id, agent)
+    return message
+
+
 def note_called_back(session: Session, message_id: int, agent: Agent, detail: str) -> None:
     _history(session, get(session, message_id), agent, "called back", detail)
 
 
+def claim_is_stale(message: Message, now: dt.datetime, after: dt.timedelta) -> bool:
+    """A claim nobody has touched (an action, a note) for `after`: its holder may be away."""
+    return message.status == "in_progress" and now - as_utc(message.changed_at) >= after
+
+
+def iso(moment: dt.datetime) -> str:
+    """ISO 8601 with its offset (UTC), as the API gives every time."""
+    return as_utc(moment).isoformat()
+
+
 def as_dict(session: Session, message: Message, full: bool = False) -> dict[str, Any]:
-    """The message as the JSON API gives it."""
+    """The message as the JSON API gives it. `touched_at`: when it last changed (a claim untouched
+    for IVR_CLAIM_STALE_HOURS is stale)."""
     who = caller_of(session, message)
     data: dict[str, Any] = {
         "id": message.id,
-        "created_at": message.created_at.isoformat(),
+        "created_at": iso(message.created_at),
+        "touched_at": iso(message.changed_at),
         "caller": message.caller,
         "customer": {
             "id": who.customer.id,
@@ -218,7 +278,7 @@ def as_dict(session: Session, message: Message, full: bool = False) -> dict[str,
     if full:
         data["path"] = list(message.path or [])
         data["orders"] = [{"number": o.number, "status": o.status} for o in orders_of(session, who.customer)]
-        data["notes"] = [{"agent": n.agent.name, "text": n.text, "at": n.created_at.isoformat()} for n in message.notes]
+        data["notes"] = [{"agent": n.agent.name, "text": n.text, "at": iso(n.created_at)} for n in message.notes]
         data["history"] = [{"agent": h.agent.name if h.agent else None, "action": h.action, "detail": h.detail,
-                            "at": h.at.isoformat()} for h in message.history]  # fmt: skip
+                            "at": iso(h.at)} for h in message.history]  # fmt: skip
     return data

@@ -13,6 +13,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -58,6 +59,11 @@ def _when(moment: dt.datetime) -> str:
     """In the opening hours' time zone, as the team reads the clock."""
     local = current_app.extensions["ivr.hours"].local(as_utc(moment))
     return f"{local:%a %d %b %H:%M}"
+
+
+@bp.app_template_filter("utc")
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return as_utc(moment)
 
 
 @bp.app_template_filter("waited")
@@ -148,7 +154,9 @@ def queue_page():  # type: ignore[no-untyped-def]
     now = dt.datetime.now(dt.UTC)
     with get_db().reading() as db:
         messages = queue.listing(db, show, current_user.id, search)
-        rows = [(m, queue.caller_of(db, m), m.assignee.name if m.assignee else "") for m in messages]
+        after = _stale_after()
+        rows = [(m, queue.caller_of(db, m), m.assignee.name if m.assignee else "", queue.claim_is_stale(m, now, after))
+                for m in messages]  # fmt: skip
         return render_template(
             "agent/queue.html",
             rows=rows,
@@ -171,10 +179,14 @@ def message_page(message_id: int):  # type: ignore[no-untyped-def]
             abort(404)
         agent = _agent(db)
         who = queue.caller_of(db, message)
+        now = dt.datetime.now(dt.UTC)
         return render_template(
             "agent/message.html",
             message=message,
             who=who,
+            mine=message.assignee_id == agent.id,
+            stale=queue.claim_is_stale(message, now, _stale_after()),
+            now=now,
             orders=queue.orders_of(db, who.customer),
             notes=[(n, n.agent.name) for n in message.notes],
             history=[(h, h.agent.name if h.agent else "system") for h in message.history],
@@ -182,6 +194,10 @@ def message_page(message_id: int):  # type: ignore[no-untyped-def]
             click_to_call=callback.missing(current_app.config, agent),
             draft=session.pop(DRAFT, ""),
         )
+
+
+def _stale_after() -> dt.timedelta:
+    return dt.timedelta(hours=current_app.config["CLAIM_STALE_HOURS"])
 
 
 @bp.get("/messages/<int:message_id>/audio")
@@ -214,6 +230,9 @@ def _act(message_id: int, action: str):  # type: ignore[no-untyped-def]
             if action == "claim":
                 queue.claim(db, message_id, agent)
                 flash("You have claimed this message.", "ok")
+            elif action == "take_over":
+                queue.take_over(db, message_id, agent)
+                flash("You have taken this message over; it is yours now.", "ok")
             elif action == "note":
                 queue.add_note(db, message_id, agent, note)
                 flash("Note added.", "ok")
@@ -224,7 +243,7 @@ def _act(message_id: int, action: str):  # type: ignore[no-untyped-def]
                 queue.reopen(db, message_id, agent)
                 flash("Reopened; it is yours now.", "ok")
             elif action == "call":
-                message = queue.get(db, message_id)
+                message = queue.calling_back(db, message_id, agent)
                 sid = callback.call_back(
                     current_app.config, current_app.extensions.get("ivr.twilio_http"), agent, message.caller
                 )
@@ -237,7 +256,7 @@ def _act(message_id: int, action: str):  # type: ignore[no-untyped-def]
     return redirect(url_for("agents.message_page", message_id=message_id))
 
 
-@bp.post("/messages/<int:message_id>/<any(claim, note, done, reopen, call):action>")
+@bp.post("/messages/<int:message_id>/<any(claim, take_over, note, done, reopen, call):action>")
 @login_required
 def act(message_id: int, action: str):  # type: ignore[no-untyped-def]
     return _act(message_id, action)
@@ -246,6 +265,9 @@ def act(message_id: int, action: str):  # type: ignore[no-untyped-def]
 @bp.app_errorhandler(CSRFError)
 def csrf_refused(error: CSRFError):  # type: ignore[no-untyped-def]
     """A form from an expired session: ask to log in again, keeping any note that was typed."""
+    if request.path.startswith("/agent/api/"):
+        return jsonify(error="this request comes with a session cookie but without its X-CSRFToken header "
+                       "(API clients send an API token and no cookie)"), 400  # fmt: skip
     flash("Your session has expired. Please log in again; your note is kept.", "error")
     return render_template(
         "agent/login.html", next=request.path.rsplit("/", 1)[0], draft=request.form.get("text", "")
