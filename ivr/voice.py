@@ -35,6 +35,10 @@ def xml(body: str) -> Response:
     return Response(body, status=200, content_type="text/xml; charset=utf-8")
 
 
+# Twilio's DialCallStatus values; anything else is taken as a failed transfer.
+DIAL_STATUSES = {"completed", "answered", "busy", "no-answer", "failed", "canceled"}
+
+
 def engine() -> Engine:
     return current_app.extensions["ivr.engine"]
 
@@ -42,7 +46,8 @@ def engine() -> Engine:
 def read_input(values) -> CallerInput:  # type: ignore[no-untyped-def]
     """Normalise Twilio's parameters once: a transfer's outcome, a recording, speech, keys, or nothing."""
     if values.get("DialCallStatus"):
-        return DialOutcome(values["DialCallStatus"][:20])
+        status = values["DialCallStatus"]
+        return DialOutcome(status if status in DIAL_STATUSES else "failed")
     if values.get("RecordingUrl"):
         recorded = recording_report(values)
         if recorded is None:  # refused (logged): as if nothing had been recorded

@@ -91,7 +91,7 @@ def test_an_agent_finds_plays_claims_notes_and_closes_a_message(site: tuple[Flas
             page.get_by_role("button", name="Add note").click()
             expect(page.locator("ul.notes")).to_contain_text("Called Ada back; parcel rerouted.")
             page.get_by_role("button", name="Mark done").click()
-            expect(page.locator(".meta .status")).to_contain_text("done, ann")
+            expect(page.locator(".meta .status")).to_contain_text("done by you")
             expect(page.locator("ul.history")).to_contain_text("ann · done")
             page.screenshot(path=str(OUTPUT / "agent-message.png"), full_page=True)
         finally:

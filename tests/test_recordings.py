@@ -258,7 +258,7 @@ def test_a_stored_url_that_is_not_a_web_address_is_no_link(agents: Flask) -> Non
 
     message_id = message_at(agents, "javascript:alert(document.domain)//")
     page = login(agents).get(f"/agent/messages/{message_id}").get_data(as_text=True)
-    assert "The copy of the audio is pending" in page and 'href="javascript' not in page
+    assert "The audio is on its way from Twilio" in page and 'href="javascript' not in page
 
 
 def test_only_files_the_worker_named_are_served(agents: Flask, tmp_path: Path) -> None:

@@ -115,7 +115,7 @@ def act(message_id: int, action: str):  # type: ignore[no-untyped-def]
     except queue.QueueError as error:
         return _error(str(error), 404 if "there is no message" in str(error) else 409)
     except callback.CallBackError as error:
-        return _error(str(error), 502 if "refused" in str(error) else 400)
+        return _error(str(error), 502 if error.upstream else 400)
     with get_db().reading() as db:
         return jsonify(queue.as_dict(db, queue.get(db, message_id), full=True))
 

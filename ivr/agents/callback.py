@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import requests
-from twilio.base.exceptions import TwilioException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http import HttpClient
 from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
@@ -19,17 +19,23 @@ from ivr.models import Agent
 
 
 class CallBackError(IVRError):
-    pass
+    """Why a call-back was not made, said to the agent; `upstream`: Twilio's part (the API's 502)."""
+
+    def __init__(self, message: str, upstream: bool = False) -> None:
+        super().__init__(message)
+        self.upstream = upstream
 
 
 def missing(settings: dict[str, Any], agent: Agent) -> str | None:
-    """Why click-to-call is not available (None: it is)."""
-    if not (settings.get("TWILIO_ACCOUNT_SID") and settings.get("TWILIO_AUTH_TOKEN")):
-        return "set IVR_TWILIO_ACCOUNT_SID and IVR_TWILIO_AUTH_TOKEN"
-    if not settings.get("PHONE_NUMBER"):
-        return "set IVR_PHONE_NUMBER (the IVR's Twilio number)"
+    """Why click-to-call is not available, naming only what is really missing (None: it is)."""
+    unset = [f"IVR_{name}" for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "PHONE_NUMBER")
+             if not settings.get(name)]  # fmt: skip
+    if unset:
+        return (f"Click-to-call is not set up on this line: whoever runs it sets {' and '.join(unset)}."
+                " Meanwhile, call with the phone link.")  # fmt: skip
     if not agent.phone:
-        return f"agent {agent.name} has no phone number (agents create --phone)"
+        return (f"Click-to-call rings your phone first, and {agent.name} has no phone number yet: whoever runs"
+                f" the line adds it (agents create {agent.name} --phone +1...). Meanwhile, call with the phone link.")  # fmt: skip
     return None
 
 
@@ -37,15 +43,25 @@ def call_back(settings: dict[str, Any], http_client: HttpClient | None, agent: A
     """Ring the agent from the IVR's number; when they answer, dial the caller. The call's SID."""
     why = missing(settings, agent)
     if why:
-        raise CallBackError(f"click-to-call is not set up: {why}")
+        raise CallBackError(why)
     if not caller:
-        raise CallBackError("the caller's number is unknown")
+        raise CallBackError(
+            "The caller's number is unknown (they called with it hidden), so there is no one to call back."
+        )
     bridge = VoiceResponse()
     bridge.say("Connecting you to the caller who left the message.")
     bridge.dial(caller_id=settings["PHONE_NUMBER"]).number(caller)
     client = Client(settings["TWILIO_ACCOUNT_SID"], settings["TWILIO_AUTH_TOKEN"], http_client=http_client)
     try:
         call = client.calls.create(to=agent.phone, from_=settings["PHONE_NUMBER"], twiml=str(bridge))
-    except (TwilioException, requests.RequestException, OSError) as error:
-        raise CallBackError(f"Twilio refused the call: {error}") from None
+    except TwilioRestException as error:
+        raise CallBackError(
+            f"Twilio refused the call ({error.msg}). Try again, or call {caller} with the phone link.", upstream=True
+        ) from None
+    except (TwilioException, requests.RequestException, OSError):
+        raise CallBackError(
+            f"Twilio could not be reached, so the call was not made. Try again in a minute, or call {caller}"
+            " with the phone link.",
+            upstream=True,
+        ) from None
     return str(call.sid)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from ivr.agents.story import story
 from ivr.errors import IVRError
 from ivr.models import Agent, Customer, Message, MessageHistory, MessageNote, Order, as_utc, utcnow
 
@@ -277,6 +278,7 @@ def as_dict(session: Session, message: Message, full: bool = False) -> dict[str,
     }
     if full:
         data["path"] = list(message.path or [])
+        data["story"] = story(data["path"])
         data["orders"] = [{"number": o.number, "status": o.status} for o in orders_of(session, who.customer)]
         data["notes"] = [{"agent": n.agent.name, "text": n.text, "at": iso(n.created_at)} for n in message.notes]
         data["history"] = [{"agent": h.agent.name if h.agent else None, "action": h.action, "detail": h.detail,

@@ -24,6 +24,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
 from ivr.agents import TooManyFailures, callback, csrf, end_sessions, failures_before_this_log_in, queue, verify
+from ivr.agents.story import place, story
 from ivr.db import get_db
 from ivr.models import Agent, Message, as_utc
 from ivr.worker import recordings_dir
@@ -43,15 +44,14 @@ REASONS = {
 }
 
 
+@bp.app_context_processor
+def _helpers() -> dict[str, object]:
+    return {"story": story, "place": place}
+
+
 @bp.app_template_filter("reason")
 def _reason(reason: str) -> str:
     return REASONS.get(reason, reason or "unknown")
-
-
-@bp.app_template_filter("words")
-def _words(name: str) -> str:
-    """A flow's node or option id as words: "order_number: no_match" -> "order number: no match"."""
-    return name.replace("_", " ")
 
 
 @bp.app_template_filter("when")

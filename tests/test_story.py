@@ -1,0 +1,59 @@
+"""What agents read: the caller's way through the call in words, and errors as sentences."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from werkzeug.datastructures import MultiDict
+
+from ivr.agents import callback
+from ivr.agents.story import story
+from ivr.flows.nodes import DialOutcome
+from ivr.models import Agent
+from ivr.voice import read_input
+from tests.test_agents import app, leave_message, login  # noqa: F401
+
+__all__ = ["app"]
+
+
+@pytest.mark.parametrize(
+    ("path", "told"),
+    [
+        (["main_menu: agent", "transfer_to_agent: no-answer", "message_offer: leave_message", "message_record: recorded"],
+         ["asked for a person at the main menu", "nobody answered", "chose to leave a message", "left a message"]),
+        (["main_menu: order_status", "order_number: no_match", "order_number: no_match", "order_number: too_many_failures"],
+         ["asked about an order", "was not understood at the order number (2 times)", "gave up at the order number"]),
+        (["main_menu: account", "account_number: 10001", "pin_entry: ****", "pin_entry: no_input"],
+         ["asked about their account", "entered the account number 10001", "entered the PIN", "said nothing at the PIN"]),
+        (["faq_helpful: no", "faq_pick: opening_hours", "some_new_menu: some_option"],
+         ["said the answer did not help", "chose “opening hours” at the answers offered",
+          "chose “some option” at some new menu"]),
+    ],
+)  # fmt: skip
+def test_the_callers_way_reads_as_what_they_did(path: list[str], told: list[str]) -> None:
+    assert story(path) == told
+
+
+def test_a_transfer_outcome_twilio_does_not_send_is_a_failed_transfer() -> None:
+    assert read_input(MultiDict({"DialCallStatus": "no-answer"})) == DialOutcome("no-answer")
+    assert read_input(MultiDict({"DialCallStatus": "hello?"})) == DialOutcome("failed")
+
+
+def test_the_message_page_says_what_the_caller_did_without_the_flows_names(app: Flask) -> None:
+    message_id = leave_message(app, "message_after_failures.yaml")
+    page = login(app).get(f"/agent/messages/{message_id}").get_data(as_text=True)
+    assert "Was not understood at the order number" in page and "(at the order number)" in page
+    for jargon in ("order_number", "no_match", "too_many_failures", "main_menu"):
+        assert jargon not in page, jargon
+
+
+def test_the_click_to_call_hint_names_only_what_is_missing() -> None:
+    ann = Agent(name="ann", phone="+15550100777", password_hash="x")
+    everything = {"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "PHONE_NUMBER": "+15550100000"}
+    assert callback.missing(everything, ann) is None
+    no_sid = callback.missing({**everything, "TWILIO_ACCOUNT_SID": ""}, ann)
+    assert no_sid is not None and "sets IVR_TWILIO_ACCOUNT_SID." in no_sid and "AUTH_TOKEN" not in no_sid
+    two = callback.missing({**everything, "TWILIO_ACCOUNT_SID": "", "PHONE_NUMBER": ""}, ann)
+    assert two is not None and "IVR_TWILIO_ACCOUNT_SID and IVR_PHONE_NUMBER." in two
+    no_phone = callback.missing(everything, Agent(name="bob", phone="", password_hash="x"))
+    assert no_phone is not None and "bob has no phone number" in no_phone and "IVR_" not in no_phone
