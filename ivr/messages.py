@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ivr.agents import search
 from ivr.models import Call, Message, MessageHistory
 
 # Nodes that are not menus a caller chose from: left out of the path shown to agents.
@@ -69,6 +70,7 @@ def record_message(session: Session, recorded: Recorded, now: dt.datetime | None
         # The worker's schedule runs on the real clock, whatever the call's (a fixed one in tests).
         next_try_at=dt.datetime.now(dt.UTC),
     )
+    search.refresh(session, message)
     session.add(message)
     session.flush()  # the unique RecordingSid is checked here
     session.add(

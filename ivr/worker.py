@@ -22,6 +22,7 @@ import requests
 from sqlalchemy import select, update
 
 from ivr import recordings
+from ivr.agents import search
 from ivr.db import Database
 from ivr.models import Message, MessageHistory
 from ivr.speech import recognizer as speech
@@ -175,6 +176,10 @@ class Worker:
             next_try_at=None,
             history=("transcribed", f"{heard.backend}, {heard.seconds:.1f} s"),
         )
+        with self.db.transaction() as session:  # found by its words from now on
+            transcribed = session.get(Message, message_id)
+            if transcribed is not None:
+                search.refresh(session, transcribed)
 
     def apply_retention(self, now: dt.datetime) -> int:
         """Delete the audio of messages older than the retention period; the messages stay."""

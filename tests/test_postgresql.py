@@ -149,3 +149,23 @@ def test_nul_bytes_are_harmless_on_postgresql(postgres_url: str) -> None:
                                                 "csrf_token": csrf(client, "/agent/login")})  # fmt: skip
     assert refused.status_code == 401
     app.extensions["ivr.db"].engine.dispose()
+
+
+def test_search_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
+    """The queue's search through PostgreSQL's tsvector: the same behaviour as SQLite's FTS5."""
+    from sqlalchemy import delete
+
+    from ivr.models import Message, MessageHistory, MessageNote
+    from tests.test_agents import PASSWORD
+    from tests.test_search import check_search
+
+    upgrade(postgres_url)
+    app = create_app({"DATABASE_URL": postgres_url, "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": "k",
+                      "DATA_DIR": str(tmp_path)})  # fmt: skip
+    with app.app_context(), get_db().transaction() as session:
+        load_demo_data(session)
+        for table in (MessageHistory, MessageNote, Message):  # this test's messages only
+            session.execute(delete(table))
+    assert app.test_cli_runner().invoke(args=["agents", "create", "ann"], input=PASSWORD + "\n").exit_code == 0
+    check_search(app)
+    app.extensions["ivr.db"].engine.dispose()

@@ -22,7 +22,7 @@ from ivr.models import Agent
 log = logging.getLogger(__name__)
 bp = Blueprint("agents_api", __name__, url_prefix="/agent/api")
 # Changes when the listing's JSON does, so that no client keeps a body of an older shape.
-ETAG_FORMAT = 1
+ETAG_FORMAT = 2
 
 
 @bp.before_request
@@ -52,29 +52,38 @@ def messages():  # type: ignore[no-untyped-def]
     """The queue. It carries an ETag: a client that polls sends it back in If-None-Match and, while
     no message has changed, gets 304 Not Modified, answered without reading the queue."""
     show, search = request.args.get("show", "open"), request.args.get("q", "")
+    page = request.args.get("page", "1")
+    page = int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1
     with get_db().reading() as db:
-        etag = _queue_etag(queue.version(db), show, search)
+        etag = _queue_etag(queue.version(db), show, search, page)
         if request.if_none_match.contains(etag):
             response = current_app.response_class(status=304)
         else:
             try:
-                found = queue.listing(db, show, current_user.id, search)
+                found = queue.listing(db, show, current_user.id, search, page)
             except queue.QueueError as error:
                 return _error(str(error), 400)
             oldest = queue.oldest_new(db)
+            callers = queue.callers_of(db, found.messages)
             response = jsonify(
-                counts=queue.counts(db, current_user.id),
+                query=search,
+                show=show,
+                total=found.total,
+                page=found.number,
+                pages=found.pages,
+                per_page=queue.PAGE_SIZE,
+                counts=found.counts,
                 oldest_waiting_since=oldest.isoformat() if oldest is not None else None,
-                messages=[queue.as_dict(db, m) for m in found],
+                messages=[queue.as_dict(db, m, who=callers[m.id]) for m in found.messages],
             )
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 
 
-def _queue_etag(version: str, show: str, search: str) -> str:
+def _queue_etag(version: str, show: str, search: str, page: int) -> str:
     """Whose view of which version of the queue ("mine" and the counts depend on the agent)."""
-    seen = json.dumps([version, current_user.id, show, search, ETAG_FORMAT]).encode()
+    seen = json.dumps([version, current_user.id, show, search, page, ETAG_FORMAT]).encode()
     return hashlib.sha256(seen).hexdigest()[:32]
 
 

@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import Session, selectinload
 
+from ivr.agents import search
 from ivr.agents.story import story
 from ivr.errors import IVRError
 from ivr.models import Agent, Customer, Message, MessageHistory, MessageNote, Order, as_utc, utcnow
@@ -56,29 +57,47 @@ def _filter(show: str, agent_id: int):  # type: ignore[no-untyped-def]
     }[show]
 
 
-def listing(session: Session, show: str, agent_id: int, search: str = "") -> list[Message]:
-    """New messages first, then those in progress, then done; oldest first within each (a queue)."""
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a filter (and a search): its messages, how many match in all, and every filter's count."""
+
+    messages: list[Message]
+    total: int
+    number: int
+    pages: int
+    counts: dict[str, int]
+    searched: bool
+
+
+def listing(session: Session, show: str, agent_id: int, query: str = "", page: int = 1) -> Page:
+    """A page of the queue. Without a search: new messages first, then those in progress, then done,
+    oldest first within each. With one: the best match first. The counts combine with the search."""
     if show not in FILTERS:
         raise QueueError(f"unknown filter {show!r}: use one of {', '.join(FILTERS)}")
+    found = search.terms(query)
+    searched = bool(query.strip())
+    if searched and not found:  # only signs (%, _, *): nothing is a wildcard, so nothing matches
+        return Page([], 0, 1, 1, {name: 0 for name in FILTERS}, True)
+    everything = counts(session, agent_id, found)
+    total = everything[show]
+    pages = max(1, -(-total // PAGE_SIZE))
+    number = min(max(1, page), pages)
     order = case((Message.status == "new", 0), (Message.status == "in_progress", 1), else_=2)
-    query = select(Message).where(_visible(), _filter(show, agent_id))
-    words = search.strip()
-    if words:
-        # The words as typed: % and _ are literal, and a NUL (which PostgreSQL refuses) is dropped.
-        literal = words.replace("\x00", "").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{literal}%"
-        query = query.where(
-            or_(Message.transcript.ilike(pattern, escape="\\"), Message.caller.like(pattern, escape="\\"))
-        )
-    return list(session.scalars(query.order_by(order, Message.created_at).limit(500)))
+    chosen = select(Message).where(_visible(), _filter(show, agent_id))
+    chosen = search.ranked(session, chosen, found) if found else chosen
+    chosen = chosen.order_by(order, Message.created_at, Message.id).options(selectinload(Message.assignee))
+    messages = list(session.scalars(chosen.limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)))
+    return Page(messages, total, number, pages, everything, searched)
 
 
-def counts(session: Session, agent_id: int) -> dict[str, int]:
-    """How many messages each filter shows, from one grouped count (the API is polled)."""
+def counts(session: Session, agent_id: int, found: list[str] | None = None) -> dict[str, int]:
+    """How many messages each filter shows (of those matching the search), from one grouped count."""
     mine = Message.assignee_id == agent_id
-    rows = session.execute(
-        select(Message.status, mine, func.count()).where(_visible()).group_by(Message.status, mine)
-    ).all()
+    query = select(Message.status, mine, func.count()).where(_visible()).group_by(Message.status, mine)
+    rows = session.execute(query.where(search.condition(session, found)) if found else query).all()
     by_status: dict[str, int] = {}
     held = 0
     for status, is_mine, count in rows:
@@ -117,10 +136,24 @@ def get(session: Session, message_id: int) -> Message:
 
 
 def caller_of(session: Session, message: Message) -> Caller:
-    if message.customer_id is not None:
-        return Caller(session.get(Customer, message.customer_id), True)
-    by_number = session.scalar(select(Customer).where(Customer.phone == message.caller)) if message.caller else None
-    return Caller(by_number, False)
+    return callers_of(session, [message])[message.id]
+
+
+def callers_of(session: Session, messages: list[Message]) -> dict[int, Caller]:
+    """Who called, for a page of messages at once (two queries, whatever the page's size)."""
+    ids = {m.customer_id for m in messages if m.customer_id is not None}
+    numbers = {m.caller for m in messages if m.customer_id is None and m.caller}
+    by_id = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(ids)))} if ids else {}
+    by_number: dict[str, Customer] = {}
+    if numbers:
+        for customer in session.scalars(select(Customer).where(Customer.phone.in_(numbers)).order_by(Customer.id)):
+            by_number.setdefault(customer.phone, customer)
+    return {
+        m.id: Caller(by_id.get(m.customer_id), True)
+        if m.customer_id is not None
+        else Caller(by_number.get(m.caller), False)
+        for m in messages
+    }
 
 
 def orders_of(session: Session, customer: Customer | None) -> list[Order]:
@@ -243,10 +276,10 @@ def iso(moment: dt.datetime) -> str:
     return as_utc(moment).isoformat()
 
 
-def as_dict(session: Session, message: Message, full: bool = False) -> dict[str, Any]:
+def as_dict(session: Session, message: Message, full: bool = False, who: Caller | None = None) -> dict[str, Any]:
     """The message as the JSON API gives it. `touched_at`: when it last changed (a claim untouched
     for IVR_CLAIM_STALE_HOURS is stale)."""
-    who = caller_of(session, message)
+    who = who or caller_of(session, message)
     data: dict[str, Any] = {
         "id": message.id,
         "created_at": iso(message.created_at),

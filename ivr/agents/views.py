@@ -148,21 +148,26 @@ def logout():  # type: ignore[no-untyped-def]
 @login_required
 def queue_page():  # type: ignore[no-untyped-def]
     show = request.args.get("show", "open")
-    search = request.args.get("q", "")
+    search = request.args.get("q", "")[:200]
+    page = request.args.get("page", "1")
     if show not in queue.FILTERS:
         show = "open"
     now = dt.datetime.now(dt.UTC)
     with get_db().reading() as db:
-        messages = queue.listing(db, show, current_user.id, search)
+        found = queue.listing(db, show, current_user.id, search, int(page) if page.isascii() and page.isdigit()
+                              and len(page) < 7 else 1)  # fmt: skip
         after = _stale_after()
-        rows = [(m, queue.caller_of(db, m), m.assignee.name if m.assignee else "", queue.claim_is_stale(m, now, after))
-                for m in messages]  # fmt: skip
+        callers = queue.callers_of(db, found.messages)
+        rows = [(m, callers[m.id], m.assignee.name if m.assignee else "", queue.claim_is_stale(m, now, after))
+                for m in found.messages]  # fmt: skip
         return render_template(
             "agent/queue.html",
             rows=rows,
             show=show,
             search=search,
-            counts=queue.counts(db, current_user.id),
+            found=found,
+            counts=found.counts,
+            overall=queue.counts(db, current_user.id) if found.searched else found.counts,
             oldest=queue.oldest_waiting(db, now),
             now=now,
             filters=queue.FILTERS,

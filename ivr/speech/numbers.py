@@ -71,6 +71,11 @@ def _digit_by_digit(words: list[str]) -> str:
 
 def spoken_digits(text: str) -> str | None:
     """The digits a caller meant, or None when they said no number."""
+    return "".join(numbers_in(text)) or None
+
+
+def numbers_in(text: str) -> list[str]:
+    """Each number said in `text` ("order five zero zero one, not fifty" -> ["5001", "50"])."""
     tokens = _tokens(text)
     runs: list[list[str]] = [[]]
     for i, token in enumerate(tokens):
@@ -83,5 +88,4 @@ def spoken_digits(text: str) -> str | None:
             continue  # "one hundred and five"
         elif runs[-1]:
             runs.append([])
-    parts = [str(_cardinal(run)) if SCALES.keys() & set(run) else _digit_by_digit(run) for run in runs if run]
-    return "".join(parts) or None
+    return [str(_cardinal(run)) if SCALES.keys() & set(run) else _digit_by_digit(run) for run in runs if run]
