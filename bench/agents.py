@@ -37,7 +37,7 @@ BIN = Path(sys.executable).parent
 
 from ivr.agents import search  # noqa: E402
 from ivr.db import upgrade  # noqa: E402
-from ivr.models import Call, Customer, Message  # noqa: E402
+from ivr.models import Agent, Call, Customer, Message  # noqa: E402
 
 FIRST = ("Ada Grace Alan Edsger Barbara Donald Frances Ken Margaret Dennis Radia Tim Shafi Leslie Lynn Guido "
          "Anita Niklaus Sophie John Mary Katherine Annie Jean Hedy Karen Yukihiro Bjarne Linus Ida").split()  # fmt: skip
@@ -106,6 +106,9 @@ def fill(url: str, messages: int, seed: int = 7) -> dict[str, str]:
                      "transcript": transcript, "transcript_status": "done",
                      "search_text": search.document(caller, holder, transcript, {"order_number": order})})  # fmt: skip
     with engine.begin() as db:
+        bob = db.execute(insert(Agent).values(name="bob", password_hash="x").returning(Agent.id)).scalar_one()
+        for row in rows:
+            row["assignee_id"] = bob if row["assignee_id"] else None
         db.execute(insert(Customer), customers)
         for start in range(0, messages, 5000):
             db.execute(insert(Call), calls[start : start + 5000])

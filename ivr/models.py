@@ -192,7 +192,11 @@ class Message(Base):
     and where the agents are with it. One per Twilio recording (RecordingSid)."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_messages_status_created", "status", "created_at"),
+        # The queue's counts per filter read this index alone, not the rows (migration 0009).
+        Index("ix_messages_status_assignee", "status", "assignee_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recording_sid: Mapped[str] = mapped_column(String(64), unique=True)

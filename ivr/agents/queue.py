@@ -95,14 +95,15 @@ def listing(session: Session, show: str, agent_id: int, query: str = "", page: i
 
 def counts(session: Session, agent_id: int, found: list[str] | None = None) -> dict[str, int]:
     """How many messages each filter shows (of those matching the search), from one grouped count."""
-    mine = Message.assignee_id == agent_id
-    query = select(Message.status, mine, func.count()).where(_visible()).group_by(Message.status, mine)
+    query = select(Message.status, Message.assignee_id, func.count()).group_by(Message.status, Message.assignee_id)
     rows = session.execute(query.where(search.condition(session, found)) if found else query).all()
     by_status: dict[str, int] = {}
     held = 0
-    for status, is_mine, count in rows:
+    for status, assignee, count in rows:  # a row per status and agent: read from one index
+        if status == "replaced":
+            continue
         by_status[status] = by_status.get(status, 0) + count
-        held += count if is_mine and status == "in_progress" else 0
+        held += count if assignee == agent_id and status == "in_progress" else 0
     new, in_progress, done = (by_status.get(s, 0) for s in ("new", "in_progress", "done"))
     totals = {"open": new + in_progress, "new": new, "mine": held, "in_progress": in_progress, "done": done,
               "all": sum(by_status.values())}  # fmt: skip

@@ -55,7 +55,8 @@ def document(caller: str, customer: Customer | None, transcript: str, collected:
     """The words a message is found by."""
     parts = [*phone_forms(caller)]
     if customer is not None:
-        parts += [*words(customer.name), customer.account_number, *phone_forms(customer.phone or "")]
+        parts += [*words(customer.name), customer.account_number]
+        parts += phone_forms(customer.phone or "") if customer.phone != caller else []
     parts += [str(collected[key]) for key in GIVEN_NUMBERS if str(collected.get(key) or "").isdigit()]
     said = f"{transcript} {collected.get('faq_question') or ''}"
     parts += [n for n in numbers_in(said) if len(n) >= 3]  # an order number mentioned in words

@@ -28,6 +28,7 @@ def upgrade() -> None:
     with op.batch_alter_table("messages") as messages:
         messages.add_column(sa.Column("search_text", sa.Text(), nullable=False, server_default=""))
     _documents()  # before the index: it is then built from them at once
+    op.create_index("ix_messages_status_assignee", "messages", ["status", "assignee_id"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "ALTER TABLE messages ADD COLUMN search_vector tsvector"
@@ -80,5 +81,6 @@ def downgrade() -> None:
         for name in ("insert", "delete", "update"):
             op.execute(f"DROP TRIGGER message_search_{name}")
         op.execute("DROP TABLE message_search")
+    op.drop_index("ix_messages_status_assignee", "messages")
     with op.batch_alter_table("messages") as messages:
         messages.drop_column("search_text")
