@@ -35,8 +35,12 @@ class Recorded:
 
 def call_path(session: Session, call_sid: str) -> list[str]:
     """The caller's way through the menus: each prompt answered and what the answer meant."""
-    events = session.scalar(select(Call.events).where(Call.call_sid == call_sid)) or []
-    steps = [(event.get("node", ""), event.get("matched", "")) for event in events]
+    return path_of(session.scalar(select(Call.events).where(Call.call_sid == call_sid)) or [])
+
+
+def path_of(events: list[dict]) -> list[str]:  # type: ignore[type-arg]
+    """A call's event log as `node: meaning` entries (ivr/agents/story.py says them in words)."""
+    steps = [(event.get("node", ""), event.get("matched", "")) for event in events if isinstance(event, dict)]
     return [f"{node}: {matched}" if matched else node for node, matched in steps if node not in NOT_PATH]
 
 

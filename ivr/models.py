@@ -137,6 +137,8 @@ class Call(Base):
     """One phone call: its place in the flow and what it has collected, keyed by Twilio's CallSid."""
 
     __tablename__ = "calls"
+    # A caller's earlier calls on an agent's page (migration 0010); written once, when the call begins.
+    __table_args__ = (Index("ix_calls_from_started", "from_number", "started_at"),)
 
     call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
     from_number: Mapped[str] = mapped_column(String(32), default="")
@@ -196,6 +198,9 @@ class Message(Base):
         Index("ix_messages_status_created", "status", "created_at"),
         # The queue's counts per filter read this index alone, not the rows (migration 0009).
         Index("ix_messages_status_assignee", "status", "assignee_id"),
+        # A caller's earlier messages, by number or by customer (migration 0010).
+        Index("ix_messages_caller_created", "caller", "created_at"),
+        Index("ix_messages_customer_created", "customer_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -98,3 +98,69 @@ def test_an_agent_finds_plays_claims_notes_and_closes_a_message(site: tuple[Flas
             browser.close()
     assert (OUTPUT / "agent-queue.png").stat().st_size > 10_000
     assert (OUTPUT / "agent-message.png").stat().st_size > 10_000
+
+
+def no_sideways_scroll(page) -> None:  # type: ignore[no-untyped-def]
+    wide = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert wide[0] <= wide[1], f"{page.url}: the page is {wide[0]} px wide in a {wide[1]} px window"
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_queue_works_on_a_phone_and_a_desk(site: tuple[Flask, str], width: int) -> None:
+    """Search by name, pages, take over, every agent page without sideways scrolling; screenshots."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.test_agents import api_token, bearer
+    from tests.test_search import left
+
+    app, base = site
+    assert app.test_cli_runner().invoke(args=["agents", "create", "bob"], input=PASSWORD + "\n").exit_code == 0
+    for scenario in ("message_out_of_hours.yaml", "message_after_failures.yaml"):
+        outcome = run(load(ROOT / "tests" / "scenarios" / scenario), FlaskTransport(app, TOKEN))
+        assert outcome.ok, outcome.report()
+    long_words = "my parcel " + "extraordinarily-long-unbroken-words-" * 6 + " never came"
+    held = left(app, "+15550100003", long_words, minutes_ago=5)
+    for n in range(55):
+        left(app, "+15550100001", f"question number {n} about my invoice", minutes_ago=300 - n)
+    client = app.test_client()
+    assert client.post(f"/agent/api/messages/{held}/claim", headers=bearer(api_token(app, "bob"))).status_code == 200
+    OUTPUT.mkdir(exist_ok=True)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 844 if width < 500 else 800})
+            page.goto(base + "/agent/")
+            no_sideways_scroll(page)
+            page.get_by_label("Name").fill("ann")
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            expect(page.locator(".found")).to_contain_text("58 messages in open · page 1 of 2")
+            assert page.title().startswith("(57 new) Queue")
+            no_sideways_scroll(page)
+            page.screenshot(path=str(OUTPUT / f"agent-queue-{width}.png"), full_page=True)
+
+            page.get_by_label("Search messages").fill("Lovelace")
+            page.get_by_label("Search messages").press("Enter")
+            expect(page.locator(".found")).to_contain_text("56 messages match “Lovelace” in open · page 1 of 2")
+            no_sideways_scroll(page)
+            page.get_by_role("link", name="Next →").click()
+            expect(page.locator(".pages")).to_contain_text("Page 2 of 2 (56 messages)")
+            no_sideways_scroll(page)
+            page.screenshot(path=str(OUTPUT / f"agent-search-{width}.png"), full_page=True)
+
+            page.goto(base + "/agent/?q=Turing")
+            expect(page.locator(".found")).to_contain_text("1 message matches “Turing” in open")
+            page.locator("tbody tr").first.get_by_role("link").click()
+            expect(page.get_by_role("button", name="Take over from bob")).to_be_visible()
+            expect(page.get_by_role("button", name="Mark done")).to_have_count(0)
+            no_sideways_scroll(page)
+            page.get_by_role("button", name="Take over from bob").click()
+            expect(page.get_by_text("You have taken this message over")).to_be_visible()
+            expect(page.locator("ul.history")).to_contain_text("took over (from bob)")
+            no_sideways_scroll(page)
+            page.screenshot(path=str(OUTPUT / f"agent-message-{width}.png"), full_page=True)
+        finally:
+            browser.close()
+    for name in ("queue", "search", "message"):
+        assert (OUTPUT / f"agent-{name}-{width}.png").stat().st_size > 10_000

@@ -11,7 +11,7 @@ from ivr.agents.story import story
 from ivr.flows.nodes import DialOutcome
 from ivr.models import Agent
 from ivr.voice import read_input
-from tests.test_agents import app, leave_message, login  # noqa: F401
+from tests.test_agents import api_token, app, bearer, leave_message, login  # noqa: F401
 
 __all__ = ["app"]
 
@@ -57,3 +57,49 @@ def test_the_click_to_call_hint_names_only_what_is_missing() -> None:
     assert two is not None and "IVR_TWILIO_ACCOUNT_SID and IVR_PHONE_NUMBER." in two
     no_phone = callback.missing(everything, Agent(name="bob", phone="", password_hash="x"))
     assert no_phone is not None and "bob has no phone number" in no_phone and "IVR_" not in no_phone
+
+
+def test_the_message_page_shows_the_callers_earlier_calls_and_messages(app: Flask) -> None:
+    from ivr.simulator.scenario import load, run
+    from ivr.simulator.transport import FlaskTransport
+    from tests.conftest import TOKEN
+    from tests.test_agents import SCENARIOS
+
+    first = leave_message(app)  # Ada, +15550100001
+    outcome = run(load(SCENARIOS / "order_status_keypad.yaml"), FlaskTransport(app, TOKEN))  # a call, no message
+    assert outcome.ok, outcome.report()
+    second = leave_message(app)
+    other = leave_message(app, "message_after_failures.yaml")  # Grace: not Ada's
+    third = leave_message(app)
+    page = login(app).get(f"/agent/messages/{third}").get_data(as_text=True)
+    assert "Their third message this week, and" in page and "other call" in page
+    assert f'href="/agent/messages/{first}"' in page and f'href="/agent/messages/{second}"' in page
+    assert f'href="/agent/messages/{other}"' not in page
+    assert "asked about an order" in page and "found what they needed" in page
+    earlier = (
+        app.test_client().get(f"/agent/api/messages/{third}", headers=bearer(api_token(app))).get_json()["earlier"]
+    )
+    kinds = [(e["kind"], e["message_id"]) for e in earlier]
+    assert ("message", first) in kinds and ("message", second) in kinds and ("call", None) in kinds
+    assert all(e["message_id"] != third for e in earlier)
+    grace = login(app).get(f"/agent/messages/{other}").get_data(as_text=True)
+    assert "No earlier calls or messages from them." in grace
+
+
+def test_times_read_as_the_team_reads_the_clock(app: Flask) -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    when = app.jinja_env.filters["when"]
+    zone = ZoneInfo(app.config["TIMEZONE"])
+    now = dt.datetime.now(dt.UTC)
+    with app.app_context():
+        local = now.astimezone(zone)
+        assert when(now) == f"today {local:%H:%M}"
+        assert when(now - dt.timedelta(days=1)) == f"yesterday {(now - dt.timedelta(days=1)).astimezone(zone):%H:%M}"
+        old = (now - dt.timedelta(days=9)).astimezone(zone)
+        assert when(old) == f"{old:%a} {old.day} {old:%b}, {old:%H:%M}"
+        assert when(now.replace(tzinfo=None)) == f"today {local:%H:%M}"  # SQLite's naive UTC
+        assert when(now, True) == f"today {local:%H:%M} {local.tzname()}"
+    reply = app.test_client().get(f"/agent/api/messages/{leave_message(app)}", headers=bearer(api_token(app)))
+    assert reply.get_json()["created_at"].endswith("+00:00")

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from ivr.agents import search
+from ivr.agents import contacts, search
 from ivr.agents.story import story
 from ivr.errors import IVRError
 from ivr.models import Agent, Customer, Message, MessageHistory, MessageNote, Order, as_utc, utcnow
@@ -313,6 +313,10 @@ def as_dict(session: Session, message: Message, full: bool = False, who: Caller 
     if full:
         data["path"] = list(message.path or [])
         data["story"] = story(data["path"])
+        data["earlier"] = [
+            {"at": iso(c.at), "kind": c.kind, "did": c.did, "ended": c.ended, "message_id": c.message_id}
+            for c in contacts.earlier(session, message, who.customer, dt.datetime.now(dt.UTC)).contacts
+        ]
         data["orders"] = [{"number": o.number, "status": o.status} for o in orders_of(session, who.customer)]
         data["notes"] = [{"agent": n.agent.name, "text": n.text, "at": iso(n.created_at)} for n in message.notes]
         data["history"] = [{"agent": h.agent.name if h.agent else None, "action": h.action, "detail": h.detail,

@@ -7,6 +7,7 @@ import io
 from urllib.parse import urlsplit
 
 import soundfile
+from babel.dates import format_date, format_datetime, format_time
 from flask import (
     Blueprint,
     Response,
@@ -23,13 +24,24 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
-from ivr.agents import TooManyFailures, callback, csrf, end_sessions, failures_before_this_log_in, queue, verify
+from ivr.agents import (
+    TooManyFailures,
+    callback,
+    contacts,
+    csrf,
+    end_sessions,
+    failures_before_this_log_in,
+    queue,
+    verify,
+)
 from ivr.agents.story import place, story
 from ivr.db import get_db
 from ivr.models import Agent, Message, as_utc
 from ivr.worker import recordings_dir
 
 bp = Blueprint("agents", __name__, url_prefix="/agent", template_folder="templates", static_folder="static")
+# The agents' pages are in English (the callers' language is the line's, issue 17).
+AGENTS_LOCALE = "en_US"
 DRAFT = "agent_note_draft"  # a note kept across a log-in, so an expired session loses nothing
 
 
@@ -55,10 +67,27 @@ def _reason(reason: str) -> str:
 
 
 @bp.app_template_filter("when")
-def _when(moment: dt.datetime) -> str:
-    """In the opening hours' time zone, as the team reads the clock."""
-    local = current_app.extensions["ivr.hours"].local(as_utc(moment))
-    return f"{local:%a %d %b %H:%M}"
+def _when(moment: dt.datetime, zoned: bool = False) -> str:
+    """In the line's time zone, as the team reads the clock: "today 12:26", "yesterday 09:05",
+    "Sat 28 Nov, 12:26" (Babel's CLDR data); `zoned` adds the zone ("12:26 EST") where it matters."""
+    hours = current_app.extensions["ivr.hours"]
+    local = hours.local(as_utc(moment))
+    today = hours.local(dt.datetime.now(dt.UTC)).date()
+    time = format_time(local, "HH:mm", locale=AGENTS_LOCALE)
+    days = (today - local.date()).days
+    day = {0: "today", 1: "yesterday"}.get(days) or format_date(
+        local, "EEE d MMM" if abs(days) < 300 else "EEE d MMM y", locale=AGENTS_LOCALE
+    ) + ","
+    zone = " " + format_datetime(local, "zzz", locale=AGENTS_LOCALE) if zoned else ""
+    return f"{day} {time}{zone}"
+
+
+@bp.app_template_filter("zone")
+def _zone(_unused: object = None) -> str:
+    """The line's time zone as agents know it ("EST"), for a page that shows times."""
+    return format_datetime(
+        current_app.extensions["ivr.hours"].local(dt.datetime.now(dt.UTC)), "zzz", locale=AGENTS_LOCALE
+    )
 
 
 @bp.app_template_filter("utc")
@@ -192,6 +221,8 @@ def message_page(message_id: int):  # type: ignore[no-untyped-def]
             mine=message.assignee_id == agent.id,
             stale=queue.claim_is_stale(message, now, _stale_after()),
             now=now,
+            earlier=contacts.earlier(db, message, who.customer, now),
+            ordinal=contacts.ordinal,
             orders=queue.orders_of(db, who.customer),
             notes=[(n, n.agent.name) for n in message.notes],
             history=[(h, h.agent.name if h.agent else "system") for h in message.history],
