@@ -17,12 +17,14 @@ flows_cli = AppGroup("flows", help="The call flows.")
 speech_cli = AppGroup("speech", help="Offline speech recognition.")
 faq_cli = AppGroup("faq", help="The questions knowledge base.")
 agents_cli = AppGroup("agents", help="The people who answer voice messages in /agent.")
+ROLES = ("agent", "supervisor")
 
 
 @agents_cli.command("create")
 @click.argument("name")
 @click.option("--phone", default="", help="Their phone (E.164), which click-to-call rings.")
-def agents_create(name: str, phone: str) -> None:
+@click.option("--role", type=click.Choice(ROLES), default=None, help="agent (the default) or supervisor.")
+def agents_create(name: str, phone: str, role: str | None) -> None:
     """Add an agent, or set a new password; the password is read from standard input."""
     from sqlalchemy import select
     from werkzeug.security import generate_password_hash
@@ -36,11 +38,13 @@ def agents_create(name: str, phone: str) -> None:
     with get_db().transaction() as session:
         agent = session.scalar(select(Agent).where(Agent.name == name))
         if agent is None:
-            session.add(Agent(name=name, password_hash=generate_password_hash(password), phone=phone))
-            click.echo(f"agent {name} created")
+            session.add(Agent(name=name, password_hash=generate_password_hash(password), phone=phone,
+                              role=role or "agent"))  # fmt: skip
+            click.echo(f"{role or 'agent'} {name} created")
         else:
             agent.password_hash = generate_password_hash(password)
             agent.phone = phone or agent.phone
+            agent.role = role or agent.role
             end_sessions(agent)
             click.echo(f"agent {name} updated; their sessions have ended")
 
@@ -99,6 +103,23 @@ def _set_disabled(name: str, disabled: bool) -> None:
     )
 
 
+@agents_cli.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(ROLES))
+def agents_role(name: str, role: str) -> None:
+    """Make an agent a supervisor (sees the team's workload, reassigns messages) or an agent again."""
+    from sqlalchemy import select
+
+    from ivr.models import Agent
+
+    with get_db().transaction() as session:
+        agent = session.scalar(select(Agent).where(Agent.name == name))
+        if agent is None:
+            raise click.ClickException(f"no agent named {name!r}")
+        agent.role = role
+    click.echo(f"{name} is now {'a supervisor' if role == 'supervisor' else 'an agent'}")
+
+
 @agents_cli.command("token")
 @click.argument("name")
 @click.option("--revoke", is_flag=True, help="Only revoke the agent's token.")
@@ -146,15 +167,15 @@ def agents_list() -> None:
 
     with get_db().reading() as session:
         rows = session.execute(
-            select(Agent.name, Agent.phone, func.count(Message.id))
+            select(Agent.name, Agent.phone, Agent.role, Agent.disabled, func.count(Message.id))
             .outerjoin(Message, (Message.assignee_id == Agent.id) & (Message.status == "in_progress"))
             .group_by(Agent.id)
             .order_by(Agent.name)
         ).all()
     if not rows:
         click.echo("no agents yet: flask --app wsgi agents create NAME")
-    for name, phone, holding in rows:
-        click.echo(f"{name:20} {phone or '-':16} {holding} in progress")
+    for name, phone, role, disabled, holding in rows:
+        click.echo(f"{name:20} {role:10} {phone or '-':16} {holding} in progress{' (disabled)' if disabled else ''}")
 
 
 @db_cli.command("upgrade")

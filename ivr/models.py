@@ -187,6 +187,8 @@ class Agent(Base):
     # The SHA-256 of the agent's API token (`agents token NAME`), for integrations; the token itself is
     # shown once and never stored. A token is 256 random bits, so a fast hash is enough.
     api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # "agent" works the queue; "supervisor" also sees the team's workload and reassigns messages.
+    role: Mapped[str] = mapped_column(String(20), default="agent", server_default="agent")
 
 
 class Message(Base):
@@ -262,6 +264,8 @@ class MessageHistory(Base):
     """Who did what to a message, and when (agent None: the system or the caller)."""
 
     __tablename__ = "message_history"
+    # What each agent did today, for a supervisor (migration 0011).
+    __table_args__ = (Index("ix_message_history_action_at", "action", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)

@@ -34,10 +34,15 @@ csrf = CSRFProtect()
 class AgentUser(UserMixin):
     """The logged-in agent, as Flask-Login keeps it: the session holds the id and the generation."""
 
-    def __init__(self, agent_id: int, name: str, generation: int = 0) -> None:
+    def __init__(self, agent_id: int, name: str, generation: int = 0, role: str = "agent") -> None:
         self.id = agent_id
         self.name = name
         self.generation = generation
+        self.role = role
+
+    @property
+    def supervisor(self) -> bool:
+        return self.role == "supervisor"
 
     def get_id(self) -> str:
         return f"{self.id}.{self.generation}"
@@ -83,14 +88,18 @@ def verify(name: str, password: str, address: str = "") -> AgentUser | None:
         session.add(attempt)
         session.flush()
         attempt_id = attempt.id
-        known = (agent.id, agent.name, agent.password_hash, agent.disabled, agent.session_generation) if agent else None
+        known = (
+            (agent.id, agent.name, agent.password_hash, agent.disabled, agent.session_generation, agent.role)
+            if agent
+            else None
+        )
     ok = check_password_hash(known[2] if known else _no_agents_hash(), password) and bool(known) and not known[3]
     if not ok or known is None:
         log.warning("failed agent log-in for %r from %s", name, address)
         return None
     with get_db().transaction() as session:
         session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(ok=True))
-    return AgentUser(known[0], known[1], known[4])
+    return AgentUser(known[0], known[1], known[4], known[5])
 
 
 def _refuse_if_throttled(session, name: str, address: str, now: dt.datetime) -> None:  # type: ignore[no-untyped-def]
@@ -148,13 +157,13 @@ def verify_token(token: str) -> AgentUser | None:
     presented = _token_hash(token)
     with get_db().reading() as session:
         found = session.execute(
-            select(Agent.id, Agent.name, Agent.session_generation, Agent.api_token_hash).where(
+            select(Agent.id, Agent.name, Agent.session_generation, Agent.api_token_hash, Agent.role).where(
                 Agent.api_token_hash == presented, Agent.disabled.is_(False)
             )
         ).first()
     if found is None or not hmac.compare_digest(found.api_token_hash or "", presented):
         return None
-    return AgentUser(found.id, found.name, found.session_generation)
+    return AgentUser(found.id, found.name, found.session_generation, found.role)
 
 
 def _token_hash(token: str) -> str:
@@ -171,7 +180,7 @@ def _load(user_id: str) -> AgentUser | None:
         agent = session.get(Agent, int(found.group(1)))
         if agent is None or agent.disabled or agent.session_generation != int(found.group(2)):
             return None
-        return AgentUser(agent.id, agent.name, agent.session_generation)
+        return AgentUser(agent.id, agent.name, agent.session_generation, agent.role)
 
 
 @login_manager.request_loader

@@ -7,6 +7,7 @@ X-CSRFToken header, as the pages' forms carry it).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -15,7 +16,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
-from ivr.agents import callback, csrf, queue
+from ivr.agents import callback, csrf, queue, team
 from ivr.db import get_db
 from ivr.models import Agent
 
@@ -97,7 +98,7 @@ def message(message_id: int):  # type: ignore[no-untyped-def]
             return _error(str(error), 404)
 
 
-@bp.post("/messages/<int:message_id>/<any(claim, take_over, note, done, reopen, call):action>")
+@bp.post("/messages/<int:message_id>/<any(claim, take_over, reassign, note, done, reopen, call):action>")
 @login_required
 def act(message_id: int, action: str):  # type: ignore[no-untyped-def]
     payload = request.get_json(silent=True) or {}
@@ -109,6 +110,8 @@ def act(message_id: int, action: str):  # type: ignore[no-untyped-def]
                 queue.claim(db, message_id, agent)
             elif action == "take_over":
                 queue.take_over(db, message_id, agent)
+            elif action == "reassign":
+                team.reassign(db, message_id, agent, str(payload.get("to", request.form.get("to", ""))))
             elif action == "note":
                 queue.add_note(db, message_id, agent, str(payload.get("text", request.form.get("text", ""))))
             elif action == "done":
@@ -121,6 +124,8 @@ def act(message_id: int, action: str):  # type: ignore[no-untyped-def]
                     current_app.config, current_app.extensions.get("ivr.twilio_http"), agent, target.caller
                 )
                 queue.note_called_back(db, message_id, agent, f"click-to-call {sid}")
+    except team.NotASupervisor as error:
+        return _error(str(error), 403)
     except queue.QueueError as error:
         return _error(str(error), 404 if "there is no message" in str(error) else 409)
     except callback.CallBackError as error:
@@ -129,13 +134,32 @@ def act(message_id: int, action: str):  # type: ignore[no-untyped-def]
         return jsonify(queue.as_dict(db, queue.get(db, message_id), full=True))
 
 
+@bp.get("/team")
+@login_required
+def team_workload():  # type: ignore[no-untyped-def]
+    """Supervisors: every agent's workload (what they hold, how stale, done since midnight)."""
+    if not current_user.supervisor:
+        return _error("the team's workload is for supervisors", 403)
+    now = dt.datetime.now(dt.UTC)
+    day_starts = current_app.extensions["ivr.hours"].local(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    with get_db().reading() as db:
+        people = team.workload(db, day_starts.astimezone(dt.UTC))
+        oldest = queue.oldest_new(db)
+        return jsonify(
+            counts=queue.counts(db, current_user.id),
+            oldest_waiting_since=oldest.isoformat() if oldest else None,
+            agents=[{"name": p.name, "role": p.role, "holding": p.holding, "done_today": p.done_today,
+                     "oldest_touch": queue.iso(p.oldest_touch) if p.oldest_touch else None} for p in people],
+        )  # fmt: skip
+
+
 @bp.route("/<path:anything>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 @login_required
 def unknown(anything: str):  # type: ignore[no-untyped-def]
     """Every API answer is JSON, a wrong address too."""
     return _error(
-        f"there is no {request.method} /agent/api/{anything}: the API has GET messages, GET messages/ID and POST"
-        " messages/ID/ACTION (claim, take_over, note, done, reopen, call)",
+        f"there is no {request.method} /agent/api/{anything}: the API has GET messages, GET messages/ID, GET team"
+        " and POST messages/ID/ACTION (claim, take_over, reassign, note, done, reopen, call)",
         404,
     )
 

@@ -163,7 +163,7 @@ def orders_of(session: Session, customer: Customer | None) -> list[Order]:
     return list(session.scalars(select(Order).where(Order.customer_id == customer.id).order_by(Order.number)))
 
 
-def _history(session: Session, message: Message, agent: Agent | None, action: str, detail: str = "") -> None:
+def add_history(session: Session, message: Message, agent: Agent | None, action: str, detail: str = "") -> None:
     session.add(
         MessageHistory(message_id=message.id, agent_id=agent.id if agent else None, action=action, detail=detail)
     )
@@ -183,7 +183,7 @@ def claim(session: Session, message_id: int, agent: Agent) -> Message:
         holder = message.assignee.name if message.assignee else "someone"
         raise QueueError(f"message {message_id} is already {message.status.replace('_', ' ')}, with {holder}")
     session.refresh(message)
-    _history(session, message, agent, "claimed")
+    add_history(session, message, agent, "claimed")
     return message
 
 
@@ -206,7 +206,7 @@ def take_over(session: Session, message_id: int, agent: Agent) -> Message:
     session.refresh(message)
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         raise QueueError(f"message {message_id} changed hands meanwhile; look again")
-    _history(session, message, agent, "took over", f"from {previous}")
+    add_history(session, message, agent, "took over", f"from {previous}")
     return message
 
 
@@ -229,7 +229,7 @@ def add_note(session: Session, message_id: int, agent: Agent, text: str) -> Mess
     note = MessageNote(message_id=message.id, agent_id=agent.id, text=text)
     session.add(note)
     message.changed_at = utcnow()  # a note touches the message (and its claim is not stale)
-    _history(session, message, agent, "note")
+    add_history(session, message, agent, "note")
     return note
 
 
@@ -240,7 +240,7 @@ def mark_done(session: Session, message_id: int, agent: Agent) -> Message:
     _must_hold(message, agent, "mark done")
     message.status = "done"
     message.assignee_id = agent.id
-    _history(session, message, agent, "done")
+    add_history(session, message, agent, "done")
     return message
 
 
@@ -250,7 +250,7 @@ def reopen(session: Session, message_id: int, agent: Agent) -> Message:
     if message.status != "done":
         raise QueueError(f"message {message_id} is not done")
     message.status, message.assignee_id = "in_progress", agent.id
-    _history(session, message, agent, "reopened")
+    add_history(session, message, agent, "reopened")
     return message
 
 
@@ -264,7 +264,7 @@ def calling_back(session: Session, message_id: int, agent: Agent) -> Message:
 
 
 def note_called_back(session: Session, message_id: int, agent: Agent, detail: str) -> None:
-    _history(session, get(session, message_id), agent, "called back", detail)
+    add_history(session, get(session, message_id), agent, "called back", detail)
 
 
 def claim_is_stale(message: Message, now: dt.datetime, after: dt.timedelta) -> bool:

@@ -32,6 +32,7 @@ from ivr.agents import (
     end_sessions,
     failures_before_this_log_in,
     queue,
+    team,
     verify,
 )
 from ivr.agents.story import place, story
@@ -222,6 +223,7 @@ def message_page(message_id: int):  # type: ignore[no-untyped-def]
             stale=queue.claim_is_stale(message, now, _stale_after()),
             now=now,
             earlier=contacts.earlier(db, message, who.customer, now),
+            colleagues=[a.name for a in team.colleagues(db)] if current_user.supervisor else [],
             ordinal=contacts.ordinal,
             orders=queue.orders_of(db, who.customer),
             notes=[(n, n.agent.name) for n in message.notes],
@@ -229,6 +231,26 @@ def message_page(message_id: int):  # type: ignore[no-untyped-def]
             assignee=message.assignee.name if message.assignee else "",
             click_to_call=callback.missing(current_app.config, agent),
             draft=session.pop(DRAFT, ""),
+        )
+
+
+@bp.get("/team")
+@login_required
+def team_page():  # type: ignore[no-untyped-def]
+    """Supervisors: everyone's workload today, and what waits unclaimed."""
+    if not current_user.supervisor:
+        return render_template("agent/refused.html", why="The team page is for supervisors."), 403
+    now = dt.datetime.now(dt.UTC)
+    hours = current_app.extensions["ivr.hours"]
+    day_starts = hours.local(now).replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
+    with get_db().reading() as db:
+        return render_template(
+            "agent/team.html",
+            people=team.workload(db, day_starts),
+            counts=queue.counts(db, current_user.id),
+            oldest=queue.oldest_waiting(db, now),
+            now=now,
+            stale_after=_stale_after(),
         )
 
 
@@ -269,6 +291,10 @@ def _act(message_id: int, action: str):  # type: ignore[no-untyped-def]
             elif action == "take_over":
                 queue.take_over(db, message_id, agent)
                 flash("You have taken this message over; it is yours now.", "ok")
+            elif action == "reassign":
+                to = request.form.get("to", "")
+                team.reassign(db, message_id, agent, to)
+                flash(f"Given to {to}.", "ok")
             elif action == "note":
                 queue.add_note(db, message_id, agent, note)
                 flash("Note added.", "ok")
@@ -292,7 +318,7 @@ def _act(message_id: int, action: str):  # type: ignore[no-untyped-def]
     return redirect(url_for("agents.message_page", message_id=message_id))
 
 
-@bp.post("/messages/<int:message_id>/<any(claim, take_over, note, done, reopen, call):action>")
+@bp.post("/messages/<int:message_id>/<any(claim, take_over, reassign, note, done, reopen, call):action>")
 @login_required
 def act(message_id: int, action: str):  # type: ignore[no-untyped-def]
     return _act(message_id, action)
