@@ -57,6 +57,20 @@ DEFAULTS: dict[str, Any] = {
     "PHONE_NUMBER": "",
     # Agent pages' session cookie: Secure (https only) when "auto" sees an https IVR_PUBLIC_URL.
     "SECURE_COOKIES": "auto",
+    # Telling the team a message waits (ivr/notify.py), sent by the worker a little after the message
+    # was left (a caller may record it again meanwhile), retried with the worker's back-off.
+    # E-mail: to these addresses (comma-separated) through this SMTP server.
+    "NOTIFY_EMAIL": "",
+    "SMTP_HOST": "",
+    "SMTP_PORT": 587,
+    "SMTP_USER": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_STARTTLS": True,
+    "MAIL_FROM": "",
+    # A JSON POST to this URL per message; with a secret, signed (X-IVR-Signature: sha256=HMAC of the body).
+    "NOTIFY_WEBHOOK_URL": "",
+    "NOTIFY_WEBHOOK_SECRET": "",
+    "NOTIFY_DELAY_SECONDS": 60,
     # A claim nobody has touched (no note, no action) for this many hours shows as stale in the queue.
     "CLAIM_STALE_HOURS": 24,
     # Recordings' audio is deleted this many days after the message was left (the message is kept).

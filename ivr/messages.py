@@ -10,13 +10,26 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ivr import notify
 from ivr.agents import search
 from ivr.models import Call, Message, MessageHistory
+
+# Why a message was left (collected["message_reason"]), as the team says it.
+REASONS = {
+    "out_of_hours": "out of hours",
+    "no_agent": "no agent answered",
+    "failures": "could not get through the menus",
+    "account_locked": "account locked",
+    "pin_failures": "wrong PINs",
+    "not_answered": "question not answered",
+    "caller_choice": "chose to leave a message",
+}
 
 # Nodes that are not menus a caller chose from: left out of the path shown to agents.
 NOT_PATH = {"greeting", "start"}
@@ -44,7 +57,9 @@ def path_of(events: list[dict]) -> list[str]:  # type: ignore[type-arg]
     return [f"{node}: {matched}" if matched else node for node, matched in steps if node not in NOT_PATH]
 
 
-def record_message(session: Session, recorded: Recorded, now: dt.datetime | None = None) -> Message | None:
+def record_message(
+    session: Session, recorded: Recorded, now: dt.datetime | None = None, settings: dict[str, Any] | None = None
+) -> Message | None:
     """The message for this recording, made if no report made it before; None for an empty one.
 
     Runs in the caller's write transaction; a concurrent report of the same recording loses the race
@@ -80,15 +95,19 @@ def record_message(session: Session, recorded: Recorded, now: dt.datetime | None
     session.add(
         MessageHistory(message_id=message.id, action="left", detail=f"{recorded.duration} s", at=message.created_at)
     )
+    if settings is not None:
+        notify.schedule(session, message, settings)  # in this transaction: no message goes untold
     return message
 
 
-def record_once(open_writer, recorded: Recorded, now: dt.datetime | None = None) -> int | None:  # type: ignore[no-untyped-def]
+def record_once(
+    open_writer, recorded: Recorded, now: dt.datetime | None = None, settings: dict[str, Any] | None = None
+) -> int | None:  # type: ignore[no-untyped-def]
     """`record_message` in a transaction of its own, retried once if another report won the race."""
     for _attempt in range(2):
         try:
             with open_writer() as session:
-                message = record_message(session, recorded, now)
+                message = record_message(session, recorded, now, settings)
                 return message.id if message is not None else None
         except IntegrityError:
             continue

@@ -247,6 +247,23 @@ class Message(Base):
     history: Mapped[list[MessageHistory]] = relationship(back_populates="message", order_by="MessageHistory.id")
 
 
+class Notification(Base):
+    """Telling the team that a message waits, by one channel (email or webhook): sent by the worker,
+    tried again after a pause when it fails, never in the way of a call."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    # pending | sent | failed | skipped (the message was recorded again before it was sent)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class MessageNote(Base):
     __tablename__ = "message_notes"
 

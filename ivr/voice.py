@@ -275,7 +275,7 @@ def recording() -> Response:
         sid = call_sid(values)
         recorded = recording_report(values) if values.get("RecordingStatus") == "completed" else None
         if recorded is not None:
-            record_once(get_db().transaction, recorded, clock.now(current_app.config))
+            record_once(get_db().transaction, recorded, clock.now(current_app.config), current_app.config)
             get_db().calls.message_left(recorded.call_sid)
         elif values.get("RecordingStatus"):
             log.info("recording %s of call %s: %s", values.get("RecordingSid"), sid, values.get("RecordingStatus"))

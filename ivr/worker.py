@@ -21,10 +21,10 @@ from typing import Any
 import requests
 from sqlalchemy import select, update
 
-from ivr import recordings
+from ivr import notify, recordings
 from ivr.agents import search
 from ivr.db import Database
-from ivr.models import Message, MessageHistory
+from ivr.models import Message, MessageHistory, Notification
 from ivr.speech import recognizer as speech
 from ivr.speech.audio import load
 
@@ -76,6 +76,7 @@ class Worker:
                 self._work(message_id, now)
                 done += 1
         done += self.apply_retention(now)
+        done += self.send_notifications(now)
         return done
 
     def run_forever(self, interval: float = 1.0) -> None:
@@ -180,6 +181,59 @@ class Worker:
             transcribed = session.get(Message, message_id)
             if transcribed is not None:
                 search.refresh(session, transcribed)
+
+    def send_notifications(self, now: dt.datetime) -> int:
+        """Tell the team about messages left a little while ago; a failure is tried again later."""
+        with self.db.reading() as session:
+            due = list(session.scalars(
+                select(Notification.id).where(Notification.status == "pending", Notification.next_try_at <= now)
+                .order_by(Notification.next_try_at).limit(20)
+            ))  # fmt: skip
+        sent = 0
+        for notification_id in due:
+            with self.db.transaction() as session:  # claimed, as messages are: one worker sends it
+                claimed = session.execute(
+                    update(Notification)
+                    .where(Notification.id == notification_id, Notification.status == "pending",
+                           Notification.next_try_at <= now)
+                    .values(next_try_at=now + LEASE)
+                )  # fmt: skip
+                if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                    continue
+            self._notify(notification_id, now)
+            sent += 1
+        return sent
+
+    def _notify(self, notification_id: int, now: dt.datetime) -> None:
+        with self.db.reading() as session:
+            notification = session.get(Notification, notification_id)
+            assert notification is not None
+            message = session.get(Message, notification.message_id)
+            assert message is not None
+            channel, attempts = notification.channel, notification.attempts + 1
+            if message.status == "replaced":  # recorded again: the new message is told instead
+                said = None
+            else:
+                said = notify.facts(session, message, self.settings)
+        values: dict[str, Any]
+        if said is None:
+            values = {"status": "skipped", "next_try_at": None}
+        else:
+            try:
+                notify.send(channel, said, self.settings)
+                values = {"status": "sent", "sent_at": now, "next_try_at": None, "error": ""}
+            except notify.NotSent as error:
+                failed = attempts >= notify.ATTEMPTS
+                log.warning("telling the team about message %s by %s failed (attempt %d): %s",
+                            said["message_id"], channel, attempts, error)  # fmt: skip
+                values = {"status": "failed" if failed else "pending", "error": str(error),
+                          "next_try_at": None if failed else now + pause(attempts)}  # fmt: skip
+        with self.db.transaction() as session:
+            session.execute(update(Notification).where(Notification.id == notification_id)
+                            .values(attempts=attempts, **values))  # fmt: skip
+            if values["status"] == "failed":
+                session.add(MessageHistory(message_id=message.id, action="not told",
+                                           detail=f"{channel} failed after {attempts} tries: {values['error']}"))  # fmt: skip
 
     def apply_retention(self, now: dt.datetime) -> int:
         """Delete the audio of messages older than the retention period; the messages stay."""

@@ -115,3 +115,19 @@ def test_the_queue_page_says_what_was_searched_and_pages(app: Flask) -> None:
 def test_a_message_left_by_a_call_is_found_by_its_caller(app: Flask) -> None:
     message_id = leave_message(app)  # +15550100001: Ada, by caller ID
     assert ids(found(app, "Ada Lovelace")) == [message_id]
+
+
+def test_the_tab_shows_how_many_new_messages_wait(app: Flask) -> None:
+    from urllib.parse import unquote
+
+    ann = login(app)
+    import re
+
+    def icon() -> str:
+        page = ann.get("/agent/").get_data(as_text=True)
+        return unquote(re.search(r'rel="icon" href="data:image/svg\+xml,([^"]+)"', page).group(1))  # type: ignore[union-attr]
+
+    assert "✉" in icon() and "#1f3a5f" in icon()
+    for n in range(3):
+        left(app, "+15550100001", f"hello {n}")
+    assert ">3</text>" in icon() and "#cf222e" in icon()

@@ -37,6 +37,7 @@ from ivr.agents import (
 )
 from ivr.agents.story import place, story
 from ivr.db import get_db
+from ivr.messages import REASONS
 from ivr.models import Agent, Message, as_utc
 from ivr.worker import recordings_dir
 
@@ -46,20 +47,19 @@ AGENTS_LOCALE = "en_US"
 DRAFT = "agent_note_draft"  # a note kept across a log-in, so an expired session loses nothing
 
 
-REASONS = {
-    "out_of_hours": "out of hours",
-    "no_agent": "no agent answered",
-    "failures": "could not get through the menus",
-    "account_locked": "account locked",
-    "pin_failures": "wrong PINs",
-    "not_answered": "question not answered",
-    "caller_choice": "chose to leave a message",
-}
-
-
 @bp.app_context_processor
 def _helpers() -> dict[str, object]:
-    return {"story": story, "place": place}
+    return {"story": story, "place": place, "icon": _icon}
+
+
+def _icon(waiting: int) -> str:
+    """The tab's icon: how many new messages wait, on red; a plain mark when none do."""
+    said = "99+" if waiting > 99 else str(waiting) if waiting else "✉"
+    fill = "#cf222e" if waiting else "#1f3a5f"
+    size = 14 if len(said) > 2 else 18
+    return (f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'><rect width='32' height='32' rx='7'"
+            f" fill='{fill}'/><text x='16' y='22' font-size='{size}' font-family='sans-serif' font-weight='700'"
+            f" text-anchor='middle' fill='white'>{said}</text></svg>")  # fmt: skip
 
 
 @bp.app_template_filter("reason")

@@ -44,7 +44,7 @@ def message_recorded(state: CallState, context: Context) -> Goto:
     )
     if context.open_writer is None:
         raise RuntimeError("leaving a message needs the database")
-    message_id = record_once(context.open_writer, recorded, context.now)
+    message_id = record_once(context.open_writer, recorded, context.now, context.settings)
     # Recorded again before sending: the earlier recording of this message leaves the queue.
     earlier = state.collected.get("message_draft")
     if earlier is not None and earlier != message_id:

@@ -1,0 +1,125 @@
+"""Telling the team that a message waits: an e-mail and/or a JSON POST per message.
+
+A notification is written with the message (the same transaction: none is lost) and sent by the
+worker once IVR_NOTIFY_DELAY_SECONDS have passed, so that a caller who records the message again
+causes one notification, not two, and the transcript is usually there to include. A failure is
+tried again with the worker's back-off; nothing here is ever in the way of a call. The addresses
+and the URL are the operator's settings: nothing a request carries chooses where anything goes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import smtplib
+from email.message import EmailMessage
+from typing import Any
+
+import requests
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ivr import messages
+from ivr.models import Customer, Message, Notification, as_utc
+
+log = logging.getLogger(__name__)
+ATTEMPTS = 8
+TIMEOUT_SECONDS = 15
+
+
+class NotSent(Exception):
+    pass
+
+
+def channels(settings: dict[str, Any]) -> list[str]:
+    """The channels this line has set up."""
+    found = []
+    if settings.get("NOTIFY_EMAIL") and settings.get("SMTP_HOST"):
+        found.append("email")
+    if settings.get("NOTIFY_WEBHOOK_URL"):
+        found.append("webhook")
+    return found
+
+
+def schedule(session: Session, message: Message, settings: dict[str, Any]) -> None:
+    """A notification per channel, due a little after the message was left."""
+    due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=int(settings.get("NOTIFY_DELAY_SECONDS", 60)))
+    for channel in channels(settings):
+        session.add(Notification(message_id=message.id, channel=channel, next_try_at=due))
+
+
+def facts(session: Session, message: Message, settings: dict[str, Any]) -> dict[str, Any]:
+    """What a notification says: who called, why, when, the transcript if there is one, and a link."""
+    customer = session.get(Customer, message.customer_id) if message.customer_id is not None else None
+    if customer is None and message.caller:
+        customer = session.scalar(select(Customer).where(Customer.phone == message.caller))
+    base = str(settings.get("PUBLIC_URL") or "").rstrip("/")
+    return {
+        "message_id": message.id,
+        "left_at": as_utc(message.created_at).isoformat(),
+        "caller": message.caller or None,
+        "customer": {
+            "name": customer.name,
+            "account": customer.account_number,
+            "verified": message.customer_id is not None,
+        }
+        if customer
+        else None,  # fmt: skip
+        "reason": messages.REASONS.get(message.reason, message.reason),
+        "duration_seconds": message.duration_seconds,
+        "transcript": message.transcript if message.transcript_status == "done" else None,
+        "link": f"{base}/agent/messages/{message.id}",
+    }
+
+
+def send(channel: str, said: dict[str, Any], settings: dict[str, Any]) -> None:
+    """Send one notification; NotSent with a sentence when it did not go."""
+    try:
+        if channel == "email":
+            _email(said, settings)
+        elif channel == "webhook":
+            _webhook(said, settings)
+        else:
+            raise NotSent(f"unknown channel {channel!r}")
+    except (OSError, smtplib.SMTPException, requests.RequestException) as error:
+        raise NotSent(f"{type(error).__name__}: {error}"[:300]) from None
+
+
+def _email(said: dict[str, Any], settings: dict[str, Any]) -> None:
+    who = said["customer"]["name"] if said["customer"] else "an unknown caller"
+    mail = EmailMessage()
+    mail["Subject"] = f"New voice message from {who} ({said['caller'] or 'number hidden'}): {said['reason']}"
+    mail["From"] = settings.get("MAIL_FROM") or f"ivr@{settings.get('SMTP_HOST')}"
+    mail["To"] = ", ".join(a.strip() for a in str(settings["NOTIFY_EMAIL"]).split(",") if a.strip())
+    lines = [
+        f"{who} left a {said['duration_seconds']} s message ({said['reason']}).",
+        f"Caller: {said['caller'] or 'number hidden'}"
+        + (f", account {said['customer']['account']}" if said["customer"] else ""),
+        f"Left: {said['left_at']}",
+        "",
+        f"Transcript: {said['transcript']}" if said["transcript"] else "The transcript is not ready yet.",
+        "",
+        f"Open it in the queue: {said['link']}",
+    ]
+    mail.set_content("\n".join(lines))
+    with smtplib.SMTP(str(settings["SMTP_HOST"]), int(settings.get("SMTP_PORT", 587)), timeout=TIMEOUT_SECONDS) as smtp:
+        if settings.get("SMTP_STARTTLS", True):
+            smtp.starttls()
+        if settings.get("SMTP_USER"):
+            smtp.login(str(settings["SMTP_USER"]), str(settings.get("SMTP_PASSWORD", "")))
+        smtp.send_message(mail)
+
+
+def _webhook(said: dict[str, Any], settings: dict[str, Any]) -> None:
+    body = json.dumps({"event": "message.left", **said}).encode()
+    headers = {"Content-Type": "application/json", "User-Agent": "ivr-notify"}
+    secret = str(settings.get("NOTIFY_WEBHOOK_SECRET") or "")
+    if secret:
+        headers["X-IVR-Signature"] = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    reply = requests.post(str(settings["NOTIFY_WEBHOOK_URL"]), data=body, headers=headers, timeout=TIMEOUT_SECONDS,
+                          allow_redirects=False)  # fmt: skip
+    if not 200 <= reply.status_code < 300:
+        raise NotSent(f"the webhook answered HTTP {reply.status_code}")

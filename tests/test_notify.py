@@ -1,0 +1,148 @@
+"""The team is told a message waits: an e-mail through a real SMTP server (aiosmtpd) and a signed
+JSON POST to a local receiver, sent by the worker after a short delay, retried with its back-off."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+from sqlalchemy import select
+
+from ivr.db import get_db
+from ivr.models import Message, MessageHistory, Notification
+from ivr.notify import ATTEMPTS
+from ivr.worker import Worker
+from tests.conftest import free_port, make_app
+from tests.test_agents import leave_message
+
+SECRET = "webhook secret"
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.mails: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+        self.mails.append(envelope.content)
+        return "250 OK"
+
+
+class Receiver(BaseHTTPRequestHandler):
+    got: list[tuple[dict[str, str], bytes]] = []
+    status = 200
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        type(self).got.append((dict(self.headers), body))
+        self.send_response(type(self).status)
+        self.end_headers()
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def team(tmp_path: Path, template_db: Path) -> Iterator[tuple[Flask, Inbox, type[Receiver]]]:
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    receiver = type("Hook", (Receiver,), {"got": [], "status": 200})
+    web = ThreadingHTTPServer(("127.0.0.1", 0), receiver)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    app = make_app(tmp_path, template_db, SECRET_KEY="k", NOTIFY_EMAIL="team@example.com, lead@example.com",
+                   SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, SMTP_STARTTLS=False, MAIL_FROM="ivr@example.com",
+                   NOTIFY_WEBHOOK_URL=f"http://127.0.0.1:{web.server_port}/hook", NOTIFY_WEBHOOK_SECRET=SECRET)  # fmt: skip
+    try:
+        yield app, inbox, receiver
+    finally:
+        smtp.stop()
+        web.shutdown()
+        web.server_close()
+        app.extensions["ivr.db"].engine.dispose()
+
+
+def work(app: Flask, after_seconds: float) -> None:
+    with app.app_context():
+        Worker(get_db(), app.config).send_notifications(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=after_seconds))
+
+
+def states(app: Flask) -> list[tuple[str, str, int]]:
+    with app.app_context(), get_db().reading() as session:
+        return [
+            (n.channel, n.status, n.attempts) for n in session.scalars(select(Notification).order_by(Notification.id))
+        ]
+
+
+def test_the_team_gets_an_email_and_a_signed_post_a_minute_after_a_message(team) -> None:  # type: ignore[no-untyped-def]
+    app, inbox, receiver = team
+    message_id = leave_message(app)
+    assert states(app) == [("email", "pending", 0), ("webhook", "pending", 0)]
+    work(app, 30)
+    assert inbox.mails == [] and receiver.got == []  # not yet: the caller may record it again
+    work(app, 61)
+    assert states(app) == [("email", "sent", 1), ("webhook", "sent", 1)]
+    [raw] = inbox.mails
+    mail = message_from_bytes(raw)
+    assert mail["Subject"] == "New voice message from Ada Lovelace (+15550100001): out of hours"
+    assert mail["To"] == "team@example.com, lead@example.com" and mail["From"] == "ivr@example.com"
+    assert f"/agent/messages/{message_id}" in mail.get_payload()
+    [(headers, body)] = receiver.got
+    expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    assert headers["X-IVR-Signature"] == expected
+    said = json.loads(body)
+    assert said["event"] == "message.left" and said["message_id"] == message_id
+    assert said["caller"] == "+15550100001" and said["customer"]["name"] == "Ada Lovelace"
+    assert said["reason"] == "out of hours" and said["link"].endswith(f"/agent/messages/{message_id}")
+    work(app, 3600)
+    assert len(inbox.mails) == 1 and len(receiver.got) == 1  # once
+
+
+def test_a_failed_notification_is_tried_again_then_given_up_in_the_history(team) -> None:  # type: ignore[no-untyped-def]
+    app, inbox, receiver = team
+    receiver.status = 500
+    app.config["SMTP_PORT"] = free_port()  # nobody listens there
+    message_id = leave_message(app)
+    work(app, 61)
+    assert states(app) == [("email", "pending", 1), ("webhook", "pending", 1)]
+    with app.app_context(), get_db().reading() as session:
+        errors = [n.error for n in session.scalars(select(Notification).order_by(Notification.id))]
+    assert "ConnectionRefusedError" in errors[0] and errors[1] == "the webhook answered HTTP 500"
+    work(app, 62)
+    assert states(app)[1][2] == 1  # the back-off: not again at once
+    receiver.status = 200
+    work(app, 61 + 16)
+    assert states(app)[1] == ("webhook", "sent", 2) and len(receiver.got) == 2
+    for n in range(ATTEMPTS):
+        work(app, 61 + 3600 * (n + 1))
+    assert states(app)[0] == ("email", "failed", ATTEMPTS)
+    with app.app_context(), get_db().reading() as session:
+        told = session.scalars(select(MessageHistory).where(MessageHistory.message_id == message_id)).all()
+        assert any(h.action == "not told" and "email failed after 8 tries" in h.detail for h in told)
+    assert inbox.mails == []
+
+
+def test_a_message_recorded_again_is_told_once(team) -> None:  # type: ignore[no-untyped-def]
+    app, inbox, receiver = team
+    leave_message(app, "message_re_recorded.yaml")
+    work(app, 61)
+    with app.app_context(), get_db().reading() as session:
+        statuses = {m.id: m.status for m in session.scalars(select(Message))}
+    assert sorted(s for _c, s, _a in states(app)) == ["sent", "sent", "skipped", "skipped"]
+    assert len(inbox.mails) == 1 and len(receiver.got) == 1
+    assert json.loads(receiver.got[0][1])["message_id"] == next(i for i, s in statuses.items() if s != "replaced")
+
+
+def test_without_settings_nobody_is_told_and_nothing_waits(tmp_path: Path, template_db: Path) -> None:
+    app = make_app(tmp_path, template_db)
+    leave_message(app)
+    assert states(app) == []
