@@ -114,7 +114,11 @@ def test_the_queue_works_on_a_phone_and_a_desk(site: tuple[Flask, str], width: i
     from tests.test_search import left
 
     app, base = site
-    assert app.test_cli_runner().invoke(args=["agents", "create", "bob"], input=PASSWORD + "\n").exit_code == 0
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["agents", "create", "bob"], input=PASSWORD + "\n").exit_code == 0
+    assert (
+        runner.invoke(args=["agents", "create", "carol", "--role", "supervisor"], input=PASSWORD + "\n").exit_code == 0
+    )
     for scenario in ("message_out_of_hours.yaml", "message_after_failures.yaml"):
         outcome = run(load(ROOT / "tests" / "scenarios" / scenario), FlaskTransport(app, TOKEN))
         assert outcome.ok, outcome.report()
@@ -160,7 +164,21 @@ def test_the_queue_works_on_a_phone_and_a_desk(site: tuple[Flask, str], width: i
             expect(page.locator("ul.history")).to_contain_text("took over (from bob)")
             no_sideways_scroll(page)
             page.screenshot(path=str(OUTPUT / f"agent-message-{width}.png"), full_page=True)
+
+            page.goto(base + "/agent/team")
+            expect(page.get_by_role("heading", name="Not for you")).to_be_visible()
+            no_sideways_scroll(page)
+            boss = browser.new_page(viewport={"width": width, "height": 844 if width < 500 else 800})
+            boss.goto(base + "/agent/login")
+            boss.get_by_label("Name").fill("carol")
+            boss.get_by_label("Password").fill(PASSWORD)
+            boss.get_by_role("button", name="Log in").click()
+            boss.get_by_role("link", name="Team").click()
+            expect(boss.locator("table.team")).to_contain_text("ann")
+            expect(boss.locator("table.team")).to_contain_text("1 in progress")
+            no_sideways_scroll(boss)
+            boss.screenshot(path=str(OUTPUT / f"agent-team-{width}.png"), full_page=True)
         finally:
             browser.close()
-    for name in ("queue", "search", "message"):
+    for name in ("queue", "search", "message", "team"):
         assert (OUTPUT / f"agent-{name}-{width}.png").stat().st_size > 10_000

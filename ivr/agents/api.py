@@ -52,7 +52,7 @@ def _error(message: str, status: int):  # type: ignore[no-untyped-def]
 def messages():  # type: ignore[no-untyped-def]
     """The queue. It carries an ETag: a client that polls sends it back in If-None-Match and, while
     no message has changed, gets 304 Not Modified, answered without reading the queue."""
-    show, search = request.args.get("show", "open"), request.args.get("q", "")
+    show, search = request.args.get("show", "open"), request.args.get("q", "")[:200]
     page = request.args.get("page", "1")
     page = int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1
     with get_db().reading() as db:
