@@ -104,10 +104,10 @@ def test_claim_note_done_reopen_with_history(app: Flask) -> None:
     assert "Claim" in ann.get(page).get_data(as_text=True)
     ann.post(f"{page}/claim", data={"csrf_token": token})
     refused = bob.post(f"{page}/claim", data={"csrf_token": csrf(bob, page)}, follow_redirects=True)
-    assert "already in progress, with ann" in refused.get_data(as_text=True)
+    assert "already in progress, with ann: take it over if you are to work on it." in refused.get_data(as_text=True)
     ann.post(f"{page}/note", data={"csrf_token": token, "text": "Called back, left a voicemail."})
     empty = ann.post(f"{page}/note", data={"csrf_token": token, "text": "   "}, follow_redirects=True)
-    assert "the note is empty" in empty.get_data(as_text=True)
+    assert "The note is empty: type what you want to say" in empty.get_data(as_text=True)
     ann.post(f"{page}/done", data={"csrf_token": token})
     assert "(0)" in ann.get("/agent/?show=open").get_data(as_text=True) or "No messages here" in ann.get(
         "/agent/"

@@ -33,7 +33,7 @@ def test_only_the_holder_closes_or_calls_back_and_a_take_over_is_written_down(ap
     assert note.status_code == 200  # notes stay open to all
     taken = post(client, message_id, "take_over", bob)
     assert taken.status_code == 200 and taken.get_json()["assignee"] == "bob"
-    assert post(client, message_id, "take_over", bob).get_json()["error"] == f"message {message_id} is already yours"
+    assert post(client, message_id, "take_over", bob).get_json()["error"] == f"Message {message_id} is already yours."
     assert post(client, message_id, "done", ann).status_code == 409  # now ann is the one who must take over
     done = post(client, message_id, "done", bob)
     assert done.status_code == 200 and done.get_json()["status"] == "done"

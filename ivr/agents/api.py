@@ -127,7 +127,7 @@ def act(message_id: int, action: str):  # type: ignore[no-untyped-def]
     except team.NotASupervisor as error:
         return _error(str(error), 403)
     except queue.QueueError as error:
-        return _error(str(error), 404 if "there is no message" in str(error) else 409)
+        return _error(str(error), 404 if isinstance(error, queue.NoSuchMessage) else 409)
     except callback.CallBackError as error:
         return _error(str(error), 502 if error.upstream else 400)
     with get_db().reading() as db:

@@ -30,6 +30,10 @@ class QueueError(IVRError):
     """An action that cannot be done (already claimed, an empty note...): said to the agent as is."""
 
 
+class NoSuchMessage(QueueError):
+    """A message id that is not in the queue (the API answers 404)."""
+
+
 class NotYours(QueueError):
     """The message is held by another agent: take it over first (the API answers 409)."""
 
@@ -76,7 +80,7 @@ def listing(session: Session, show: str, agent_id: int, query: str = "", page: i
     """A page of the queue. Without a search: new messages first, then those in progress, then done,
     oldest first within each. With one: the best match first. The counts combine with the search."""
     if show not in FILTERS:
-        raise QueueError(f"unknown filter {show!r}: use one of {', '.join(FILTERS)}")
+        raise QueueError(f"There is no filter {show!r}: use one of {', '.join(FILTERS)}.")
     found = search.terms(query)
     searched = bool(query.strip())
     if searched and not found:  # only signs (%, _, *): nothing is a wildcard, so nothing matches
@@ -132,7 +136,7 @@ def version(session: Session) -> str:
 def get(session: Session, message_id: int) -> Message:
     message = session.get(Message, message_id)
     if message is None or message.status == "replaced":
-        raise QueueError(f"there is no message {message_id}")
+        raise NoSuchMessage(f"There is no message {message_id}: it may have been recorded again; look in the queue.")
     return message
 
 
@@ -179,9 +183,13 @@ def claim(session: Session, message_id: int, agent: Agent) -> Message:
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(message)
         if message.status == "in_progress" and message.assignee_id == agent.id:
-            raise QueueError(f"message {message_id} is already yours")
+            raise QueueError(f"Message {message_id} is already yours.")
         holder = message.assignee.name if message.assignee else "someone"
-        raise QueueError(f"message {message_id} is already {message.status.replace('_', ' ')}, with {holder}")
+        if message.status == "done":
+            raise QueueError(f"Message {message_id} is already done, by {holder}: reopen it to work on it again.")
+        raise QueueError(
+            f"Message {message_id} is already in progress, with {holder}: take it over if you are to work on it."
+        )
     session.refresh(message)
     add_history(session, message, agent, "claimed")
     return message
@@ -194,9 +202,9 @@ def take_over(session: Session, message_id: int, agent: Agent) -> Message:
     if message.status == "new":
         return claim(session, message_id, agent)
     if message.status != "in_progress":
-        raise QueueError(f"message {message_id} is {message.status.replace('_', ' ')}: there is no claim to take over")
+        raise QueueError(f"Message {message_id} is done: there is no claim to take over. Reopen it instead.")
     if message.assignee_id == agent.id:
-        raise QueueError(f"message {message_id} is already yours")
+        raise QueueError(f"Message {message_id} is already yours.")
     previous = message.assignee.name if message.assignee else "nobody"
     moved = session.execute(
         update(Message)
@@ -205,7 +213,7 @@ def take_over(session: Session, message_id: int, agent: Agent) -> Message:
     )
     session.refresh(message)
     if moved.rowcount != 1:  # type: ignore[attr-defined]
-        raise QueueError(f"message {message_id} changed hands meanwhile; look again")
+        raise QueueError(f"Message {message_id} changed hands just now: look at it again.")
     add_history(session, message, agent, "took over", f"from {previous}")
     return message
 
@@ -214,7 +222,7 @@ def _must_hold(message: Message, agent: Agent, doing: str) -> None:
     """Done and call-back are for the agent who holds the message: another agent takes it over first."""
     if message.status == "in_progress" and message.assignee_id not in (None, agent.id):
         holder = message.assignee.name if message.assignee else "another agent"
-        raise NotYours(f"{holder} holds message {message.id}: take it over first if you are to {doing} it")
+        raise NotYours(f"{holder} holds message {message.id}: take it over first to {doing}.")
 
 
 def add_note(session: Session, message_id: int, agent: Agent, text: str) -> MessageNote:
@@ -223,9 +231,11 @@ def add_note(session: Session, message_id: int, agent: Agent, text: str) -> Mess
     # Line breaks and tabs stay; NUL (which PostgreSQL refuses) and other control characters go.
     text = NOT_TEXT.sub("", text.replace("\r\n", "\n")).strip()
     if not text:
-        raise QueueError("the note is empty")
+        raise QueueError("The note is empty: type what you want to say, then add it.")
     if len(text) > MAX_NOTE:
-        raise QueueError(f"the note is {len(text)} characters long; the most is {MAX_NOTE}")
+        raise QueueError(
+            f"The note is {len(text)} characters long; the most is {MAX_NOTE}. Shorten it, or add it as two notes."
+        )
     note = MessageNote(message_id=message.id, agent_id=agent.id, text=text)
     session.add(note)
     message.changed_at = utcnow()  # a note touches the message (and its claim is not stale)
@@ -236,8 +246,8 @@ def add_note(session: Session, message_id: int, agent: Agent, text: str) -> Mess
 def mark_done(session: Session, message_id: int, agent: Agent) -> Message:
     message = get(session, message_id)
     if message.status == "done":
-        raise QueueError(f"message {message_id} is already done")
-    _must_hold(message, agent, "mark done")
+        raise QueueError(f"Message {message_id} is already done.")
+    _must_hold(message, agent, "mark it done")
     message.status = "done"
     message.assignee_id = agent.id
     add_history(session, message, agent, "done")
@@ -248,7 +258,7 @@ def reopen(session: Session, message_id: int, agent: Agent) -> Message:
     """Back to work, with the agent who reopened it."""
     message = get(session, message_id)
     if message.status != "done":
-        raise QueueError(f"message {message_id} is not done")
+        raise QueueError(f"Message {message_id} is not done, so there is nothing to reopen.")
     message.status, message.assignee_id = "in_progress", agent.id
     add_history(session, message, agent, "reopened")
     return message
@@ -257,7 +267,7 @@ def reopen(session: Session, message_id: int, agent: Agent) -> Message:
 def calling_back(session: Session, message_id: int, agent: Agent) -> Message:
     """Before a call-back: the message must be this agent's, or new (then the call-back claims it)."""
     message = get(session, message_id)
-    _must_hold(message, agent, "call the caller about")
+    _must_hold(message, agent, "call the caller back")
     if message.status == "new":
         claim(session, message_id, agent)
     return message
