@@ -84,7 +84,9 @@ def send(channel: str, said: dict[str, Any], settings: dict[str, Any]) -> None:
             _webhook(said, settings)
         else:
             raise NotSent(f"unknown channel {channel!r}")
-    except (OSError, smtplib.SMTPException, requests.RequestException) as error:
+    except NotSent:
+        raise
+    except Exception as error:  # whatever it is, the attempt counts: a notification always ends
         raise NotSent(f"{type(error).__name__}: {error}"[:300]) from None
 
 

@@ -146,3 +146,19 @@ def test_without_settings_nobody_is_told_and_nothing_waits(tmp_path: Path, templ
     app = make_app(tmp_path, template_db)
     leave_message(app)
     assert states(app) == []
+
+
+def test_a_name_that_would_forge_mail_headers_sends_nothing_and_counts(team) -> None:  # type: ignore[no-untyped-def]
+    from ivr.models import Customer
+
+    app, inbox, receiver = team
+    with app.app_context(), get_db().transaction() as session:
+        ada = session.scalar(select(Customer).where(Customer.phone == "+15550100001"))
+        assert ada is not None
+        ada.name = "Ada\nBcc: everyone@example.com"
+    leave_message(app)
+    work(app, 61)
+    assert states(app) == [("email", "pending", 1), ("webhook", "sent", 1)]
+    assert inbox.mails == []
+    with app.app_context(), get_db().reading() as session:
+        assert "ValueError" in session.scalars(select(Notification.error)).first()

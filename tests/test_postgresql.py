@@ -148,7 +148,19 @@ def test_nul_bytes_are_harmless_on_postgresql(postgres_url: str) -> None:
     refused = client.post("/agent/login", data={"name": "\x00nobody", "password": "x",
                                                 "csrf_token": csrf(client, "/agent/login")})  # fmt: skip
     assert refused.status_code == 401
+    assert app.test_cli_runner().invoke(args=["agents", "role", "ann", "supervisor"]).exit_code == 0
+    message_id = leave_message_here(app)
+    given = app.test_client().post(  # an API client: no cookie
+        f"/agent/api/messages/{message_id}/reassign", headers=bearer(api_token(app)), json={"to": "\x00bob"}
+    )
+    assert given.status_code == 409 and "no agent named 'bob'" in given.get_json()["error"]
     app.extensions["ivr.db"].engine.dispose()
+
+
+def leave_message_here(app) -> int:  # type: ignore[no-untyped-def]
+    from tests.test_search import left
+
+    return left(app, "+15550100002", "a message on PostgreSQL")
 
 
 def test_search_on_postgresql(postgres_url: str, tmp_path: Path) -> None:

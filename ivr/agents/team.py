@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ivr.agents.queue import QueueError, add_history, get
 from ivr.models import Agent, Message, MessageHistory, as_utc
+from ivr.security import clean
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ def reassign(session: Session, message_id: int, supervisor: Agent, to_name: str)
     if supervisor.role != "supervisor":
         raise NotASupervisor("Only a supervisor can give a message to someone else; take it over instead.")
     message = get(session, message_id)
+    to_name = clean(to_name)[:80]  # a name typed or sent: no NUL (PostgreSQL refuses it) or control characters
     to = session.scalar(select(Agent).where(Agent.name == to_name, Agent.disabled.is_(False)))
     if to is None:
         raise QueueError(f"There is no agent named {to_name!r} who can take it.")
