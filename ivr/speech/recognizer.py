@@ -8,6 +8,7 @@ recogniser objects are not call state, only a loaded model.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 from collections.abc import Sequence
@@ -83,6 +84,8 @@ def choose(settings: dict[str, Any]) -> Choice:
 
 _loaded: dict[Choice, Recognizer] = {}
 _loading = threading.Lock()
+# Models are let go before the interpreter tears modules down (Vosk's own finaliser needs its module).
+atexit.register(_loaded.clear)
 
 
 def get(choice: Choice) -> Recognizer:

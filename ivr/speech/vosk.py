@@ -71,7 +71,9 @@ class VoskRecognizer:
         words = [p.lower() for p in phrases or () if p != DIGITS_CLASS]
         # Digit sequences are open-ended: the model's own language model reads numbers well.
         if words and DIGITS_CLASS not in (phrases or ()):
-            recognizer = self.vosk.KaldiRecognizer(self.model, TARGET_RATE, json.dumps([*words, "[unk]"]))
+            # As UTF-8 text: escaped (\uXXXX) words are not in any model's vocabulary, and Vosk drops them.
+            grammar = json.dumps([*words, "[unk]"], ensure_ascii=False)
+            recognizer = self.vosk.KaldiRecognizer(self.model, TARGET_RATE, grammar)
         else:
             recognizer = self.vosk.KaldiRecognizer(self.model, TARGET_RATE)
         recognizer.SetWords(True)
