@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test setup db lint bench model clean
+.PHONY: run test setup db lint bench model vosk clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ db: setup
 	$(FLASK) seed
 
 # The web server and, beside it, the worker that copies and transcribes voice messages.
-run: db
+run: db vosk
 	@$(FLASK) banner
 	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; $(FLASK) worker & \
 	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --no-control-socket --access-logfile - wsgi:app
@@ -55,6 +55,11 @@ bench: db
 # recognition uses PocketSphinx's model from its wheel).
 model: $(VENV)/.installed
 	$(BIN)/python -m ivr.speech.download
+
+# Vosk where it can be had: `make run` fetches the model once where the internet is reachable
+# (resumed if cut off, checksum verified); offline, one line says PocketSphinx is used.
+vosk: $(VENV)/.installed
+	@$(BIN)/python -m ivr.speech.download --quiet
 
 clean:
 	rm -rf $(VENV) db/*.sqlite3*
