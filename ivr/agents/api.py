@@ -53,8 +53,7 @@ def messages():  # type: ignore[no-untyped-def]
     """The queue. It carries an ETag: a client that polls sends it back in If-None-Match and, while
     no message has changed, gets 304 Not Modified, answered without reading the queue."""
     show, search = request.args.get("show", "open"), request.args.get("q", "")[:200]
-    page = request.args.get("page", "1")
-    page = int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1
+    page = queue.page_number(request.args.get("page", "1"))
     with get_db().reading() as db:
         etag = _queue_etag(queue.version(db), show, search, page)
         if request.if_none_match.contains(etag):
@@ -141,9 +140,8 @@ def team_workload():  # type: ignore[no-untyped-def]
     if not current_user.supervisor:
         return _error("the team's workload is for supervisors", 403)
     now = dt.datetime.now(dt.UTC)
-    day_starts = current_app.extensions["ivr.hours"].local(now).replace(hour=0, minute=0, second=0, microsecond=0)
     with get_db().reading() as db:
-        people = team.workload(db, day_starts.astimezone(dt.UTC))
+        people = team.workload(db, team.day_starts(current_app.extensions["ivr.hours"], now))
         oldest = queue.oldest_new(db)
         return jsonify(
             counts=queue.counts(db, current_user.id),

@@ -64,6 +64,11 @@ def _filter(show: str, agent_id: int):  # type: ignore[no-untyped-def]
 PAGE_SIZE = 50
 
 
+def page_number(raw: str) -> int:
+    """A page asked for in a URL: ASCII digits, bounded; anything else is the first page."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
+
+
 @dataclass(frozen=True)
 class Page:
     """One page of a filter (and a search): its messages, how many match in all, and every filter's count."""

@@ -22,6 +22,11 @@ class Workload:
     done_today: int
 
 
+def day_starts(hours, now: dt.datetime) -> dt.datetime:  # type: ignore[no-untyped-def]
+    """Midnight today on the line's clock, in UTC: where "done today" begins."""
+    return hours.local(now).replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
+
+
 def workload(session: Session, day_starts: dt.datetime) -> list[Workload]:
     """Every enabled agent: what they hold, how stale it is, what they closed since `day_starts`."""
     held = {

@@ -184,8 +184,7 @@ def queue_page():  # type: ignore[no-untyped-def]
         show = "open"
     now = dt.datetime.now(dt.UTC)
     with get_db().reading() as db:
-        found = queue.listing(db, show, current_user.id, search, int(page) if page.isascii() and page.isdigit()
-                              and len(page) < 7 else 1)  # fmt: skip
+        found = queue.listing(db, show, current_user.id, search, queue.page_number(page))
         after = _stale_after()
         callers = queue.callers_of(db, found.messages)
         rows = [(m, callers[m.id], m.assignee.name if m.assignee else "", queue.claim_is_stale(m, now, after))
@@ -241,12 +240,10 @@ def team_page():  # type: ignore[no-untyped-def]
     if not current_user.supervisor:
         return render_template("agent/refused.html", why="The team page is for supervisors."), 403
     now = dt.datetime.now(dt.UTC)
-    hours = current_app.extensions["ivr.hours"]
-    day_starts = hours.local(now).replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
     with get_db().reading() as db:
         return render_template(
             "agent/team.html",
-            people=team.workload(db, day_starts),
+            people=team.workload(db, team.day_starts(current_app.extensions["ivr.hours"], now)),
             counts=queue.counts(db, current_user.id),
             oldest=queue.oldest_waiting(db, now),
             now=now,
