@@ -53,17 +53,13 @@ def agents_create(name: str, phone: str, role: str | None) -> None:
 @click.argument("name")
 def agents_password(name: str) -> None:
     """Set an agent's new password (read from standard input); every session of theirs ends."""
-    from sqlalchemy import select
     from werkzeug.security import generate_password_hash
 
     from ivr.agents import end_sessions
-    from ivr.models import Agent
 
     password = _new_password()
     with get_db().transaction() as session:
-        agent = session.scalar(select(Agent).where(Agent.name == name))
-        if agent is None:
-            raise click.ClickException(f"no agent named {name!r}")
+        agent = _agent_named(session, name)
         agent.password_hash = generate_password_hash(password)
         end_sessions(agent)
     click.echo(f"agent {name}: new password; their sessions have ended")
@@ -85,15 +81,11 @@ def agents_enable(name: str) -> None:
 
 
 def _set_disabled(name: str, disabled: bool) -> None:
-    from sqlalchemy import select
 
     from ivr.agents import end_sessions
-    from ivr.models import Agent
 
     with get_db().transaction() as session:
-        agent = session.scalar(select(Agent).where(Agent.name == name))
-        if agent is None:
-            raise click.ClickException(f"no agent named {name!r}")
+        agent = _agent_named(session, name)
         agent.disabled = disabled
         end_sessions(agent)
         if disabled:
@@ -108,14 +100,8 @@ def _set_disabled(name: str, disabled: bool) -> None:
 @click.argument("role", type=click.Choice(ROLES))
 def agents_role(name: str, role: str) -> None:
     """Make an agent a supervisor (sees the team's workload, reassigns messages) or an agent again."""
-    from sqlalchemy import select
-
-    from ivr.models import Agent
-
     with get_db().transaction() as session:
-        agent = session.scalar(select(Agent).where(Agent.name == name))
-        if agent is None:
-            raise click.ClickException(f"no agent named {name!r}")
+        agent = _agent_named(session, name)
         agent.role = role
     click.echo(f"{name} is now {'a supervisor' if role == 'supervisor' else 'an agent'}")
 
@@ -125,15 +111,10 @@ def agents_role(name: str, role: str) -> None:
 @click.option("--revoke", is_flag=True, help="Only revoke the agent's token.")
 def agents_token(name: str, revoke: bool) -> None:
     """Give an agent a new API token for an integration (shown once; the earlier one stops working)."""
-    from sqlalchemy import select
-
     from ivr.agents import new_api_token
-    from ivr.models import Agent
 
     with get_db().transaction() as session:
-        agent = session.scalar(select(Agent).where(Agent.name == name))
-        if agent is None:
-            raise click.ClickException(f"no agent named {name!r}")
+        agent = _agent_named(session, name)
         if agent.disabled and not revoke:
             raise click.ClickException(f"agent {name} is disabled: enable them first")
         token = None if revoke else new_api_token(agent)
@@ -145,6 +126,18 @@ def agents_token(name: str, revoke: bool) -> None:
     click.echo(f"agent {name}: a new API token (shown only now; any earlier one no longer works).", err=True)
     click.echo("Send it as 'Authorization: Bearer <token>' to /agent/api/:", err=True)
     click.echo(token)
+
+
+def _agent_named(session, name: str):  # type: ignore[no-untyped-def]
+    """The agent with this name, or the command stops saying there is none."""
+    from sqlalchemy import select
+
+    from ivr.models import Agent
+
+    agent = session.scalar(select(Agent).where(Agent.name == name))
+    if agent is None:
+        raise click.ClickException(f"no agent named {name!r}")
+    return agent
 
 
 def _new_password() -> str:
