@@ -44,8 +44,20 @@ def hash_pin(pin: str) -> str:
     return generate_password_hash(pin)
 
 
+def line_today() -> dt.date:
+    """Today where the line is (IVR_TIMEZONE, and IVR_CLOCK when it is fixed): the day the flows say
+    "tomorrow" and "overdue by 5 days" from. The machine's own date differs for hours each night."""
+    from flask import current_app, has_app_context
+
+    from ivr import hours
+
+    if not has_app_context() or "ivr.hours" not in current_app.extensions:
+        return dt.date.today()
+    return current_app.extensions["ivr.hours"].local(hours.now(current_app.config)).date()
+
+
 def load_demo_data(session: Session, today: dt.date | None = None) -> None:
-    today = today or dt.date.today()
+    today = today or line_today()
     by_account: dict[str, Customer] = {}
     for name, phone, account, pin, balance, due_in in CUSTOMERS:
         customer = session.scalar(select(Customer).where(Customer.account_number == account))
