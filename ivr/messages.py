@@ -19,6 +19,20 @@ from sqlalchemy.orm import Session
 from ivr import notify
 from ivr.agents import search
 from ivr.models import Call, Message, MessageHistory
+from ivr.speech.recognizer import UNSURE_BELOW
+
+
+def transcript_words(stored: object) -> list[tuple[str, float, bool]]:
+    """A message's transcript words as kept ([word, confidence] pairs): (word, confidence, unsure).
+    Anything else in the column is left out rather than shown."""
+    words = []
+    for item in stored if isinstance(stored, list) else ():
+        if isinstance(item, list) and len(item) == 2 and isinstance(item[0], str):
+            if isinstance(item[1], int | float) and not isinstance(item[1], bool):
+                confidence = min(max(float(item[1]), 0.0), 1.0)
+                words.append((item[0], confidence, confidence < UNSURE_BELOW))
+    return words
+
 
 # Why a message was left (collected["message_reason"]), as the team says it.
 REASONS = {

@@ -238,6 +238,9 @@ class Message(Base):
     transcript_status: Mapped[str] = mapped_column(String(20), default="waiting")
     transcript_attempts: Mapped[int] = mapped_column(Integer, default=0)
     transcript_error: Mapped[str] = mapped_column(Text, default="")
+    # Each word of the transcript with the recogniser's confidence in it (0..1), as [word, confidence]
+    # pairs; empty for transcripts made before confidences were kept (migration 0013).
+    transcript_words: Mapped[list[list[Any]]] = mapped_column(JSON, default=list, server_default="[]")
     # When the worker may try the message's next job (a download or a transcript) again.
     next_try_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 

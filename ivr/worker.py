@@ -164,18 +164,22 @@ class Worker:
             path, attempts = message.audio_path, message.transcript_attempts + 1
         try:
             audio = load(recordings_dir(self.settings) / str(path))
-            heard = speech.for_settings(self.settings).recognize(audio)
+            heard = speech.transcribe(speech.for_settings(self.settings), audio)
         except Exception as error:  # the recogniser's failures are its own: record, retry
             self._failed(message_id, "transcript", attempts, TRANSCRIPT_ATTEMPTS, error, now)
             return
         self._set(
             message_id,
             transcript=heard.text,
+            transcript_words=[list(word) for word in heard.words],
             transcript_attempts=attempts,
             transcript_error="",
             transcript_status="done",
             next_try_at=None,
-            history=("transcribed", f"{heard.backend}, {heard.seconds:.1f} s"),
+            history=(
+                "transcribed",
+                f"{heard.backend}, {heard.seconds:.1f} s" + (", uncertain" if heard.uncertain else ""),
+            ),
         )
         with self.db.transaction() as session:  # found by its words from now on
             transcribed = session.get(Message, message_id)

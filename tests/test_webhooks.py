@@ -91,8 +91,8 @@ def test_order_number_prompt_golden_twiml(client) -> None:  # type: ignore[no-un
     assert response.get_data(as_text=True) == (
         '<?xml version="1.0" encoding="UTF-8"?><Response>'
         '<Gather action="/voice/step/order_number?n=2" finishOnKey="#" hints="$OOV_CLASS_DIGIT_SEQUENCE" '
-        'input="dtmf speech" language="en-US" method="POST" speechTimeout="auto" timeout="5">'
-        '<Say language="en-US" voice="Polly.Joanna">Please enter your order number, then press pound. '
+        'input="dtmf speech" language="en-US" method="POST" numDigits="4" speechTimeout="auto" timeout="5">'
+        '<Say language="en-US" voice="Polly.Joanna">Please enter your 4-digit order number. '
         "Or just say it.</Say></Gather>"
         '<Redirect method="POST">/voice/step/order_number?n=2</Redirect></Response>'
     )

@@ -37,8 +37,9 @@ from ivr.agents import (
 )
 from ivr.agents.story import place, story
 from ivr.db import get_db
-from ivr.messages import REASONS
+from ivr.messages import REASONS, transcript_words
 from ivr.models import Agent, Message, as_utc
+from ivr.speech.recognizer import is_uncertain
 from ivr.worker import recordings_dir
 
 bp = Blueprint("agents", __name__, url_prefix="/agent", template_folder="templates", static_folder="static")
@@ -65,6 +66,18 @@ def _icon(waiting: int) -> str:
 @bp.app_template_filter("reason")
 def _reason(reason: str) -> str:
     return REASONS.get(reason, reason or "unknown")
+
+
+@bp.app_template_filter("heard")
+def _heard(words: object) -> list[tuple[str, bool]]:
+    """A transcript's words, each with whether the recogniser was unsure of it (shown grey)."""
+    return [(word, unsure) for word, _, unsure in transcript_words(words)]
+
+
+@bp.app_template_test("uncertain")
+def _uncertain(words: object) -> bool:
+    """Most words unsure: the page says "transcript uncertain" rather than showing noise as fact."""
+    return is_uncertain([(w, c) for w, c, _ in transcript_words(words)])
 
 
 @bp.app_template_filter("when")

@@ -196,7 +196,7 @@ NODES = [
         store_as="account_number",
         goto="account_lookup",
         min_digits=6,
-        max_digits=10,
+        max_digits=6,
         help="account_number_help",
     ),
     Handler("account_lookup", run=account_lookup, exits=("pin_ready", "account_number", "main_menu")),

@@ -366,8 +366,11 @@ class Engine:
             actions.append(Listen(node.id, num_digits=1, hints=tuple(hints)))
         elif isinstance(node, NumberEntry):
             actions.append(Say(node.prompt))
+            # A number of one length ends on its last key, as Twilio's numDigits does; the offline
+            # recogniser also hears only numbers of that length.
+            fixed = node.max_digits if node.min_digits == node.max_digits else None
             actions.append(
-                Listen(node.id, num_digits=None, finish_on_key="#", hints=(NUMBER_HINT,), speech=node.speech)
+                Listen(node.id, num_digits=fixed, finish_on_key="#", hints=(NUMBER_HINT,), speech=node.speech)
             )
         elif isinstance(node, Transfer):
             actions.append(Say(node.prompt))

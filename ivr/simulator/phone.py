@@ -125,7 +125,12 @@ class SimulatedCall:
             audio = load_audio(path)
         except AudioError as error:
             raise CallError(str(error)) from None
-        heard = self.recognizer.recognize(audio, phrases_from_hints(gather.get("hints", "")) or None)
+        num_digits = gather.get("numDigits", "")
+        heard = self.recognizer.recognize(
+            audio,
+            phrases_from_hints(gather.get("hints", "")) or None,
+            int(num_digits) if num_digits.isdigit() and 0 < int(num_digits) <= 20 else None,
+        )
         self.seconds += audio.seconds
         if not heard.text:
             # Twilio's speech recogniser heard no words: nothing is posted and the call goes on.

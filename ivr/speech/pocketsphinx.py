@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Sequence
 
+from ivr.speech import pauses
 from ivr.speech.audio import TARGET_RATE, Audio
 from ivr.speech.recognizer import DIGITS_CLASS, Recognition
 
@@ -28,22 +29,47 @@ DITHER_SEED = 1
 # Less voiced audio than this is a caller who said nothing: the wide beams would otherwise fit a
 # phrase to line hiss. Quiet hiss passes the voice detector for about 0.1 s, a short "no" about 0.3 s.
 MIN_SPEECH_SECONDS = 0.2
-VAD_FRAME_SECONDS = 0.03
 MAX_SEARCHES = 64
 # How callers say numbers: digit by digit ("five oh oh one", "double five"), in pairs ("fifty oh
-# one"), or as a quantity ("five thousand and three"). Structured rather than any number word in any
-# order, which let "zero zero" come out as "eleven".
-NUMBER_RULES = """\
+# one"), or as a quantity ("five thousand and three"); one way through a number, not a mix, which let
+# "zero zero" come out as "eleven". Digit by digit is the most common, so it weighs most.
+NUMBER_WORDS = """\
 <digit> = zero | oh | one | two | three | four | five | six | seven | eight | nine;
+<nz> = one | two | three | four | five | six | seven | eight | nine;
 <teen> = ten | eleven | twelve | thirteen | fourteen | fifteen | sixteen | seventeen | eighteen | nineteen;
-<tens> = twenty | thirty | forty | fifty | sixty | seventy | eighty | ninety;
-<pair> = <teen> | <tens> [ <digit> ];
-<group> = <digit> | ( double | triple ) <digit> | <pair>;
-<quantity> = ( <digit> | <pair> ) thousand [ [ and ] ( <digit> hundred [ [ and ] ( <pair> | <digit> ) ] | <pair> | <digit> ) ]
-           | ( <digit> | <pair> ) hundred [ [ and ] ( <pair> | <digit> ) ];
-<number> = <group>+ | <quantity>;
-<lead> = [ my ] [ order | account ] [ number ] [ is ];
+<pair> = <teen> | ( twenty | thirty | forty | fifty | sixty | seventy | eighty | ninety ) [ <nz> ];
+<ohs> = oh <nz> | oh oh;
+<rest> = [ [ and ] ( <nz> hundred [ [ and ] ( <pair> | <nz> ) ] | <pair> | <nz> ) ];
+<lead> = [ my ] [ order | account ] [ number ] [ is ] | it's;
 """
+STYLE_WEIGHTS = {"digits": 0.8, "pairs": 0.15, "quantity": 0.05}
+MAX_NUMBER_LENGTH = 12
+
+
+def number_rules(length: int | None) -> str:
+    """JSGF rules ending in <number>: exactly `length` digits when the prompt says how many, else any."""
+    w = STYLE_WEIGHTS
+    if not length:
+        return NUMBER_WORDS + (
+            f"<number> = /{w['digits']}/ ( <digit> | double <digit> | triple <digit> )+"
+            f" | /{w['pairs']}/ [ <nz> ] <pair> ( <pair> | <ohs> )*"
+            f" | /{w['quantity']}/ ( ( <nz> | <pair> ) thousand <rest> | <nz> hundred [ [ and ] ( <pair> | <nz> ) ] );\n"
+        )
+    length = min(length, MAX_NUMBER_LENGTH)
+    # <dK>: K digits said one, two ("double five") or three ("triple oh") at a time.
+    rules = ["<d1> = <digit>;", "<d2> = <digit> <d1> | double <digit>;"]
+    for k in range(3, length + 1):
+        triple = "triple <digit>" + (f" <d{k - 3}>" if k > 3 else "")
+        rules.append(f"<d{k}> = <digit> <d{k - 1}> | double <digit> <d{k - 2}> | {triple};")
+    # <pK>: K digits in pairs ("fifty oh one" is 50 01), an odd one first.
+    rules += ["<p2> = <pair> | <ohs>;"] + [f"<p{k}> = <pair> <p{k - 2}>;" for k in range(4, length + 1, 2)]
+    styles = [f"/{w['digits']}/ <d{length}>"]
+    if length >= 2:
+        styles.append(f"/{w['pairs']}/ " + (f"<p{length}>" if length % 2 == 0 else f"<nz> <p{length - 1}>"))
+    quantity = {3: "<nz> hundred [ [ and ] ( <pair> | <nz> ) ]", 4: "<nz> thousand <rest>", 5: "<pair> thousand <rest>"}
+    if length in quantity:
+        styles.append(f"/{w['quantity']}/ {quantity[length]}")
+    return NUMBER_WORDS + "\n".join(rules) + f"\n<number> = {' | '.join(styles)};\n"
 
 
 class PocketSphinxRecognizer:
@@ -68,12 +94,12 @@ class PocketSphinxRecognizer:
         self.searches: list[str] = []
         self.lock = threading.Lock()
 
-    def recognize(self, audio: Audio, phrases: Sequence[str] | None = None) -> Recognition:
+    def recognize(self, audio: Audio, phrases: Sequence[str] | None = None, digits: int | None = None) -> Recognition:
         started = time.perf_counter()
         if not has_speech(audio.pcm):
             return Recognition("", 0.0, time.perf_counter() - started, self.name)
         with self.lock:
-            self.decoder.activate_search(self._search(phrases) if phrases else self.free_form)
+            self.decoder.activate_search(self._search(phrases, digits) if phrases else self.free_form)
             # Fresh features (cepstral mean, dither) for every utterance: one caller's audio never
             # shifts how the next one is heard. Costs about 0.1 ms.
             self.decoder.reinit_feat()
@@ -87,13 +113,13 @@ class PocketSphinxRecognizer:
         text = re.sub(r"\s+", " ", re.sub(r"<[^>]*>|\[[^\]]*\]|\(\d+\)", " ", text)).strip()
         return Recognition(text, round(min(max(confidence, 0.0), 1.0), 3), time.perf_counter() - started, self.name)
 
-    def _search(self, phrases: Sequence[str]) -> str:
+    def _search(self, phrases: Sequence[str], digits: int | None) -> str:
         """The decoder's search for this phrase list, made the first time it is asked for."""
-        name = "g" + hashlib.sha1("\n".join(phrases).encode()).hexdigest()[:16]
+        name = "g" + hashlib.sha1(f"{digits}\n{chr(10).join(phrases)}".encode()).hexdigest()[:16]
         if name not in self.searches:
             if len(self.searches) >= MAX_SEARCHES:
                 self.decoder.remove_search(self.searches.pop(0))
-            self.decoder.add_jsgf_string(name, self.grammar(phrases))
+            self.decoder.add_jsgf_string(name, self.grammar(phrases, digits))
             self.searches.append(name)
         return name
 
@@ -101,8 +127,8 @@ class PocketSphinxRecognizer:
         words = re.findall(r"[a-z']+", phrase.lower())
         return words if words and all(self.decoder.lookup_word(w) for w in words) else None
 
-    def grammar(self, phrases: Sequence[str]) -> str:
-        """JSGF for 'one of these phrases' (and number words when digits are expected)."""
+    def grammar(self, phrases: Sequence[str], digits: int | None = None) -> str:
+        """JSGF for 'one of these phrases' (and a number, of `digits` digits when given, when one is expected)."""
         alternatives = []
         for phrase in phrases:
             if phrase == DIGITS_CLASS:
@@ -115,16 +141,11 @@ class PocketSphinxRecognizer:
             alternatives.append("<number>")
         return (
             "#JSGF V1.0;\ngrammar caller;\n"
-            + NUMBER_RULES
+            + number_rules(digits)
             + f"public <answer> = {' | '.join(dict.fromkeys(alternatives))};\n"
         )
 
 
 def has_speech(pcm: bytes) -> bool:
-    """Whether the voice activity detector that ships with PocketSphinx hears enough of a voice."""
-    from pocketsphinx import Vad
-
-    vad = Vad(Vad.LOOSE, TARGET_RATE, VAD_FRAME_SECONDS)
-    size = vad.frame_bytes
-    voiced = sum(vad.is_speech(pcm[i : i + size]) for i in range(0, len(pcm) - size + 1, size))
-    return voiced * VAD_FRAME_SECONDS >= MIN_SPEECH_SECONDS
+    """Whether the voice activity detector hears enough of a voice."""
+    return pauses.voiced_seconds(pcm) >= MIN_SPEECH_SECONDS

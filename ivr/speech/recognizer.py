@@ -26,19 +26,36 @@ BACKENDS = ("auto", "vosk", "pocketsphinx")
 DIGITS_CLASS = "$OOV_CLASS_DIGIT_SEQUENCE"
 
 
+# A word the recogniser gives less confidence than this is shown to agents as uncertain; a
+# transcript whose words are mostly uncertain is shown as "transcript uncertain".
+UNSURE_BELOW = 0.5
+
+
 @dataclass(frozen=True)
 class Recognition:
     text: str  # "" when nothing was recognised
     confidence: float  # 0..1
     seconds: float  # processing time
     backend: str
+    # Free-form recognition: each word with the recogniser's confidence in it (0..1).
+    words: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def uncertain(self) -> bool:
+        return is_uncertain(self.words)
+
+
+def is_uncertain(words: Sequence[Sequence[Any]]) -> bool:
+    """Whether most words of a transcript are ones the recogniser was unsure of."""
+    return bool(words) and sum(float(w[1]) < UNSURE_BELOW for w in words) * 2 > len(words)
 
 
 class Recognizer(Protocol):
     name: str
 
-    def recognize(self, audio: Audio, phrases: Sequence[str] | None = None) -> Recognition:
-        """What was said in `audio`; with `phrases`, only one of them (or nothing)."""
+    def recognize(self, audio: Audio, phrases: Sequence[str] | None = None, digits: int | None = None) -> Recognition:
+        """What was said in `audio`; with `phrases`, only one of them (or nothing). `digits`: how many
+        digits a number must have when the phrases ask for one (DIGITS_CLASS), as the prompt expects."""
         ...
 
 
@@ -107,6 +124,22 @@ def get(choice: Choice) -> Recognizer:
 
 def for_settings(settings: dict[str, Any]) -> Recognizer:
     return get(choose(settings))
+
+
+def transcribe(recognizer: Recognizer, audio: Audio) -> Recognition:
+    """A voice message as text, a piece at a time (cut at pauses): the recogniser is free for other
+    messages between pieces, and no piece is longer than the recogniser handles well."""
+    from ivr.speech.pauses import pieces
+
+    heard = [recognizer.recognize(piece) for piece in pieces(audio)]
+    words = tuple(word for part in heard for word in part.words)
+    return Recognition(
+        text=" ".join(part.text for part in heard if part.text),
+        confidence=round(sum(c for _, c in words) / len(words), 3) if words else 0.0,
+        seconds=sum(part.seconds for part in heard),
+        backend=heard[0].backend,
+        words=words,
+    )
 
 
 def phrases_from_hints(hints: str | Sequence[str]) -> list[str]:

@@ -66,8 +66,9 @@ class VoskRecognizer:
         self.vosk = vosk
         self.model = vosk.Model(str(folder))
 
-    def recognize(self, audio: Audio, phrases: Sequence[str] | None = None) -> Recognition:
+    def recognize(self, audio: Audio, phrases: Sequence[str] | None = None, digits: int | None = None) -> Recognition:
         started = time.perf_counter()
+        # `digits` is not used: Vosk's own language model reads numbers, and the flow checks the length.
         words = [p.lower() for p in phrases or () if p != DIGITS_CLASS]
         # Digit sequences are open-ended: the model's own language model reads numbers well.
         if words and DIGITS_CLASS not in (phrases or ()):
@@ -81,5 +82,6 @@ class VoskRecognizer:
         result = json.loads(recognizer.FinalResult())
         heard = [w for w in result.get("result", []) if w.get("word") != "[unk]"]
         text = " ".join(w["word"] for w in heard)
-        confidence = sum(float(w.get("conf", 0.0)) for w in heard) / len(heard) if heard else 0.0
-        return Recognition(text, round(confidence, 3), time.perf_counter() - started, self.name)
+        words = tuple((str(w["word"]), round(float(w.get("conf", 0.0)), 3)) for w in heard)
+        confidence = sum(c for _, c in words) / len(words) if words else 0.0
+        return Recognition(text, round(confidence, 3), time.perf_counter() - started, self.name, words)
