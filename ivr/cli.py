@@ -180,11 +180,17 @@ def db_upgrade() -> None:
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Do what is due now, then stop.")
-def worker(once: bool) -> None:
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Messages worked on side by side (default: IVR_WORKER_THREADS, or one per core).",
+)
+def worker(once: bool, threads: int | None) -> None:
     """Copy recordings, transcribe them and apply audio retention, in the background."""
     from ivr.worker import Worker
 
-    work = Worker(get_db(), current_app.config)
+    work = Worker(get_db(), current_app.config, threads)
     if once:
         click.echo(f"{work.run_once()} jobs done")
     else:

@@ -75,6 +75,8 @@ DEFAULTS: dict[str, Any] = {
     "CLAIM_STALE_HOURS": 24,
     # Recordings' audio is deleted this many days after the message was left (the message is kept).
     "AUDIO_RETENTION_DAYS": 90,
+    # Messages the worker copies and transcribes side by side; 0: one per core.
+    "WORKER_THREADS": 0,
     # Offline speech recognition (simulator, voicemail transcripts): auto, vosk or pocketsphinx.
     "SPEECH_BACKEND": "auto",
     # A Vosk model folder; empty means models/vosk-model-small-en-us-0.15 when `make model` put it there.

@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -61,20 +62,24 @@ def _said(error: Exception) -> Exception:
 
 
 class Worker:
-    def __init__(self, database: Database, settings: dict[str, Any]) -> None:
+    def __init__(self, database: Database, settings: dict[str, Any], threads: int | None = None) -> None:
         self.db = database
         self.settings = settings
+        # Messages are worked on side by side: a long message being transcribed never holds up the
+        # copy or transcript of the others. One thread per core unless told otherwise.
+        self.threads = max(threads or int(settings.get("WORKER_THREADS") or 0) or os.cpu_count() or 1, 1)
 
     # ---- the loop -------------------------------------------------------------------------
 
     def run_once(self, now: dt.datetime | None = None) -> int:
         """Every job that is due now; how many were done (successfully or not)."""
         now = now or dt.datetime.now(dt.UTC)
-        done = 0
-        for message_id in self._due(now):
-            if self._claim(message_id, now):
-                self._work(message_id, now)
-                done += 1
+        due = self._due(now)
+        if len(due) > 1 and self.threads > 1:
+            with ThreadPoolExecutor(min(self.threads, len(due)), thread_name_prefix="message") as pool:
+                done = sum(pool.map(lambda message_id: self._claim_and_work(message_id, now), due))
+        else:
+            done = sum(self._claim_and_work(message_id, now) for message_id in due)
         done += self.apply_retention(now)
         done += self.send_notifications(now)
         return done
@@ -98,6 +103,13 @@ class Worker:
                 .limit(50)
             )
             return list(session.scalars(query))
+
+    def _claim_and_work(self, message_id: int, now: dt.datetime) -> bool:
+        """Claimed just before it is worked on, so a lease never runs out while a message waits its turn."""
+        if not self._claim(message_id, now):
+            return False
+        self._work(message_id, now)
+        return True
 
     def _claim(self, message_id: int, now: dt.datetime) -> bool:
         with self.db.transaction() as session:

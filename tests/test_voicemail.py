@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import requests
+import soundfile
 from flask import Flask
 from sqlalchemy import select, update
 
@@ -219,3 +222,50 @@ def test_a_verified_caller_leaves_a_message_with_their_account(app: Flask) -> No
     [message] = messages(app)
     assert message.customer_id == 2 and message.reason == "out_of_hours"
     assert message.path[:3] == ["main_menu: account", "pin_entry: ****", "account_menu: main_menu"]
+
+
+def long_message(tmp_path: Path, seconds: float = 50.0) -> Path:
+    """A message of about `seconds`: Ada's message again and again, with pauses."""
+    samples, rate = soundfile.read(MESSAGES / "ada.wav", dtype="float32")
+    pause = np.random.default_rng(5).normal(0, 0.002, rate).astype("float32")
+    parts = [samples, pause] * int(seconds // (len(samples) / rate + 1) + 1)
+    path = tmp_path / "long.wav"
+    soundfile.write(path, np.concatenate(parts), rate, subtype="ULAW")
+    return path
+
+
+def leave(app: Flask, clip: Path, tmp_path: Path) -> None:
+    scenario = (SCENARIOS / "message_out_of_hours.yaml").read_text().replace("../fixtures/messages/ada.wav", str(clip))
+    (tmp_path / "leave.yaml").write_text(scenario)
+    play(app, str(tmp_path / "leave.yaml"))
+
+
+def test_messages_are_transcribed_side_by_side_with_each_words_confidence(app: Flask, tmp_path: Path) -> None:
+    leave(app, long_message(tmp_path, 70.0), tmp_path)
+    leave(app, MESSAGES / "grace.wav", tmp_path)
+    work = worker(app)
+    assert work.threads >= 2 or os.cpu_count() == 1
+    work.threads = 2
+    start = dt.datetime.now(dt.UTC)
+    work.run_once(start)  # both copied, both transcribed, on two threads
+    long, short = messages(app)
+    assert (long.transcript_status, short.transcript_status) == ("done", "done")
+    with app.app_context(), get_db().reading() as session:
+        transcribed = list(session.scalars(
+            select(MessageHistory.message_id).where(MessageHistory.action == "transcribed").order_by(MessageHistory.id)
+        ))  # fmt: skip
+    assert transcribed == [short.id, long.id]  # the short one was not kept waiting for the long one
+    for message in (long, short):
+        words = message.transcript_words
+        assert [w for w, _ in words] == message.transcript.split() and len(words) > 10
+        assert all(0.0 <= c <= 1.0 for _, c in words)
+        assert len({c for _, c in words}) > 3  # real confidences, not one figure for every word
+
+
+def test_one_thread_still_works_through_every_message(app: Flask, tmp_path: Path) -> None:
+    leave(app, MESSAGES / "grace.wav", tmp_path)
+    leave(app, MESSAGES / "ada.wav", tmp_path)
+    with app.app_context():
+        work = Worker(get_db(), app.config, threads=1)
+    assert work.run_once(dt.datetime.now(dt.UTC)) == 2
+    assert [m.transcript_status for m in messages(app)] == ["done", "done"]
