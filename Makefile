@@ -35,9 +35,12 @@ run: db vosk
 	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; $(FLASK) worker & \
 	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --no-control-socket --access-logfile - wsgi:app
 
-# The browser test needs Debian's Chromium; as root it is installed here, otherwise the test says how.
+# The browser test needs Debian's Chromium, the real-voice tests pocketsphinx-testdata's recordings;
+# as root they are installed here, otherwise the tests say how.
+TEST_DEBS := chromium pocketsphinx-testdata
 test: $(VENV)/.installed
-	@[ -x /usr/bin/chromium ] || [ "$$(id -u)" != 0 ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@missing=$$(for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	[ -z "$$missing" ] || [ "$$(id -u)" != 0 ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null)
 	$(BIN)/ruff check ivr tests bench
 	$(BIN)/python -m pytest -W error
 
@@ -46,6 +49,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check ivr tests bench
 
 bench: db
+	@dpkg -s pocketsphinx-testdata >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pocketsphinx-testdata >/dev/null)
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/speech.py
 	$(BIN)/python bench/faq.py

@@ -84,6 +84,11 @@ def test_an_agent_finds_plays_claims_notes_and_closes_a_message(site: tuple[Flas
             seconds = audio.evaluate("a => a.duration")
             assert 12 < seconds < 14, seconds
             audio.evaluate("a => a.pause()")
+            # The worker's transcript: the words it was unsure of are grey, and the page says why.
+            unsure = page.locator("blockquote.transcript .unsure")
+            assert unsure.count() > 0
+            assert unsure.first.evaluate("w => getComputedStyle(w).color") == "rgb(154, 164, 174)"
+            expect(page.get_by_text("Words in grey: the recogniser was unsure of them.")).to_be_visible()
 
             page.get_by_role("button", name="Claim").click()
             expect(page.get_by_text("You have claimed this message.")).to_be_visible()

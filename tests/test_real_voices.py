@@ -1,0 +1,52 @@
+"""Real human speech at telephone quality (Debian's pocketsphinx-testdata, installed by `make test`
+as root): transcripts whose word confidences mean something, numbers read by a person."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from ivr.speech import recognizer as speech
+from ivr.speech.numbers import spoken_digits
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "audio"))
+import real_voices  # noqa: E402
+
+pytestmark = pytest.mark.skipif(
+    not real_voices.available(), reason=f"real recordings missing: {real_voices.INSTALL} (make test does it as root)"
+)
+
+
+def word_errors(reference: list[str], hypothesis: list[str]) -> int:
+    row = list(range(len(hypothesis) + 1))
+    for i, r in enumerate(reference, 1):
+        previous, row[0] = row[0], i
+        for j, h in enumerate(hypothesis, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (r != h))
+    return row[-1]
+
+
+def test_transcripts_of_real_voices_rate_right_words_above_wrong_ones() -> None:
+    recognizer = speech.get(speech.Choice("pocketsphinx", ""))
+    errors = words = 0
+    right: list[float] = []
+    wrong: list[float] = []
+    for recording in real_voices.recordings():
+        heard = speech.transcribe(recognizer, recording["audio"])
+        said = recording["text"].split()
+        errors += word_errors(said, heard.text.split())
+        words += len(said)
+        for word, confidence in heard.words:
+            (right if word in said else wrong).append(confidence)
+    assert errors / words <= 0.45  # bench/speech.py prints the figure: 37%
+    assert sum(right) / len(right) > sum(wrong) / len(wrong) + 0.1  # a confidence that tells them apart
+    assert sum(c < speech.UNSURE_BELOW for c in wrong) > len(wrong) / 2  # most wrong words shown grey
+
+
+def test_digits_read_by_a_person_over_the_phone() -> None:
+    recognizer = speech.get(speech.Choice("pocketsphinx", ""))
+    [digits] = [r for r in real_voices.recordings() if r["kind"] == "digits"]
+    heard = recognizer.recognize(digits["audio"], [speech.DIGITS_CLASS], 5)
+    assert spoken_digits(heard.text) == "29340"
