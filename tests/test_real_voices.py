@@ -40,9 +40,10 @@ def test_transcripts_of_real_voices_rate_right_words_above_wrong_ones() -> None:
         words += len(said)
         for word, confidence in heard.words:
             (right if word in said else wrong).append(confidence)
-    assert errors / words <= 0.45  # bench/speech.py prints the figure: 37%
+    assert errors / words <= 0.30  # the target; bench/speech.py prints the figure (28%)
     assert sum(right) / len(right) > sum(wrong) / len(wrong) + 0.1  # a confidence that tells them apart
-    assert sum(c < speech.UNSURE_BELOW for c in wrong) > len(wrong) / 2  # most wrong words shown grey
+    assert sum(c < speech.UNSURE_BELOW for c in wrong) >= len(wrong) / 2  # half the wrong words shown grey...
+    assert sum(c >= speech.UNSURE_BELOW for c in right) >= 0.65 * len(right)  # ...and most right ones not (69%)
 
 
 def test_digits_read_by_a_person_over_the_phone() -> None:
