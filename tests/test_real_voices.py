@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.speech import word_errors
 from ivr.speech import recognizer as speech
 from ivr.speech.numbers import spoken_digits
 
@@ -19,15 +20,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def word_errors(reference: list[str], hypothesis: list[str]) -> int:
-    row = list(range(len(hypothesis) + 1))
-    for i, r in enumerate(reference, 1):
-        previous, row[0] = row[0], i
-        for j, h in enumerate(hypothesis, 1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (r != h))
-    return row[-1]
-
-
 def test_transcripts_of_real_voices_rate_right_words_above_wrong_ones() -> None:
     recognizer = speech.get(speech.Choice("pocketsphinx", ""))
     errors = words = 0
@@ -36,7 +28,7 @@ def test_transcripts_of_real_voices_rate_right_words_above_wrong_ones() -> None:
     for recording in real_voices.recordings():
         heard = speech.transcribe(recognizer, recording["audio"])
         said = recording["text"].split()
-        errors += word_errors(said, heard.text.split())
+        errors += word_errors(recording["text"], heard.text)
         words += len(said)
         for word, confidence in heard.words:
             (right if word in said else wrong).append(confidence)

@@ -66,6 +66,13 @@ def test_num_digits_and_default_action_is_the_current_url() -> None:
     assert received[1][1]["CallStatus"] == "in-progress"
 
 
+def test_a_num_digits_that_is_no_ascii_number_is_ignored() -> None:
+    # A server under test may send anything; "²" passes str.isdigit() but not int().
+    call, received = call_on({"/voice/incoming": '<Response><Gather numDigits="²" action="/n"/></Response>'})
+    call.press("5001#")
+    assert received[1][0] == "/n" and received[1][1]["Digits"] == "5001"
+
+
 def test_finish_on_key_is_stripped() -> None:
     call, received = call_on(
         {"/voice/incoming": '<Response><Gather action="/n"><Say>Number?</Say></Gather></Response>'}

@@ -104,7 +104,7 @@ class SimulatedCall:
         finish = gather.get("finishOnKey", "#")
         digits = keys.split(finish, 1)[0] if finish and finish in keys else keys
         num_digits = gather.get("numDigits")
-        if num_digits and num_digits.isdigit():
+        if num_digits and num_digits.isascii() and num_digits.isdigit():
             digits = digits[: int(num_digits)]
         self.seconds += len(keys) * 0.5
         if digits:
@@ -129,7 +129,7 @@ class SimulatedCall:
         heard = self.recognizer.recognize(
             audio,
             phrases_from_hints(gather.get("hints", "")) or None,
-            int(num_digits) if num_digits.isdigit() and 0 < int(num_digits) <= 20 else None,
+            int(num_digits) if num_digits.isascii() and num_digits.isdigit() and 0 < int(num_digits) <= 20 else None,
         )
         self.seconds += audio.seconds
         if not heard.text:
