@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ivr import notify
 from ivr.agents import search
 from ivr.models import Call, Message, MessageHistory
-from ivr.speech.recognizer import UNSURE_BELOW
+from ivr.speech.recognizer import UNSURE_BELOW, is_uncertain
 
 
 def transcript_words(stored: object) -> list[tuple[str, float, bool]]:
@@ -32,6 +32,11 @@ def transcript_words(stored: object) -> list[tuple[str, float, bool]]:
                 confidence = min(max(float(item[1]), 0.0), 1.0)
                 words.append((item[0], confidence, confidence < UNSURE_BELOW))
     return words
+
+
+def transcript_uncertain(stored: object) -> bool:
+    """Whether most of a kept transcript's words are ones the recogniser was unsure of."""
+    return is_uncertain([(word, confidence) for word, confidence, _ in transcript_words(stored)])
 
 
 # Why a message was left (collected["message_reason"]), as the team says it.

@@ -17,9 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 from ivr.agents import contacts, search
 from ivr.agents.story import story
 from ivr.errors import IVRError
-from ivr.messages import transcript_words
+from ivr.messages import transcript_uncertain, transcript_words
 from ivr.models import Agent, Customer, Message, MessageHistory, MessageNote, Order, as_utc, utcnow
-from ivr.speech.recognizer import is_uncertain
 
 # Filters of the queue; "open" (new, then in progress) is the default view.
 FILTERS = ("open", "new", "mine", "in_progress", "done", "all")
@@ -327,7 +326,7 @@ def as_dict(session: Session, message: Message, full: bool = False, who: Caller 
             "error": message.transcript_error or None,
             # Each word with the recogniser's confidence (0..1); "uncertain" when most are below 0.5.
             "words": [{"word": w, "confidence": round(c, 3)} for w, c, _ in transcript_words(message.transcript_words)],
-            "uncertain": is_uncertain([(w, c) for w, c, _ in transcript_words(message.transcript_words)]),
+            "uncertain": transcript_uncertain(message.transcript_words),
         },  # fmt: skip
     }
     if full:

@@ -37,9 +37,8 @@ from ivr.agents import (
 )
 from ivr.agents.story import place, story
 from ivr.db import get_db
-from ivr.messages import REASONS, transcript_words
+from ivr.messages import REASONS, transcript_uncertain, transcript_words
 from ivr.models import Agent, Message, as_utc
-from ivr.speech.recognizer import is_uncertain
 from ivr.worker import recordings_dir
 
 bp = Blueprint("agents", __name__, url_prefix="/agent", template_folder="templates", static_folder="static")
@@ -77,7 +76,7 @@ def _heard(words: object) -> list[tuple[str, bool]]:
 @bp.app_template_test("uncertain")
 def _uncertain(words: object) -> bool:
     """Most words unsure: the page says "transcript uncertain" rather than showing noise as fact."""
-    return is_uncertain([(w, c) for w, c, _ in transcript_words(words)])
+    return transcript_uncertain(words)
 
 
 @bp.app_template_filter("when")
