@@ -212,6 +212,10 @@ class CallConnection:
     def save_turn(self, call: CallRecord, turn: Turn, at_node: str, twiml: str, called: str = "") -> bool:
         """Store the call's new state, the answer given, and the step at the end of its event log.
 
+        The step's event: where the caller answered (`node`), what they did and what it `matched`,
+        the nodes the call then went through (`path`, ending at `next_node`, where it waits or ends;
+        a handler's exit is the node after it) and the prompts said.
+
         False when another request (a Twilio retry, another worker) saved this step first: nothing
         is written, and the caller should get that request's answer instead.
         """
@@ -220,7 +224,7 @@ class CallConnection:
         event = json.dumps({
             "step": state.step, "at": at, "node": at_node, "input_kind": turn.input_kind,
             "input_value": turn.input_value[:255], "matched": turn.matched[:64], "next_node": state.node,
-            "said": " ".join(turn.said),
+            "said": " ".join(turn.said), "path": turn.path,
         })  # fmt: skip
         values = {
             "sid": call.call_sid, "node": state.node, "step": state.step, "retries": state.retries,

@@ -81,6 +81,17 @@ def test_transfer_busy_comes_back_to_the_menu(engine: Engine) -> None:
     turn = engine.step(turn.state, DialOutcome("busy"))
     assert turn.actions[0] == Say("after_dial") and turn.state.node == "menu"
     assert turn.state.collected["transfer_status"] == "busy"
+    # What the step went through: the handler, its exit, the menu it waits at.
+    assert turn.path == ["after_transfer", "menu"] and turn.exits == [("after_transfer", "menu")]
+
+
+def test_a_turn_names_the_nodes_it_went_through(engine: Engine) -> None:
+    turn = engine.step(CallState(node="start"), Start())
+    assert turn.path == ["hello", "menu"] and turn.exits == []
+    turn = engine.step(turn.state, Keys("7"))  # no such option: back at the same prompt
+    assert turn.path == ["menu"]
+    turn = engine.step(engine.step(turn.state, Keys("1")).state, Recording("https://api.twilio.com/r/RE1", "RE1", 12))
+    assert turn.path == ["thanks", "bye"]
 
 
 def test_record_keeps_the_recording(engine: Engine) -> None:

@@ -222,6 +222,12 @@ def test_event_log_records_each_step(app: Flask, phone) -> None:  # type: ignore
             (3, "order_number", "dtmf", "5001", "5001", "order_result"),
         ]
         assert "order_shipped" in events[-1]["said"].split()
+        # The nodes each step went through: the greeting's message, the order's look-up (a handler).
+        assert [e["path"] for e in events] == [
+            ["greeting", "main_menu"],
+            ["order_number"],
+            ["order_lookup", "order_result"],
+        ]
         assert events[0]["at"] <= events[-1]["at"] and events[0]["at"].endswith("+00:00")
         assert stored.end_status == "completed" and stored.ended_at is not None
         assert stored.duration_seconds is not None and stored.duration_seconds > 0

@@ -71,6 +71,11 @@ class Turn:
     input_value: str = ""
     matched: str = ""
     said: list[str] = field(default_factory=list)
+    # The nodes this step entered, in order, ending where the call waits or ends: what the call went
+    # through (messages, handlers, transfers), for the event log. A handler's exit is the node after it.
+    path: list[str] = field(default_factory=list)
+    # The handler exits this step took: (handler, the node it sent the call to).
+    exits: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -273,11 +278,14 @@ class Engine:
         `brief`: at the prompt, listen without reading it again (after its help line)."""
         came_from = state.node
         heard: list[Say] = []
+        path: list[str] = []
+        exits: list[tuple[str, str]] = []
         for _hop in range(MAX_HOPS):
             node = self.flow.nodes.get(node_id)
             if node is None:
                 raise FlowError(f"no node {node_id!r} in the flow")
             state.node = node_id
+            path.append(node_id)
             if isinstance(node, Message):
                 actions.append(Say(node.prompt))
                 node_id = node.goto
@@ -289,6 +297,7 @@ class Engine:
                 actions.extend(goto.say)
                 if goto.repeatable:
                     heard.extend(s for s in goto.say if isinstance(s, Say))
+                exits.append((node_id, goto.next))
                 node_id = goto.next
             else:
                 # Retries count failures at one prompt: any move, even back to it, starts afresh.
@@ -300,7 +309,7 @@ class Engine:
                 arrival = self._arrive(node, [], state)
                 actions = [*actions, *(arrival[-1:] if brief and isinstance(node, WAITING) else arrival)]
                 said = [a.prompt for a in actions if isinstance(a, Say)]
-                return Turn(state, actions, kind, shown, matched, said)
+                return Turn(state, actions, kind, shown, matched, said, path, exits)
         raise FlowError(f"more than {MAX_HOPS} steps without waiting for the caller, at {node_id!r}")
 
     @staticmethod
