@@ -228,11 +228,25 @@ def flows_check() -> None:
 
 
 @flows_cli.command("graph")
-def flows_graph() -> None:
-    """Print a Mermaid diagram of the flows."""
-    from ivr.flows.check import mermaid
+@click.option("--branch", default=None, metavar="NAME", help="Draw only this branch (main, orders...); all by default.")
+@click.option("--format", "form", type=click.Choice(["mermaid", "dot", "svg"]), default="mermaid", show_default=True,
+              help="svg is drawn by Graphviz's dot (Debian's graphviz).")  # fmt: skip
+def flows_graph(branch: str | None, form: str) -> None:
+    """Print a diagram of the flows: nodes, options, handler exits, retries, failure paths, commands."""
+    from ivr.flows import graph
 
-    click.echo(mermaid(current_app.extensions["ivr.engine"].flow), nl=False)
+    engine = current_app.extensions["ivr.engine"]
+    try:
+        drawn = graph.diagram(engine.flow, branch, engine.max_retries)
+        if form == "svg":
+            click.echo(graph.svg(drawn).decode(), nl=False)
+        elif form == "dot":
+            click.echo(graph.dot(drawn).source, nl=False)
+        else:
+            click.echo(graph.mermaid(drawn), nl=False)
+    except graph.GraphError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
 
 
 @speech_cli.command("recognize")

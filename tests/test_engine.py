@@ -50,7 +50,7 @@ FLOW = Flow(
         "menu": Menu("menu", prompt="menu", options=(Option("0", "person", "transfer"), Option("1", "message", "record")),
                      help="help"),
         "transfer": Transfer("transfer", prompt="connecting", number_setting="AGENTS_NUMBER", after="after_transfer"),
-        "after_transfer": Handler("after_transfer", run=choose, exits=("menu", "bye")),
+        "after_transfer": Handler("after_transfer", run=choose, exits={"menu": "busy", "bye": "answered"}),
         "record": Record("record", prompt="beep", after="thanks", empty="menu"),
         "thanks": Message("thanks", prompt="thanks", goto="bye"),
         "bye": Hangup("bye", prompt="bye"),

@@ -8,7 +8,8 @@ import pytest
 
 from ivr.errors import FlowError
 from ivr.flows import build_flow, handler_phrases, handler_prompts
-from ivr.flows.check import mermaid, problems
+from ivr.flows.check import problems
+from ivr.flows.graph import diagram, mermaid
 from ivr.flows.nodes import Command, Flow, Menu, Message, Option
 from ivr.prompts import Catalog, Language
 
@@ -72,7 +73,7 @@ def test_app_refuses_to_start_with_a_broken_flow(monkeypatch, tmp_path, template
 
 
 def test_graph_draws_every_node_and_transition() -> None:
-    text = mermaid(build_flow())
+    text = mermaid(diagram(build_flow()))
     assert text.startswith("flowchart TD\n")
     assert 'main_menu -- "2 / order_status" --> order_number' in text
     for node_id in build_flow().nodes:
@@ -84,7 +85,7 @@ def test_cli_check_and_graph(app) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(args=["flows", "check"])
     assert result.exit_code == 0 and "flows OK" in result.output
     result = runner.invoke(args=["flows", "graph"])
-    assert result.exit_code == 0 and "order_lookup --> order_result" in result.output
+    assert result.exit_code == 0 and 'order_lookup -- "found" --> order_result' in result.output
 
 
 def test_commands_are_checked(catalog: Catalog) -> None:
@@ -101,11 +102,11 @@ def test_commands_are_checked(catalog: Catalog) -> None:
 
 
 def test_graph_draws_the_commands_once_for_every_prompt() -> None:
-    text = mermaid(build_flow())
-    assert 'any_prompt -- "0 / agent" --> agent_hours' in text
-    assert 'any_prompt -- "goodbye" --> goodbye' in text
-    assert 'any_prompt -. "three misses" .-> after_failures' in text
-    assert 'order_result -. "silence" .-> goodbye' in text
+    text = mermaid(diagram(build_flow()))
+    assert 'any_prompt == "0 / agent" ==> agent_hours' in text
+    assert 'any_prompt == "goodbye" ==> goodbye' in text
+    assert 'any_prompt -. "third miss at any prompt" .-> after_failures' in text
+    assert 'order_result -. "silence: that\'s all" .-> goodbye' in text
 
 
 def test_cli_check_lists_the_commands(app) -> None:  # type: ignore[no-untyped-def]

@@ -178,7 +178,15 @@ def _days(days: int) -> str:
 
 
 NODES = [
-    Handler("account_start", run=account_start, exits=("account_summary", "pin_ready", "account_who")),
+    Handler(
+        "account_start",
+        run=account_start,
+        exits={
+            "account_summary": "already verified in this call",
+            "pin_ready": "caller ID is a customer",
+            "account_who": "caller ID unknown",
+        },
+    ),
     Menu(
         "account_who",
         prompt="account_who",
@@ -199,8 +207,21 @@ NODES = [
         max_digits=6,
         help="account_number_help",
     ),
-    Handler("account_lookup", run=account_lookup, exits=("pin_ready", "account_number", "main_menu")),
-    Handler("pin_ready", run=pin_ready, exits=("pin_entry", "pin_last_try", "account_number", "message_offer")),
+    Handler(
+        "account_lookup",
+        run=account_lookup,
+        exits={"pin_ready": "found", "account_number": "not found, try again", "main_menu": "third miss"},
+    ),
+    Handler(
+        "pin_ready",
+        run=pin_ready,
+        exits={
+            "pin_entry": "ask for the PIN",
+            "pin_last_try": "one more wrong PIN locks it",
+            "account_number": "no account chosen",
+            "message_offer": "locked",
+        },
+    ),
     Menu(
         "pin_last_try",
         prompt="pin_last_try",
@@ -208,7 +229,7 @@ NODES = [
         help="pin_last_try_help",
         footer="person_anywhere",
     ),
-    Handler("pin_message", run=pin_message, exits=("message_start",)),
+    Handler("pin_message", run=pin_message, exits={"message_start": "a message instead"}),
     NumberEntry(
         "pin_entry",
         prompt="pin_entry",
@@ -223,9 +244,19 @@ NODES = [
     Handler(
         "pin_check",
         run=pin_check,
-        exits=("account_summary", "pin_entry", "pin_last_try", "account_number", "message_offer"),
+        exits={
+            "account_summary": "right PIN",
+            "pin_entry": "wrong, try again",
+            "pin_last_try": "wrong; one more locks it",
+            "account_number": "no account chosen",
+            "message_offer": "locked, or third wrong PIN",
+        },
     ),
-    Handler("account_summary", run=account_summary, exits=("account_menu", "account_number")),
+    Handler(
+        "account_summary",
+        run=account_summary,
+        exits={"account_menu": "balance, plan, payment, orders read", "account_number": "customer not found"},
+    ),
     Menu(
         "account_menu",
         prompt="anything_else",
@@ -241,7 +272,7 @@ NODES = [
         understands="main_menu",
         anything_else=True,
     ),
-    Handler("open_orders_report", run=open_orders_report, exits=("account_menu",)),
+    Handler("open_orders_report", run=open_orders_report, exits={"account_menu": "open orders read"}),
 ]
 
 HANDLER_PROMPTS = {

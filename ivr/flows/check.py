@@ -1,24 +1,12 @@
-"""Flow validation (run when the app starts and by `flows check`) and the Mermaid diagram.
+"""Flow validation (run when the app starts and by `flows check`).
 
-Both read the same node data through `transitions`, so the diagram is always the flow that runs.
+It reads the node data through `transitions`, as the diagrams do (ivr/flows/graph.py), so what is
+checked is what is drawn and what runs.
 """
 
 from __future__ import annotations
 
-from ivr.flows.nodes import (
-    BUILT_IN_COMMANDS,
-    WAITING,
-    Choose,
-    Flow,
-    Handler,
-    Hangup,
-    Menu,
-    Message,
-    NumberEntry,
-    Record,
-    Transfer,
-    transitions,
-)
+from ivr.flows.nodes import BUILT_IN_COMMANDS, Choose, Flow, Menu, transitions
 from ivr.prompts import Catalog
 
 # Prompts the engine itself uses, whatever the flow.
@@ -119,41 +107,3 @@ def _unreachable(flow: Flow) -> set[str]:
         seen.add(node_id)
         todo.extend(target for _, target in transitions(flow.nodes[node_id]))
     return set(flow.nodes) - seen
-
-
-_SHAPES = {
-    Menu: ('{{"{0}"}}', "menu"),
-    Choose: ('{{"{0}"}}', "choices found for the call"),
-    NumberEntry: ('[/"{0}"/]', "number"),
-    Message: ('("{0}")', "message"),
-    Handler: ('[["{0}"]]', "handler"),
-    Transfer: ('[("{0}")]', "transfer"),
-    Record: ('[("{0}")]', "record"),
-    Hangup: ('(["{0}"])', "hang up"),
-}
-
-
-def mermaid(flow: Flow) -> str:
-    """A Mermaid flowchart of every node and transition."""
-    lines = ["flowchart TD"]
-    for node in flow.nodes.values():
-        shape, kind = _SHAPES[type(node)]
-        lines.append(f"    {node.id}{shape.format(f'{node.id}<br/><i>{kind}</i>')}")
-    for node in flow.nodes.values():
-        for label, target in transitions(node):
-            arrow = f' -- "{label}" --> ' if label else " --> "
-            lines.append(f"    {node.id}{arrow}{target}")
-        if isinstance(node, Menu) and node.understands:
-            lines.append(f'    {node.id} -. "its options, by voice" .-> {node.understands}')
-        if isinstance(node, Menu) and node.anything_else and flow.goodbye:
-            lines.append(f'    {node.id} -. "silence" .-> {flow.goodbye}')
-    # The commands that work at every prompt, drawn once from one node that stands for all prompts.
-    if flow.commands:
-        lines.append('    any_prompt{{"any prompt<br/><i>commands</i>"}}')
-        for command in flow.commands:
-            label = f"{command.key} / {command.name}" if command.key else command.name
-            lines.append(f'    any_prompt -- "{label}" --> {command.goto or "any_prompt"}')
-        lines.append(f'    any_prompt -. "three misses" .-> {flow.on_failures}')
-    waiting = [node.id for node in flow.nodes.values() if isinstance(node, WAITING)]
-    lines.append(f"    %% any_prompt: {', '.join(waiting)}")
-    return "\n".join(lines) + "\n"

@@ -104,7 +104,18 @@ NODES = [
         footer="person_anywhere",
         question=OWN_WORDS,
     ),
-    Handler("own_words", run=own_words, exits=("faq_answer", "faq_refine", "ask_again", "faq_again", *GUESSES)),
+    Handler(
+        "own_words",
+        run=own_words,
+        exits={
+            **{option.goto: "words meant this option" for option in MAIN_OPTIONS},
+            **{command.goto: "words meant this command" for command in COMMANDS if command.goto},
+            "faq_answer": "one clear answer",
+            "faq_refine": "a few close answers",
+            "ask_again": "nothing found: ask once more",
+            "faq_again": "nothing found again",
+        },
+    ),
     Menu(
         "ask_again",
         prompt="ask_again",
@@ -113,7 +124,7 @@ NODES = [
         understands="main_menu",
         question=OWN_WORDS,
     ),
-    Handler("goodbye", run=goodbye, exits=("call_over",)),
+    Handler("goodbye", run=goodbye, exits={"call_over": "goodbye naming what was done"}),
     Hangup("call_over"),
     Hangup("too_many_failures", prompt="goodbye_after_failures"),
 ]

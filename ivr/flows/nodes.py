@@ -266,11 +266,21 @@ class Message:
 
 @dataclass(frozen=True)
 class Handler:
-    """Runs `run(state, context)` on entry; it must return a Goto to one of `exits`."""
+    """Runs `run(state, context)` on entry; it must return a Goto to one of `exits`.
+
+    `exits` maps each node the handler may go to to the outcome that leads there, as the diagram
+    labels it: {"order_result": "found", "order_number": "not found, try again"}."""
 
     id: str
     run: Callable[[CallState, Any], Goto]
-    exits: tuple[str, ...]
+    exits: Mapping[str, str]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.exits, Mapping) or not self.exits:
+            raise TypeError(f"handler {self.id!r}: exits must map each next node to its outcome, got {self.exits!r}")
+        unlabelled = [target for target, label in self.exits.items() if not isinstance(label, str) or not label]
+        if unlabelled:
+            raise TypeError(f"handler {self.id!r}: say what leads to {', '.join(map(repr, unlabelled))}")
 
 
 @dataclass(frozen=True)
@@ -338,7 +348,7 @@ def transitions(node: Node) -> list[tuple[str, str]]:
         case NumberEntry() | Message():
             return [("", node.goto)]
         case Handler():
-            return [("", target) for target in node.exits]
+            return [(label, target) for target, label in node.exits.items()]
         case Transfer():
             return [("", node.after)]
         case Record():

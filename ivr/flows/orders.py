@@ -54,7 +54,11 @@ NODES = [
         max_digits=4,
         help="order_number_help",
     ),
-    Handler("order_lookup", run=order_lookup, exits=("order_result", "order_number", "after_failures")),
+    Handler(
+        "order_lookup",
+        run=order_lookup,
+        exits={"order_result": "found", "order_number": "not found, try again", "after_failures": "third miss"},
+    ),
     Menu(
         "order_result",
         prompt="anything_else",

@@ -61,7 +61,11 @@ def after_failures(state: CallState, context: Context) -> Goto:
 
 
 NODES = [
-    Handler("agent_hours", run=agent_hours, exits=("transfer_to_agent", "message_offer")),
+    Handler(
+        "agent_hours",
+        run=agent_hours,
+        exits={"transfer_to_agent": "open", "message_offer": "closed: when we are back"},
+    ),
     Transfer(
         "transfer_to_agent",
         prompt="transferring",
@@ -69,12 +73,21 @@ NODES = [
         timeout_setting="TRANSFER_TIMEOUT",
         after="after_transfer",
     ),
-    Handler("after_transfer", run=after_transfer, exits=("call_finished", "message_offer")),
+    Handler(
+        "after_transfer",
+        run=after_transfer,
+        exits={"call_finished": "an agent answered", "message_offer": "nobody answered"},
+    ),
     Hangup("call_finished", prompt="thanks_goodbye"),
     Handler(
         "after_failures",
         run=after_failures,
-        exits=("goodbye", "transfer_to_agent", "message_start", "too_many_failures"),
+        exits={
+            "goodbye": "already helped",
+            "transfer_to_agent": "a person (open, not yet tried)",
+            "message_start": "a message (none left yet)",
+            "too_many_failures": "both tried",
+        },
     ),
 ]
 

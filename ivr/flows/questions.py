@@ -126,7 +126,7 @@ def _mark_helpful(context: Context, state: CallState, helpful: bool) -> None:
 
 
 NODES = [
-    Handler("faq_start", run=faq_start, exits=("faq_ask", "main_menu")),
+    Handler("faq_start", run=faq_start, exits={"faq_ask": "the topics", "main_menu": "knowledge base empty"}),
     Choose(
         "faq_ask",
         prompt="faq_ask",
@@ -138,8 +138,16 @@ NODES = [
         help="faq_ask_help",
         footer="to_main_menu",
     ),
-    Handler("faq_topic", run=faq_topic, exits=("faq_answer", "faq_pick", "faq_start")),
-    Handler("faq_search", run=faq_search, exits=("faq_answer", "faq_refine", "faq_again")),
+    Handler(
+        "faq_topic",
+        run=faq_topic,
+        exits={"faq_answer": "one entry", "faq_pick": "several entries", "faq_start": "topic gone"},
+    ),
+    Handler(
+        "faq_search",
+        run=faq_search,
+        exits={"faq_answer": "one clear answer", "faq_refine": "a few close answers", "faq_again": "nothing found"},
+    ),
     Choose(
         "faq_refine",
         prompt="faq_refine",
@@ -169,16 +177,16 @@ NODES = [
         help="faq_other_words_help",
         question=Question(store_as="faq_question", goto="faq_search"),
     ),
-    Handler("faq_answer", run=faq_answer, exits=("faq_helpful", "faq_start")),
+    Handler("faq_answer", run=faq_answer, exits={"faq_helpful": "answer read", "faq_start": "entry removed"}),
     Menu(
         "faq_helpful",
         prompt="faq_helpful",
         options=(Option("1", "yes", goto="faq_helped"), Option("2", "no", goto="faq_not_helped")),
         help="faq_helpful_help",
     ),
-    Handler("faq_helped", run=faq_helped, exits=("faq_more",)),
-    Handler("faq_leave_message", run=faq_leave_message, exits=("message_start",)),
-    Handler("faq_not_helped", run=faq_not_helped, exits=("faq_again",)),
+    Handler("faq_helped", run=faq_helped, exits={"faq_more": "glad it helped"}),
+    Handler("faq_leave_message", run=faq_leave_message, exits={"message_start": "not answered"}),
+    Handler("faq_not_helped", run=faq_not_helped, exits={"faq_again": "sorry"}),
     Menu(
         "faq_more",
         prompt="anything_else",

@@ -76,8 +76,8 @@ NODES = [
         help="message_offer_help",
         footer="to_main_menu",
     ),
-    Handler("message_start", run=message_start, exits=("message_record",)),
-    Handler("message_by_choice", run=message_by_choice, exits=("message_start",)),
+    Handler("message_start", run=message_start, exits={"message_record": "why, then the beep"}),
+    Handler("message_by_choice", run=message_by_choice, exits={"message_start": "the caller's choice"}),
     Record(
         "message_record",
         prompt="message_instructions",
@@ -86,7 +86,7 @@ NODES = [
         max_length_setting="VOICEMAIL_MAX_SECONDS",
         timeout_setting="VOICEMAIL_SILENCE_SECONDS",
     ),
-    Handler("message_recorded", run=message_recorded, exits=("message_review",)),
+    Handler("message_recorded", run=message_recorded, exits={"message_review": "kept"}),
     Menu(
         "message_review",
         prompt="message_review",
@@ -97,8 +97,8 @@ NODES = [
         ),
         help="message_review_help",
     ),
-    Handler("message_playback", run=message_playback, exits=("message_review",)),
-    Handler("message_sent", run=message_sent, exits=("message_goodbye",)),
+    Handler("message_playback", run=message_playback, exits={"message_review": "played back"}),
+    Handler("message_sent", run=message_sent, exits={"message_goodbye": "when we call back"}),
     Hangup("message_goodbye", prompt="thanks_goodbye"),
     Message("message_empty", prompt="message_empty", goto="message_retry"),
     Menu(
