@@ -27,6 +27,10 @@ DEFAULT_CALLER = "+15005550006"  # not a demo customer
 DEFAULT_CALLED = "+15550100000"
 MAX_REQUESTS = 200
 SPEAKING_RATE = 15  # characters per second of text-to-speech, for the simulated call duration
+# How a <Dial> can end, as Twilio posts it in DialCallStatus to the action URL. Twilio also has
+# "canceled" (the REST API ended the call) and "answered" (<Dial><Conference>): no caller makes those.
+DIAL_OUTCOMES = ("completed", "busy", "no-answer", "failed")
+RECORD_FINISH_KEYS = "1234567890*#"  # <Record finishOnKey>'s default: any key ends the recording
 
 
 class CallError(AssertionError):
@@ -91,6 +95,11 @@ class SimulatedCall:
             return []
         return [h.strip() for h in self._waiting.get("hints", "").split(",") if h.strip()]
 
+    @property
+    def waiting_attributes(self) -> dict[str, str]:
+        """The attributes of the verb waiting for the caller (finishOnKey, numDigits, input, timeout...)."""
+        return dict(self._waiting.attrib) if self._waiting is not None else {}
+
     # ---- caller actions ------------------------------------------------------------------
 
     def dial(self) -> SimulatedCall:
@@ -99,7 +108,11 @@ class SimulatedCall:
         return self
 
     def press(self, keys: str) -> None:
-        gather = self._expect("Gather", f"press {keys!r}")
+        """Keys at a <Gather>; at a <Record>, a finishOnKey ends the recording with nothing recorded."""
+        gather = self._expect(("Gather", "Record"), f"press {keys!r}")
+        if gather.tag == "Record":
+            self._finish_recording(gather, keys)
+            return
         self._say_line("caller", f"presses {keys}")
         finish = gather.get("finishOnKey", "#")
         digits = keys.split(finish, 1)[0] if finish and finish in keys else keys
@@ -166,10 +179,14 @@ class SimulatedCall:
         if verb.tag == "Gather":
             self._nothing_gathered(verb)
         else:
-            self._continue()  # an empty recording: Twilio goes on to the next verb
+            self._nothing_recorded(verb)
 
     def answer(self, outcome: str = "completed") -> None:
         """How the <Dial> ends: completed, busy, no-answer or failed."""
+        if outcome not in DIAL_OUTCOMES:
+            raise CallError(
+                f"{outcome!r} is no way a transfer ends: Twilio's DialCallStatus is one of {', '.join(DIAL_OUTCOMES)}"
+            )
         dial = self._expect("Dial", f"answer {outcome!r}")
         self._say_line("caller", f"the other side: {outcome}")
         if dial.get("action"):
@@ -192,19 +209,14 @@ class SimulatedCall:
         verb = self._expect("Record", f"record {path}")
         clip = Path(path)
         duration = wav_seconds(clip)
+        empty = is_empty_recording(clip)
         self._say_line("caller", f"records {clip.name} ({duration:.1f} s)" + (" and hangs up" if then_hangup else ""))
         self.seconds += duration
+        if empty:
+            self._nothing_recorded(verb, then_hangup)
+            return
         sid = _sid("RE")
         callback = self._url(verb.get("recordingStatusCallback")) if verb.get("recordingStatusCallback") else None
-        events = (verb.get("recordingStatusCallbackEvent") or "completed").split()
-        if is_empty_recording(clip):
-            if callback and "absent" in events:
-                self._request(callback, {"RecordingSid": sid, "RecordingStatus": "absent", "RecordingDuration": "0"})
-            if then_hangup:
-                self._end()
-            else:
-                self._continue()
-            return
         token = getattr(self.transport, "token", "")
         url = media.server().publish(clip, self.account_sid, token, sid, fail_first=fail_downloads)
         self.recordings.append(url)
@@ -235,6 +247,31 @@ class SimulatedCall:
             self._end()
             return
         self._post_action(verb, params, meanwhile=status_callbacks)
+
+    def _finish_recording(self, record, keys: str) -> None:  # type: ignore[no-untyped-def]
+        """A finishOnKey pressed before the caller said anything: an empty recording."""
+        finish = record.get("finishOnKey")
+        finish = RECORD_FINISH_KEYS if finish is None else finish
+        if not any(key in finish for key in keys):
+            ends = f"its finishOnKey is {finish!r}" if finish else "no key ends it"
+            raise CallError(f"pressing {keys!r} does not end this recording ({ends})")
+        pressed = next(key for key in keys if key in finish)
+        self._say_line("caller", f"presses {pressed} before saying anything: nothing is recorded")
+        self.seconds += 0.5
+        self._nothing_recorded(record)
+
+    def _nothing_recorded(self, record, then_hangup: bool = False) -> None:  # type: ignore[no-untyped-def]
+        """Twilio's empty recording: no request to the action URL, the call goes on with the verb
+        after <Record>; the status callback says "absent" when it was asked for."""
+        callback = self._url(record.get("recordingStatusCallback")) if record.get("recordingStatusCallback") else None
+        events = (record.get("recordingStatusCallbackEvent") or "completed").split()
+        if callback and "absent" in events:
+            absent = {"RecordingSid": _sid("RE"), "RecordingStatus": "absent", "RecordingDuration": "0"}
+            self._request(callback, absent)
+        if then_hangup:
+            self._end()
+        else:
+            self._continue()
 
     def hangup(self) -> None:
         if self.ended:
@@ -399,11 +436,17 @@ def is_empty_recording(path: Path) -> bool:
 
 def wav_seconds(path: Path) -> float:
     """Length of a WAV file; reads the RIFF header itself for mu-law, which `wave` refuses."""
+    if not path.is_file():
+        raise CallError(f"{path}: no such file")
     try:
         with wave.open(str(path)) as clip:
+            if not clip.getframerate():
+                raise CallError(f"{path}: a WAV file with a sample rate of 0")
             return clip.getnframes() / clip.getframerate()
-    except wave.Error:
+    except (wave.Error, EOFError):
         pass
+    except OSError as exc:
+        raise CallError(f"{path}: {exc.strerror or exc}") from None
     data = path.read_bytes()
     if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise CallError(f"{path} is not a WAV file")
