@@ -212,8 +212,8 @@ def test_scenario_failure_names_the_step(tmp_path: Path) -> None:
     [
         ("steps: []", "needs a list of steps"),
         ("steps:\n  - shout: hello\n", "step 1"),
-        ("steps:\n  - press: '1'\n    say: hi\n", "exactly one"),
-        ("[not, a, mapping", "cannot read"),
+        ("steps:\n  - press: '1'\n    say: hi\n", "one action per step"),
+        ("[not, a, mapping", "invalid YAML"),
         ("steps:\n  - new_call: {phone: '+1'}\n", "new_call takes"),
         ("steps:\n  - new_call: {clock: tomorrow}\n", "clock must be a date"),
     ],

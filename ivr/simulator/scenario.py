@@ -8,6 +8,8 @@ steps:
   - silence: true
   - hangup: true
   - record: message.wav              # then_hangup: true, fail_downloads: 2, callbacks: 5 may sit beside it
+  - press: "#"                       # at a recording, before speaking: nothing recorded (Twilio's empty recording)
+  - answer: busy                     # how a transfer ends: completed, busy, no-answer or failed
   - new_call: {caller: "+15550100001", clock: "2026-11-25T09:00:00-05:00"}   # hang up, call again
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,12 +26,15 @@ from typing import Any
 
 import yaml
 
-from ivr.simulator.phone import DEFAULT_CALLED, DEFAULT_CALLER, SimulatedCall
+from ivr.simulator.phone import DEFAULT_CALLED, DEFAULT_CALLER, DIAL_OUTCOMES, SimulatedCall
 from ivr.simulator.transport import Transport
 
 ACTIONS = ("press", "say", "say_audio", "silence", "record", "answer", "hangup", "new_call")
 NEW_CALL_KEYS = {"caller", "clock"}
 STEP_KEYS = {"hear", *ACTIONS}
+STEP_ORDER = ("hear", *ACTIONS)  # as a message lists them
+STEP_OPTIONS = {"say": {"confidence"}, "record": {"then_hangup", "fail_downloads", "callbacks"}}
+TOP_KEYS = {"caller", "called", "steps", "name", "description", "clock"}
 
 
 class ScenarioError(ValueError):
@@ -71,32 +77,32 @@ class Outcome:
 
 
 def load(path: str | Path) -> Scenario:
+    """Read and check a scenario file: every mistake in it is a ScenarioError of one line naming the
+    file and the step, found here before any call is made."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ScenarioError(f"{path}: cannot read the scenario: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("steps"), list) or not data["steps"]:
-        raise ScenarioError(f"{path}: a scenario needs a list of steps")
-    unknown_top = set(data) - {"caller", "called", "steps", "name", "description", "clock"}
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such scenario file") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a text file (UTF-8 YAML)") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read the scenario: {exc.strerror or exc}") from None
+    data, lines = _parse(path, text)
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: a scenario is a mapping with a list of steps (steps:), not {_kind(data)}")
+    unknown_top = set(data) - TOP_KEYS
     if unknown_top:
-        raise ScenarioError(f"{path}: unknown keys {sorted(unknown_top)}")
+        raise ScenarioError(f"{path}: unknown key {_names(unknown_top)} (a scenario has {', '.join(sorted(TOP_KEYS))})")
+    if not isinstance(data.get("steps"), list) or not data["steps"]:
+        raise ScenarioError(f"{path}: a scenario needs a list of steps")
+    for key in ("caller", "called", "name", "description"):
+        if key in data:
+            _text(f"{path}", key, data[key])
     clock = _clock_value(data.get("clock"), f"{path}")
     for number, step in enumerate(data["steps"], 1):
-        if not isinstance(step, dict):
-            raise ScenarioError(f"{path} step {number}: expected a mapping like 'press: \"2\"', got {step!r}")
-        kinds = STEP_KEYS & set(step)
-        allowed = {"say": {"confidence"}, "record": {"then_hangup", "fail_downloads", "callbacks"}}
-        extra = set(step) - STEP_KEYS - next((v for k, v in allowed.items() if k in step), set())
-        if len(kinds) != 1 or extra:
-            raise ScenarioError(f"{path} step {number}: {step!r} must have exactly one of {sorted(STEP_KEYS)}")
-        if "new_call" in step:
-            again = step["new_call"]
-            if again is True:
-                step["new_call"] = again = {}
-            if not isinstance(again, dict) or set(again) - NEW_CALL_KEYS:
-                raise ScenarioError(f"{path} step {number}: new_call takes true or a mapping of caller and clock")
-            _clock_value(again.get("clock"), f"{path} step {number}")
+        line = lines[number - 1] if number <= len(lines) else 0
+        _check_step(f"{path}: step {number}" + (f" (line {line})" if line else ""), step, path.parent)
     return Scenario(
         path=path,
         caller=str(data.get("caller", DEFAULT_CALLER)),
@@ -105,6 +111,129 @@ def load(path: str | Path) -> Scenario:
         name=str(data.get("name", path.stem)),
         clock=clock,
     )
+
+
+def _parse(path: Path, text: str) -> tuple[Any, list[int]]:
+    """The YAML's data, and the line each step starts on; a duplicated key in a step is an error
+    (YAML would keep the last one silently)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ScenarioError(f"{path}: {where}invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path}: invalid YAML: {' '.join(str(exc).split())}") from None
+    finally:
+        loader.dispose()
+    lines: list[int] = []
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if getattr(key, "value", None) == "steps" and isinstance(value, yaml.SequenceNode):
+                lines = [item.start_mark.line + 1 for item in value.value]
+                for number, item in enumerate(value.value, 1):
+                    names = [k.value for k, _ in item.value] if isinstance(item, yaml.MappingNode) else []
+                    twice = next((name for name in names if names.count(name) > 1), None)
+                    if twice is not None:
+                        raise ScenarioError(
+                            f"{path}: step {number} (line {item.start_mark.line + 1}): {twice} appears twice; "
+                            "one action per step"
+                        )
+    return data, lines
+
+
+def _check_step(where: str, step: Any, base: Path) -> None:
+    if not isinstance(step, dict):
+        raise ScenarioError(f'{where}: a step is a mapping like press: "2", not {_kind(step)}')
+    kinds = [key for key in step if key in STEP_KEYS]
+    if not kinds:
+        raise ScenarioError(f"{where}: unknown step {_names(step)} (a step is one of {', '.join(STEP_ORDER)})")
+    if len(kinds) > 1:
+        raise ScenarioError(f"{where}: one action per step, found {' and '.join(kinds)}: give each its own step")
+    kind, value = kinds[0], step[kinds[0]]
+    options = STEP_OPTIONS.get(kind, set())
+    extra = set(step) - {kind} - options
+    if extra:
+        takes = f"{kind} takes {', '.join(sorted(options))}" if options else f"{kind} takes no options"
+        raise ScenarioError(f"{where}: unknown key {_names(extra)} beside {kind} ({takes})")
+    if kind == "hear":
+        pattern = _text(where, kind, value)
+        try:
+            re.compile(pattern, re.IGNORECASE)
+        except re.error as exc:
+            raise ScenarioError(f"{where}: hear: bad regex {json.dumps(pattern)}: {exc}") from None
+    elif kind == "press":
+        # Any text: a scenario may send the app Digits no keypad has, to see it cope.
+        _text(where, kind, value)
+    elif kind == "say":
+        _text(where, kind, value)
+        confidence = step.get("confidence", 0.92)
+        if isinstance(confidence, bool) or not isinstance(confidence, int | float) or not 0 <= confidence <= 1:
+            raise ScenarioError(f"{where}: confidence: a number from 0 to 1, not {confidence!r}")
+    elif kind in ("say_audio", "record"):
+        clip = base / _text(where, kind, value)
+        if not clip.is_file():
+            raise ScenarioError(f"{where}: {kind}: no such file {clip}")
+        if kind == "record":
+            with clip.open("rb") as audio:
+                header = audio.read(12)
+            if header[:4] != b"RIFF" or header[8:12] != b"WAVE":
+                raise ScenarioError(f"{where}: record: {clip} is not a WAV file")
+            _number(where, step, "fail_downloads", 0, 0)
+            _number(where, step, "callbacks", 1, 1)
+            if not isinstance(step.get("then_hangup", False), bool):
+                raise ScenarioError(f"{where}: then_hangup: true or false, not {step['then_hangup']!r}")
+    elif kind in ("silence", "hangup"):
+        if value is not True:
+            raise ScenarioError(f"{where}: write {kind}: true, not {kind}: {json.dumps(value)}")
+    elif kind == "answer":
+        outcome = _text(where, kind, value)
+        if outcome not in DIAL_OUTCOMES:
+            raise ScenarioError(
+                f"{where}: answer: {json.dumps(outcome)} is no way a transfer ends: one of {', '.join(DIAL_OUTCOMES)}"
+            )
+    elif kind == "new_call":
+        if value is True:
+            step["new_call"] = value = {}
+        if not isinstance(value, dict) or set(value) - NEW_CALL_KEYS:
+            raise ScenarioError(f"{where}: new_call takes true or a mapping of caller and clock")
+        if "caller" in value:
+            _text(where, "caller", value["caller"])
+        _clock_value(value.get("clock"), where)
+
+
+def _text(where: str, key: str, value: Any) -> str:
+    """A step's text. A number is refused rather than turned into text: YAML has already read an
+    unquoted 0123 as 83 and +15550100001 as 15550100001, so the keys or number meant are lost."""
+    if isinstance(value, str) and value.strip():
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ScenarioError(f'{where}: {key}: write it in quotes, {key}: "...": YAML read it as the number {value!r}')
+    raise ScenarioError(f"{where}: {key}: needs text, not {_kind(value)}")
+
+
+def _number(where: str, step: dict[str, Any], key: str, default: int, least: int) -> None:
+    value = step.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise ScenarioError(f"{where}: {key}: a whole number from {least}, not {value!r}")
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _names(keys: Any) -> str:
+    return ", ".join(repr(str(key)) for key in sorted(keys, key=str))
 
 
 def _clock_value(value: Any, where: str) -> str | None:
