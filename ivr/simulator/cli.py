@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from ivr.simulator import media
+from ivr.simulator.interactive import help_text, media_note, play_typed
 from ivr.simulator.phone import DEFAULT_CALLER, CallError, SimulatedCall
 from ivr.simulator.scenario import ScenarioError, load, run
 from ivr.simulator.transport import FlaskTransport, HttpTransport, Transport
@@ -87,37 +87,33 @@ def _deliver_recordings(url: str | None, before: set[str], wait_seconds: float =
 def _interactive(transport: Transport, caller: str) -> int:
     click.echo(
         "Type keys (2, 5001#, *), words to say them, a .wav file to speak it, an empty line to stay silent,"
-        " 'hangup' to end."
+        " 'hangup' to end, '?' for what you can type at the prompt."
     )
+    if note := media_note(transport):
+        click.echo(note)
     call = SimulatedCall(transport, caller, echo=_echo)
     try:
         call.dial()
         while not call.ended:
             try:
                 typed = input(f"you ({call.waiting_for})> ").strip()
-            except EOFError:
+            except (EOFError, KeyboardInterrupt):  # end of input, Ctrl-D, Ctrl-C: the caller hangs up
+                click.echo()
                 typed = "hangup"
+            if typed == "?":
+                click.echo(help_text(call))
+                continue
             try:
-                if typed == "hangup":
-                    call.hangup()
-                elif call.waiting_for == "dial":
-                    call.answer(typed or "completed")
-                elif not typed:
-                    call.silence()
-                elif re.fullmatch(r"[0-9*#]+", typed):
-                    call.press(typed)
-                elif call.waiting_for == "record" and typed.endswith(".wav"):
-                    call.record(typed)
-                elif typed.endswith(".wav"):
-                    call.say_audio(typed)
-                else:
-                    call.say(typed)
+                play_typed(call, typed)
             except CallError as exc:
-                if call.ended:
-                    raise
+                if call.ended or call.waiting_for is None:
+                    raise  # the app broke the call: Twilio would drop the caller
                 click.echo(f"  ! {exc}")
     except CallError as exc:
         click.echo(f"FAIL {exc}", err=True)
+        return 1
+    except OSError as exc:  # the server of --url cannot be reached
+        click.echo(f"FAIL the app did not answer: {exc}", err=True)
         return 1
     return 0
 
