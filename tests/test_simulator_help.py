@@ -124,6 +124,19 @@ def test_interactive_question_mark_lists_what_each_prompt_takes(app: Flask) -> N
     assert "empty line   stay silent" in record
 
 
+def test_interactive_question_mark_reads_a_number_hint_as_a_person_would(app: Flask) -> None:
+    output = interactive(app, IN_HOURS, "2\n?\nhangup\n")
+    listening = output.split("? the IVR is listening")[1]
+    assert "it goes on after 4 keys or at #" in listening
+    assert "a number said digit by digit" in listening and "$OOV_CLASS" not in listening
+
+
+def test_interactive_says_when_the_app_would_refuse_recorded_clips(app: Flask) -> None:
+    assert "note: IVR_TWILIO_MEDIA_HOSTS" not in interactive(app, IN_HOURS, "hangup\n")
+    app.config["TWILIO_MEDIA_HOSTS"] = ""  # an .env from before `make` wrote that line
+    assert "note: IVR_TWILIO_MEDIA_HOSTS does not list 127.0.0.1" in interactive(app, IN_HOURS, "hangup\n")
+
+
 def test_interactive_pound_at_the_recording_is_an_empty_recording(app: Flask) -> None:
     output = interactive(app, OUT_OF_HOURS, "0\n1\n#\nhangup\n")
     assert "cannot press" not in output

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from ivr.simulator.phone import DIAL_OUTCOMES, RECORD_FINISH_KEYS, CallError, SimulatedCall
+from ivr.speech.recognizer import DIGITS_CLASS
 
 KEYS = re.compile(r"[0-9*#]+")
 HINTS_SHOWN = 12
@@ -91,12 +92,21 @@ def _gather_rows(call: SimulatedCall, attributes: dict[str, str]) -> list[tuple[
     if "speech" not in attributes.get("input", "dtmf"):
         rows.append(("words", "not heard here: this prompt listens for keys only"))
         return rows
-    hints = call.hints
+    hints = [_hint(hint) for hint in call.hints]
     listens = ", ".join(hints[:HINTS_SHOWN]) + (", ..." if len(hints) > HINTS_SHOWN else "")
     rows.append(("words", "said as speech" + (f"; it listens for: {listens}" if hints else "")))
     example = f" (e.g. {EXAMPLE_SPEECH})" if EXAMPLE_SPEECH.is_file() else ""
     rows.append(("a .wav file", f"spoken, and recognised offline as Twilio would{example}"))
     return rows
+
+
+def _hint(hint: str) -> str:
+    """A hint as a person reads it: Twilio's class tokens ($OOV_CLASS_DIGIT_SEQUENCE) by what they mean."""
+    if hint == DIGITS_CLASS:
+        return "a number said digit by digit or as words (five oh oh one, fifty oh one)"
+    if hint.startswith("$"):
+        return "any " + hint.lstrip("$").removeprefix("OOV_CLASS_").replace("_", " ").lower()
+    return hint
 
 
 def _finish_key(call: SimulatedCall) -> str:
