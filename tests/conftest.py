@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -68,6 +69,35 @@ def app(tmp_path: Path, template_db: Path) -> Iterator[Flask]:
     app = make_app(tmp_path, template_db)
     yield app
     app.extensions["ivr.db"].engine.dispose()
+
+
+class PlayedScenarios:
+    """Scenario files played in-process, each on its own app and copy of the demo database (as `make
+    test` always plays them), once per test session: the outcome and the calls' event logs."""
+
+    def __init__(self, folders: pytest.TempPathFactory, template_db: Path) -> None:
+        self.folders = folders
+        self.template_db = template_db
+        self.played: dict[Path, Any] = {}
+
+    def __getitem__(self, path: Path):  # type: ignore[no-untyped-def]
+        from ivr.simulator.sandbox import play
+        from ivr.simulator.scenario import load
+
+        if path not in self.played:
+            app = make_app(self.folders.mktemp(path.stem), self.template_db)
+            try:
+                self.played[path] = play(app, load(path), TOKEN)
+            finally:
+                app.extensions["ivr.db"].engine.dispose()
+        return self.played[path]
+
+
+@pytest.fixture(scope="session")
+def played_scenarios(tmp_path_factory: pytest.TempPathFactory, template_db: Path) -> PlayedScenarios:
+    """tests/scenarios/ played once for test_scenarios.py (each must pass) and test_coverage.py (every
+    node reached or marked), each scenario when a test first asks for it."""
+    return PlayedScenarios(tmp_path_factory, template_db)
 
 
 @pytest.fixture

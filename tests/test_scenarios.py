@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from flask import Flask
 
-from ivr.simulator.scenario import load, run
-from ivr.simulator.transport import FlaskTransport
-from tests.conftest import TOKEN
+from ivr.simulator.coverage import scenario_files
+from tests.conftest import PlayedScenarios
 
-SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
+# untested.yaml there is not a scenario: it marks what no scenario reaches (tests/test_coverage.py).
+SCENARIOS = scenario_files([Path(__file__).parent / "scenarios"])
 
 
 def test_there_are_scenarios() -> None:
@@ -19,6 +18,6 @@ def test_there_are_scenarios() -> None:
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-def test_scenario(app: Flask, path: Path) -> None:
-    outcome = run(load(path), FlaskTransport(app, TOKEN))
+def test_scenario(played_scenarios: PlayedScenarios, path: Path) -> None:
+    outcome = played_scenarios[path].outcome
     assert outcome.ok, outcome.report()

@@ -1,4 +1,5 @@
-"""`flask --app wsgi simulate [SCENARIO...] [--json] [--url URL]`: play calls, or talk to the IVR."""
+"""`flask --app wsgi simulate [SCENARIO|FOLDER...] [--json] [--url URL] [--coverage]`: play calls, or
+talk to the IVR."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from ivr.simulator import media
+from ivr.simulator.coverage import MarksError, marks_beside, measure, scenario_files
 from ivr.simulator.interactive import help_text, media_note, play_typed
 from ivr.simulator.phone import DEFAULT_CALLER, CallError, SimulatedCall
 from ivr.simulator.scenario import ScenarioError, load, run
@@ -28,20 +30,37 @@ def _echo(who: str, text: str) -> None:
 
 
 @click.command("simulate")
-@click.argument("scenarios", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("scenarios", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable trace.")
 @click.option("--url", help="Play against a running server, e.g. http://127.0.0.1:5000.")
 @click.option("--caller", default=None, help="Caller ID (From) for an interactive call.")
+@click.option(
+    "--coverage",
+    is_flag=True,
+    help="Then report the nodes, options, handler exits and commands no scenario reached; exit 1 if a node is"
+    " neither reached nor marked in untested.yaml beside the scenarios. Each scenario plays on a fresh copy"
+    " of the demo database (in-process only).",
+)
 @with_appcontext
-def simulate(scenarios: tuple[Path, ...], as_json: bool, url: str | None, caller: str | None) -> None:
-    """Play SCENARIO files as whole calls, or with none, call the IVR and answer at each prompt."""
+def simulate(scenarios: tuple[Path, ...], as_json: bool, url: str | None, caller: str | None, coverage: bool) -> None:
+    """Play SCENARIO files (a FOLDER: its *.yaml) as whole calls, or with none, call the IVR and answer
+    at each prompt."""
     before = media.published()
-    if not scenarios:
+    if not scenarios and not coverage:
         status = _interactive(_transport(url), caller or DEFAULT_CALLER)
         _deliver_recordings(url, before)
         sys.exit(status)
+    files = scenario_files(scenarios)
+    if not files:
+        shown = " ".join(map(str, scenarios)) or "nothing named"
+        click.echo(
+            f"FAIL no scenarios in {shown}: name scenario files or a folder of them, e.g. tests/scenarios/", err=True
+        )
+        sys.exit(2)
+    if coverage:
+        sys.exit(_coverage(files, url, as_json))
     failed = False
-    for path in scenarios:
+    for path in files:
         try:
             scenario = load(path)
         except ScenarioError as exc:
@@ -54,6 +73,47 @@ def simulate(scenarios: tuple[Path, ...], as_json: bool, url: str | None, caller
     if not as_json:
         _deliver_recordings(url, before)
     sys.exit(1 if failed else 0)
+
+
+def _coverage(files: list[Path], url: str | None, as_json: bool) -> int:
+    """Play the scenarios, each on a fresh copy of the demo database, then say what they reached."""
+    import json
+
+    from ivr.flows import build_flow
+    from ivr.simulator.sandbox import Sandbox
+
+    if url:
+        click.echo(
+            "FAIL --coverage needs the in-process app, whose calls' event logs it reads: leave out --url", err=True
+        )
+        return 2
+    try:
+        marks = marks_beside(files)
+    except MarksError as exc:
+        click.echo(f"FAIL {exc}", err=True)
+        return 1
+    events: list[dict] = []
+    calls, failed = 0, False
+    with Sandbox(current_app.config) as sandbox:
+        for path in files:
+            try:
+                scenario = load(path)
+            except ScenarioError as exc:
+                click.echo(f"FAIL {exc}", err=True)
+                failed = True
+                continue
+            played = sandbox.play(scenario)
+            report = played.outcome.report()
+            # A scenario that passes is one line here; one that fails shows its call, as without --coverage.
+            click.echo(
+                played.outcome.as_json() if as_json else report if not played.outcome.ok else report.splitlines()[-1]
+            )
+            events += played.events
+            calls += played.calls
+            failed |= not played.outcome.ok
+    found = measure(build_flow(), events, marks, calls)
+    click.echo(json.dumps(found.as_dict(), indent=2) if as_json else found.report())
+    return 1 if failed or not found.ok else 0
 
 
 def _deliver_recordings(url: str | None, before: set[str], wait_seconds: float = 30.0) -> None:
