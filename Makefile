@@ -29,15 +29,17 @@ db: setup
 	$(FLASK) db upgrade
 	$(FLASK) seed
 
-# The web server and, beside it, the worker that copies and transcribes voice messages.
+# The web server (reloading on an edit of ivr/ or prompts/: gunicorn.dev.conf.py) and, beside it,
+# the worker that copies and transcribes voice messages.
 run: db vosk
 	@$(FLASK) banner
 	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; $(FLASK) worker & \
-	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --no-control-socket --access-logfile - wsgi:app
+	$(BIN)/gunicorn --config gunicorn.dev.conf.py wsgi:app
 
-# The browser test needs Debian's Chromium, the real-voice tests pocketsphinx-testdata's recordings;
-# as root they are installed here, otherwise the tests say how.
-TEST_DEBS := chromium pocketsphinx-testdata
+# The browser test needs Debian's Chromium, the real-voice tests pocketsphinx-testdata's recordings,
+# the PostgreSQL test the server's binaries, the diagram tests Graphviz; as root they are installed
+# here, otherwise the tests say how.
+TEST_DEBS := chromium pocketsphinx-testdata postgresql graphviz
 test: $(VENV)/.installed
 	@missing=$$(for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	[ -z "$$missing" ] || [ "$$(id -u)" != 0 ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null)

@@ -18,8 +18,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, prompts, the checked call flow, webhooks and commands."""
     from ivr import agents, cli, db, voice
     from ivr import hours as clock
-    from ivr.flows import build_flow, handler_phrases, handler_prompts
-    from ivr.flows.check import problems
+    from ivr.flows.check import load_checked
     from ivr.flows.engine import Engine
     from ivr.hours import OpeningHours
     from ivr.prompts import Catalog
@@ -35,20 +34,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hops = settings["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
 
-    catalog = Catalog.load(defaults={"company": settings["COMPANY_NAME"]})
-    flow = build_flow()
-    found = problems(flow, catalog, handler_prompts(), handler_phrases())
-    if found:
+    flow, catalog, found = load_checked({"company": settings["COMPANY_NAME"]})
+    if found and not _listing_commands():
         raise FlowError("the call flow is not valid:\n  " + "\n  ".join(found))
-    app.extensions["ivr.catalog"] = catalog
-    app.extensions["ivr.engine"] = Engine(flow, catalog, settings)
+    # Listing the commands (`flask --help`, `flows check`) works with a broken flow; the commands
+    # that need the flow refuse with these lines (ivr.cli.sound_flow).
+    app.extensions["ivr.flow_problems"] = found
+    app.extensions["ivr.catalog"] = catalog or Catalog({})
+    if flow is not None and catalog is not None:
+        app.extensions["ivr.engine"] = Engine(flow, catalog, settings)
 
     app.extensions["ivr.hours"] = OpeningHours.from_settings(settings)
     clock.now(settings)  # a malformed IVR_CLOCK is a start-up error
     # A wrong or partial Vosk model is an error now, not in the middle of a call; the model itself
     # is loaded the first time audio is recognised.
     app.extensions["ivr.speech"] = speech.choose(settings)
-    log.info("offline speech recognition: %s", app.extensions["ivr.speech"].describe())
 
     db.init_app(app)
     voice.init_app(app)
@@ -56,6 +56,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     _warn_about_security(app)
     return app
+
+
+def _listing_commands() -> bool:
+    """True while Flask's command line loads the app to find its commands (not to run one of them,
+    and never under gunicorn): the one time a broken flow must not stop the app from loading."""
+    import click
+
+    context = click.get_current_context(silent=True)
+    return context is not None and isinstance(context.command, click.Group)
 
 
 def _warn_about_security(app: Flask) -> None:

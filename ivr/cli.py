@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from ivr.db import get_db, upgrade
+from ivr.flows.check import commands_summary
 
 db_cli = AppGroup("db", help="The database schema.")
 flows_cli = AppGroup("flows", help="The call flows.")
@@ -209,18 +213,43 @@ def seed() -> None:
     click.echo(f"demo data loaded: 3 customers, 5 orders, {added + updated} questions")
 
 
+def flow_problems() -> list[str]:
+    """What is wrong with the flow and the prompts as this app loaded them (empty when sound)."""
+    return list(current_app.extensions.get("ivr.flow_problems", []))
+
+
+def refuse_broken_flow() -> None:
+    """For a command that needs a flow that holds together: with a broken one, print the problems
+    as `flows check` does, and exit 1."""
+    found = flow_problems()
+    if found:
+        for problem in found:
+            click.echo(f"error: {problem}", err=True)
+        click.echo(f"{len(found)} problem(s) with the call flow; `flows check` lists them too.", err=True)
+        sys.exit(1)
+
+
+def sound_flow(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The command runs only on a flow that holds together (refuse_broken_flow)."""
+
+    @functools.wraps(command)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        refuse_broken_flow()
+        return command(*args, **kwargs)
+
+    return checked
+
+
 @flows_cli.command("check")
 def flows_check() -> None:
-    """Check the flows: transitions, keys, and prompts in every language."""
-    from ivr.flows import build_flow, handler_phrases, handler_prompts
-    from ivr.flows.check import commands_summary, problems
-
-    engine = current_app.extensions["ivr.engine"]
-    found = problems(build_flow(), engine.catalog, handler_prompts(), handler_phrases())
+    """Check the flows: transitions, keys, commands, and every prompt and its {values} in every language."""
+    found = flow_problems()
     for problem in found:
-        click.echo(f"error: {problem}", err=True)
+        click.echo(problem, err=True)
     if found:
+        click.echo(f"{len(found)} problem(s): callers would hear these as errors.", err=True)
         sys.exit(1)
+    engine = current_app.extensions["ivr.engine"]
     languages = ", ".join(sorted(engine.catalog.languages))
     click.echo(f"flows OK: {len(engine.flow.nodes)} nodes, prompts complete in {languages}")
     click.echo("at every prompt:")
@@ -228,6 +257,7 @@ def flows_check() -> None:
 
 
 @flows_cli.command("graph")
+@sound_flow
 @click.option("--branch", default=None, metavar="NAME", help="Draw only this branch (main, orders...); all by default.")
 @click.option("--format", "form", type=click.Choice(["mermaid", "dot", "svg"]), default="mermaid", show_default=True,
               help="svg is drawn by Graphviz's dot (Debian's graphviz).")  # fmt: skip
@@ -312,6 +342,25 @@ def faq_export() -> None:
         click.echo(export_entries(session), nl=False)
 
 
+@click.command("reload")
+@click.option("--pid", "pid_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="gunicorn's pid file (gunicorn --pid FILE).")  # fmt: skip
+@sound_flow
+def reload_server(pid_file: Path) -> None:
+    """Check the flows and prompts on disk, and only if they hold together, tell the running gunicorn
+    to start new workers on them (SIGHUP). A broken flow would stop the server: its workers refuse
+    to start."""
+    import os
+    import signal
+
+    try:
+        pid = int(pid_file.read_text(encoding="ascii").strip())
+        os.kill(pid, signal.SIGHUP)
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"cannot signal the server named in {pid_file}: {exc}") from None
+    click.echo(f"flows OK; gunicorn (pid {pid}) is starting new workers on them")
+
+
 @click.command("banner")
 def banner() -> None:
     """What `make run` prints before the server starts."""
@@ -337,6 +386,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed)
     app.cli.add_command(worker)
     app.cli.add_command(banner)
+    app.cli.add_command(reload_server)
     from ivr.simulator.cli import register
 
     register(app)

@@ -12,6 +12,7 @@ into the database file by a background thread (`WalCheckpointer`), not inside a 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import sqlite3
 import threading
@@ -298,6 +299,8 @@ def alembic_config(url: str):  # type: ignore[no-untyped-def]
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at `url` to the latest schema."""
+    # Alembic's INFO lines (plugins, context, each revision) say nothing a person running the IVR needs.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     from alembic import command
 
     command.upgrade(alembic_config(url), revision)

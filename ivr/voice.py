@@ -32,7 +32,13 @@ MAX_INPUT = 500
 
 
 def xml(body: str) -> Response:
-    return Response(body, status=200, content_type="text/xml; charset=utf-8")
+    response = Response(body, status=200, content_type="text/xml; charset=utf-8")
+    # Which prompts answered (file, version, when saved): the simulator shows it, so a developer
+    # can tell whether the server has picked up an edit. Twilio ignores it.
+    catalog = current_app.extensions.get("ivr.catalog")
+    if catalog is not None:
+        response.headers["X-IVR-Prompts"] = catalog.version(current_app.config["LANGUAGE"])
+    return response
 
 
 # Twilio's DialCallStatus values; anything else is taken as a failed transfer.

@@ -31,7 +31,7 @@ def test_a_phrase_list_a_handler_reads_is_checked(catalog: Catalog) -> None:
     english = catalog.languages["en-US"]
     without = Language(english.prompts, {k: v for k, v in english.phrases.items() if k != "mine"})
     found = problems(build_flow(), Catalog({"en-US": without}), handler_prompts(), handler_phrases())
-    assert found == ["phrases for 'mine' are missing from en-US.yaml"]
+    assert found == ["prompts/en-US.yaml: phrases for mine are missing"]
 
 
 def test_dangling_transition_is_found(catalog: Catalog) -> None:
@@ -55,7 +55,7 @@ def test_missing_prompt_in_a_language_is_found(catalog: Catalog) -> None:
     english = catalog.languages["en-US"]
     spanish = Language({k: v for k, v in english.prompts.items() if k != "order_shipped"}, english.phrases)
     both = Catalog({"en-US": english, "es-US": spanish})
-    assert problems(build_flow(), both, handler_prompts()) == ["prompt 'order_shipped' is missing from es-US.yaml"]
+    assert problems(build_flow(), both, handler_prompts(), handler_phrases()) == ["prompts/es-US.yaml: prompt order_shipped is missing"]
 
 
 def test_unreachable_node_is_found(catalog: Catalog) -> None:
@@ -98,7 +98,7 @@ def test_commands_are_checked(catalog: Catalog) -> None:
     assert "key '*' is given to two commands" in found
     assert "command 'operator_now' goes to 'nowhere', which does not exist" in found
     assert "command 'shout' leads nowhere (only repeat, help need no node)" in found
-    assert "phrases for 'shout' are missing from en-US.yaml" in found
+    assert "prompts/en-US.yaml: phrases for shout are missing" in found
 
 
 def test_graph_draws_the_commands_once_for_every_prompt() -> None:

@@ -130,5 +130,5 @@ NODES = [
 ]
 
 HANDLER_PHRASES = {"mine", "yours"}
-HANDLER_PROMPTS = {"goodbye", "goodbye_helped", "own_words_not_found", "done_order_status", "done_account",
-                   "done_answer"}  # fmt: skip
+HANDLER_PROMPTS = {"goodbye": set(), "goodbye_helped": {"done"}, "own_words_not_found": set(),
+                   "done_order_status": set(), "done_account": set(), "done_answer": set()}  # fmt: skip

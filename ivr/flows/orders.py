@@ -31,14 +31,15 @@ def order_report(order: Order, context: Context) -> Say:
     """The prompt for an order's status, with its values in spoken form."""
     today = context.today
     values = {"number": spoken_digits(order.number)}
-    if order.status == "processing" and order.ships_on:
-        values["ships"] = spoken_date(order.ships_on, today)
+    # Each status's prompt gets every value HANDLER_PROMPTS declares for it, dates or not.
+    if order.status == "processing":
+        values["ships"] = spoken_date(order.ships_on, today) if order.ships_on else "soon"
     elif order.status == "shipped":
         values["carrier"] = order.carrier or "our carrier"
         values["tracking"] = spoken_digits((order.tracking_number or "")[-4:])
         values["expected"] = spoken_date(order.expected_on, today) if order.expected_on else "soon"
-    elif order.status == "delivered" and order.delivered_on:
-        values["delivered"] = spoken_date(order.delivered_on, today)
+    elif order.status == "delivered":
+        values["delivered"] = spoken_date(order.delivered_on, today) if order.delivered_on else "recently"
     elif order.status == "cancelled":
         values["refund"] = spoken_money(order.refund_amount or 0)
     return Say(f"order_{order.status}", values)
@@ -75,12 +76,13 @@ NODES = [
     ),
 ]
 
-# Prompts a handler may say, declared so `flows check` finds them in every catalog.
+# Prompts a handler may say, with the {values} it gives each: `flows check` matches them against
+# every catalog's placeholders.
 HANDLER_PROMPTS = {
-    "order_not_found",
-    "order_processing",
-    "order_shipped",
-    "order_out_for_delivery",
-    "order_delivered",
-    "order_cancelled",
+    "order_not_found": {"number"},
+    "order_processing": {"number", "ships"},
+    "order_shipped": {"number", "carrier", "tracking", "expected"},
+    "order_out_for_delivery": {"number"},
+    "order_delivered": {"number", "delivered"},
+    "order_cancelled": {"number", "refund"},
 }

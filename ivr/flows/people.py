@@ -91,4 +91,5 @@ NODES = [
     ),
 ]
 
-HANDLER_PROMPTS = {"closed_now", "closed_holiday", "agents_unavailable", "failures_to_agent"}
+HANDLER_PROMPTS = {"closed_now": {"hours", "next"}, "closed_holiday": {"hours", "next"}, "agents_unavailable": set(),
+                   "failures_to_agent": set()}  # fmt: skip

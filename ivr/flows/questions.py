@@ -213,4 +213,5 @@ NODES = [
     ),
 ]
 
-HANDLER_PROMPTS = {"faq_empty", "faq_not_found", "faq_answer", "faq_glad", "faq_sorry"}
+HANDLER_PROMPTS = {"faq_empty": set(), "faq_not_found": set(), "faq_answer": {"answer"}, "faq_glad": set(),
+                   "faq_sorry": set()}  # fmt: skip

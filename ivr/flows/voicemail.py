@@ -110,8 +110,8 @@ NODES = [
     ),
 ]
 
-HANDLER_PROMPTS = {f"message_why_{reason}" for reason in REASONS} | {
-    "message_got_it",
-    "message_sent_open",
-    "message_sent_closed",
+HANDLER_PROMPTS = {f"message_why_{reason}": set() for reason in REASONS} | {
+    "message_got_it": set(),
+    "message_sent_open": {"when"},
+    "message_sent_closed": {"when"},
 }

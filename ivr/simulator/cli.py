@@ -10,6 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from ivr.cli import refuse_broken_flow
 from ivr.simulator import media
 from ivr.simulator.coverage import MarksError, marks_beside, measure, scenario_files
 from ivr.simulator.interactive import help_text, media_note, play_typed
@@ -45,6 +46,8 @@ def _echo(who: str, text: str) -> None:
 def simulate(scenarios: tuple[Path, ...], as_json: bool, url: str | None, caller: str | None, coverage: bool) -> None:
     """Play SCENARIO files (a FOLDER: its *.yaml) as whole calls, or with none, call the IVR and answer
     at each prompt."""
+    if url is None:
+        refuse_broken_flow()  # in-process calls run this checkout's flow: a broken one is its problem lines
     before = media.published()
     if not scenarios and not coverage:
         status = _interactive(_transport(url), caller or DEFAULT_CALLER)

@@ -65,6 +65,8 @@ class SimulatedCall:
         self.ended = False
         self.seconds = 0.0
         self._heard: list[str] = []
+        # The prompt catalog the app answers from (file, version, when saved), as it last said.
+        self.prompts = ""
         self._requests = 0
         self._document_url = ""
         self._waiting = None  # the verb that waits for the caller
@@ -320,6 +322,10 @@ class SimulatedCall:
         """Request `url` and follow the TwiML it answers; `meanwhile` runs between the two (a
         callback Twilio sends on its own while the call goes on)."""
         reply, turn = self._request(url, extra, first)
+        if reply.prompts and reply.prompts != self.prompts:
+            # Said when the call starts and whenever a reloaded server answers from an edited catalog.
+            self.prompts = reply.prompts
+            self.echo("simulator:", f"hearing {reply.prompts}")
         if meanwhile is not None:
             meanwhile()
         if reply.status != 200 or reply.content_type != "text/xml":

@@ -15,6 +15,8 @@ class Reply:
     content_type: str
     body: str
     url: str
+    # The app's X-IVR-Prompts: which catalog file and version answered.
+    prompts: str = ""
 
 
 class Transport(Protocol):
@@ -45,7 +47,8 @@ class FlaskTransport:
             headers={"X-Twilio-Signature": _signature(self.token, absolute, params)},
             base_url=self.base_url,
         )
-        return Reply(response.status_code, response.mimetype or "", response.get_data(as_text=True), absolute)
+        prompts = response.headers.get("X-IVR-Prompts", "")
+        return Reply(response.status_code, response.mimetype or "", response.get_data(as_text=True), absolute, prompts)
 
 
 class HttpTransport:
@@ -66,4 +69,6 @@ class HttpTransport:
             absolute, data=params, headers={"X-Twilio-Signature": _signature(self.token, signed, params)}, timeout=30
         )
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
-        return Reply(response.status_code, content_type, response.text, absolute)
+        return Reply(
+            response.status_code, content_type, response.text, absolute, response.headers.get("X-IVR-Prompts", "")
+        )

@@ -119,6 +119,8 @@ def get(choice: Choice) -> Recognizer:
 
                 recognizer = PocketSphinxRecognizer()
             _loaded[choice] = recognizer
+            # Once per process, when speech is first heard: not on every command.
+            log.info("offline speech recognition: %s", choice.describe())
         return recognizer
 
 
