@@ -55,7 +55,9 @@ def test_missing_prompt_in_a_language_is_found(catalog: Catalog) -> None:
     english = catalog.languages["en-US"]
     spanish = Language({k: v for k, v in english.prompts.items() if k != "order_shipped"}, english.phrases)
     both = Catalog({"en-US": english, "es-US": spanish})
-    assert problems(build_flow(), both, handler_prompts(), handler_phrases()) == ["prompts/es-US.yaml: prompt order_shipped is missing"]
+    assert problems(build_flow(), both, handler_prompts(), handler_phrases()) == [
+        "prompts/es-US.yaml: prompt order_shipped is missing"
+    ]
 
 
 def test_unreachable_node_is_found(catalog: Catalog) -> None:

@@ -37,7 +37,9 @@ def postgres_bin() -> Path | None:
 def postgres_url() -> Iterator[str]:
     binaries = postgres_bin()
     if binaries is None:
-        pytest.skip("PostgreSQL server binaries are not installed (make test installs the postgresql package when run as root)")
+        pytest.skip(
+            "PostgreSQL server binaries are not installed (make test installs the postgresql package when run as root)"
+        )
     # Not under pytest's temp folder: that is private to root, and the server runs as postgres.
     data = Path(tempfile.mkdtemp(prefix="ivr-pg-"))
     as_user: list[str] = []
