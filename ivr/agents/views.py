@@ -37,6 +37,8 @@ from ivr.agents import (
 )
 from ivr.agents.story import place, story
 from ivr.db import get_db
+from ivr.flows import graph
+from ivr.flows.nodes import WAITING
 from ivr.messages import REASONS, transcript_uncertain, transcript_words
 from ivr.models import Agent, Message, as_utc
 from ivr.worker import recordings_dir
@@ -265,6 +267,43 @@ def team_page():  # type: ignore[no-untyped-def]
 
 def _stale_after() -> dt.timedelta:
     return dt.timedelta(hours=current_app.config["CLAIM_STALE_HOURS"])
+
+
+@bp.get("/flows")
+@login_required
+def flows_page():  # type: ignore[no-untyped-def]
+    """Supervisors: the call flows, a diagram per branch, as `flows graph --format svg` draws them."""
+    if not current_user.supervisor:
+        return render_template("agent/refused.html", why="The call flow diagrams are for supervisors."), 403
+    flow = current_app.extensions["ivr.engine"].flow
+    return render_template(
+        "agent/flows.html", branches=graph.branches(flow).values(), drawable=graph.dot_installed(),
+        missing=graph.DOT_MISSING, waiting=sum(isinstance(node, WAITING) for node in flow.nodes.values()),
+    )  # fmt: skip
+
+
+@bp.get("/flows.svg", defaults={"branch": None})
+@bp.get("/flows/<branch>.svg")
+@login_required
+def flow_diagram(branch: str | None):  # type: ignore[no-untyped-def]
+    """One branch's diagram (or all branches'), as SVG for an <img>: drawn once per flow, kept."""
+    if not current_user.supervisor:
+        abort(403)
+    engine = current_app.extensions["ivr.engine"]
+    if branch is not None and branch not in graph.branches(engine.flow):
+        abort(404)
+    drawn = current_app.extensions.setdefault("ivr.flow_diagrams", {})
+    flow, svg = drawn.get(branch, (None, b""))
+    if flow is not engine.flow:
+        try:
+            svg = graph.svg(graph.diagram(engine.flow, branch, engine.max_retries))
+        except graph.DotMissing as missing:
+            return Response(f"{missing}\n", status=503, mimetype="text/plain")
+        drawn[branch] = (engine.flow, svg)
+    # Opened on its own, the drawing runs nothing and is never taken for another type.
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=300",
+               "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}  # fmt: skip
+    return Response(svg, mimetype="image/svg+xml", headers=headers)
 
 
 @bp.get("/messages/<int:message_id>/audio")

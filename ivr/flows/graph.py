@@ -10,6 +10,7 @@ as DOT (the `graphviz` package, which quotes), or as SVG (Graphviz's `dot`, run 
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -279,6 +280,8 @@ def _names(keys: Iterable[str], reserved: set[str], taken: set[str] | None = Non
 
 # ---- DOT and SVG (Graphviz) ---------------------------------------------------------------
 
+# Arrow labels wrap at this many characters: narrower diagrams, which fit a page at a readable size.
+LABEL_WIDTH = 16
 DOT_WORDS = {"node", "edge", "graph", "digraph", "subgraph", "strict"}
 DOT_BOXES: Mapping[str, Mapping[str, str]] = {
     "menu": {"shape": "box", "style": "rounded,filled", "fillcolor": "#dbeafe"},
@@ -302,8 +305,9 @@ DOT_ARROWS: Mapping[str, Mapping[str, str]] = {
 }
 
 
-def dot(drawn: Diagram):  # type: ignore[no-untyped-def]
-    """The diagram as a graphviz.Digraph (`.source` is the DOT text); each branch a cluster."""
+def dot(drawn: Diagram, direction: str = "TB"):  # type: ignore[no-untyped-def]
+    """The diagram as a graphviz.Digraph (`.source` is the DOT text); each branch a cluster.
+    `direction`: Graphviz's rankdir, TB (top to bottom) or LR (left to right)."""
     import graphviz
 
     names = _names(drawn.boxes, DOT_WORDS)
@@ -311,14 +315,16 @@ def dot(drawn: Diagram):  # type: ignore[no-untyped-def]
         "ivr",
         comment=f"IVR call flows: {drawn.title}",
         # newrank: Graphviz 2.43 cannot rank clusters with edges that leave them otherwise.
-        graph_attr={"newrank": "true", "rankdir": "TB", "fontname": "Helvetica", "nodesep": "0.3", "ranksep": "0.45",
+        graph_attr={"newrank": "true", "rankdir": direction, "fontname": "Helvetica", "nodesep": "0.3", "ranksep": "0.45",
                     "label": graphviz.escape(f"IVR call flows: {drawn.title}"), "labelloc": "t", "fontsize": "16"},
         node_attr={"fontname": "Helvetica", "fontsize": "11", "margin": "0.12,0.05"},
         edge_attr={"fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.7"},
     )  # fmt: skip
 
     def add(into, box: Box) -> None:  # type: ignore[no-untyped-def]
-        label = f"{box.title}\n{box.subtitle}" if box.subtitle else box.title
+        # A boundary node on two lines, "main_menu" over "(main)": narrower.
+        title = box.title.replace(" (", "\n(", 1) if box.kind == "elsewhere" else box.title
+        label = f"{title}\n{box.subtitle}" if box.subtitle else title
         into.node(names[box.key], label=_dot_text(label), **DOT_BOXES[box.kind])
 
     for branch in drawn.clusters:
@@ -332,7 +338,8 @@ def dot(drawn: Diagram):  # type: ignore[no-untyped-def]
         if box.branch is None:
             add(graph, box)
     for arrow in drawn.arrows:
-        label = {"label": _dot_text(arrow.label)} if arrow.label else {}
+        wrapped = "\n".join(textwrap.fill(line, LABEL_WIDTH) for line in arrow.label.split("\n"))
+        label = {"label": _dot_text(wrapped)} if arrow.label else {}
         graph.edge(names[arrow.tail], names[arrow.head], **label, **DOT_ARROWS[arrow.style])
     return graph
 
@@ -346,13 +353,20 @@ def _dot_text(text: str) -> str:
 
 
 def svg(drawn: Diagram) -> bytes:
-    """The diagram as SVG, drawn by Graphviz's dot; DotMissing when it is not installed."""
+    """The diagram as SVG, drawn by Graphviz's dot top to bottom or left to right, whichever is
+    narrower (a page scrolls down, not across); DotMissing when dot is not installed."""
     import graphviz
 
     try:
-        return dot(drawn).pipe(format="svg")
+        drawings = [dot(drawn, direction).pipe(format="svg") for direction in ("TB", "LR")]
     except graphviz.ExecutableNotFound as missing:
         raise DotMissing() from missing
+    return min(drawings, key=_width)
+
+
+def _width(svg: bytes) -> float:
+    found = re.search(rb'<svg width="([0-9.]+)pt"', svg)
+    return float(found.group(1)) if found else float("inf")
 
 
 def dot_installed() -> bool:
