@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test setup db lint bench model vosk clean
+.PHONY: run test setup db lint bench model vosk graphviz clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,19 @@ db: setup
 
 # The web server (reloading on an edit of ivr/ or prompts/: gunicorn.dev.conf.py) and, beside it,
 # the worker that copies and transcribes voice messages.
-run: db vosk
+run: db vosk graphviz
 	@$(FLASK) banner
 	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; $(FLASK) worker & \
 	$(BIN)/gunicorn --config gunicorn.dev.conf.py wsgi:app
+
+# The supervisors' flow diagrams (/agent/flows) are drawn by Graphviz's dot: installed here as root
+# when missing; otherwise, or if that fails, one line says how, and the server starts all the same.
+graphviz:
+	@command -v dot >/dev/null 2>&1 || if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian's graphviz (the flow diagrams)..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null) || \
+	  echo "Could not install graphviz; the flow diagrams need it: apt-get install graphviz"; \
+	else echo "Graphviz's dot is not installed, so /agent/flows has no diagrams: sudo apt-get install graphviz"; fi
 
 # The browser test needs Debian's Chromium, the real-voice tests pocketsphinx-testdata's recordings,
 # the PostgreSQL test the server's binaries, the diagram tests Graphviz; as root they are installed
