@@ -5,6 +5,7 @@ Screenshots of the queue and of the message page are saved under test-output/ fo
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -183,6 +184,15 @@ def test_the_queue_works_on_a_phone_and_a_desk(site: tuple[Flask, str], width: i
             expect(boss.locator("table.team")).to_contain_text("1 in progress")
             no_sideways_scroll(boss)
             boss.screenshot(path=str(OUTPUT / f"agent-team-{width}.png"), full_page=True)
+            if shutil.which("dot"):  # the call flows, a diagram per branch (Debian's graphviz draws them)
+                boss.get_by_role("link", name="Call flows").click()
+                expect(boss.get_by_role("heading", name="orders")).to_be_visible()
+                for image in boss.locator("section.flow img").all():
+                    image.scroll_into_view_if_needed()
+                    expect(image).to_have_js_property("complete", True)
+                    assert image.evaluate("i => i.naturalWidth > 0 && i.clientWidth <= i.parentElement.clientWidth")
+                no_sideways_scroll(boss)
+                boss.screenshot(path=str(OUTPUT / f"agent-flows-{width}.png"), full_page=True)
         finally:
             browser.close()
     for name in ("queue", "search", "message", "team"):
