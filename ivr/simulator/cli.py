@@ -15,7 +15,7 @@ from ivr.simulator import media
 from ivr.simulator.coverage import MarksError, marks_beside, measure, scenario_files
 from ivr.simulator.interactive import help_text, media_note, play_typed
 from ivr.simulator.phone import DEFAULT_CALLER, CallError, SimulatedCall
-from ivr.simulator.scenario import ScenarioError, load, run
+from ivr.simulator.scenario import Scenario, ScenarioError, load, run
 from ivr.simulator.transport import FlaskTransport, HttpTransport, Transport
 
 
@@ -62,20 +62,26 @@ def simulate(scenarios: tuple[Path, ...], as_json: bool, url: str | None, caller
         sys.exit(2)
     if coverage:
         sys.exit(_coverage(files, url, as_json))
-    failed = False
-    for path in files:
-        try:
-            scenario = load(path)
-        except ScenarioError as exc:
-            click.echo(f"FAIL {exc}", err=True)
-            failed = True
-            continue
+    scenarios_found, failed = _load_all(files)
+    for scenario in scenarios_found:
         outcome = run(scenario, _transport(url))
         click.echo(outcome.as_json() if as_json else outcome.report())
         failed |= not outcome.ok
     if not as_json:
         _deliver_recordings(url, before)
     sys.exit(1 if failed else 0)
+
+
+def _load_all(files: list[Path]) -> tuple[list[Scenario], bool]:
+    """The scenarios that load, and whether any did not (each such file is one FAIL line, before any call)."""
+    found, broken = [], False
+    for path in files:
+        try:
+            found.append(load(path))
+        except ScenarioError as exc:
+            click.echo(f"FAIL {exc}", err=True)
+            broken = True
+    return found, broken
 
 
 def _coverage(files: list[Path], url: str | None, as_json: bool) -> int:
@@ -96,15 +102,10 @@ def _coverage(files: list[Path], url: str | None, as_json: bool) -> int:
         click.echo(f"FAIL {exc}", err=True)
         return 1
     events: list[dict] = []
-    calls, failed = 0, False
+    calls = 0
+    scenarios_found, failed = _load_all(files)
     with Sandbox(current_app.config) as sandbox:
-        for path in files:
-            try:
-                scenario = load(path)
-            except ScenarioError as exc:
-                click.echo(f"FAIL {exc}", err=True)
-                failed = True
-                continue
+        for scenario in scenarios_found:
             played = sandbox.play(scenario)
             report = played.outcome.report()
             # A scenario that passes is one line here; one that fails shows its call, as without --coverage.
