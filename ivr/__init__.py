@@ -21,6 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from ivr.flows.check import load_checked
     from ivr.flows.engine import Engine
     from ivr.hours import OpeningHours
+    from ivr.languages import Languages
     from ivr.prompts import Catalog
     from ivr.speech import recognizer as speech
 
@@ -41,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # that need the flow refuse with these lines (ivr.cli.sound_flow).
     app.extensions["ivr.flow_problems"] = found
     app.extensions["ivr.catalog"] = catalog or Catalog({})
+    app.extensions["ivr.languages"] = Languages.from_settings(settings, catalog.languages if catalog else None)
     if flow is not None and catalog is not None:
         app.extensions["ivr.engine"] = Engine(flow, catalog, settings)
 

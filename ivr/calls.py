@@ -35,7 +35,7 @@ INSERT_CALL = (
 )
 # Optimistic: the step is saved only if no other request saved this step first.
 ADVANCE_CALL = (
-    "UPDATE calls SET node = :node, step = :step, retries = :retries, collected = :collected,"
+    "UPDATE calls SET node = :node, step = :step, retries = :retries, collected = :collected, language = :language,"
     " verified_customer_id = :verified_customer_id, outcome = :outcome, last_twiml = :last_twiml, updated_at = :now,"
     " events = {append_event} WHERE call_sid = :sid AND step = :expected_step"
 )
@@ -75,9 +75,12 @@ class CallRecord:
     is_new: bool = False
 
 
-def open_call(call_sid: str, caller: str, language: str, node: str) -> CallRecord:
-    """A new call, inserted when its first turn is saved."""
-    return CallRecord(call_sid=call_sid, from_number=caller[:32], node=node, language=language, is_new=True)
+def open_call(call_sid: str, caller: str, language: str, node: str, by_number: bool = False) -> CallRecord:
+    """A new call, inserted when its first turn is saved; `by_number`: the number called gave its
+    language, so none is asked."""
+    collected = {"language_by_number": True} if by_number else {}
+    return CallRecord(call_sid=call_sid, from_number=caller[:32], node=node, language=language, is_new=True,
+                      collected=collected)  # fmt: skip
 
 
 def state_of(call: CallRecord) -> CallState:
@@ -227,14 +230,13 @@ class CallConnection:
             "said": " ".join(turn.said), "path": turn.path,
         })  # fmt: skip
         values = {
-            "sid": call.call_sid, "node": state.node, "step": state.step, "retries": state.retries,
+            "sid": call.call_sid, "node": state.node, "step": state.step, "retries": state.retries, "language": state.language,
             "collected": json.dumps(state.collected), "verified_customer_id": state.verified_customer_id,
             "outcome": state.outcome, "last_twiml": twiml, "now": now,
         }  # fmt: skip
         if call.is_new:
             sql = self.sql["insert"]
-            values.update(from_number=call.from_number, to_number=called[:32], language=call.language,
-                          events=f"[{event}]")  # fmt: skip
+            values.update(from_number=call.from_number, to_number=called[:32], events=f"[{event}]")
         else:
             sql = self.sql["advance"]
             values.update(expected_step=call.step, event=event)

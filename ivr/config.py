@@ -26,8 +26,18 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_URL": "",
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     "PROXY_HOPS": 0,
+    # The languages callers may choose (comma-separated, each with its prompts/<code>.yaml); the
+    # first is the default. Empty: LANGUAGE alone, and nothing is asked.
+    "LANGUAGES": "",
     "LANGUAGE": "en-US",
-    "VOICE": "Polly.Joanna",
+    # The language by the number called, with no choice asked: "+37160000000=lv-LV,+358900000000=fi-FI".
+    "NUMBER_LANGUAGES": "",
+    # <Say> voices per language, "fi-FI=Polly.Suvi-Neural,..." over the defaults in ivr/languages.py;
+    # VOICE (if set) is the default language's when VOICES does not name it.
+    "VOICES": "",
+    "VOICE": "",
+    # Money callers hear (ISO 4217), in each language's own way of saying it.
+    "CURRENCY": "USD",
     "COMPANY_NAME": "Northwind",
     # Seconds a caller has to start answering a prompt.
     "GATHER_TIMEOUT": 5,

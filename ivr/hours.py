@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ivr.errors import ConfigError
 
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 Span = tuple[dt.time, dt.time]
 
 
@@ -67,20 +66,16 @@ class OpeningHours:
                     return opening
         return None
 
-    def describe(self) -> str:
-        """'Monday to Friday, 9 AM to 5 PM; Saturday, 10 AM to 2 PM', as a caller hears it."""
+    def groups(self) -> list[tuple[int, int, tuple[Span, ...]]]:
+        """Runs of weekdays with the same hours: (first, last, spans), Monday 0. How a caller hears
+        them is ivr/spoken.py's (Speaker.hours), in the caller's language."""
         groups: list[tuple[int, int, tuple[Span, ...]]] = []
         for index, spans in enumerate(self.weekly):
             if spans and groups and groups[-1][2] == spans and groups[-1][1] == index - 1:
                 groups[-1] = (groups[-1][0], index, spans)
             elif spans:
                 groups.append((index, index, spans))
-        parts = []
-        for first, last, spans in groups:
-            days = DAY_NAMES[first] if first == last else f"{DAY_NAMES[first]} to {DAY_NAMES[last]}"
-            times = " and ".join(f"{spoken_time(start)} to {spoken_time(end)}" for start, end in spans)
-            parts.append(f"{days}, {times}")
-        return "; ".join(parts) or "we have no opening hours set"
+        return groups
 
 
 def parse_weekly(spec: str) -> tuple[tuple[Span, ...], ...]:
@@ -141,22 +136,3 @@ def now(settings: dict[str, Any]) -> dt.datetime:
         raise ConfigError(f"IVR_CLOCK must be a date and time like 2026-12-24T21:30:00+02:00, not {fixed!r}") from None
     # In UTC like the real clock: times stored in the database must compare in one zone.
     return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def spoken_time(moment: dt.time) -> str:
-    """'9 AM', '5:30 PM', 'midnight'."""
-    if moment == dt.time.max:
-        return "midnight"
-    hour = moment.hour % 12 or 12
-    suffix = "AM" if moment.hour < 12 else "PM"
-    return f"{hour} {suffix}" if moment.minute == 0 else f"{hour}:{moment.minute:02d} {suffix}"
-
-
-def spoken_opening(opening: dt.datetime | None, at: dt.datetime) -> str:
-    """'today at 1 PM', 'tomorrow at 9 AM', 'on Monday, December 28 at 9 AM'."""
-    if opening is None:
-        return "later"
-    local_today = at.astimezone(opening.tzinfo).date()
-    delta = (opening.date() - local_today).days
-    day = {0: "today", 1: "tomorrow"}.get(delta) or f"on {opening:%A}, {opening:%B} {opening.day}"
-    return f"{day} at {spoken_time(opening.time())}"

@@ -9,21 +9,44 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
+from babel import Locale
 
 from ivr.config import PROJECT_ROOT
 from ivr.errors import PromptError
+from ivr.speech.matching import FILLER, HESITATION, Words, stemmer_for
 
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
+
+
+# CLDR's plural categories: a prompt may have one text per category its language uses.
+PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
 
 
 @dataclass(frozen=True)
 class Language:
     prompts: dict[str, str]
     phrases: dict[str, list[str]]
+    # Prompts whose words follow a number: id -> (the value that counts, {CLDR category: text}).
+    # `prompts` holds their "other" text too.
+    plurals: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+    # The catalog's `language:` block: its own name, stemmer, number words, date patterns...
+    about: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def words(self) -> Words:
+        """How callers of this language are heard: filler, hesitations and stemmer from `about`."""
+        filler, hesitation = self.about.get("filler"), self.about.get("hesitation")
+        return Words(
+            filler=frozenset(str(filler).split()) if filler is not None else FILLER,
+            hesitation=frozenset(str(hesitation).split()) if hesitation is not None else HESITATION,
+            stemmer=str(self.about.get("stemmer", "english")),
+        )
 
 
 class Catalog:
@@ -73,34 +96,50 @@ class Catalog:
             raise PromptError(f"no prompt catalog for language {language!r}") from None
 
     def text(self, language: str, prompt_id: str, values: dict[str, str] | None = None) -> str:
+        """The prompt in `language` with its values; a plural prompt in the form its count takes."""
+        values = {**self.defaults, **(values or {})}
+        catalog = self._language(language)
         try:
-            template = self._language(language).prompts[prompt_id]
+            template = catalog.prompts[prompt_id]
         except KeyError:
             raise PromptError(f"prompt {prompt_id!r} is missing from {language}.yaml") from None
+        if prompt_id in catalog.plurals:
+            counted, forms = catalog.plurals[prompt_id]
+            try:
+                category = locale_of(language).plural_form(abs(int(values[counted])))
+            except (KeyError, ValueError):
+                raise PromptError(f"prompt {prompt_id!r} in {language}.yaml needs a whole number {counted}") from None
+            template = forms.get(category, template)
         try:
-            return template.format(**{**self.defaults, **(values or {})})
-        except (KeyError, IndexError) as exc:
-            raise PromptError(f"prompt {prompt_id!r} in {language}.yaml needs a value for {exc}") from None
+            return template.format(**values)
+        except (KeyError, IndexError, ValueError, AttributeError) as exc:
+            raise PromptError(f"prompt {prompt_id!r} in {language}.yaml cannot be filled in ({exc})") from None
+
+    def words(self, language: str) -> Words:
+        """How callers of `language` are heard (its `language:` block), for matching what they say."""
+        return self._language(language).words
+
+    def about(self, language: str) -> dict[str, Any]:
+        return self._language(language).about
 
     def phrases(self, language: str, name: str) -> list[str]:
         return self._language(language).phrases.get(name, [])
 
     def placeholders(self, language: str, prompt_id: str) -> set[str]:
-        """The {names} a prompt uses; PromptError when its braces or fields are not plain names."""
-        template = self._language(language).prompts.get(prompt_id, "")
-        try:
-            fields = [(field, spec, conversion) for _, field, spec, conversion in string.Formatter().parse(template)]
-        except ValueError as exc:
-            raise PromptError(f"{prompt_id} has a stray brace ({exc}); write {{{{ or }}}} for a brace") from None
-        names = set()
-        for field, spec, conversion in fields:
-            if field is None:
-                continue
-            if not field.isidentifier() or spec or conversion:
-                whole = field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
-                raise PromptError(f"{prompt_id} uses {{{whole}}}; prompts take plain {{names}} only")
-            names.add(field)
-        return names
+        """The {names} a prompt uses (in any of its plural forms, and the value that counts);
+        PromptError when its braces or fields are not plain names."""
+        catalog = self._language(language)
+        if prompt_id in catalog.plurals:
+            counted, forms = catalog.plurals[prompt_id]
+            return {counted}.union(*(_fields(prompt_id, text) for text in forms.values()))
+        return _fields(prompt_id, catalog.prompts.get(prompt_id, ""))
+
+    def plural_problems(self, language: str) -> list[str]:
+        """Plural prompts that lack a form this language's numbers take (CLDR's plural rules)."""
+        catalog, needed = self._language(language), locale_of(language).plural_form.tags | {"other"}
+        return [f"{self.file(language)}: {prompt_id} has no {category!r} form, which {language} needs"
+                for prompt_id, (_, forms) in sorted(catalog.plurals.items())
+                for category in sorted(needed - forms.keys())]  # fmt: skip
 
     def missing(self, prompt_ids: set[str], phrase_names: set[str]) -> list[str]:
         """Problems: prompts or phrase lists some language lacks, or has that nothing uses."""
@@ -120,6 +159,29 @@ class Catalog:
         return problems
 
 
+def _fields(prompt_id: str, template: str) -> set[str]:
+    """The {names} in one text; PromptError for a stray brace or a field that is not a plain name."""
+    try:
+        parsed = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(template)]
+    except ValueError as exc:
+        raise PromptError(f"{prompt_id} has a stray brace ({exc}); write {{{{ or }}}} for a brace") from None
+    names = set()
+    for name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            whole = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            raise PromptError(f"{prompt_id} uses {{{whole}}}; prompts take plain {{names}} only")
+        names.add(name)
+    return names
+
+
+@lru_cache(maxsize=64)
+def locale_of(language: str) -> Locale:
+    """Babel's locale for a language code ("lv-LV"): its plural rules, dates, money and lists."""
+    return Locale.parse(language.replace("-", "_"))
+
+
 def _read(path: Path) -> Language:
     """One language's catalog: `prompts:` (id: text) and `phrases:` (name: [what callers say])."""
     try:
@@ -131,18 +193,46 @@ def _read(path: Path) -> Language:
     except (OSError, UnicodeDecodeError) as exc:
         raise PromptError(f"{shown(path)}: cannot be read ({exc})") from None
     prompts, phrases = (data.get(part) if isinstance(data, dict) else None for part in ("prompts", "phrases"))
+    about = data.get("language") if isinstance(data, dict) else None
     if not isinstance(data, dict) or not isinstance(prompts or {}, dict) or not isinstance(phrases or {}, dict):
         raise PromptError(f"{shown(path)}: must hold 'prompts:' and 'phrases:', each a mapping")
+    if not isinstance(about or {}, dict):
+        raise PromptError(f"{shown(path)}: 'language:' must be a mapping (name, stemmer, numbers, date...)")
+    texts: dict[str, str] = {}
+    plurals: dict[str, tuple[str, dict[str, str]]] = {}
     for prompt_id, text in (prompts or {}).items():
-        if not isinstance(text, str | int | float):
+        if isinstance(text, dict):
+            plurals[str(prompt_id)] = _plural(path, str(prompt_id), text)
+            texts[str(prompt_id)] = plurals[str(prompt_id)][1]["other"]
+        elif isinstance(text, str | int | float):
+            texts[str(prompt_id)] = str(text).strip()
+        else:
             raise PromptError(f"{shown(path)}: prompt {prompt_id} must be a text, not a {type(text).__name__}")
     for name, said in (phrases or {}).items():
         if not isinstance(said, list) or not all(isinstance(p, str | int) for p in said):
             raise PromptError(f"{shown(path)}: phrases for {name} must be a list of texts")
+    stemmer = str((about or {}).get("stemmer", "english"))
+    try:
+        stemmer_for(stemmer)
+    except ValueError as exc:
+        raise PromptError(f"{shown(path)}: language: {exc}") from None
     return Language(
-        {str(k): str(v).strip() for k, v in (prompts or {}).items()},
-        {str(k): [str(p) for p in v] for k, v in (phrases or {}).items()},
+        texts, {str(k): [str(p) for p in v] for k, v in (phrases or {}).items()}, plurals, dict(about or {})
     )
+
+
+def _plural(path: Path, prompt_id: str, forms: dict) -> tuple[str, dict[str, str]]:
+    """`{plural: count, one: "...", other: "..."}`: the value that counts, and a text per category."""
+    counted = forms.get("plural")
+    texts = {str(k): str(v).strip() for k, v in forms.items() if k != "plural"}
+    unknown = sorted(set(texts) - set(PLURAL_CATEGORIES))
+    if not isinstance(counted, str) or not counted.isidentifier() or "other" not in texts or unknown:
+        raise PromptError(
+            f"{shown(path)}: prompt {prompt_id}: a plural prompt is 'plural: <the value that counts>' and a text"
+            f" for 'other' and any of {', '.join(PLURAL_CATEGORIES[:-1])}"
+            + (f" (not {', '.join(unknown)})" if unknown else "")
+        )
+    return counted, texts
 
 
 def shown(path: Path) -> str:

@@ -21,10 +21,17 @@ SayText = Callable[[Say], str]
 
 
 def render(
-    actions: Sequence[Action], step_url: StepUrl, say_text: SayText, settings: dict, recording_callback: str = ""
+    actions: Sequence[Action],
+    step_url: StepUrl,
+    say_text: SayText,
+    settings: dict,
+    recording_callback: str = "",
+    language: str = "en-US",
+    voice_for: Callable[[str], str | None] = lambda language: None,
 ) -> str:
-    """TwiML for the actions; `recording_callback` is the URL of Twilio's recording status callbacks."""
-    voice, language = settings.get("VOICE") or None, settings.get("LANGUAGE", "en-US")
+    """TwiML for the actions, spoken and heard in the call's `language` (a Say may name its own,
+    as each language's offer at the greeting does), each language in the voice `voice_for` gives;
+    `recording_callback` is the URL of Twilio's recording status callbacks."""
     timeout = int(settings.get("GATHER_TIMEOUT", 5))
     response = VoiceResponse()
     pending: list[Say | Play] = []
@@ -34,7 +41,8 @@ def render(
             if isinstance(item, Play):
                 into.play(item.url)
             else:
-                into.say(say_text(item), voice=voice, language=language)
+                spoken_in = item.language or language
+                into.say(say_text(item), voice=voice_for(spoken_in), language=spoken_in)
         pending.clear()
 
     for action in actions:
@@ -86,10 +94,10 @@ def render(
     return str(response)
 
 
-def apology(text: str, then_url: str | None, settings: dict) -> str:
+def apology(text: str, then_url: str | None, language: str, voice: str | None) -> str:
     """Said when anything goes wrong: a short apology, then the main menu (or goodbye)."""
     response = VoiceResponse()
-    response.say(text, voice=settings.get("VOICE") or None, language=settings.get("LANGUAGE", "en-US"))
+    response.say(text, voice=voice, language=language)
     if then_url:
         response.redirect(then_url, method="POST")
     else:

@@ -20,6 +20,7 @@ from ivr.db import get_db
 from ivr.flows.context import Context
 from ivr.flows.engine import Engine, Turn
 from ivr.flows.nodes import CallerInput, CallState, DialOutcome, Keys, NoInput, Recording, Say, Speech, Start
+from ivr.languages import Languages
 from ivr.messages import Recorded, record_once
 from ivr.security import query_values, twilio_only, webhook_values
 
@@ -37,7 +38,7 @@ def xml(body: str) -> Response:
     # can tell whether the server has picked up an edit. Twilio ignores it.
     catalog = current_app.extensions.get("ivr.catalog")
     if catalog is not None:
-        response.headers["X-IVR-Prompts"] = catalog.version(current_app.config["LANGUAGE"])
+        response.headers["X-IVR-Prompts"] = catalog.version(languages().default)
     return response
 
 
@@ -91,8 +92,12 @@ def recording_report(values: dict[str, str]) -> Recorded | None:
     return Recorded(call_sid=call, recording_sid=sid, recording_url=url, duration=seconds, account_sid=account)
 
 
-def say_text(say: Say) -> str:
-    return current_app.extensions["ivr.catalog"].text(current_app.config["LANGUAGE"], say.prompt, dict(say.values))
+def languages() -> Languages:
+    return current_app.extensions["ivr.languages"]
+
+
+def say_text(say: Say, language: str) -> str:
+    return current_app.extensions["ivr.catalog"].text(say.language or language, say.prompt, dict(say.values))
 
 
 # The TwiML of a list of actions differs between calls only by the step number in its URLs, so it is
@@ -108,15 +113,18 @@ def _cache_key(actions) -> tuple:  # type: ignore[no-untyped-def]
 
 def render(turn_state: CallState, actions) -> str:  # type: ignore[no-untyped-def]
     rendered: dict = current_app.extensions["ivr.rendered"]
-    key = _cache_key(actions)
+    language = turn_state.language
+    key = (language, _cache_key(actions))
     template = rendered.get(key)
     if template is None:
         template = twiml.render(
             actions,
             lambda node: url_for("voice.step", node=node, n=STEP_MARK),
-            say_text,
+            lambda say: say_text(say, language),
             current_app.config,
             recording_callback=url_for("voice.recording"),
+            language=language,
+            voice_for=languages().voice,
         )
         if len(rendered) >= MAX_RENDERED:
             rendered.clear()
@@ -125,8 +133,11 @@ def render(turn_state: CallState, actions) -> str:  # type: ignore[no-untyped-de
 
 
 def apology(then_main_menu: bool = True) -> Response:
-    text = current_app.extensions["ivr.catalog"].text(current_app.config["LANGUAGE"], "apology")
-    return xml(twiml.apology(text, url_for("voice.main_menu") if then_main_menu else None, current_app.config))
+    """In the line's default language: said when the call (and so its language) may not be known."""
+    language = languages().default
+    text = current_app.extensions["ivr.catalog"].text(language, "apology")
+    then = url_for("voice.main_menu") if then_main_menu else None
+    return xml(twiml.apology(text, then, language, languages().voice(language)))
 
 
 def context() -> Context:
@@ -143,6 +154,7 @@ def _contexts(app: Flask) -> Callable[[], Context]:
         open_session=database.read_sessions,
         open_writer=database.transaction,
         catalog=app.extensions["ivr.catalog"],
+        languages=app.extensions["ivr.languages"],
     )
 
 
@@ -202,7 +214,8 @@ def incoming() -> Response:
     # finds the call already there and the caller gets the answer already given.
     interpreter = engine()
     with get_db().calls.connected() as calls:
-        call = open_call(sid, values.get("From", ""), current_app.config["LANGUAGE"], "start")
+        given = languages().for_number(values.get("To", ""))
+        call = open_call(sid, values.get("From", ""), given or languages().default, "start", by_number=given is not None)
         return take_turn(calls, call, lambda state, ctx: interpreter.step(state, Start(), ctx), "start", values)
 
 
@@ -242,7 +255,7 @@ def main_menu() -> Response:
     sid = call_sid(values)
     if sid is None:
         return apology(then_main_menu=False)
-    language = current_app.config["LANGUAGE"]
+    language = languages().default
     interpreter = engine()
     with get_db().calls.connected() as calls:
         call = calls.find(sid) or open_call(sid, values.get("From", ""), language, "start")

@@ -85,9 +85,10 @@ class PlayedScenarios:
         from ivr.simulator.scenario import load
 
         if path not in self.played:
-            app = make_app(self.folders.mktemp(path.stem), self.template_db)
+            scenario = load(path)
+            app = make_app(self.folders.mktemp(path.stem), self.template_db, **scenario.app_settings())
             try:
-                self.played[path] = play(app, load(path), TOKEN)
+                self.played[path] = play(app, scenario, TOKEN)
             finally:
                 app.extensions["ivr.db"].engine.dispose()
         return self.played[path]

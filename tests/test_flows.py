@@ -62,7 +62,7 @@ def test_missing_prompt_in_a_language_is_found(catalog: Catalog) -> None:
 
 def test_unreachable_node_is_found(catalog: Catalog) -> None:
     flow = with_nodes(build_flow(), Message("lonely", prompt="greeting", goto="main_menu"))
-    assert "lonely: no path from 'greeting' reaches it" in problems(flow, catalog, handler_prompts())
+    assert "lonely: no path from 'language_start' reaches it" in problems(flow, catalog, handler_prompts())
 
 
 def test_app_refuses_to_start_with_a_broken_flow(monkeypatch, tmp_path, template_db) -> None:  # type: ignore[no-untyped-def]

@@ -120,14 +120,14 @@ def test_an_unreachable_node_is_found_in_its_branch(project: Path) -> None:
         'NODES = [\n    Message("lonely", prompt="faq_glad", goto="main_menu"),\n',
     )
     edit(project / "ivr/flows/orders.py", "Menu, NumberEntry", "Menu, Message, NumberEntry")
-    assert check(project) == ["ivr/flows/orders.py: lonely: no path from 'greeting' reaches it"]
+    assert check(project) == ["ivr/flows/orders.py: lonely: no path from 'language_start' reaches it"]
 
 
 def test_an_exit_that_leads_nowhere_is_found(project: Path) -> None:
     edit(project / "ivr/flows/orders.py", 'goto="order_lookup"', 'goto="order_lookpu"')
     found = check(project)
     assert "ivr/flows/orders.py: order_number: next goes to 'order_lookpu', which does not exist" in found
-    assert "ivr/flows/orders.py: order_lookup: no path from 'greeting' reaches it" in found
+    assert "ivr/flows/orders.py: order_lookup: no path from 'language_start' reaches it" in found
 
 
 def test_a_missing_global_command_is_found(project: Path) -> None:

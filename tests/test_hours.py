@@ -9,9 +9,11 @@ import pytest
 from flask import Flask
 
 from ivr.errors import ConfigError
-from ivr.hours import OpeningHours, now, spoken_opening
+from ivr.hours import OpeningHours, now
+from ivr.prompts import Catalog
 from ivr.simulator.scenario import load, run
 from ivr.simulator.transport import HttpTransport
+from ivr.spoken import Speaker
 from tests.conftest import make_app
 
 NY = "America/New_York"
@@ -55,11 +57,14 @@ def test_next_opening_skips_nights_weekends_and_holidays() -> None:
 
 def test_how_a_caller_hears_hours_and_the_next_opening() -> None:
     h = hours(spec="mon-fri 09:00-12:30, 13:30-17:00; sun 10:00-24:00")
-    assert h.describe() == "Monday to Friday, 9 AM to 12:30 PM and 1:30 PM to 5 PM; Sunday, 10 AM to midnight"
+    speak = Speaker(Catalog.load(), "en-US", dt.date(2026, 11, 24))
+    assert speak.hours(h) == "Monday to Friday, 9 AM to 12:30 PM and 1:30 PM to 5 PM; Sunday, 10 AM to midnight"
     moment = at("2026-11-24T12:45:00-05:00")
-    assert spoken_opening(h.next_opening(moment), moment) == "today at 1:30 PM"
+    assert speak.opening(h.next_opening(moment), moment) == "today at 1:30 PM"
     friday = at("2026-11-27T18:00:00-05:00")
-    assert spoken_opening(hours().next_opening(friday), friday) == "tomorrow at 10 AM"
+    assert speak.opening(hours().next_opening(friday), friday) == "tomorrow at 10 AM"
+    monday = at("2026-11-28T15:00:00-05:00")
+    assert speak.opening(hours().next_opening(monday), monday) == "on Monday, November 30 at 9 AM"
 
 
 @pytest.mark.parametrize(

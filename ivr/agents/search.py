@@ -18,7 +18,7 @@ from sqlalchemy import column, func, literal_column, select, table
 from sqlalchemy.orm import Session
 
 from ivr.models import Call, Customer, Message
-from ivr.speech.matching import _stem
+from ivr.speech.matching import ENGLISH
 from ivr.speech.numbers import numbers_in
 
 WORD = re.compile(r"\w+")
@@ -32,7 +32,7 @@ FTS = table("message_search", column("rowid"), column("rank"), column("message_s
 
 def words(text: str) -> list[str]:
     """Lower case, stemmed words; digits stay as they are."""
-    return [w if w.isdigit() else _stem(w) for w in WORD.findall(text.casefold())]
+    return [w if w.isdigit() else ENGLISH.stem(w) for w in WORD.findall(text.casefold())]
 
 
 def phone_forms(number: str) -> list[str]:

@@ -11,7 +11,7 @@ from ivr.flows.nodes import Flow
 
 # One module per branch, imported when the flow is built (not when ivr.flows is), so that a branch
 # that does not import is a line from `flows check`, not a traceback from every command.
-BRANCH_NAMES = ("main", "account", "orders", "people", "questions", "voicemail")
+BRANCH_NAMES = ("language", "main", "account", "orders", "people", "questions", "voicemail")
 
 
 def branches() -> tuple[ModuleType, ...]:
@@ -36,7 +36,7 @@ def build_flow() -> Flow:
         raise FlowError(f"node ids declared twice: {', '.join(duplicates)}")
     return Flow(
         nodes={node_id: found[0] for node_id, found in nodes.items()},
-        start="greeting",
+        start="language_start",
         main_menu="main_menu",
         on_failures="after_failures",
         goodbye="goodbye",
@@ -46,7 +46,9 @@ def build_flow() -> Flow:
 
 def handler_prompts() -> dict[str, set[str]]:
     """The prompts handlers say, with the {values} each gets (every branch's HANDLER_PROMPTS)."""
-    declared: dict[str, set[str]] = {}
+    from ivr.spoken import VALUE_PROMPTS
+
+    declared: dict[str, set[str]] = {prompt_id: set(values) for prompt_id, values in VALUE_PROMPTS.items()}
     for branch in branches():
         for prompt_id, values in getattr(branch, "HANDLER_PROMPTS", {}).items():
             declared.setdefault(prompt_id, set()).update(values)

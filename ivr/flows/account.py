@@ -19,7 +19,7 @@ from ivr.flows.nodes import CallState, Goto, Handler, Menu, Message, NumberEntry
 from ivr.flows.orders import order_report
 from ivr.flows.voicemail import leave_message
 from ivr.models import Customer, Order, PinAttempt, as_utc
-from ivr.spoken import spoken_date, spoken_digits, spoken_money
+from ivr.spoken import spoken_digits
 
 PIN_TRIES_PER_CALL = 3
 LOCK_AFTER_FAILURES = 5
@@ -133,32 +133,29 @@ def account_summary(state: CallState, context: Context) -> Goto:
     customer = context.session.get(Customer, state.verified_customer_id)
     if customer is None:
         return Goto("account_number")
-    today = context.today
+    today, speak = context.today, context.speaker(state.language)
     said: list[Say] = [Say("account_verified", {"first_name": customer.first_name})]
     if customer.balance <= 0:
         said.append(Say("balance_nothing_due"))
     elif customer.balance_due_on is not None and customer.balance_due_on < today:
-        days = (today - customer.balance_due_on).days
-        said.append(Say("balance_overdue", {"amount": spoken_money(customer.balance), "days": _days(days)}))
+        days = (today - customer.balance_due_on).days  # the prompt's words follow the number (plural)
+        said.append(Say("balance_overdue", {"amount": speak.money(customer.balance), "days": str(days)}))
     else:
-        due = spoken_date(customer.balance_due_on, today) if customer.balance_due_on else "soon"
-        said.append(Say("balance_due", {"amount": spoken_money(customer.balance), "due": due}))
+        due = speak.date(customer.balance_due_on) if customer.balance_due_on else speak.word("soon")
+        said.append(Say("balance_due", {"amount": speak.money(customer.balance), "due": due}))
     if customer.plan:
         said.append(Say("account_plan", {"plan": customer.plan}))
     if customer.last_payment_amount is not None and customer.last_payment_on is not None:
-        values = {
-            "amount": spoken_money(customer.last_payment_amount),
-            "when": spoken_date(customer.last_payment_on, today),
-        }
+        values = {"amount": speak.money(customer.last_payment_amount), "when": speak.date(customer.last_payment_on)}
         said.append(Say("last_payment", values))
-    open_orders = _open_orders(context, customer.id)
-    said.append(Say("open_orders_count", {"count": _orders_count(len(open_orders))}))
+    count = len(_open_orders(context, customer.id))
+    said.append(Say("open_orders_count", {"count": str(count)}) if count else Say("no_open_orders"))
     return Goto("account_menu", say=tuple(said), repeatable=True, helped="account")
 
 
 def open_orders_report(state: CallState, context: Context) -> Goto:
     orders = _open_orders(context, state.verified_customer_id or 0)
-    said = tuple(order_report(order, context) for order in orders) or (Say("no_open_orders"),)
+    said = tuple(order_report(order, context, state.language) for order in orders) or (Say("no_open_orders"),)
     return Goto("account_menu", say=said, repeatable=True, helped="order_status")
 
 
@@ -167,14 +164,6 @@ def _open_orders(context: Context, customer_id: int) -> list[Order]:
         select(Order).where(Order.customer_id == customer_id, Order.status.in_(OPEN_STATUSES)).order_by(Order.number)
     )
     return list(context.session.scalars(query))
-
-
-def _orders_count(count: int) -> str:
-    return {0: "no open orders", 1: "one open order"}.get(count, f"{count} open orders")
-
-
-def _days(days: int) -> str:
-    return "1 day" if days == 1 else f"{days} days"
 
 
 NODES = [

@@ -83,6 +83,7 @@ def problems(
     ]
     found += catalog.missing(set(sayers), phrase_names)
     found += _value_problems(catalog, sayers)
+    found += [problem for language in sorted(catalog.languages) for problem in catalog.plural_problems(language)]
     return found
 
 
@@ -127,9 +128,9 @@ def _value_problems(catalog: Catalog, sayers: Mapping[str, list[tuple[str, Abstr
             except PromptError as problem:
                 found.append(f"{where}: {problem}")
                 continue
-            given: set[str] = set()
+            given: set[str] = set()  # by handlers, which must use what they give; a node may give more
             for who, values in sayers[prompt_id]:
-                given |= set(values)
+                given |= set(values) if who == "no handler" else set()
                 for name in sorted(used - set(values) - defaults):
                     supplies = "supplies" if who == "no handler" else "does not supply"
                     found.append(f"{where}: {prompt_id} uses {{{name}}}, which {who} {supplies}")

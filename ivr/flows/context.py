@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from ivr import hours as clock
 from ivr.hours import OpeningHours
+from ivr.languages import Languages
 from ivr.prompts import Catalog
+from ivr.spoken import Speaker
 
 
 @dataclass
@@ -26,6 +28,7 @@ class Context:
     open_writer: Callable[[], AbstractContextManager[Session]] | None = None
     open_session: Callable[[], Session] | None = None
     catalog: Catalog | None = None
+    languages: Languages = field(default_factory=lambda: Languages(("en-US",), {}, {}))
     _session: Session | None = None
 
     # The time is read when a handler first asks (most steps never do), then stays fixed for the step.
@@ -53,6 +56,18 @@ class Context:
         if self.catalog is None:
             raise RuntimeError("this context has no prompt catalog")
         return self.catalog.text(language, prompt_id)
+
+    def speaker(self, language: str) -> Speaker:
+        """Dates, times, money and opening hours as callers of `language` hear them."""
+        if self.catalog is None:
+            raise RuntimeError("this context has no prompt catalog")
+        return Speaker(self.catalog, language, self.today, str(self.settings.get("CURRENCY") or "USD"))
+
+    def language_name(self, language: str) -> str:
+        """A language's own name for itself (its catalog's `language: name:`)."""
+        if self.catalog is None:
+            raise RuntimeError("this context has no prompt catalog")
+        return str(self.catalog.about(language).get("name") or language)
 
     def writing(self) -> AbstractContextManager[Session]:
         if self.open_writer is None:

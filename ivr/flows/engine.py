@@ -42,6 +42,7 @@ from ivr.flows.nodes import (
     Transfer,
     stronger,
 )
+from ivr.languages import Languages
 from ivr.prompts import Catalog
 from ivr.speech.matching import best_options, coverage, is_confident, normalise, said_together
 from ivr.speech.numbers import spoken_digits
@@ -91,9 +92,12 @@ class Meaning:
 
 class Engine:
     def __init__(self, flow: Flow, catalog: Catalog, settings: dict[str, Any] | None = None) -> None:
-        self.flow = flow
-        self.catalog = catalog
         self.settings = settings or {}
+        self.languages = Languages.from_settings(self.settings)
+        # Options that only make sense on some lines ("change the language" where there are several)
+        # are left out of the flow this engine runs, once, here.
+        self.flow = _for_this_line(flow, {"several_languages"} if self.languages.several else set())
+        self.catalog = catalog
         self.max_retries = int(self.settings.get("MAX_RETRIES", 3))
         self.commands = {c.name: c.goto or f"@{c.name}" for c in flow.commands}
         self.command_keys = {c.key: c.name for c in flow.commands if c.key}
@@ -164,7 +168,8 @@ class Engine:
         options = self._spoken_options(node, state)
         phrases = {name: self.catalog.phrases(state.language, name) for name in options}
         phrases.update({name: labels for name, (_target, labels) in options.items() if labels})
-        winners = best_options(said.text, phrases)
+        words = self.catalog.words(state.language)
+        winners = best_options(said.text, phrases, words)
 
         def meanings(names: list[str]) -> set[str]:
             # Answers that lead to the same place mean the same; each of a Choose's choices its own.
@@ -182,7 +187,7 @@ class Engine:
             # Sure: a phrase of several words was said as such ("where is my order"), or the
             # option's words account for most of what was said.
             meant = [p for name in winners for p in phrases[name]]
-            if question is None or said_together(said.text, meant) or coverage(said.text, meant) >= SURE:
+            if question is None or said_together(said.text, meant, words) or coverage(said.text, meant, words) >= SURE:
                 return meaning
         if question is not None:
             guess = next(iter(targets)) if len(targets) == 1 and not targets & {REPEAT, HELP} else None
@@ -245,6 +250,9 @@ class Engine:
 
     def _retry(self, state, node, caller_input, context, kind, shown) -> Turn:  # type: ignore[no-untyped-def]
         silent = isinstance(caller_input, NoInput)
+        if silent and isinstance(node, Choose) and node.silence:
+            # A choice that has a default: silence takes it (the line's language at the greeting).
+            return self._turn(state, node.silence, context, [], kind, shown, "silence")
         if silent and isinstance(node, Menu) and node.anything_else and self.flow.goodbye:
             # Asked "anything else?" after getting what they came for: silence means that's all.
             return self._turn(state, self.flow.goodbye, context, [], kind, shown, "nothing_else")
@@ -325,6 +333,8 @@ class Engine:
             state.collected["helped"] = done if goto.helped in done else [*done, goto.helped]
             state.outcome = stronger(state.outcome, "helped")
         state.outcome = stronger(state.outcome, goto.outcome)
+        if goto.language:
+            state.language = goto.language
 
     def _hints(self, names: Sequence[str], language: str) -> tuple[str, ...]:
         """What Twilio biases recognition towards (and the offline recogniser takes as its grammar):
@@ -336,7 +346,7 @@ class Engine:
         for name in [*names, *self.commands]:
             taken = 0
             for phrase in self.catalog.phrases(language, name):
-                words = tuple(normalise(phrase)) or (phrase,)
+                words = tuple(normalise(phrase, self.catalog.words(language))) or (phrase,)
                 if taken < HINTS_EACH and words not in alike:
                     alike[words] = phrase
                     taken += 1
@@ -363,7 +373,8 @@ class Engine:
         elif isinstance(node, Choose):
             choices = _choices(node, state)
             actions.append(Say(node.prompt))
-            actions.extend(Say(node.announce, {"label": c["label"], "key": str(n)}) for n, c in enumerate(choices, 1))
+            actions.extend(Say(node.announce, {"label": c["label"], "key": str(n)}, str(c.get("language", "")))
+                           for n, c in enumerate(choices, 1))  # fmt: skip
             if node.footer:
                 actions.append(Say(node.footer))
             if node.question is not None:
@@ -404,6 +415,16 @@ class Engine:
                 actions.append(Say(node.prompt))
             actions.append(HangUp())
         return actions
+
+
+def _for_this_line(flow: Flow, features: set[str]) -> Flow:
+    """`flow` without the menu options whose `only_if` this line does not have."""
+    nodes = {
+        node_id: replace(node, options=tuple(o for o in node.options if not o.only_if or o.only_if in features))
+        if isinstance(node, Menu) else node
+        for node_id, node in flow.nodes.items()
+    }  # fmt: skip
+    return replace(flow, nodes=nodes)
 
 
 def _keep_heard(state: CallState, node_id: str, heard: list[Say]) -> None:

@@ -33,6 +33,8 @@ MAIN_OPTIONS = (
     Option("2", "order_status", goto="order_number"),
     Option("3", "questions", goto="faq_start"),
     Option("", "leave_message", goto="message_by_choice"),
+    # Where the line speaks several languages: 8, or a language's name, offers them again.
+    Option("8", "language", goto="language_choices", only_if="several_languages"),
 )
 # The caller's words are a question for the knowledge base, kept as "faq_question".
 OWN_WORDS = Question(store_as="faq_question", goto="own_words")

@@ -59,6 +59,8 @@ CallerInput = Start | Keys | Speech | NoInput | DialOutcome | Recording
 class Say:
     prompt: str
     values: Mapping[str, str] = field(default_factory=dict)
+    # Said in this language rather than the call's: each language offers itself at the greeting.
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,8 @@ class Goto:
     helped: str = ""
     # An outcome stronger than "helped": "transferred" or "message_left".
     outcome: str | None = None
+    # The call goes on in this language (one the line offers).
+    language: str = ""
 
 
 # ---- nodes -----------------------------------------------------------------------------
@@ -173,6 +177,8 @@ class Option:
     key: str
     name: str
     goto: str
+    # Offered only on lines that have this ("several_languages"): left out of the running flow otherwise.
+    only_if: str = ""
 
 
 @dataclass(frozen=True)
@@ -224,7 +230,8 @@ class Menu:
 @dataclass(frozen=True)
 class Choose:
     """A menu whose options a handler found for this call: `collected[choices_from]` holds
-    [{"label": ..., "value": ...}], announced in order as keys 1, 2, 3... The chosen value is kept as
+    [{"label": ..., "value": ...}] (and "language" for a choice announced in its own language),
+    announced in order as keys 1, 2, 3... The chosen value is kept as
     `store_as`. Speech names a label, or, with `question`, is the caller's question in their own words.
     """
 
@@ -240,6 +247,8 @@ class Choose:
     footer: str | None = None
     # Fixed answers beside the choices found, said only ("none of these").
     also: tuple[Option, ...] = ()
+    # Where silence leads, instead of asking again: a choice with a default.
+    silence: str | None = None
 
 
 @dataclass(frozen=True)
@@ -344,6 +353,7 @@ def transitions(node: Node) -> list[tuple[str, str]]:
             return options + ([("own words", node.question.goto)] if node.question else [])
         case Choose():
             found = [("choice", node.goto)] + [(o.name, o.goto) for o in node.also]
+            found += [("silence", node.silence)] if node.silence else []
             return found + ([("own words", node.question.goto)] if node.question else [])
         case NumberEntry() | Message():
             return [("", node.goto)]

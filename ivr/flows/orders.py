@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ivr.flows.context import Context
 from ivr.flows.nodes import CallState, Goto, Handler, Menu, NumberEntry, Option, Question, Say
 from ivr.models import Order
-from ivr.spoken import spoken_date, spoken_digits, spoken_money
+from ivr.spoken import spoken_digits
 
 MAX_LOOKUPS = 3
 
@@ -23,25 +23,25 @@ def order_lookup(state: CallState, context: Context) -> Goto:
             # As after three misses at any prompt: a person, or a message, who can look further.
             return Goto("after_failures", say=said, remember={"failed_at": "order_number"}, forget=("order_misses",))
         return Goto("order_number", say=said, remember={"order_misses": misses})
-    said = (order_report(order, context),)
+    said = (order_report(order, context, state.language),)
     return Goto("order_result", say=said, forget=("order_misses",), repeatable=True, helped="order_status")
 
 
-def order_report(order: Order, context: Context) -> Say:
-    """The prompt for an order's status, with its values in spoken form."""
-    today = context.today
+def order_report(order: Order, context: Context, language: str) -> Say:
+    """The prompt for an order's status, with its values as callers of `language` hear them."""
+    speak = context.speaker(language)
     values = {"number": spoken_digits(order.number)}
     # Each status's prompt gets every value HANDLER_PROMPTS declares for it, dates or not.
     if order.status == "processing":
-        values["ships"] = spoken_date(order.ships_on, today) if order.ships_on else "soon"
+        values["ships"] = speak.date(order.ships_on) if order.ships_on else speak.word("soon")
     elif order.status == "shipped":
-        values["carrier"] = order.carrier or "our carrier"
+        values["carrier"] = order.carrier or speak.word("our_carrier")
         values["tracking"] = spoken_digits((order.tracking_number or "")[-4:])
-        values["expected"] = spoken_date(order.expected_on, today) if order.expected_on else "soon"
+        values["expected"] = speak.date(order.expected_on) if order.expected_on else speak.word("soon")
     elif order.status == "delivered":
-        values["delivered"] = spoken_date(order.delivered_on, today) if order.delivered_on else "recently"
+        values["delivered"] = speak.date(order.delivered_on) if order.delivered_on else speak.word("recently")
     elif order.status == "cancelled":
-        values["refund"] = spoken_money(order.refund_amount or 0)
+        values["refund"] = speak.money(order.refund_amount or 0)
     return Say(f"order_{order.status}", values)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from ivr.flows.context import Context
 from ivr.flows.nodes import CallState, Goto, Handler, Hangup, Say, Transfer
 from ivr.flows.voicemail import leave_message
-from ivr.hours import spoken_opening
 
 ANSWERED = "completed"
 
@@ -27,13 +26,14 @@ def agent_hours(state: CallState, context: Context) -> Goto:
     """Transfer in opening hours; otherwise say the hours and when agents are next there."""
     if agents_answer(context):
         return Goto("transfer_to_agent")
-    return Goto("message_offer", say=(_closed(context),), remember=leave_message("out_of_hours", "agent_hours"))
+    said = (_closed(context, state.language),)
+    return Goto("message_offer", say=said, remember=leave_message("out_of_hours", "agent_hours"))
 
 
-def _closed(context: Context) -> Say:
-    hours, now = context.hours, context.now
+def _closed(context: Context, language: str) -> Say:
+    hours, now, speak = context.hours, context.now, context.speaker(language)
     assert hours is not None
-    values = {"hours": hours.describe(), "next": spoken_opening(hours.next_opening(now), now)}
+    values = {"hours": speak.hours(hours), "next": speak.opening(hours.next_opening(now), now)}
     return Say("closed_holiday" if hours.is_holiday(now) else "closed_now", values)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from ivr.flows.context import Context
 from ivr.flows.nodes import CallState, Goto, Handler, Hangup, Menu, Message, Option, Play, Record, Say
-from ivr.hours import spoken_opening
 from ivr.messages import Recorded, record_once, replace
 
 REASONS = ("out_of_hours", "no_agent", "failures", "account_locked", "pin_failures", "not_answered", "caller_choice")
@@ -63,7 +62,8 @@ def message_sent(state: CallState, context: Context) -> Goto:
     hours, now = context.hours, context.now
     if hours is None or now is None:
         raise RuntimeError("the call back time needs the opening hours and the clock")
-    when = "today" if hours.is_open(now) else spoken_opening(hours.next_opening(now), now)
+    speak = context.speaker(state.language)
+    when = speak.word("day_today") if hours.is_open(now) else speak.opening(hours.next_opening(now), now)
     prompt = "message_sent_open" if hours.is_open(now) else "message_sent_closed"
     return Goto("message_goodbye", say=(Say(prompt, {"when": when}),), forget=("message_draft",))
 

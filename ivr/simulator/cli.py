@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from ivr.cli import refuse_broken_flow
+from ivr.config import DEFAULTS
 from ivr.simulator import media
 from ivr.simulator.coverage import MarksError, marks_beside, measure, scenario_files
 from ivr.simulator.interactive import help_text, media_note, play_typed
@@ -64,12 +65,20 @@ def simulate(scenarios: tuple[Path, ...], as_json: bool, url: str | None, caller
         sys.exit(_coverage(files, url, as_json))
     scenarios_found, failed = _load_all(files)
     for scenario in scenarios_found:
-        outcome = run(scenario, _transport(url))
+        outcome = run(scenario, _transport(url) if url or not scenario.settings else _line_of(scenario))
         click.echo(outcome.as_json() if as_json else outcome.report())
         failed |= not outcome.ok
     if not as_json:
         _deliver_recordings(url, before)
     sys.exit(1 if failed else 0)
+
+
+def _line_of(scenario: Scenario) -> Transport:
+    """In-process, the app as the scenario's `settings:` make it (on this app's database)."""
+    from ivr import create_app
+
+    config = {key: value for key, value in current_app.config.items() if key in DEFAULTS}
+    return FlaskTransport(create_app({**config, **scenario.app_settings()}), current_app.config["TWILIO_AUTH_TOKEN"])
 
 
 def _load_all(files: list[Path]) -> tuple[list[Scenario], bool]:

@@ -124,14 +124,14 @@ class Sandbox:
         folder.mkdir()
         database = folder / "ivr.sqlite3"
         shutil.copy(self.template, database)
-        app = self._app(database, folder)
+        app = self._app(database, folder, scenario.app_settings())
         try:
             return play(app, scenario, self.token)
         finally:
             app.extensions["ivr.db"].engine.dispose()
             shutil.rmtree(folder, ignore_errors=True)
 
-    def _app(self, database: Path, folder: Path) -> Flask:
+    def _app(self, database: Path, folder: Path, overrides: Mapping[str, Any] | None = None) -> Flask:
         from ivr import create_app
 
         # An app per scenario: the line saying which recogniser it uses is said once, by the app at hand.
@@ -140,7 +140,12 @@ class Sandbox:
         logger.setLevel(logging.WARNING)
         try:
             return create_app(
-                {**self.settings, "DATABASE_URL": f"sqlite:///{database}", "DATA_DIR": str(folder / "data")}
+                {
+                    **self.settings,
+                    **(overrides or {}),
+                    "DATABASE_URL": f"sqlite:///{database}",
+                    "DATA_DIR": str(folder / "data"),
+                }  # fmt: skip
             )
         finally:
             logger.setLevel(level)

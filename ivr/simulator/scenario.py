@@ -34,7 +34,7 @@ NEW_CALL_KEYS = {"caller", "clock"}
 STEP_KEYS = {"hear", *ACTIONS}
 STEP_ORDER = ("hear", *ACTIONS)  # as a message lists them
 STEP_OPTIONS = {"say": {"confidence"}, "record": {"then_hangup", "fail_downloads", "callbacks"}}
-TOP_KEYS = {"caller", "called", "steps", "name", "description", "clock"}
+TOP_KEYS = {"caller", "called", "steps", "name", "description", "clock", "settings"}
 
 
 class ScenarioError(ValueError):
@@ -50,6 +50,15 @@ class Scenario:
     name: str = ""
     # The app's clock for the whole call (ISO 8601), so tests of opening hours are deterministic.
     clock: str | None = None
+    # Settings of the app the call is played on (IVR_ names without the prefix), for a line that is
+    # not the default one: several languages, a number that gives one (in-process only).
+    settings: dict[str, str] = field(default_factory=dict)
+
+    def app_settings(self) -> dict[str, Any]:
+        """The scenario's settings as the app takes them (numbers as numbers, yes/no as booleans)."""
+        from ivr.config import DEFAULTS, _coerce
+
+        return {name: _coerce(name, value, DEFAULTS[name]) for name, value in self.settings.items()}
 
 
 @dataclass
@@ -100,6 +109,7 @@ def load(path: str | Path) -> Scenario:
         if key in data:
             _text(f"{path}", key, data[key])
     clock = _clock_value(data.get("clock"), f"{path}")
+    settings = _settings(data.get("settings", {}), f"{path}")
     for number, step in enumerate(data["steps"], 1):
         line = lines[number - 1] if number <= len(lines) else 0
         _check_step(f"{path}: step {number}" + (f" (line {line})" if line else ""), step, path.parent)
@@ -110,6 +120,7 @@ def load(path: str | Path) -> Scenario:
         steps=data["steps"],
         name=str(data.get("name", path.stem)),
         clock=clock,
+        settings=settings,
     )
 
 
@@ -236,6 +247,28 @@ def _names(keys: Any) -> str:
     return ", ".join(repr(str(key)) for key in sorted(keys, key=str))
 
 
+def _settings(value: Any, where: str) -> dict[str, str]:
+    """`settings: {LANGUAGES: "lv-LV,fi-FI,en-US"}`: names the app knows, each a text, number or yes/no."""
+    from ivr.config import DEFAULTS, _coerce
+    from ivr.errors import ConfigError
+
+    if not isinstance(value, dict):
+        raise ScenarioError(f"{where}: settings: is a mapping of IVR settings, like LANGUAGES: lv-LV,en-US")
+    for name, setting in value.items():
+        if name not in DEFAULTS or name in ("DATABASE_URL", "DATA_DIR", "TWILIO_AUTH_TOKEN"):
+            raise ScenarioError(f"{where}: settings: {name!r} is not a setting a scenario may give (IVR_{name})")
+        if not isinstance(setting, str | int | bool):
+            raise ScenarioError(f"{where}: settings: {name} must be a text, a number or true/false")
+        try:
+            _coerce(name, str(setting).lower() if isinstance(setting, bool) else str(setting), DEFAULTS[name])
+        except ConfigError as exc:
+            raise ScenarioError(f"{where}: settings: {exc}") from None
+    return {
+        str(name): str(setting).lower() if isinstance(setting, bool) else str(setting)
+        for name, setting in value.items()
+    }
+
+
 def _clock_value(value: Any, where: str) -> str | None:
     if not value:
         return None
@@ -280,6 +313,11 @@ def run(scenario: Scenario, transport: Transport, echo=None) -> Outcome:  # type
     app = getattr(transport, "app", None)
     clocks = [scenario.clock] + [s["new_call"].get("clock") for s in scenario.steps if "new_call" in s]
     fixed = next((c for c in clocks if c), None)
+    if scenario.settings and (app is None or any(app.config.get(k) != v for k, v in scenario.app_settings().items())):
+        failure = {"step": 0, "text": "settings", "heard": "",
+                   "message": f"settings: play it in-process (make test, simulate without --url) or start the server with"
+                              f" {' '.join(f'IVR_{k}={v}' for k, v in scenario.settings.items())}"}  # fmt: skip
+        return Outcome(scenario, False, [failure])
     if fixed and app is None:
         failure = {"step": 0, "text": "clock", "heard": "",
                    "message": "clock: fixes the clock of an in-process app only; start the server with "

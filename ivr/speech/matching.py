@@ -14,7 +14,8 @@ is a question about delivery costs, not the order-status option that "shipping" 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 
@@ -32,29 +33,61 @@ FILLER = frozenset(
 HESITATION = frozenset("uh um er erm ah hmm oh well so please then".split())
 # "what's" is "what", "i'd" is "i": the endings carry nothing a menu or a search needs.
 CONTRACTION = re.compile(r"'(s|re|ve|d|ll|m)$")
-_ENGLISH = snowballstemmer.stemmer("english")
+# Words in any alphabet (ā, ä, š...), with an apostrophe inside ("what's").
+WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+
+
+@dataclass(frozen=True)
+class Words:
+    """How one language's callers are heard: the words matching ignores, the sounds around a short
+    answer, and how words are cut to their stems. Declared in each catalog's `language:` block."""
+
+    filler: frozenset[str] = FILLER
+    hesitation: frozenset[str] = HESITATION
+    # A Snowball algorithm (snowballstemmer.algorithms()), "latvian" (LatvianStemmer), or "none".
+    stemmer: str = "english"
+
+    def stem(self, word: str) -> str:
+        return _stem(self.stemmer, word)
+
+
+ENGLISH = Words()
+
+
+@lru_cache(maxsize=16)
+def stemmer_for(name: str) -> Callable[[str], str]:
+    """The stemming function `name` means; ValueError for one no library here knows."""
+    if name == "none":
+        return str
+    if name == "latvian":
+        import LatvianStemmer
+
+        return LatvianStemmer.stem
+    if name not in snowballstemmer.algorithms():
+        raise ValueError(f"no stemmer {name!r}: use a Snowball algorithm ({', '.join(snowballstemmer.algorithms())}), latvian or none")
+    return snowballstemmer.stemmer(name).stemWord
 
 
 @lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
-    return _ENGLISH.stemWord(word)
+def _stem(stemmer: str, word: str) -> str:
+    return stemmer_for(stemmer)(word)
 
 
 def words_of(text: str) -> list[str]:
     """The words of `text`, lower case, contractions' endings dropped; nothing else changed."""
-    words = (CONTRACTION.sub("", w).replace("'", "") for w in re.findall(r"[a-z0-9']+", text.lower()))
+    words = (CONTRACTION.sub("", w).replace("'", "") for w in WORD.findall(text.lower()))
     return [w for w in words if w]
 
 
-def normalise(text: str) -> list[str]:
+def normalise(text: str, words: Words = ENGLISH) -> list[str]:
     """Content words of `text`, stemmed: the form matching compares."""
-    return [_stem(w) for w in words_of(text) if w not in FILLER]
+    return [words.stem(w) for w in words_of(text) if w not in words.filler]
 
 
 @lru_cache(maxsize=16384)
-def _phrase(phrase: str) -> tuple[str, ...]:
+def _phrase(phrase: str, words: Words = ENGLISH) -> tuple[str, ...]:
     """A catalog phrase, normalised once: menus compare every caller's words with the same phrases."""
-    return tuple(normalise(phrase))
+    return tuple(normalise(phrase, words))
 
 
 def _same(a: str, b: str) -> bool:
@@ -68,51 +101,51 @@ def _phrase_score(phrase: list[str], said: list[str]) -> int:
     return len(phrase) if all(any(_same(p, w) for w in said) for p in phrase) else 0
 
 
-def _score(phrase: str, said: list[str], raw: list[str]) -> int:
-    words = list(_phrase(phrase))
-    if not words:  # all filler ("yeah", "that's it"): only the very phrase counts, hesitations aside
+def _score(phrase: str, said: list[str], raw: list[str], words: Words) -> int:
+    found = list(_phrase(phrase, words))
+    if not found:  # all filler ("yeah", "that's it"): only the very phrase counts, hesitations aside
         return 1 if raw and words_of(phrase) == raw else 0
-    return _phrase_score(words, said)
+    return _phrase_score(found, said)
 
 
-def _raw(text: str) -> list[str]:
-    return [w for w in words_of(text) if w not in HESITATION]
+def _raw(text: str, words: Words) -> list[str]:
+    return [w for w in words_of(text) if w not in words.hesitation]
 
 
-def best_options(text: str, options: Mapping[str, Sequence[str]]) -> list[str]:
+def best_options(text: str, options: Mapping[str, Sequence[str]], words: Words = ENGLISH) -> list[str]:
     """The options whose best phrase in `text` has the most words (several when they tie)."""
-    said, raw = normalise(text), _raw(text)
-    scores = {name: max((_score(p, said, raw) for p in phrases), default=0) for name, phrases in options.items()}
+    said, raw = normalise(text, words), _raw(text, words)
+    scores = {name: max((_score(p, said, raw, words) for p in phrases), default=0) for name, phrases in options.items()}
     best = max(scores.values(), default=0)
     return [name for name, score in scores.items() if score == best] if best > 0 else []
 
 
-def match_option(text: str, options: Mapping[str, Sequence[str]]) -> str | None:
+def match_option(text: str, options: Mapping[str, Sequence[str]], words: Words = ENGLISH) -> str | None:
     """The option `text` means, or None when nothing or more than one option fits equally."""
-    winners = best_options(text, options)
+    winners = best_options(text, options, words)
     return winners[0] if len(winners) == 1 else None
 
 
-def said_together(text: str, phrases: Sequence[str]) -> bool:
+def said_together(text: str, phrases: Sequence[str], words: Words = ENGLISH) -> bool:
     """Whether some phrase of several words was said as such, its words side by side ("has my order
     shipped", not "the shipping address on an order")."""
-    said = normalise(text)
+    said = normalise(text, words)
     for phrase in phrases:
-        words = _phrase(phrase)
-        if len(words) >= 2 and any(
-            all(_same(w, s) for w, s in zip(words, said[i : i + len(words)], strict=True))
-            for i in range(len(said) - len(words) + 1)
+        found = _phrase(phrase, words)
+        if len(found) >= 2 and any(
+            all(_same(w, s) for w, s in zip(found, said[i : i + len(found)], strict=True))
+            for i in range(len(said) - len(found) + 1)
         ):
             return True
     return False
 
 
-def coverage(text: str, phrases: Sequence[str]) -> float:
+def coverage(text: str, phrases: Sequence[str], words: Words = ENGLISH) -> float:
     """The share of the content words of `text` that some word of `phrases` accounts for."""
-    said = normalise(text)
+    said = normalise(text, words)
     if not said:
-        return 1.0 if any(words_of(p) == _raw(text) for p in phrases) else 0.0
-    vocabulary = {word for phrase in phrases for word in _phrase(phrase)}
+        return 1.0 if any(words_of(p) == _raw(text, words) for p in phrases) else 0.0
+    vocabulary = {word for phrase in phrases for word in _phrase(phrase, words)}
     return sum(any(_same(w, v) for v in vocabulary) for w in said) / len(said)
 
 
