@@ -20,6 +20,7 @@ from babel import Locale
 from ivr.config import PROJECT_ROOT
 from ivr.errors import PromptError
 from ivr.speech.matching import FILLER, HESITATION, Words, stemmer_for
+from ivr.speech.numbers import NumberWords, vocabulary
 
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
 
@@ -47,6 +48,12 @@ class Language:
             hesitation=frozenset(str(hesitation).split()) if hesitation is not None else HESITATION,
             stemmer=str(self.about.get("stemmer", "english")),
         )
+
+    @cached_property
+    def numbers(self) -> NumberWords:
+        """How callers of this language say numbers: `numbers:` (num2words' language) and the extra
+        `number_words`, `repeat_words` and `number_fillers`; English when the block says nothing."""
+        return NumberWords.declared(self.about)
 
 
 class Catalog:
@@ -121,6 +128,10 @@ class Catalog:
 
     def about(self, language: str) -> dict[str, Any]:
         return self._language(language).about
+
+    def numbers(self, language: str) -> NumberWords:
+        """How callers of `language` say numbers, for `spoken_digits` and `numbers_in`."""
+        return self._language(language).numbers
 
     def phrases(self, language: str, name: str) -> list[str]:
         return self._language(language).phrases.get(name, [])
@@ -214,6 +225,10 @@ def _read(path: Path) -> Language:
     stemmer = str((about or {}).get("stemmer", "english"))
     try:
         stemmer_for(stemmer)
+    except ValueError as exc:
+        raise PromptError(f"{shown(path)}: language: {exc}") from None
+    try:
+        vocabulary(NumberWords.declared(about or {}))  # its number words, generated once, here
     except ValueError as exc:
         raise PromptError(f"{shown(path)}: language: {exc}") from None
     return Language(

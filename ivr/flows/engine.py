@@ -194,9 +194,9 @@ class Engine:
             values = {question.store_as: said.text[:255], f"{question.store_as}_guess": guess}
             return Meaning(question.goto, "question", values)
         if isinstance(node, NumberEntry):
-            return self._number(node, spoken_digits(said.text))
+            return self._number(node, spoken_digits(said.text, self.catalog.numbers(state.language)))
         if isinstance(node, Choose):
-            number = spoken_digits(said.text)  # a choice named by its number ("two")
+            number = spoken_digits(said.text, self.catalog.numbers(state.language))  # a choice named by its number
             return self._keys(node, number, state) if number is not None and len(number) == 1 else None
         return None
 
