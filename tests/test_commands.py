@@ -44,7 +44,9 @@ def engine() -> Engine:
 def at(node_id: str) -> CallState:
     """A call waiting at `node_id`, with what its prompt needs (choices found, an account to check)."""
     choices = [{"label": "delivery", "value": "delivery"}, {"label": "returns", "value": "returns"}]
-    return CallState(node=node_id, step=4, collected={"faq_choices": choices, "account_candidate": 1})
+    offers = [{"label": "English", "value": "en-US", "language": "en-US"}]
+    return CallState(node=node_id, step=4, collected={"faq_choices": choices, "account_candidate": 1,
+                                                      "language_choices": offers})  # fmt: skip
 
 
 def context(clock: str) -> Context:

@@ -12,10 +12,11 @@ from flask.cli import with_appcontext
 
 from ivr.cli import refuse_broken_flow
 from ivr.config import DEFAULTS
+from ivr.languages import CODE
 from ivr.simulator import media
 from ivr.simulator.coverage import MarksError, marks_beside, measure, scenario_files
 from ivr.simulator.interactive import help_text, media_note, play_typed
-from ivr.simulator.phone import DEFAULT_CALLER, CallError, SimulatedCall
+from ivr.simulator.phone import DEFAULT_CALLED, DEFAULT_CALLER, CallError, SimulatedCall
 from ivr.simulator.scenario import Scenario, ScenarioError, load, run
 from ivr.simulator.transport import FlaskTransport, HttpTransport, Transport
 
@@ -37,6 +38,13 @@ def _echo(who: str, text: str) -> None:
 @click.option("--url", help="Play against a running server, e.g. http://127.0.0.1:5000.")
 @click.option("--caller", default=None, help="Caller ID (From) for an interactive call.")
 @click.option(
+    "--language",
+    default=None,
+    metavar="CODE",
+    help="Call in this language (fi-FI, lv-LV...): the line's number for it (IVR_NUMBER_LANGUAGES), or its"
+    " name said when the line asks.",
+)
+@click.option(
     "--coverage",
     is_flag=True,
     help="Then report the nodes, options, handler exits and commands no scenario reached; exit 1 if a node is"
@@ -44,14 +52,21 @@ def _echo(who: str, text: str) -> None:
     " of the demo database (in-process only).",
 )
 @with_appcontext
-def simulate(scenarios: tuple[Path, ...], as_json: bool, url: str | None, caller: str | None, coverage: bool) -> None:
+def simulate(
+    scenarios: tuple[Path, ...],
+    as_json: bool,
+    url: str | None,
+    caller: str | None,
+    language: str | None,
+    coverage: bool,
+) -> None:
     """Play SCENARIO files (a FOLDER: its *.yaml) as whole calls, or with none, call the IVR and answer
     at each prompt."""
     if url is None:
         refuse_broken_flow()  # in-process calls run this checkout's flow: a broken one is its problem lines
     before = media.published()
     if not scenarios and not coverage:
-        status = _interactive(_transport(url), caller or DEFAULT_CALLER)
+        status = _interactive(_transport(url), caller or DEFAULT_CALLER, language, url is None)
         _deliver_recordings(url, before)
         sys.exit(status)
     files = scenario_files(scenarios)
@@ -157,16 +172,33 @@ def _deliver_recordings(url: str | None, before: set[str], wait_seconds: float =
         click.echo(f"note: {waiting} recording(s) not fetched by the server's worker within {wait_seconds:.0f} s")
 
 
-def _interactive(transport: Transport, caller: str) -> int:
+def _number_for(language: str | None, in_process: bool) -> str:
+    """The number to call for `language`: the line's own for it, or its usual one."""
+    if language is None:
+        return DEFAULT_CALLED
+    languages = current_app.extensions["ivr.languages"]
+    if not CODE.fullmatch(language):
+        raise click.ClickException(f"--language takes a code like fi-FI or lv-LV, not {language!r}")
+    if in_process and language not in languages.offered:
+        raise click.ClickException(
+            f"this line speaks {', '.join(languages.offered)}: start it with IVR_LANGUAGES={','.join(languages.offered)},"
+            f"{language} to call in {language}"
+        )
+    return next((number for number, spoken in languages.by_number.items() if spoken == language), DEFAULT_CALLED)
+
+
+def _interactive(transport: Transport, caller: str, language: str | None = None, in_process: bool = True) -> int:
     click.echo(
         "Type keys (2, 5001#, *), words to say them, a .wav file to speak it, an empty line to stay silent,"
         " 'hangup' to end, '?' for what you can type at the prompt."
     )
     if note := media_note(transport):
         click.echo(note)
-    call = SimulatedCall(transport, caller, echo=_echo)
+    call = SimulatedCall(transport, caller, _number_for(language, in_process), echo=_echo)
     try:
         call.dial()
+        if language:
+            call.choose_language(language)
         while not call.ended:
             try:
                 typed = input(f"you ({call.waiting_for})> ").strip()

@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 from xml.etree import ElementTree
 
 from ivr.config import load_settings
+from ivr.prompts import Catalog
 from ivr.simulator import media
 from ivr.simulator.transport import Transport
 from ivr.speech import recognizer as speech
@@ -108,6 +109,21 @@ class SimulatedCall:
         self._say_line("caller", f"calls {self.called} from {self.caller}")
         self._post("/voice/incoming", {}, first=True)
         return self
+
+    def choose_language(self, language: str) -> bool:
+        """Where the line asks for a language (its language menu), say that language's own name, as
+        a caller would ("suomeksi"); False when it did not ask (one language, or the number called
+        gave it)."""
+        if self.waiting_for != "gather" or "/voice/step/language_menu" not in (self._waiting.get("action") or ""):
+            return False
+        app = getattr(self.transport, "app", None)
+        catalog = app.extensions["ivr.catalog"] if app is not None else Catalog.load()
+        if language not in catalog.languages:
+            raise CallError(
+                f"no prompts/{language}.yaml here, so the simulator does not know what {language} is called"
+            )
+        self.say(str(catalog.about(language).get("name") or language))
+        return True
 
     def press(self, keys: str) -> None:
         """Keys at a <Gather>; at a <Record>, a finishOnKey ends the recording with nothing recorded."""

@@ -34,7 +34,7 @@ NEW_CALL_KEYS = {"caller", "clock"}
 STEP_KEYS = {"hear", *ACTIONS}
 STEP_ORDER = ("hear", *ACTIONS)  # as a message lists them
 STEP_OPTIONS = {"say": {"confidence"}, "record": {"then_hangup", "fail_downloads", "callbacks"}}
-TOP_KEYS = {"caller", "called", "steps", "name", "description", "clock", "settings"}
+TOP_KEYS = {"caller", "called", "steps", "name", "description", "clock", "settings", "language"}
 
 
 class ScenarioError(ValueError):
@@ -53,6 +53,8 @@ class Scenario:
     # Settings of the app the call is played on (IVR_ names without the prefix), for a line that is
     # not the default one: several languages, a number that gives one (in-process only).
     settings: dict[str, str] = field(default_factory=dict)
+    # The language the caller answers the line's language question with (by its name), in every call.
+    language: str | None = None
 
     def app_settings(self) -> dict[str, Any]:
         """The scenario's settings as the app takes them (numbers as numbers, yes/no as booleans)."""
@@ -105,7 +107,7 @@ def load(path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: unknown key {_names(unknown_top)} (a scenario has {', '.join(sorted(TOP_KEYS))})")
     if not isinstance(data.get("steps"), list) or not data["steps"]:
         raise ScenarioError(f"{path}: a scenario needs a list of steps")
-    for key in ("caller", "called", "name", "description"):
+    for key in ("caller", "called", "name", "description", "language"):
         if key in data:
             _text(f"{path}", key, data[key])
     clock = _clock_value(data.get("clock"), f"{path}")
@@ -121,6 +123,7 @@ def load(path: str | Path) -> Scenario:
         name=str(data.get("name", path.stem)),
         clock=clock,
         settings=settings,
+        language=str(data["language"]) if "language" in data else None,
     )
 
 
@@ -353,6 +356,8 @@ def _play(scenario: Scenario, transport: Transport, echo=None) -> Outcome:  # ty
     number = 0  # the step being played, for the failure message
     try:
         call.dial()
+        if scenario.language:
+            call.choose_language(scenario.language)
         for step in scenario.steps:
             number += 1
             if "new_call" in step:
@@ -363,6 +368,8 @@ def _play(scenario: Scenario, transport: Transport, echo=None) -> Outcome:  # ty
                 caller = str(step["new_call"].get("caller", call.caller))
                 call = SimulatedCall(transport, caller, scenario.called, echo=echo)
                 call.dial()
+                if scenario.language:
+                    call.choose_language(scenario.language)
                 continue
             play_step(call, step, scenario.path.parent)
         call.hangup()  # a scenario that ends while the call waits: the caller hangs up
