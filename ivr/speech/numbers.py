@@ -207,7 +207,7 @@ class _Vocabulary:
         self.before_scale = frozenset(word for word, where in declared.fillers if where == BEFORE_SCALE)
 
     def atoms(self, token: str) -> tuple[Atom, ...] | None:
-        if token.isdigit():
+        if token.isascii() and token.isdigit():  # "①" and "²" are digits to str.isdigit, not to int()
             return (Atom(int(token), DIGITS, token),)
         if token in self.words:
             return self.words[token]
