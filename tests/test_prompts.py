@@ -35,11 +35,16 @@ MOMENTS = (
 )
 # Prompts that are words for inside another prompt, not sentences of their own.
 FRAGMENTS = set(VALUE_PROMPTS) | {p for p in CATALOG.languages["en-US"].prompts if p.startswith("done_")}
-# Words of English that must not be left in another language's sentences.
-ENGLISH = re.compile(
-    r"\b(the|and|press|please|your|order|today|tomorrow|yesterday|on|at|to|of|soon|later|AM|PM|day|days|"
-    r"Monday|Tuesday|Friday|November|December|none|None)\b"
-)
+# Words of English that must not be left in another language's sentences, but for those that are
+# also words of that language (Latvian "to" is "that", Finnish "on" is "is").
+ENGLISH = {"the", "and", "press", "please", "your", "order", "today", "tomorrow", "yesterday", "on", "at", "to",
+           "of", "soon", "later", "AM", "PM", "day", "days", "Monday", "Tuesday", "Friday", "November", "December",
+           "none", "None"}  # fmt: skip
+ALSO_THEIRS = {"lv-LV": {"to"}, "fi-FI": {"on"}}
+
+
+def english_in(language: str, text: str) -> set[str]:
+    return (set(re.findall(r"\w+", text.replace("UPS", ""))) & ENGLISH) - ALSO_THEIRS.get(language, set())
 
 
 def values(language: str) -> dict[str, list[str]]:
@@ -115,7 +120,7 @@ def test_a_prompt_reads_as_a_sentence_with_every_value(language: str, prompt_id:
     for text in renderings(language, prompt_id):
         assert not re.search(r"[{}]|\bNone\b|  | [,.?!]|[,.]{2}", text), text
         if language != "en-US" and prompt_id not in ("language_offer", "language_welcome"):
-            assert not ENGLISH.search(text.replace("UPS", "")), f"{language} {prompt_id}: {text}"
+            assert not english_in(language, text), f"{language} {prompt_id}: {text}"
         if prompt_id in FRAGMENTS:
             assert text.strip() == text and not text.endswith("."), text
             continue
@@ -133,7 +138,9 @@ def test_english_reads_as_before() -> None:
     """What a caller heard before, and the old slips gone: 'call you back from on Monday'."""
     texts = [text for prompt_id in CATALOG.languages["en-US"].prompts for text in renderings("en-US", prompt_id)]
     assert not any("from on" in t or t in ("Main menu.", "Account service.") for t in texts)
-    assert any(t.endswith("Our team is back on Monday, November 30 at 9 AM, and will call you back then.") for t in texts)
+    assert any(
+        t.endswith("Our team is back on Monday, November 30 at 9 AM, and will call you back then.") for t in texts
+    )
     assert "Your balance of $42.50 is overdue by 1 day." in texts
     assert "Your balance of $1,234.00 is overdue by 12 days." in texts
     assert "You have one open order." in texts and "You have 5 open orders." in texts
