@@ -85,12 +85,15 @@ class PinAttempt(Base):
 
 
 class FaqEntry(Base):
-    """One answer in the knowledge base callers search by voice or by topic."""
+    """One answer in the knowledge base callers search by voice or by topic, in one language: the same
+    slug in another language is that language's entry for the same question."""
 
     __tablename__ = "faq_entries"
+    __table_args__ = (UniqueConstraint("language", "slug", name="uq_faq_entries_language_slug"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    language: Mapped[str] = mapped_column(String(16), default="en-US", server_default="en-US")
+    slug: Mapped[str] = mapped_column(String(64))
     category: Mapped[str] = mapped_column(String(40), index=True)
     title: Mapped[str] = mapped_column(String(120))  # how a choice is announced
     question: Mapped[str] = mapped_column(Text)
@@ -111,6 +114,7 @@ class FaqQuery(Base):
     step: Mapped[int] = mapped_column(Integer)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     asked: Mapped[str] = mapped_column(Text)  # the words, or "topic: <category>"
+    language: Mapped[str] = mapped_column(String(16), default="en-US", server_default="en-US")  # the call's
     answered_slug: Mapped[str | None] = mapped_column(String(64))  # None: nothing found
     helpful: Mapped[bool | None] = mapped_column(Boolean)
 

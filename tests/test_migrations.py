@@ -99,3 +99,35 @@ def test_calls_made_before_outcomes_get_what_the_database_can_tell(tmp_path: Pat
     command.downgrade(alembic_config(url), "0005")
     with sqlite3.connect(path) as db:
         assert "outcome" not in {row[1] for row in db.execute("PRAGMA table_info(calls)")}
+
+
+def test_knowledge_base_entries_get_a_language_and_slugs_are_unique_per_language(tmp_path: Path) -> None:
+    """0014: entries and questions from before are en-US; a slug may be an entry in each language, once."""
+    from alembic import command
+
+    from ivr.db import alembic_config
+
+    path = tmp_path / "m.sqlite3"
+    url = f"sqlite:///{path}"
+    upgrade(url, "0013")
+    entry = ("INSERT INTO faq_entries (slug, {}category, title, question, answer, keywords)"
+             " VALUES ('returns', {}'r', 't', 'q', 'a', '[]')")  # fmt: skip
+    with sqlite3.connect(path) as db:
+        db.execute(entry.format("", ""))
+        db.execute("INSERT INTO faq_queries (call_sid, step, at, asked, answered_slug) VALUES ('CA1', 1,"
+                   " '2026-11-24 10:00:00', 'how do I send it back', 'returns')")  # fmt: skip
+    upgrade(url, "0014")
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT language FROM faq_entries").fetchall() == [("en-US",)]
+        assert db.execute("SELECT language FROM faq_queries").fetchall() == [("en-US",)]
+        db.execute(entry.format("language, ", "'fi-FI', "))
+        try:
+            db.execute(entry.format("language, ", "'fi-FI', "))
+        except sqlite3.IntegrityError:
+            pass
+        else:
+            raise AssertionError("the same slug twice in one language was let in")
+    command.downgrade(alembic_config(url), "0013")
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT slug FROM faq_entries").fetchall() == [("returns",)]
+        assert "language" not in {row[1] for row in db.execute("PRAGMA table_info(faq_entries)")}
