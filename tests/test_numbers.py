@@ -192,3 +192,25 @@ def test_the_engine_hears_numbers_in_the_call_s_language() -> None:
         turn = engine.step(CallState("number", language=language), Speech(said, 0.9))
         assert turn.state.collected["order"] == "5001"
     assert "order" not in engine.step(CallState("number"), Speech("viisikymmentä nolla yksi", 0.9)).state.collected
+
+
+@pytest.mark.parametrize(
+    ("code", "aliases", "said", "digits"),
+    [
+        ("lv", {"simt": "simts", "piec": "pieci", "tūkstoš": "tūkstotis"}, "simt divdesmit trīs", "123"),
+        ("lv", {"simt": "simts", "piec": "pieci", "tūkstoš": "tūkstotis"}, "piecsimt", "500"),
+        ("lv", {"simt": "simts", "piec": "pieci", "tūkstoš": "tūkstotis"}, "piectūkstoš viens", "5001"),
+        ("fi", {"viiskyt": "viisikymmentä", "yks": "yksi"}, "viiskyt yks", "51"),
+        ("fi", {"viiskyt": "viisikymmentä", "yks": "yksi"}, "viiskytyks", "51"),
+    ],
+)
+def test_everyday_forms_declared_as_aliases(code: str, aliases: dict, said: str, digits: str) -> None:
+    """Callers' short forms ("simt", "viiskyt") stand for num2words' words, alone and run together."""
+    words = NumberWords.declared({"numbers": code, "number_aliases": aliases})
+    assert spoken_digits(said, words) == digits
+    assert spoken_digits(said, NumberWords.declared({"numbers": code})) != digits  # not known without them
+
+
+def test_an_alias_for_no_number_word_is_refused() -> None:
+    with pytest.raises(ValueError, match="stands for 'hundert', which num2words"):
+        spoken_digits("simt", NumberWords.declared({"numbers": "lv", "number_aliases": {"simt": "hundert"}}))

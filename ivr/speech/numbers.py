@@ -48,6 +48,9 @@ class NumberWords:
     extra_digits: tuple[tuple[str, int], ...] = ()  # ("oh", 0)
     repeats: tuple[tuple[str, int], ...] = ()  # ("double", 2)
     fillers: tuple[tuple[str, str], ...] = ()  # ("a", BEFORE_SCALE)
+    # Everyday forms of num2words' words: ("simt", "simts"), ("viiskyt", "viisikymmentä"), ("piec", "pieci")
+    # (a stem, so that "piecsimt" is 500); they are also parts of words run together.
+    aliases: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def declared(cls, about: Mapping[str, Any]) -> NumberWords:
@@ -65,7 +68,17 @@ class NumberWords:
             extra_digits=_declared(about, "number_words", range(10), "a digit 0-9"),
             repeats=_declared(about, "repeat_words", range(2, 10), "a count 2-9"),
             fillers=_declared(about, "number_fillers", (BETWEEN, BEFORE_SCALE), f"{BETWEEN} or {BEFORE_SCALE}"),
+            aliases=tuple(
+                (w, _normal(str(t))) for w, t in _declared(about, "number_aliases", _Words(), "a number word")
+            ),
         )
+
+
+class _Words:
+    """Any one word (a value `_declared` allows for number_aliases)."""
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, str) and TOKEN.fullmatch(_normal(value)) is not None
 
 
 def _declared(about: Mapping[str, Any], key: str, allowed: Container, what: str) -> tuple[tuple[str, Any], ...]:
@@ -203,6 +216,18 @@ class _Vocabulary:
         self.words = dict(generated.words)
         self.words.update({word: (Atom(value, DIGIT),) for word, value in declared.extra_digits})
         self.words.update({word: (Atom(count, REPEAT),) for word, count in declared.repeats})
+        for word, target in declared.aliases:
+            found = self.words.get(target) or _compound(declared.code, target)
+            if found is None:
+                raise ValueError(
+                    f"number_aliases: {word!r} stands for {target!r}, which num2words ({declared.code}) never says"
+                )
+            self.words[word] = found
+        # The pieces of words run together: num2words' own, and the declared one-piece words.
+        self.pieces = {
+            **generated.atoms,
+            **{w: a[0] for w, a in self.words.items() if len(a) == 1 and a[0].kind != REPEAT},
+        }
         self.between = generated.joiners | {word for word, where in declared.fillers if where == BETWEEN}
         self.before_scale = frozenset(word for word, where in declared.fillers if where == BEFORE_SCALE)
 
@@ -211,7 +236,7 @@ class _Vocabulary:
             return (Atom(int(token), DIGITS, token),)
         if token in self.words:
             return self.words[token]
-        return _compound(self.code, token)
+        return _compound(self.code, token) or _split(token, self.pieces)
 
 
 @lru_cache(maxsize=32)
