@@ -307,7 +307,9 @@ def speech_recognize(audio_file: Path, phrases: str) -> None:
 @faq_cli.command("import")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def faq_import(path: Path) -> None:
-    """Add or update knowledge-base entries from a YAML file (by slug; nothing is deleted)."""
+    """Add or update knowledge-base entries from a YAML file (by language and slug; nothing is deleted).
+
+    An entry is in its own `language:`, else the file's top-level `language:`, else en-US."""
     from ivr.faq import FaqFileError, import_entries, read_file
 
     try:
@@ -334,12 +336,16 @@ def faq_asked(days: int) -> None:
 
 
 @faq_cli.command("export")
-def faq_export() -> None:
-    """Print every knowledge-base entry as YAML (the form `faq import` reads)."""
-    from ivr.faq import export_entries
+@click.option("--language", metavar="CODE", help="Only the entries in this language (e.g. fi-FI).")
+def faq_export(language: str | None) -> None:
+    """Print every knowledge-base entry, with its language, as YAML (the form `faq import` reads)."""
+    from ivr.faq import export_entries, language_error
 
+    if language is not None and (wrong := language_error(language)) is not None:
+        click.echo(f"error: {wrong}", err=True)
+        sys.exit(1)
     with get_db().reading() as session:
-        click.echo(export_entries(session), nl=False)
+        click.echo(export_entries(session, language), nl=False)
 
 
 @click.command("reload")

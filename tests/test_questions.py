@@ -134,10 +134,10 @@ def test_answers_questions_not_found_and_whether_they_helped_are_logged(app: Fla
     report = app.test_cli_runner().invoke(args=["faq", "asked", "--days", "1"])
     assert report.exit_code == 0, report.output
     assert "4 questions since" in report.output
-    assert re.search(r"delivery_times\s+1\s+1\s+0", report.output)
-    assert re.search(r"delivery_costs\s+1\s+0\s+1", report.output)
-    assert re.search(r"Found nothing \(1\):\n  \S+ \S+  what is the meaning of life", report.output)
-    assert re.search(r"Did not help \(1\):\n  \S+ \S+  delivery  ->  delivery_costs", report.output)
+    assert re.search(r"en-US\s+delivery_times\s+1\s+1\s+0", report.output)
+    assert re.search(r"en-US\s+delivery_costs\s+1\s+0\s+1", report.output)
+    assert re.search(r"Found nothing \(1\):\n  \S+ \S+  en-US\s+what is the meaning of life", report.output)
+    assert re.search(r"Did not help \(1\):\n  \S+ \S+  en-US\s+delivery  ->  delivery_costs", report.output)
 
 
 def test_a_retried_answer_step_is_logged_once(app: Flask) -> None:

@@ -17,7 +17,7 @@ from babel.lists import format_list
 from ivr import faq
 from ivr.flows.context import Context
 from ivr.flows.nodes import CallState, Command, Goto, Handler, Hangup, Menu, Message, Option, Question, Say
-from ivr.flows.questions import answer_for, entries, log_not_found
+from ivr.flows.questions import answer_for, log_not_found, search
 from ivr.speech.matching import words_of
 
 COMMANDS = (
@@ -72,7 +72,7 @@ def own_words(state: CallState, context: Context) -> Goto:
     mine, yours = (
         context.catalog.phrases(state.language, name) if context.catalog else [] for name in ("mine", "yours")
     )
-    ranked = faq.search(entries(context), asked)
+    ranked = search(state, context, asked)
     if meant_option(asked, guess, ranked, mine, yours):
         return Goto(str(guess), forget=("own_words_misses",))
     answered = answer_for(state, context, asked, ranked)

@@ -2,7 +2,10 @@
 
 One clear answer is read out; close ones become a short menu to narrow the question down; nothing
 close lets the caller ask again or reach a person. Every answer and every question that found
-nothing is logged (FaqQuery) with the call, and so is whether the answer helped.
+nothing is logged (FaqQuery) with the call and its language, and so is whether the answer helped.
+
+A call sees only the entries in its own language (topics, search and answers), heard with that
+language's words (its catalog's filler and stemmer): a Finnish caller never gets an English answer.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from ivr.flows.context import Context
 from ivr.flows.nodes import MAX_CHOICES, CallState, Choose, Goto, Handler, Menu, Option, Question, Say
 from ivr.flows.voicemail import leave_message
 from ivr.models import FaqEntry, FaqQuery
+from ivr.speech.matching import ENGLISH, Words
 
 # "None of these" in a short menu of close answers: ask again, in other words.
 NONE_OF_THESE = (Option("", "none_of_these", goto="faq_other_words"),)
@@ -22,14 +26,26 @@ NONE_OF_THESE = (Option("", "none_of_these", goto="faq_other_words"),)
 QUESTION_KEYS = ("faq_question", "faq_topic", "faq_asked", "faq_slug", "faq_choices", "faq_query_id")
 
 
-def entries(context: Context) -> list[FaqEntry]:
-    """In the knowledge base's own order: topics and titles are offered as its keepers wrote them."""
-    return list(context.session.scalars(select(FaqEntry).order_by(FaqEntry.id)))
+def entries(context: Context, language: str) -> list[FaqEntry]:
+    """The entries in `language`, in the knowledge base's own order: topics and titles are offered as
+    its keepers wrote them."""
+    query = select(FaqEntry).where(FaqEntry.language == language).order_by(FaqEntry.id)
+    return list(context.session.scalars(query))
+
+
+def words(context: Context, language: str) -> Words:
+    """How callers of `language` are heard (its catalog's filler and stemmer)."""
+    return context.catalog.words(language) if context.catalog is not None else ENGLISH
+
+
+def search(state: CallState, context: Context, asked: str) -> list[faq.Found]:
+    """The call's language's entries ranked for what the caller asked."""
+    return faq.search(entries(context, state.language), asked, words(context, state.language))
 
 
 def faq_start(state: CallState, context: Context) -> Goto:
     """The topics there are (from the knowledge base), and an invitation to just ask."""
-    topics = list(dict.fromkeys(entry.category for entry in entries(context)))
+    topics = list(dict.fromkeys(entry.category for entry in entries(context, state.language)))
     if not topics:
         return Goto("main_menu", say=(Say("faq_empty"),), forget=QUESTION_KEYS)
     choices = [{"label": topic, "value": topic} for topic in topics[:MAX_CHOICES]]
@@ -40,7 +56,7 @@ def faq_start(state: CallState, context: Context) -> Goto:
 def faq_topic(state: CallState, context: Context) -> Goto:
     """A topic picked by key: its one entry is answered, several are offered by title."""
     topic = str(state.collected.get("faq_topic", ""))
-    in_topic = [entry for entry in entries(context) if entry.category == topic]
+    in_topic = [entry for entry in entries(context, state.language) if entry.category == topic]
     asked = f"topic: {topic}"
     if not in_topic:
         return Goto("faq_start")
@@ -63,7 +79,7 @@ def faq_search(state: CallState, context: Context) -> Goto:
 def answer_for(state: CallState, context: Context, asked: str, ranked: list[faq.Found] | None = None) -> Goto | None:
     """One clear answer, or the close ones to choose from; None when nothing is close. `ranked`: the
     knowledge base already searched for `asked`."""
-    found = faq.choices(faq.search(entries(context), asked) if ranked is None else ranked)
+    found = faq.choices(search(state, context, asked) if ranked is None else ranked)
     if not found:
         return None
     if len(found) == 1:
@@ -80,7 +96,8 @@ def log_not_found(state: CallState, context: Context, asked: str) -> None:
 def faq_answer(state: CallState, context: Context) -> Goto:
     """Read the chosen entry's answer, log it, and ask whether it helped."""
     slug = str(state.collected.get("faq_slug", ""))
-    entry = context.session.scalar(select(FaqEntry).where(FaqEntry.slug == slug))
+    same = (FaqEntry.language == state.language) & (FaqEntry.slug == slug)
+    entry = context.session.scalar(select(FaqEntry).where(same))
     if entry is None:  # removed from the knowledge base during the call
         return Goto("faq_start", say=(Say("faq_not_found"),))
     query_id = _log(context, state, str(state.collected.get("faq_asked", "")), entry.slug)
@@ -107,7 +124,8 @@ def _log(context: Context, state: CallState, asked: str, slug: str | None) -> in
     now = context.now
     try:
         with context.writing() as session:
-            query = FaqQuery(call_sid=state.call_sid, step=state.step, at=now, asked=asked[:255], answered_slug=slug)
+            query = FaqQuery(call_sid=state.call_sid, step=state.step, at=now, asked=asked[:255],
+                             language=state.language, answered_slug=slug)  # fmt: skip
             session.add(query)
             session.flush()
             return query.id
