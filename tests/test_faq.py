@@ -179,16 +179,16 @@ def test_a_finnish_call_hears_only_finnish_answers(tmp_path: Path, template_db: 
     english = {e.answer for e in demo_entries("en-US")} | {e.category for e in demo_entries("en-US")}
     call = SimulatedCall(FlaskTransport(app, TOKEN), called="+358900000000").dial()
     call.press("3")
-    call.hears("Mitä haluaisit tietää")
-    call.hears("Toimitus, paina 2")  # the Finnish topics
+    for topic in dict.fromkeys(e.category for e in demo_entries("fi-FI")):  # the Finnish topics, in order
+        call.hears(f"{topic}\\W+\\w+ [1-5]")
+    heard = call.heard
     call.say("öö kauanko paketin toimitus kestää")
     call.hears("3–5 arkipäivää")
-    heard = call.heard
+    heard += call.heard
     call.say("ei")
     call.press("1")
     call.say("how long does shipping take")
     heard += call.heard
-    call.hears("en löytänyt")
     assert not any(text in heard for text in english)
     with app.app_context(), get_db().reading() as session:
         logged = session.execute(select(FaqQuery.language, FaqQuery.answered_slug).order_by(FaqQuery.id)).all()
