@@ -91,6 +91,9 @@ DEFAULTS: dict[str, Any] = {
     "SPEECH_BACKEND": "auto",
     # A Vosk model folder; empty means models/vosk-model-small-en-us-0.15 when `make model` put it there.
     "VOSK_MODEL_PATH": "",
+    # Vosk models for languages besides en-US, "fi-FI=models/vosk-model-small-fi-0.22,lv-LV=...": a
+    # message in a language none hears gets no transcript, and its page says so.
+    "VOSK_MODELS": "",
 }
 
 _BOOLEAN_TRUE = {"1", "true", "yes", "on"}

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ivr import notify
 from ivr.agents import search
+from ivr.languages import CODE as LANGUAGE_CODE
 from ivr.models import Call, Message, MessageHistory
 from ivr.speech.recognizer import UNSURE_BELOW, is_uncertain
 
@@ -52,6 +55,31 @@ REASONS = {
 
 # Nodes that are not menus a caller chose from: left out of the path shown to agents.
 NOT_PATH = {"greeting", "start"}
+
+# The language the agents' pages, e-mails and transcript notes are written in.
+AGENTS_LOCALE = "en_US"
+
+
+def line_languages(settings: dict[str, Any]) -> list[str]:
+    """The languages the line speaks, its default first (IVR_LANGUAGES, else IVR_LANGUAGE)."""
+    text = str(settings.get("LANGUAGES") or settings.get("LANGUAGE") or "en-US")
+    codes = [code.strip() for code in text.split(",") if LANGUAGE_CODE.fullmatch(code.strip())]
+    return list(dict.fromkeys(codes)) or ["en-US"]
+
+
+@lru_cache(maxsize=64)
+def language_name(code: str, locale: str = AGENTS_LOCALE) -> str:
+    """A language by its name in `locale` ("Latvian" for lv-LV, from Babel's CLDR data); the code
+    itself when Babel does not know it."""
+    try:
+        return Locale.parse(code, sep="-").get_language_name(locale) or code
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code
+
+
+def no_model_note(code: str) -> str:
+    """Why a message has no transcript when no speech model on this server hears its language."""
+    return f"No transcript: there is no speech model for {language_name(code)} on this server (IVR_VOSK_MODELS)."
 
 
 @dataclass(frozen=True)
@@ -93,6 +121,9 @@ def record_message(
         return message
     call = session.get(Call, recorded.call_sid)
     collected = dict(call.collected or {}) if call is not None else {}
+    # The webhooks carry no language: the call's row knows the one the caller has been hearing.
+    default = line_languages(settings or {})[0]
+    language = call.language if call is not None and LANGUAGE_CODE.fullmatch(call.language or "") else default
     message = Message(
         recording_sid=recorded.recording_sid,
         call_sid=recorded.call_sid,
@@ -104,6 +135,7 @@ def record_message(
         reason=str(collected.get("message_reason", "caller_choice")),
         path=call_path(session, recorded.call_sid),
         duration_seconds=recorded.duration,
+        language=language,
         created_at=now or dt.datetime.now(dt.UTC),
         # The worker's schedule runs on the real clock, whatever the call's (a fixed one in tests).
         next_try_at=dt.datetime.now(dt.UTC),

@@ -207,6 +207,8 @@ class Message(Base):
         # A caller's earlier messages, by number or by customer (migration 0010).
         Index("ix_messages_caller_created", "caller", "created_at"),
         Index("ix_messages_customer_created", "customer_id", "created_at"),
+        # The queue's counts filtered by the caller's language (migration 0015).
+        Index("ix_messages_language_status", "language", "status", "assignee_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -223,6 +225,9 @@ class Message(Base):
     path: Mapped[list[str]] = mapped_column(JSON, default=list)  # the menus the caller went through
     duration_seconds: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The language the caller spoke (their call's, e.g. "lv-LV"): shown to agents, and which speech
+    # model may transcribe it.
+    language: Mapped[str] = mapped_column(String(16), default="en-US", server_default="en-US")
     # The words it is found by (ivr/agents/search.py), indexed by the database's full-text search.
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     # When anything about it last changed: the queue's version for API clients' conditional polls.
@@ -237,7 +242,8 @@ class Message(Base):
     audio_path: Mapped[str | None] = mapped_column(String(500))
     audio_attempts: Mapped[int] = mapped_column(Integer, default=0)
     audio_error: Mapped[str] = mapped_column(Text, default="")
-    # The transcript, made offline by the worker: waiting | pending | done | failed.
+    # The transcript, made offline by the worker: waiting | pending | done | failed | no_model (no speech
+    # model for the message's language on this server: never tried).
     transcript: Mapped[str] = mapped_column(Text, default="")
     transcript_status: Mapped[str] = mapped_column(String(20), default="waiting")
     transcript_attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -57,6 +57,8 @@ def facts(session: Session, message: Message, settings: dict[str, Any]) -> dict[
     if customer is None and message.caller:
         customer = session.scalar(select(Customer).where(Customer.phone == message.caller))
     base = str(settings.get("PUBLIC_URL") or "").rstrip("/")
+    # Why there is no transcript and will be none (no speech model hears the language), else null.
+    note = messages.no_model_note(message.language) if message.transcript_status == "no_model" else None
     return {
         "message_id": message.id,
         "left_at": as_utc(message.created_at).isoformat(),
@@ -70,7 +72,10 @@ def facts(session: Session, message: Message, settings: dict[str, Any]) -> dict[
         else None,  # fmt: skip
         "reason": messages.REASONS.get(message.reason, message.reason),
         "duration_seconds": message.duration_seconds,
+        # The caller's language ("lv-LV"): who should call back.
+        "language": message.language,
         "transcript": message.transcript if message.transcript_status == "done" else None,
+        "transcript_note": note,
         "link": f"{base}/agent/messages/{message.id}",
     }
 
@@ -101,8 +106,11 @@ def _email(said: dict[str, Any], settings: dict[str, Any]) -> None:
         f"Caller: {said['caller'] or 'number hidden'}"
         + (f", account {said['customer']['account']}" if said["customer"] else ""),
         f"Left: {said['left_at']}",
+        f"Language: {messages.language_name(said['language'])}",
         "",
-        f"Transcript: {said['transcript']}" if said["transcript"] else "The transcript is not ready yet.",
+        f"Transcript: {said['transcript']}"
+        if said["transcript"]
+        else said["transcript_note"] or "The transcript is not ready yet.",
         "",
         f"Open it in the queue: {said['link']}",
     ]

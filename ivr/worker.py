@@ -169,16 +169,22 @@ class Worker:
         return True
 
     def transcribe(self, message_id: int, now: dt.datetime) -> None:
-        """Free-form recognition with the configured offline recogniser."""
+        """Free-form recognition with the offline recogniser for the message's language; none for a
+        language no model here hears (said on the message, and never tried again)."""
         with self.db.reading() as session:
             message = session.get(Message, message_id)
             assert message is not None
-            path, attempts = message.audio_path, message.transcript_attempts + 1
+            path, attempts, language = message.audio_path, message.transcript_attempts + 1, message.language
         try:
-            audio = load(recordings_dir(self.settings) / str(path))
-            heard = speech.transcribe(speech.for_settings(self.settings), audio)
+            choice = speech.recognizer_for(self.settings, language)
+            if choice is not None:
+                heard = speech.transcribe(speech.get(choice), load(recordings_dir(self.settings) / str(path)))
         except Exception as error:  # the recogniser's failures are its own: record, retry
             self._failed(message_id, "transcript", attempts, TRANSCRIPT_ATTEMPTS, error, now)
+            return
+        if choice is None:  # nothing to try again: no model here hears the language
+            self._set(message_id, transcript_status="no_model", next_try_at=None,
+                      history=("no transcript", f"no speech model for {language} (IVR_VOSK_MODELS)"))  # fmt: skip
             return
         self._set(
             message_id,

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from sqlalchemy import update
 from werkzeug.serving import make_server
 
 from ivr.db import get_db
+from ivr.models import Message
 from ivr.simulator.scenario import load, run
 from ivr.simulator.transport import FlaskTransport
 from ivr.worker import Worker
@@ -134,6 +136,9 @@ def test_the_queue_works_on_a_phone_and_a_desk(site: tuple[Flask, str], width: i
         left(app, "+15550100001", f"question number {n} about my invoice", minutes_ago=300 - n)
     client = app.test_client()
     assert client.post(f"/agent/api/messages/{held}/claim", headers=bearer(api_token(app, "bob"))).status_code == 200
+    with app.app_context(), get_db().transaction() as session:  # callers who spoke Finnish and Latvian
+        session.execute(update(Message).where(Message.id == held).values(language="fi-FI"))
+        session.execute(update(Message).where(Message.id == 1).values(language="lv-LV"))
     OUTPUT.mkdir(exist_ok=True)
 
     with sync_playwright() as playwright:
@@ -148,7 +153,15 @@ def test_the_queue_works_on_a_phone_and_a_desk(site: tuple[Flask, str], width: i
             expect(page.locator(".found")).to_contain_text("58 messages in open · page 1 of 2")
             assert page.title().startswith("(57 new) Queue")
             no_sideways_scroll(page)
+            expect(page.locator("table.queue tbody")).to_contain_text("Latvian")
             page.screenshot(path=str(OUTPUT / f"agent-queue-{width}.png"), full_page=True)
+            page.get_by_role("navigation", name="Caller's language").get_by_role("link", name="Finnish").click()
+            expect(page.locator(".found")).to_contain_text("1 message in open, left in Finnish")
+            expect(page.locator("table.queue tbody tr")).to_have_count(1)
+            no_sideways_scroll(page)
+            page.screenshot(path=str(OUTPUT / f"agent-language-{width}.png"), full_page=True)
+            page.get_by_role("link", name="every language").click()  # the filter stays with a search until then
+            expect(page.locator(".found")).to_contain_text("58 messages in open · page 1 of 2")
 
             page.get_by_label("Search messages").fill("Lovelace")
             page.get_by_label("Search messages").press("Enter")
@@ -163,6 +176,7 @@ def test_the_queue_works_on_a_phone_and_a_desk(site: tuple[Flask, str], width: i
             expect(page.locator(".found")).to_contain_text("1 message matches “Turing” in open")
             page.locator("tbody tr").first.get_by_role("link").click()
             expect(page.get_by_role("button", name="Take over from bob")).to_be_visible()
+            expect(page.locator(".meta")).to_contain_text("in Finnish")
             expect(page.get_by_role("button", name="Mark done")).to_have_count(0)
             no_sideways_scroll(page)
             page.get_by_role("button", name="Take over from bob").click()
@@ -195,5 +209,5 @@ def test_the_queue_works_on_a_phone_and_a_desk(site: tuple[Flask, str], width: i
                 boss.screenshot(path=str(OUTPUT / f"agent-flows-{width}.png"), full_page=True)
         finally:
             browser.close()
-    for name in ("queue", "search", "message", "team"):
+    for name in ("queue", "language", "search", "message", "team"):
         assert (OUTPUT / f"agent-{name}-{width}.png").stat().st_size > 10_000

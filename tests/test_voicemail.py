@@ -187,7 +187,7 @@ def test_a_failing_transcription_is_retried_visibly_then_marked_failed(app: Flas
             raise RuntimeError("the recogniser ran out of memory")
 
     play(app, "message_hangup_during_recording.yaml")
-    monkeypatch.setattr(worker_module.speech, "for_settings", lambda settings: Broken())
+    monkeypatch.setattr(worker_module.speech, "get", lambda choice: Broken())
     work, now = worker(app), dt.datetime.now(dt.UTC)
     work.run_once(now)
     [message] = messages(app)

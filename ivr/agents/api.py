@@ -23,7 +23,7 @@ from ivr.models import Agent
 log = logging.getLogger(__name__)
 bp = Blueprint("agents_api", __name__, url_prefix="/agent/api")
 # Changes when the listing's JSON does, so that no client keeps a body of an older shape.
-ETAG_FORMAT = 2
+ETAG_FORMAT = 3
 
 
 @bp.before_request
@@ -54,13 +54,18 @@ def messages():  # type: ignore[no-untyped-def]
     no message has changed, gets 304 Not Modified, answered without reading the queue."""
     show, search = request.args.get("show", "open"), request.args.get("q", "")[:200]
     page = queue.page_number(request.args.get("page", "1"))
+    language = request.args.get("language", "")
     with get_db().reading() as db:
-        etag = _queue_etag(queue.version(db), show, search, page)
+        # Only a listing that was answered (its language checked) was given this ETag.
+        etag = _queue_etag(queue.version(db), show, search, page, language)
         if request.if_none_match.contains(etag):
             response = current_app.response_class(status=304)
         else:
+            languages = queue.languages(db, current_app.config)
+            if language and language not in languages:  # refused without repeating what was sent
+                return _error(f"there is no such language in the queue: use one of {', '.join(languages)}", 400)
             try:
-                found = queue.listing(db, show, current_user.id, search, page)
+                found = queue.listing(db, show, current_user.id, search, page, language)
             except queue.QueueError as error:
                 return _error(str(error), 400)
             oldest = queue.oldest_new(db)
@@ -68,6 +73,8 @@ def messages():  # type: ignore[no-untyped-def]
             response = jsonify(
                 query=search,
                 show=show,
+                language=language or None,
+                languages=languages,
                 total=found.total,
                 page=found.number,
                 pages=found.pages,
@@ -81,9 +88,9 @@ def messages():  # type: ignore[no-untyped-def]
     return response
 
 
-def _queue_etag(version: str, show: str, search: str, page: int) -> str:
+def _queue_etag(version: str, show: str, search: str, page: int, language: str) -> str:
     """Whose view of which version of the queue ("mine" and the counts depend on the agent)."""
-    seen = json.dumps([version, current_user.id, show, search, page, ETAG_FORMAT]).encode()
+    seen = json.dumps([version, current_user.id, show, search, page, language, ETAG_FORMAT]).encode()
     return hashlib.sha256(seen).hexdigest()[:32]
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from ivr.agents import contacts, search
 from ivr.agents.story import story
 from ivr.errors import IVRError
-from ivr.messages import transcript_uncertain, transcript_words
+from ivr.messages import line_languages, no_model_note, transcript_uncertain, transcript_words
 from ivr.models import Agent, Customer, Message, MessageHistory, MessageNote, Order, as_utc, utcnow
 
 # Filters of the queue; "open" (new, then in progress) is the default view.
@@ -82,30 +82,44 @@ class Page:
     searched: bool
 
 
-def listing(session: Session, show: str, agent_id: int, query: str = "", page: int = 1) -> Page:
+def languages(session: Session, settings: dict[str, Any]) -> list[str]:
+    """The languages the queue can be filtered by: the line's (its default first), then any other
+    that messages were left in (a language the line no longer offers)."""
+    offered = line_languages(settings)
+    left = session.scalars(select(Message.language).distinct())  # read from 0015's index alone
+    return offered + sorted(set(left) - set(offered))
+
+
+def listing(session: Session, show: str, agent_id: int, query: str = "", page: int = 1, language: str = "") -> Page:
     """A page of the queue. Without a search: new messages first, then those in progress, then done,
-    oldest first within each. With one: the best match first. The counts combine with the search."""
+    oldest first within each. With one: the best match first. The counts combine with the search,
+    and with `language` (only the messages left in it; a code the caller has checked)."""
     if show not in FILTERS:
         raise QueueError(f"There is no filter {show!r}: use one of {', '.join(FILTERS)}.")
     found = search.terms(query)
     searched = bool(query.strip())
     if searched and not found:  # only signs (%, _, *): nothing is a wildcard, so nothing matches
         return Page([], 0, 1, 1, {name: 0 for name in FILTERS}, True)
-    everything = counts(session, agent_id, found)
+    everything = counts(session, agent_id, found, language)
     total = everything[show]
     pages = max(1, -(-total // PAGE_SIZE))
     number = min(max(1, page), pages)
     order = case((Message.status == "new", 0), (Message.status == "in_progress", 1), else_=2)
     chosen = select(Message).where(_visible(), _filter(show, agent_id))
+    chosen = chosen.where(Message.language == language) if language else chosen
     chosen = search.ranked(session, chosen, found) if found else chosen
     chosen = chosen.order_by(order, Message.created_at, Message.id).options(selectinload(Message.assignee))
     messages = list(session.scalars(chosen.limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)))
     return Page(messages, total, number, pages, everything, searched)
 
 
-def counts(session: Session, agent_id: int, found: list[str] | None = None) -> dict[str, int]:
-    """How many messages each filter shows (of those matching the search), from one grouped count."""
+def counts(
+    session: Session, agent_id: int, found: list[tuple[str, ...]] | None = None, language: str = ""
+) -> dict[str, int]:
+    """How many messages each filter shows (of those matching the search, in the language), from one
+    grouped count."""
     query = select(Message.status, Message.assignee_id, func.count()).group_by(Message.status, Message.assignee_id)
+    query = query.where(Message.language == language) if language else query
     rows = session.execute(query.where(search.condition(session, found)) if found else query).all()
     by_status: dict[str, int] = {}
     held = 0
@@ -313,6 +327,7 @@ def as_dict(session: Session, message: Message, full: bool = False, who: Caller 
         "reason": message.reason,
         "branch": message.branch,
         "duration_seconds": message.duration_seconds,
+        "language": message.language,
         "status": message.status,
         "assignee": message.assignee.name if message.assignee else None,
         "audio": {
@@ -327,6 +342,8 @@ def as_dict(session: Session, message: Message, full: bool = False, who: Caller 
             # Each word with the recogniser's confidence (0..1); "uncertain" when most are below 0.5.
             "words": [{"word": w, "confidence": round(c, 3)} for w, c, _ in transcript_words(message.transcript_words)],
             "uncertain": transcript_uncertain(message.transcript_words),
+            # Why there is no transcript when none will be made ("no_model": no model hears the language).
+            "note": no_model_note(message.language) if message.transcript_status == "no_model" else None,
         },  # fmt: skip
     }
     if full:

@@ -4,8 +4,10 @@ called from (in any format), an order number they mentioned, words of the transc
 Each message has a search document (`messages.search_text`): those facts as normalised words. The
 database's own full-text index matches it (SQLite FTS5, PostgreSQL tsvector; migration 0009) and
 ranks the results. Words are normalised here, the same way for the document and for what an agent
-types, so both databases match the same words: lower case, Snowball-stemmed, numbers as digits. What
-an agent types is words only: nothing in it is an operator or a wildcard.
+types, so both databases match the same words: lower case, stemmed, numbers as digits. A message's
+words are stemmed as its language's catalog says (English where that language has no catalog yet);
+what an agent types is stemmed in every language of the line, and a word matches in any of them.
+What an agent types is words only: nothing in it is an operator or a wildcard.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import re
 from typing import Any
 
 import phonenumbers
+from flask import current_app, has_app_context
 from sqlalchemy import column, func, literal_column, select, table
 from sqlalchemy.orm import Session
 
+from ivr.errors import PromptError
 from ivr.models import Call, Customer, Message
-from ivr.speech.matching import ENGLISH
+from ivr.speech.matching import ENGLISH, Words
 from ivr.speech.numbers import numbers_in
 
 WORD = re.compile(r"\w+")
@@ -30,9 +34,27 @@ GIVEN_NUMBERS = ("order_number", "account_number")
 FTS = table("message_search", column("rowid"), column("rank"), column("message_search"))
 
 
-def words(text: str) -> list[str]:
-    """Lower case, stemmed words; digits stay as they are."""
-    return [w if w.isdigit() else ENGLISH.stem(w) for w in WORD.findall(text.casefold())]
+def words(text: str, language: Words = ENGLISH) -> list[str]:
+    """Lower case words stemmed as `language` stems them; digits stay as they are."""
+    return [w if w.isdigit() else language.stem(w) for w in WORD.findall(text.casefold())]
+
+
+def language_words(code: str) -> Words:
+    """How `code`'s catalog cuts words to their stems; English's where it has no catalog (yet), or
+    outside the app (a migration)."""
+    catalog = current_app.extensions.get("ivr.catalog") if has_app_context() else None
+    try:
+        return catalog.words(code) if catalog is not None else ENGLISH
+    except PromptError:
+        return ENGLISH
+
+
+def line_words() -> list[Words]:
+    """The stemmers of every language the line speaks, and English's (the fallback documents use)."""
+    from ivr.messages import line_languages
+
+    codes = line_languages(current_app.config) if has_app_context() else []
+    return list({w.stemmer: w for w in [ENGLISH, *map(language_words, codes)]}.values())
 
 
 def phone_forms(number: str) -> list[str]:
@@ -51,16 +73,18 @@ def phone_forms(number: str) -> list[str]:
     return list(dict.fromkeys(forms))
 
 
-def document(caller: str, customer: Customer | None, transcript: str, collected: dict[str, Any]) -> str:
-    """The words a message is found by."""
+def document(
+    caller: str, customer: Customer | None, transcript: str, collected: dict[str, Any], language: Words = ENGLISH
+) -> str:
+    """The words a message is found by, stemmed as the caller's `language` stems them."""
     parts = [*phone_forms(caller)]
     if customer is not None:
-        parts += [*words(customer.name), customer.account_number]
+        parts += [*words(customer.name, language), customer.account_number]
         parts += phone_forms(customer.phone or "") if customer.phone != caller else []
     parts += [str(collected[key]) for key in GIVEN_NUMBERS if str(collected.get(key) or "").isdigit()]
     said = f"{transcript} {collected.get('faq_question') or ''}"
     parts += [n for n in numbers_in(said) if len(n) >= 3]  # an order number mentioned in words
-    parts += words(said)
+    parts += words(said, language)
     return " ".join(parts)
 
 
@@ -71,7 +95,11 @@ def refresh(session: Session, message: Message) -> None:
         customer = session.scalar(select(Customer).where(Customer.phone == message.caller))
     collected = session.scalar(select(Call.collected).where(Call.call_sid == message.call_sid))
     message.search_text = document(
-        message.caller or "", customer, message.transcript or "", collected if isinstance(collected, dict) else {}
+        message.caller or "",
+        customer,
+        message.transcript or "",
+        collected if isinstance(collected, dict) else {},
+        language_words(message.language or "en-US"),
     )
 
 
@@ -84,22 +112,25 @@ def reindex(session: Session) -> int:
     return done
 
 
-def terms(query: str) -> list[str]:
-    """What an agent typed, as the words documents hold: a phone number as one run of digits."""
+def terms(query: str) -> list[tuple[str, ...]]:
+    """What an agent typed, as the words documents hold: each word as its stems in the line's
+    languages (any of them matches), a phone number as one run of digits."""
     query = query.strip()
     if PHONE_LIKE.fullmatch(query) and len(re.sub(r"\D", "", query)) >= 7:
-        return [re.sub(r"\D", "", query)]
-    return words(query)
+        return [(re.sub(r"\D", "", query),)]
+    stemmers = line_words()
+    return [tuple(dict.fromkeys(words(word, language)[0] for language in stemmers))
+            for word in WORD.findall(query.casefold())]  # fmt: skip
 
 
-def condition(session: Session, found: list[str]):  # type: ignore[no-untyped-def]
-    """A condition on messages: every term is in the message's document."""
+def condition(session: Session, found: list[tuple[str, ...]]):  # type: ignore[no-untyped-def]
+    """A condition on messages: every term (one of its stems) is in the message's document."""
     if _postgresql(session):
         return _VECTOR.op("@@")(_tsquery(found))
     return Message.id.in_(select(FTS.c.rowid).where(FTS.c.message_search.op("MATCH")(_fts_query(found))))
 
 
-def ranked(session: Session, query, found: list[str]):  # type: ignore[no-untyped-def]
+def ranked(session: Session, query, found: list[tuple[str, ...]]):  # type: ignore[no-untyped-def]
     """`query` (a select of messages) limited to the matches, the best first."""
     if _postgresql(session):
         return query.where(_VECTOR.op("@@")(_tsquery(found))).order_by(func.ts_rank(_VECTOR, _tsquery(found)).desc())
@@ -117,10 +148,21 @@ def _postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _tsquery(found: list[str]):  # type: ignore[no-untyped-def]
-    return func.plainto_tsquery("simple", " ".join(found))
+def _tsquery(found: list[tuple[str, ...]]):  # type: ignore[no-untyped-def]
+    """Every term, each any of its stems: tsquery's own && and || on plain queries (nothing typed is
+    read as an operator)."""
+    query = None
+    for stems in found:
+        either = None
+        for stem in stems:
+            plain = func.plainto_tsquery("simple", stem)
+            either = plain if either is None else either.op("||")(plain)
+        query = either if query is None else query.op("&&")(either)
+    return query
 
 
-def _fts_query(found: list[str]) -> str:
-    """Each term a quoted string: FTS5 reads nothing in it as an operator, a column or a prefix."""
-    return " ".join('"' + term.replace('"', '""') + '"' for term in found)
+def _fts_query(found: list[tuple[str, ...]]) -> str:
+    """Each stem a quoted string (FTS5 reads nothing in it as an operator, a column or a prefix);
+    a term's stems in parentheses, joined by OR; every term (AND)."""
+    quoted = (" OR ".join('"' + stem.replace('"', '""') + '"' for stem in stems) for stems in found)
+    return " AND ".join(f"({either})" for either in quoted)

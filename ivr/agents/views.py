@@ -39,7 +39,7 @@ from ivr.agents.story import place, story
 from ivr.db import get_db
 from ivr.flows import graph
 from ivr.flows.nodes import WAITING
-from ivr.messages import REASONS, transcript_uncertain, transcript_words
+from ivr.messages import REASONS, language_name, line_languages, no_model_note, transcript_uncertain, transcript_words
 from ivr.models import Agent, Message, as_utc
 from ivr.worker import recordings_dir
 
@@ -51,7 +51,20 @@ DRAFT = "agent_note_draft"  # a note kept across a log-in, so an expired session
 
 @bp.app_context_processor
 def _helpers() -> dict[str, object]:
-    return {"story": story, "place": place, "icon": _icon}
+    return {"story": story, "place": place, "icon": _icon, "shows_language": _shows_language,
+            "no_model_note": no_model_note}  # fmt: skip
+
+
+def _shows_language(code: str) -> bool:
+    """A message's language is shown where the line speaks several, or where it is not the line's one."""
+    offered = line_languages(current_app.config)
+    return len(offered) > 1 or code != offered[0]
+
+
+@bp.app_template_filter("language")
+def _language(code: str) -> str:
+    """A language by its name in the pages' language: "Latvian" for lv-LV."""
+    return language_name(code, AGENTS_LOCALE)
 
 
 def _icon(waiting: int) -> str:
@@ -194,11 +207,15 @@ def queue_page():  # type: ignore[no-untyped-def]
     show = request.args.get("show", "open")
     search = request.args.get("q", "")[:200]
     page = request.args.get("page", "1")
+    language = request.args.get("language", "")
     if show not in queue.FILTERS:
         show = "open"
     now = dt.datetime.now(dt.UTC)
     with get_db().reading() as db:
-        found = queue.listing(db, show, current_user.id, search, queue.page_number(page))
+        languages = queue.languages(db, current_app.config)
+        if language not in languages:  # anything else shows every language, and is never shown back
+            language = ""
+        found = queue.listing(db, show, current_user.id, search, queue.page_number(page), language)
         after = _stale_after()
         callers = queue.callers_of(db, found.messages)
         rows = [(m, callers[m.id], m.assignee.name if m.assignee else "", queue.claim_is_stale(m, now, after))
@@ -208,9 +225,11 @@ def queue_page():  # type: ignore[no-untyped-def]
             rows=rows,
             show=show,
             search=search,
+            language=language,
+            languages=languages,
             found=found,
             counts=found.counts,
-            overall=queue.counts(db, current_user.id) if found.searched else found.counts,
+            overall=queue.counts(db, current_user.id) if found.searched or language else found.counts,
             oldest=queue.oldest_waiting(db, now),
             now=now,
             filters=queue.FILTERS,

@@ -4,6 +4,9 @@ Two backends: Vosk (the primary one, with a model folder) and PocketSphinx (its 
 inside the wheel, so it works with no download). `IVR_SPEECH_BACKEND=auto` takes Vosk when a complete
 model folder is there, PocketSphinx otherwise. A model is loaded once per process and shared; the
 recogniser objects are not call state, only a loaded model.
+
+Those serve en-US. Other languages are heard only where `IVR_VOSK_MODELS` gives them a Vosk model
+("fi-FI=models/vosk-model-small-fi-0.22,lv-LV=..."): `recognizer_for` says which, or None.
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ivr.errors import ConfigError
+from ivr.languages import CODE as LANGUAGE_CODE
 from ivr.speech.audio import Audio
 
 log = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "vosk", "pocketsphinx")
+# The language the bundled PocketSphinx model, IVR_VOSK_MODEL_PATH and `make model`'s model hear.
+ENGLISH = "en-US"
 # Twilio's hint for "a sequence of digits"; the recognisers turn it into a number grammar.
 DIGITS_CLASS = "$OOV_CLASS_DIGIT_SEQUENCE"
 
@@ -71,8 +77,11 @@ class Choice:
 
 
 def choose(settings: dict[str, Any]) -> Choice:
-    """Which backend the settings ask for; a wrong or partial Vosk model is a clear error here."""
+    """Which backend the settings ask for (for en-US); a wrong or partial Vosk model is a clear error
+    here, one that IVR_VOSK_MODELS declares for another language too (this runs at start-up)."""
     from ivr.speech.vosk import check_model
+
+    vosk_models(settings)
 
     backend = str(settings.get("SPEECH_BACKEND", "auto")).strip().lower()
     if backend not in BACKENDS:
@@ -97,6 +106,42 @@ def choose(settings: dict[str, Any]) -> Choice:
         check_model(Path(path))
         return Choice("vosk", path)
     return Choice("pocketsphinx", "")
+
+
+def vosk_models(settings: dict[str, Any]) -> dict[str, str]:
+    """IVR_VOSK_MODELS as {language: model folder}, each folder checked; a folder not absolute is
+    in the project's folder (as models/ is)."""
+    from ivr.config import PROJECT_ROOT
+    from ivr.speech.vosk import missing_files
+
+    example = "fi-FI=models/vosk-model-small-fi-0.22,lv-LV=/srv/models/vosk-lv"
+    declared: dict[str, str] = {}
+    for item in (i.strip() for i in str(settings.get("VOSK_MODELS") or "").split(",") if i.strip()):
+        code, sep, folder = (part.strip() for part in item.partition("="))
+        if not sep or not LANGUAGE_CODE.fullmatch(code) or not folder:
+            raise ConfigError(f"IVR_VOSK_MODELS: cannot read {item!r}; write language=folder, e.g. {example}")
+        if code in declared:
+            raise ConfigError(f"IVR_VOSK_MODELS gives {code} a model twice")
+        path = Path(folder) if Path(folder).is_absolute() else PROJECT_ROOT / folder
+        if not path.is_dir():
+            raise ConfigError(f"IVR_VOSK_MODELS: the Vosk model folder for {code}, {path}, does not exist")
+        missing = missing_files(path)
+        if missing:
+            raise ConfigError(
+                f"IVR_VOSK_MODELS: the Vosk model folder for {code}, {path}, is incomplete (missing"
+                f" {', '.join(missing)}): unpack the model again"
+            )
+        declared[code] = str(path)
+    return declared
+
+
+def recognizer_for(settings: dict[str, Any], language: str) -> Choice | None:
+    """The model that hears `language`: its IVR_VOSK_MODELS folder, else for en-US the backend
+    `choose` picks; None when no model here hears it (a message in it gets no transcript)."""
+    declared = vosk_models(settings)
+    if language in declared:
+        return Choice("vosk", declared[language])
+    return choose(settings) if language == ENGLISH else None
 
 
 _loaded: dict[Choice, Recognizer] = {}
