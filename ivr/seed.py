@@ -22,9 +22,9 @@ CUSTOMERS = [
 
 # account: plan, last payment amount, paid how many days ago
 ACCOUNT_PLANS = {
-    "100001": ("Standard plan", "30.00", 20),
-    "100002": ("Premium plan", "59.99", 5),
-    "100003": ("Basic plan", "40.00", 40),
+    "100001": ("Standard", "30.00", 20),
+    "100002": ("Premium", "59.99", 5),
+    "100003": ("Basic", "40.00", 40),
 }
 
 
