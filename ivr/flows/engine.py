@@ -145,6 +145,8 @@ class Engine:
             return self._turn(state, node.id, context, [Say(node.help)], kind, shown, "help", True, brief=True)
         # A sensitive number (a PIN) lives only for this step: it is never saved.
         (state.transient if meaning.sensitive else state.collected).update(meaning.values)
+        if isinstance(caller_input, Speech):
+            state.transient["said"] = caller_input.text[:255]  # the words themselves, for this step's handlers
         return self._turn(state, meaning.target, context, [], kind, shown, meaning.matched)
 
     def enter(self, state: CallState, node_id: str, context: Any = None, say_first: list[Say] | None = None) -> Turn:

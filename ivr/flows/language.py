@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ivr.flows.context import Context
 from ivr.flows.nodes import CallState, Choose, Goto, Handler
+from ivr.speech.matching import words_of
 
 
 def language_start(state: CallState, context: Context) -> Goto:
@@ -15,9 +16,14 @@ def language_start(state: CallState, context: Context) -> Goto:
 
 
 def language_choices(state: CallState, context: Context) -> Goto:
-    """Every language the line offers, named in itself ("latviski", "suomeksi", "English")."""
-    choices = [{"label": context.language_name(code), "value": code, "language": code}
-               for code in context.languages.offered]  # fmt: skip
+    """Every language the line offers, named in itself ("latviski", "suomeksi", "English"); a
+    caller who named one ("suomeksi, kiitos") has it at once."""
+    names = {code: context.language_name(code) for code in context.languages.offered}
+    said = set(words_of(str(state.transient.get("said", ""))))
+    named = [code for code, name in names.items() if set(words_of(name)) <= said]
+    if len(named) == 1:
+        return Goto("language_set", remember={"language": named[0]})
+    choices = [{"label": name, "value": code, "language": code} for code, name in names.items()]
     return Goto("language_menu", remember={"language_choices": choices})
 
 
@@ -33,7 +39,8 @@ def language_set(state: CallState, context: Context) -> Goto:
 NODES = [
     Handler("language_start", run=language_start,
             exits={"greeting": "one language, or the number called gives it", "language_choices": "several: ask"}),
-    Handler("language_choices", run=language_choices, exits={"language_menu": "each offered in itself"}),
+    Handler("language_choices", run=language_choices,
+            exits={"language_menu": "each offered in itself", "language_set": "the caller named one"}),
     Choose(
         "language_menu",
         prompt="language_welcome",
