@@ -9,12 +9,11 @@ from __future__ import annotations
 import pytest
 
 from ivr.prompts import Catalog
-from ivr.speech.matching import best_options
 from ivr.speech.numbers import spoken_digits
+from tests import callers
 
 CATALOG = Catalog.load()
 LANGUAGE = "fi-FI"
-COMMANDS = ("agent", "main_menu", "repeat", "help", "goodbye")
 MAIN = ("account", "order_status", "questions", "leave_message", "language")
 MENUS = {
     "main_menu": MAIN,
@@ -31,12 +30,7 @@ UNDERSTANDS = {"anything_else": MAIN, "account_menu": MAIN}
 
 
 def heard(menu: str, said: str) -> str | None:
-    own, others = MENUS[menu], UNDERSTANDS.get(menu, ())
-    phrases = {name: CATALOG.phrases(LANGUAGE, name) for name in (*others, *own, *COMMANDS)}
-    winners = best_options(said, phrases, CATALOG.words(LANGUAGE))
-    if len(winners) > 1:  # as the engine: the prompt's own options, then the commands, then the others
-        winners = [w for w in winners if w in own] or [w for w in winners if w in COMMANDS] or winners
-    return winners[0] if len(winners) == 1 else None
+    return callers.heard(CATALOG, LANGUAGE, MENUS[menu], said, UNDERSTANDS.get(menu, ()))
 
 
 @pytest.mark.parametrize(

@@ -7,12 +7,11 @@ from __future__ import annotations
 import pytest
 
 from ivr.prompts import Catalog
-from ivr.speech.matching import best_options
 from ivr.speech.numbers import spoken_digits
+from tests import callers
 
 CATALOG = Catalog.load()
 LANGUAGE = "lv-LV"
-COMMANDS = ("agent", "main_menu", "repeat", "help", "goodbye")
 MENUS = {
     "main_menu": ("account", "order_status", "questions", "leave_message", "language"),
     "account_who": ("have_account", "new_account"),
@@ -25,12 +24,7 @@ MENUS = {
 
 
 def heard(menu: str, said: str) -> str | None:
-    own = MENUS[menu]
-    phrases = {name: CATALOG.phrases(LANGUAGE, name) for name in (*own, *COMMANDS)}
-    winners = best_options(said, phrases, CATALOG.words(LANGUAGE))
-    if len(winners) > 1:
-        winners = [w for w in winners if w in own] or winners
-    return winners[0] if len(winners) == 1 else None
+    return callers.heard(CATALOG, LANGUAGE, MENUS[menu], said)
 
 
 @pytest.mark.parametrize(
