@@ -86,12 +86,9 @@ def test_finnish_callers_are_heard(menu: str, said: str, meant: str) -> None:
     assert heard(menu, said) == meant
 
 
-def test_finnish_numbers_and_the_catalog_hints() -> None:
+def test_finnish_numbers() -> None:
     numbers = CATALOG.numbers(LANGUAGE)
     assert spoken_digits("viis nolla nolla yks", numbers) == "5001"
     assert spoken_digits("vitonen nolla nolla kolmonen", numbers) == "5003"
     assert spoken_digits("viisituhatta ja viisi", numbers) == "5005"
     assert spoken_digits("yks nolla nolla nolla nolla kaks", numbers) == "100002"
-    # The first six phrases are the recogniser's hints: no list repeats one.
-    for name, phrases in CATALOG.languages[LANGUAGE].phrases.items():
-        assert len(phrases) == len(set(phrases)), name

@@ -67,11 +67,8 @@ def test_latvian_callers_are_heard(menu: str, said: str, meant: str) -> None:
     assert heard(menu, said) == meant
 
 
-def test_latvian_numbers_and_the_catalog_hints() -> None:
+def test_latvian_numbers() -> None:
     numbers = CATALOG.numbers(LANGUAGE)
     assert spoken_digits("pieci nulle nulle viens", numbers) == "5001"
     assert spoken_digits("piecdesmit nulle trīs", numbers) == "5003"
     assert spoken_digits("viens nulle nulle nulle nulle divi", numbers) == "100002"
-    # The first six phrases are the recogniser's hints: no list repeats one.
-    for name, phrases in CATALOG.languages[LANGUAGE].phrases.items():
-        assert len(phrases) == len(set(phrases)), name

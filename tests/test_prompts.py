@@ -146,3 +146,10 @@ def test_english_reads_as_before() -> None:
     assert "You have one open order." in texts and "You have 5 open orders." in texts
     clashes = re.compile(r"\b(from|on|by|at|until|since|is|was) (on|today|tomorrow|yesterday|from|later|soon)\b")
     assert not any(clashes.search(t) for t in texts)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_phrase_list_repeats_a_phrase(language: str) -> None:
+    """The first six phrases of a list are the recogniser's hints: a repeat wastes one."""
+    for name, phrases in CATALOG.languages[language].phrases.items():
+        assert len(phrases) == len(set(phrases)), (language, name)
