@@ -217,7 +217,7 @@ class AgentSessions(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask) -> None:
-    from ivr.agents import api, views
+    from ivr.agents import api, entries, insights, views  # noqa: F401 (entries and insights add pages to views.bp)
 
     secure = str(app.config.get("SECURE_COOKIES", "auto")).lower()
     https = str(app.config.get("PUBLIC_URL", "")).startswith("https://")

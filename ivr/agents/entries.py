@@ -1,0 +1,89 @@
+"""A new knowledge-base entry from the supervisors' pages (/agent/faq/new), prefilled from a group
+of questions the insights page found unanswered.
+
+The entry is saved as `faq import` saves one (ivr.faq: the required fields, the language code, the
+column sizes), in one of the line's languages, with a slug not yet used in that language; anything
+wrong is said beside its field and what was typed is kept.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ivr.agents.views import bp
+from ivr.db import get_db
+from ivr.faq import FIELDS, import_entries, language_error
+from ivr.messages import language_name, line_languages
+from ivr.models import FaqEntry
+from ivr.security import CONTROL
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
+# The columns' sizes (ivr.models.FaqEntry); the question and answer are text, kept sayable.
+LONGEST = {"slug": 64, "category": 40, "title": 120, "question": 1000, "answer": 2000, "keywords": 500}
+NAMES = {"slug": "Slug", "category": "Category", "title": "Title", "question": "Question", "answer": "Answer",
+         "keywords": "Keywords", "language": "Language"}  # fmt: skip
+
+
+def slug_of(words: str) -> str:
+    """A slug suggested from a group's words: "refund card" -> "refund_card"."""
+    return re.sub(r"[^a-z0-9]+", "_", words.lower()).strip("_")[: LONGEST["slug"]]
+
+
+def problems(typed: dict[str, str], languages: list[str], taken: bool) -> dict[str, str]:
+    """What keeps the typed entry out, by field (empty: it can be saved)."""
+    wrong: dict[str, str] = {}
+    for name in (*FIELDS, "keywords"):
+        if len(typed[name]) > LONGEST[name]:
+            wrong[name] = f"{NAMES[name]} is too long: at most {LONGEST[name]} characters."
+    for name in FIELDS:
+        if not typed[name].strip():
+            wrong.setdefault(name, f"{NAMES[name]} is needed.")
+    if "slug" not in wrong and not SLUG.fullmatch(typed["slug"]):
+        wrong["slug"] = "A slug is lower-case letters, digits, _ and -, starting with a letter or digit (refund_card)."
+    if typed["language"] not in languages or language_error(typed["language"]):
+        wrong["language"] = "Choose one of the languages the line speaks."
+    elif taken and "slug" not in wrong:
+        wrong["slug"] = (f"There is already an entry {typed['slug']} in {language_name(typed['language'])}: "
+                         "choose another slug (faq import updates an entry).")  # fmt: skip
+    return wrong
+
+
+@bp.route("/faq/new", methods=["GET", "POST"])
+@login_required
+def new_entry():  # type: ignore[no-untyped-def]
+    if not current_user.supervisor:
+        return render_template("agent/refused.html", why="Adding to the knowledge base is for supervisors."), 403
+    languages = line_languages(current_app.config)
+    source = request.form if request.method == "POST" else request.args
+    # Lines typed in the answer become spaces: it is said, and a stored value has no control characters.
+    typed = {name: CONTROL.sub(" ", source.get(name, ""))[:5000].strip() for name in (*FIELDS, "keywords", "language")}
+    if request.method == "GET":
+        typed["slug"] = typed["slug"] or slug_of(typed["keywords"])
+    if typed["language"] not in languages:
+        typed["language"] = languages[0] if request.method == "GET" else typed["language"]
+    with get_db().reading() as session:
+        categories = sorted(set(session.scalars(select(FaqEntry.category))))
+    wrong: dict[str, str] = {}
+    if request.method == "POST":
+        keywords = [k.strip() for k in re.split(r"[,\n]", typed["keywords"]) if k.strip()]
+        with get_db().transaction() as session:
+            taken = session.scalar(
+                select(FaqEntry.id).where(FaqEntry.language == typed["language"], FaqEntry.slug == typed["slug"].strip())
+            ) is not None  # fmt: skip
+            typed["slug"] = typed["slug"].strip()
+            wrong = problems(typed, languages, taken)
+            if not wrong:
+                import_entries(session, [{**{name: typed[name] for name in FIELDS}, "keywords": keywords,
+                                          "language": typed["language"]}])  # fmt: skip
+        if not wrong:
+            flash(f"Entry {typed['slug']} saved in {language_name(typed['language'])}: callers hear it from their next "
+                  "question.", "ok")  # fmt: skip
+            return redirect(url_for("agents.insights_page"))
+    return render_template(
+        "agent/faq_entry.html", typed=typed, wrong=wrong, languages=languages, categories=categories,
+        language_name=language_name, longest=LONGEST,
+    ), (400 if wrong else 200)  # fmt: skip

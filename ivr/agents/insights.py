@@ -1,0 +1,227 @@
+"""The supervisors' insights page (/agent/insights): the figures of a period as charts, each with its
+numbers in a table under it and as CSV (/agent/insights.csv?table=...).
+
+A period is whole days in the line's time zone: today, the last 7 or 30 days (the default, today
+included), or from and to dates typed in. A date that is not one, a reversed or too long range is
+said in a sentence on the page (400), never a server error, and what was typed is not shown back.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from babel.dates import format_date
+from flask import Response, current_app, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ivr.agents import charts
+from ivr.agents.views import AGENTS_LOCALE, bp
+from ivr.db import get_db
+from ivr.insights import figures as insights
+from ivr.insights.figures import Figures
+from ivr.messages import language_name
+
+PERIODS = {"today": ("Today", 1), "7": ("7 days", 7), "30": ("30 days", 30)}
+DEFAULT_PERIOD = "30"
+LONGEST = 366  # days in a custom period
+REFUSED = "The insights are for supervisors."
+
+
+class PeriodError(ValueError):
+    """A period that cannot be shown, said as a sentence for the page."""
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date  # included
+    name: str  # "today", "7", "30" or "custom"
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def describe(self) -> str:
+        said = lambda day: format_date(day, "EEE d MMM y", locale=AGENTS_LOCALE)  # noqa: E731
+        return said(self.start) if self.start == self.end else f"{said(self.start)} – {said(self.end)}"
+
+
+def today() -> dt.date:
+    """Today on the line's clock (IVR_TIMEZONE)."""
+    return current_app.extensions["ivr.hours"].local(dt.datetime.now(dt.UTC)).date()
+
+
+def _date(text: str, which: str) -> dt.date:
+    text = text.strip()
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise PeriodError(f"“{which}” is not a date: give it as YYYY-MM-DD, for example 2026-11-01.") from None
+
+
+def period_of(args: dict[str, str], now: dt.date) -> Period:
+    """The period a request asks for: ?period=today|7|30, or ?from=YYYY-MM-DD&to=YYYY-MM-DD."""
+    if args.get("from") or args.get("to"):
+        if not args.get("from") or not args.get("to"):
+            raise PeriodError("A custom period needs both dates, “from” and “to”.")
+        start, end = _date(args["from"], "From"), _date(args["to"], "To")
+        if start > end:
+            raise PeriodError("“From” is after “to”: the period would be empty. Swap the dates.")
+        if (end - start).days + 1 > LONGEST:
+            raise PeriodError(f"A period can be at most {LONGEST} days long; choose a shorter one.")
+        return Period(start, end, "custom")
+    name = args.get("period", DEFAULT_PERIOD)
+    if name not in PERIODS:
+        name = DEFAULT_PERIOD
+    return Period(now - dt.timedelta(days=PERIODS[name][1] - 1), now, name)
+
+
+def load(period: Period) -> Figures:
+    with get_db().reading() as session:
+        return insights.figures(session, current_app.config, period.start, period.end)
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def _hours(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+# ---- the tables: the page shows them, and each is a CSV ------------------------------------------
+
+
+def _outcomes(f: Figures) -> tuple[list[str], list[list[object]]]:
+    rows: list[list[object]] = [[charts.OUTCOME_LABELS[n], f.outcomes.get(n, 0), f"{_share(f.outcomes.get(n, 0), f.calls):.3f}"]
+                                for n in charts.OUTCOME_LABELS]  # fmt: skip
+    return ["outcome", "calls", "share_of_calls"], [*rows, ["all calls", f.calls, "1.000" if f.calls else "0.000"]]
+
+
+def _days(f: Figures) -> tuple[list[str], list[list[object]]]:
+    return ["day", "calls", "helped", "containment"], [
+        [d.day.isoformat(), d.calls, d.helped, f"{d.containment:.3f}"] for d in f.days
+    ]
+
+
+def _drop_off(f: Figures) -> tuple[list[str], list[list[object]]]:
+    return ["prompt", "reached", "went_on", "hung_up", "asked_for_a_person", "not_understood"], [
+        [p.node, p.reached, p.went_on, p.hung_up, p.to_person, p.not_understood] for p in f.prompts
+    ]
+
+
+def _unanswered(f: Figures) -> tuple[list[str], list[list[object]]]:
+    return ["question", "words", "language", "asked", "not_found", "not_helped"], [
+        [a.sample, a.key, a.language, a.asked, a.not_found, a.not_helped] for a in f.asked
+    ]
+
+
+def _messages(f: Figures) -> tuple[list[str], list[list[object]]]:
+    m = f.messages
+    oldest = m.oldest_open.isoformat() if m.oldest_open else ""
+    return ["agent", "received", "closed", "median_hours_to_close", "p90_hours_to_close", "oldest_open"], [
+        ["all agents", m.received, m.closed, _hours(m.median_hours), _hours(m.p90_hours), oldest],
+        *[[a.agent, "", a.closed, _hours(a.median_hours), _hours(a.p90_hours), ""] for a in m.per_agent],
+    ]
+
+
+def _by_hour(f: Figures) -> tuple[list[str], list[list[object]]]:
+    return ["weekday", "hour", "calls", "open"], [
+        [charts.WEEKDAYS[d], f"{h:02d}:00", f.hours[d][h], "yes" if f.open[d][h] else "no"]
+        for d in range(7)
+        for h in range(24)
+    ]
+
+
+def _speech(f: Figures) -> tuple[list[str], list[list[object]]]:
+    """The first row is every step of the period (how many, how many by voice); then each prompt's
+    answers by voice and how many of them were not understood."""
+    return ["prompt", "steps", "answers_by_voice", "not_understood", "share_not_understood"], [
+        ["every prompt", f.steps, f.voice_steps, "", ""],
+        *[
+            [p.node, "", p.voice, p.voice_missed, f"{_share(p.voice_missed, p.voice):.3f}"]
+            for p in f.prompts
+            if p.voice
+        ],
+    ]
+
+
+TABLES: dict[str, Callable[[Figures], tuple[list[str], list[list[object]]]]] = {
+    "outcomes": _outcomes, "days": _days, "drop_off": _drop_off, "unanswered": _unanswered,
+    "messages": _messages, "hours": _by_hour, "speech": _speech,
+}  # fmt: skip
+
+
+def csv_cell(value: object) -> object:
+    """A cell a spreadsheet shows as text, never runs as a formula (OWASP, CSV injection): text that
+    starts with = + - @, a tab or a carriage return gets a ' before it."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def to_csv(header: list[str], rows: Iterable[list[object]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([csv_cell(value) for value in row] for row in rows)
+    return out.getvalue()
+
+
+# ---- the pages ------------------------------------------------------------------------------------
+
+
+def _refused():  # type: ignore[no-untyped-def]
+    return render_template("agent/refused.html", why=REFUSED), 403
+
+
+@bp.get("/insights")
+@login_required
+def insights_page():  # type: ignore[no-untyped-def]
+    """Supervisors: how many callers helped themselves, where the rest got stuck, for a period."""
+    if not current_user.supervisor:
+        return _refused()
+    now = today()
+    try:
+        period = period_of(request.args, now)
+    except PeriodError as error:
+        return render_template("agent/insights.html", error=str(error), period=None, periods=PERIODS,
+                               today=now, figures=None), 400  # fmt: skip
+    figures = load(period)
+    tables = {name: table(figures) for name, table in TABLES.items()}
+    drawn = {"outcomes": charts.outcomes(figures), "days": charts.containment_by_day(figures),
+             "drop_off": charts.drop_off(figures), "messages": charts.per_agent(figures),
+             "hours": charts.heat_map(figures), "speech": charts.speech(figures)}  # fmt: skip
+    return render_template(
+        "agent/insights.html", error=None, period=period, periods=PERIODS, today=now, figures=figures,
+        tables=tables, charts=drawn, labels=charts.OUTCOME_LABELS, language_name=language_name,
+        csv=lambda table: url_for("agents.insights_csv", table=table, **{"from": period.start.isoformat(),
+                                                                          "to": period.end.isoformat()}),
+    )  # fmt: skip
+
+
+@bp.get("/insights.csv")
+@login_required
+def insights_csv():  # type: ignore[no-untyped-def]
+    """One table of the page as CSV: ?table=outcomes|days|drop_off|unanswered|messages|hours|speech."""
+    if not current_user.supervisor:
+        return Response(REFUSED + "\n", status=403, mimetype="text/plain")
+    table = request.args.get("table", "")
+    if table not in TABLES:
+        return Response(f"table must be one of: {', '.join(TABLES)}\n", status=400, mimetype="text/plain")
+    try:
+        period = period_of(request.args, today())
+    except PeriodError as error:
+        return Response(f"{error}\n", status=400, mimetype="text/plain")
+    header, rows = TABLES[table](load(period))
+    name = f"insights-{table}-{period.start.isoformat()}-to-{period.end.isoformat()}.csv"
+    # UTF-8 with a byte-order mark, so that a spreadsheet reads Finnish and Latvian questions right.
+    return Response("\ufeff" + to_csv(header, rows), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})  # fmt: skip

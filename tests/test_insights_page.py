@@ -1,0 +1,200 @@
+"""The supervisors' insights page: every figure shown (and its CSV), the period chosen and checked,
+caller text escaped everywhere, and the knowledge-base entry form it links to."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import io
+import re
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from ivr.db import get_db
+from ivr.insights import figures as insights
+from ivr.insights.figures import AgentLoad, Asked, Day, Figures, Messages, Prompt
+from ivr.models import FaqEntry
+from tests.test_agents import app, csrf, login  # noqa: F401
+from tests.test_team import supervisor
+
+__all__ = ["app"]
+
+HOSTILE = '=HYPERLINK("http://x")'
+SCRIPT = "<script>alert(1)</script> where is my refund"
+
+
+def made_up(start: dt.date, end: dt.date) -> Figures:
+    days = tuple(Day(start + dt.timedelta(days=n), 10 + n, 5) for n in range((end - start).days + 1))
+    hours = tuple(tuple((7 * d + h) if 8 <= h < 18 else 0 for h in range(24)) for d in range(7))
+    opened = tuple(tuple(d < 5 and 9 <= h < 17 for h in range(24)) for d in range(7))
+    return Figures(
+        start=start, end=end, calls=40,
+        outcomes={"helped": 22, "transferred": 7, "message": 5, "gave_up": 4, "hung_up": 2},
+        days=days,
+        prompts=(Prompt("main_menu", 40, 31, 3, 4, 9, 25, 6), Prompt("order_number", 12, 10, 1, 0, 2, 8, 3)),
+        asked=(Asked("hyperlink http x", HOSTILE, 4, 3, 1, "en-US"),
+               Asked("refund script", SCRIPT, 3, 1, 2, "en-US")),
+        messages=Messages(5, 3, 2.5, 20.0, dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC),
+                          (AgentLoad("ann", 2, 1.5, 3.0), AgentLoad("bob", 1, 20.0, 20.0))),
+        hours=hours, open=opened, voice_steps=33, steps=60,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def shown(monkeypatch: pytest.MonkeyPatch) -> list[tuple[dt.date, dt.date]]:
+    """The page's figures are made up here (the periods asked are noted)."""
+    asked: list[tuple[dt.date, dt.date]] = []
+
+    def figures(session, settings, start, end):  # type: ignore[no-untyped-def]
+        asked.append((start, end))
+        return made_up(start, end)
+
+    monkeypatch.setattr(insights, "figures", figures, raising=False)
+    return asked
+
+
+def text_of(page: str) -> str:
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+
+def test_a_supervisor_sees_every_figure(app: Flask, shown: list) -> None:  # noqa: F811
+    supervisor(app)
+    carol = login(app, "carol")
+    assert 'href="/agent/insights"' in carol.get("/agent/").get_data(as_text=True)
+    reply = carol.get("/agent/insights")
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 200
+    start, end = shown[-1]
+    assert (end - start).days == 29  # 30 days, today included, by default
+    said = text_of(page)
+    for figure in ("40 calls", "55% helped themselves", "22 helped of 40", "5 received", "3 closed",
+                   "2.5 h median to close", "90% within 20.0 h", "55% of steps answered by voice", "33 of 60"):  # fmt: skip
+        assert figure in said, figure
+    # every table's numbers are on the page, a chart (inline SVG, nothing run, nothing fetched) above each
+    for row in ("main_menu 40 31 3 4 9", "order_number 12 10 1 0 2", "ann 2 1.5 3.0", "bob 1 20.0 20.0",
+                "helped 22 0.550", "message left 5 0.125", "main_menu 25 6 0.240"):  # fmt: skip
+        assert row in said, row
+    assert page.count("<svg") == 12 and "<script" not in page.split("<main>")[1].replace("&lt;script", "")
+    assert not re.search(r'(src|href)="(https?:)?//', page) and "cdn" not in page.lower()
+    # the caller's words are shown as text, never as markup, and never inside a chart
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    for svg in re.findall(r"<svg.*?</svg>", page, re.S):
+        assert "refund" not in svg and "HYPERLINK" not in svg
+    # the heat map: the busiest hour's number, the opening hours outlined
+    assert "Fri 16:00: 44 calls (open)" in page and "Sun 17:00: 59 calls<" in page
+    for period, days in (("today", 1), ("7", 7)):
+        assert carol.get(f"/agent/insights?period={period}").status_code == 200
+        assert (shown[-1][1] - shown[-1][0]).days == days - 1
+
+
+def test_only_supervisors_see_it(app: Flask, shown: list) -> None:  # noqa: F811
+    anonymous = app.test_client().get("/agent/insights")
+    assert anonymous.status_code == 302 and "/agent/login" in anonymous.headers["Location"]
+    assert app.test_client().get("/agent/insights.csv?table=days").status_code == 302
+    ann = login(app)
+    refused = ann.get("/agent/insights")
+    assert refused.status_code == 403 and "The insights are for supervisors." in refused.get_data(as_text=True)
+    assert ann.get("/agent/insights.csv?table=days").status_code == 403
+    assert ann.get("/agent/faq/new").status_code == 403
+    assert 'href="/agent/insights"' not in ann.get("/agent/").get_data(as_text=True)
+    assert shown == []
+
+
+def test_a_custom_period_is_checked(app: Flask, shown: list) -> None:  # noqa: F811
+    supervisor(app)
+    carol = login(app, "carol")
+    good = carol.get("/agent/insights?from=2026-11-01&to=2026-11-07")
+    assert good.status_code == 200 and shown[-1] == (dt.date(2026, 11, 1), dt.date(2026, 11, 7))
+    assert "Sun 1 Nov 2026 – Sat 7 Nov 2026" in good.get_data(as_text=True)
+    for query, said in (
+        ("from=2026-11-07&to=2026-11-01", "“From” is after “to”"),
+        ("from=<b>x</b>&to=2026-11-01", "“From” is not a date"),
+        ("from=2026-02-30&to=2026-03-01", "“From” is not a date"),
+        ("from=2026-11-01", "needs both dates"),
+        ("from=2020-01-01&to=2026-11-01", "at most 366 days"),
+        ("from=2026-11-01&to=99999-01-01", "“To” is not a date"),
+    ):
+        reply = carol.get(f"/agent/insights?{query}")
+        page = reply.get_data(as_text=True)
+        assert reply.status_code == 400 and said in html.unescape(page), query
+        assert "<b>x</b>" not in page and "&lt;b&gt;" not in page  # what was typed is not shown back
+        assert carol.get(f"/agent/insights.csv?table=days&{query}").status_code == 400
+    assert len(shown) == 1
+    assert carol.get("/agent/insights?period=nonsense").status_code == 200  # an unknown period is the default
+    assert carol.get("/agent/insights.csv?table=nonsense").status_code == 400
+
+
+def rows_of(reply) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    return list(csv.reader(io.StringIO(reply.get_data().decode("utf-8-sig"))))
+
+
+def test_every_table_as_csv_with_caller_text_never_a_formula(app: Flask, shown: list) -> None:  # noqa: F811
+    supervisor(app)
+    carol = login(app, "carol")
+    page = carol.get("/agent/insights?from=2026-11-01&to=2026-11-30").get_data(as_text=True)
+    for table in ("outcomes", "days", "drop_off", "unanswered", "messages", "hours", "speech"):
+        link = f"/agent/insights.csv?table={table}&amp;from=2026-11-01&amp;to=2026-11-30"
+        assert link in page, table
+        reply = carol.get(html.unescape(link))
+        assert reply.status_code == 200 and reply.mimetype == "text/csv"
+        assert reply.headers["Content-Disposition"] == (
+            f'attachment; filename="insights-{table}-2026-11-01-to-2026-11-30.csv"'
+        )
+        assert reply.headers["X-Content-Type-Options"] == "nosniff"
+    unanswered = rows_of(carol.get("/agent/insights.csv?table=unanswered&from=2026-11-01&to=2026-11-30"))
+    assert unanswered[0] == ["question", "words", "language", "asked", "not_found", "not_helped"]
+    assert unanswered[1] == ["'" + HOSTILE, "hyperlink http x", "en-US", "4", "3", "1"]
+    assert unanswered[2][0] == SCRIPT  # CSV is not HTML: the words as said
+    days = rows_of(carol.get("/agent/insights.csv?table=days&from=2026-11-01&to=2026-11-30"))
+    assert len(days) == 31 and days[1] == ["2026-11-01", "10", "5", "0.500"]
+    outcomes = rows_of(carol.get("/agent/insights.csv?table=outcomes&from=2026-11-01&to=2026-11-30"))
+    assert outcomes[1:] == [["helped", "22", "0.550"], ["transferred", "7", "0.175"], ["message left", "5", "0.125"],
+                            ["gave up", "4", "0.100"], ["hung up", "2", "0.050"], ["all calls", "40", "1.000"]]  # fmt: skip
+    hours = rows_of(carol.get("/agent/insights.csv?table=hours&from=2026-11-01&to=2026-11-30"))
+    assert len(hours) == 1 + 7 * 24 and ["Fri", "09:00", "37", "yes"] in hours and ["Sat", "09:00", "44", "no"] in hours
+    messages = rows_of(carol.get("/agent/insights.csv?table=messages&from=2026-11-01&to=2026-11-30"))
+    assert messages[1] == ["all agents", "5", "3", "2.5", "20.0", "2026-11-20T15:00:00+00:00"]
+    assert messages[2] == ["ann", "", "2", "1.5", "3.0", ""]
+    speech = rows_of(carol.get("/agent/insights.csv?table=speech&from=2026-11-01&to=2026-11-30"))
+    assert speech[1] == ["every prompt", "60", "33", "", ""] and speech[2] == ["main_menu", "", "25", "6", "0.240"]
+    drop_off = rows_of(carol.get("/agent/insights.csv?table=drop_off&from=2026-11-01&to=2026-11-30"))
+    assert drop_off[1] == ["main_menu", "40", "31", "3", "4", "9"]
+
+
+def test_an_unanswered_group_becomes_an_entry(app: Flask, shown: list) -> None:  # noqa: F811
+    supervisor(app)
+    carol = login(app, "carol")
+    page = carol.get("/agent/insights").get_data(as_text=True)
+    links = re.findall(r'href="(/agent/faq/new\?[^"]+)"', page)
+    assert len(links) == 2
+    form = carol.get(html.unescape(links[1])).get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; where is my refund</textarea>" in form
+    assert 'name="keywords" value="refund script"' in form and 'name="slug" value="refund_script"' in form
+    assert '<option value="en-US" selected>' in form
+
+    token = csrf(carol, "/agent/faq/new")
+    typed = {"csrf_token": token, "language": "en-US", "question": "Where is my refund?", "keywords": "refund, money back",
+             "title": "", "category": "billing", "answer": "Refunds reach your card within 5 working days.",
+             "slug": "Bad Slug!"}  # fmt: skip
+    refused = carol.post("/agent/faq/new", data=typed)
+    said = html.unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 400 and "2 things to fix" in said
+    assert "Title is needed." in said and "A slug is lower-case letters" in said
+    assert "Refunds reach your card within 5 working days.</textarea>" in said and 'value="refund, money back"' in said
+    for wrong, why in ((dict(slug="returns"), "There is already an entry returns in English"),
+                       (dict(language="fi-FI"), "Choose one of the languages the line speaks."),
+                       (dict(category="x" * 41), "Category is too long: at most 40 characters.")):  # fmt: skip
+        reply = carol.post("/agent/faq/new", data={**typed, "title": "Refunds", "slug": "refund_card", **wrong})
+        assert reply.status_code == 400 and why in html.unescape(reply.get_data(as_text=True)), why
+    assert carol.post("/agent/faq/new", data={**typed, "csrf_token": "forged"}).status_code == 400
+
+    saved = carol.post("/agent/faq/new", data={**typed, "title": "Refunds to a card", "slug": "refund_card"},
+                       follow_redirects=True)  # fmt: skip
+    assert saved.status_code == 200 and "Entry refund_card saved in English" in saved.get_data(as_text=True)
+    with app.app_context(), get_db().reading() as session:
+        entry = session.scalar(select(FaqEntry).where(FaqEntry.slug == "refund_card"))
+        assert entry is not None and entry.language == "en-US" and entry.category == "billing"
+        assert entry.keywords == ["refund", "money back"] and entry.question == "Where is my refund?"
