@@ -17,6 +17,8 @@ from ivr.db import get_db
 from ivr.insights import figures as insights
 from ivr.insights.figures import AgentLoad, Asked, Day, Figures, Messages, Prompt
 from ivr.models import FaqEntry
+from tests.test_agent_browser import CHROMIUM, OUTPUT, no_sideways_scroll, site  # noqa: F401
+from tests.test_agent_browser import PASSWORD as BROWSER_PASSWORD
 from tests.test_agents import app, csrf, login  # noqa: F401
 from tests.test_team import supervisor
 
@@ -77,7 +79,7 @@ def test_a_supervisor_sees_every_figure(app: Flask, shown: list) -> None:  # noq
     for row in ("main_menu 40 31 3 4 9", "order_number 12 10 1 0 2", "ann 2 1.5 3.0", "bob 1 20.0 20.0",
                 "helped 22 0.550", "message left 5 0.125", "main_menu 25 6 0.240"):  # fmt: skip
         assert row in said, row
-    assert page.count("<svg") == 12 and "<script" not in page.split("<main>")[1].replace("&lt;script", "")
+    assert page.count("<svg") == 14 and "<script" not in page.split("<main>")[1].replace("&lt;script", "")
     assert not re.search(r'(src|href)="(https?:)?//', page) and "cdn" not in page.lower()
     # the caller's words are shown as text, never as markup, and never inside a chart
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -198,3 +200,49 @@ def test_an_unanswered_group_becomes_an_entry(app: Flask, shown: list) -> None: 
         entry = session.scalar(select(FaqEntry).where(FaqEntry.slug == "refund_card"))
         assert entry is not None and entry.language == "en-US" and entry.category == "billing"
         assert entry.keywords == ["refund", "money back"] and entry.question == "Where is my refund?"
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: apt-get install chromium")
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_page_in_a_browser_on_a_desk_and_a_phone(site: tuple[Flask, str], shown: list, width: int) -> None:  # noqa: F811
+    """Charts fit and are drawn, nothing scrolls sideways, the numbers open; screenshots in test-output/."""
+    from playwright.sync_api import expect, sync_playwright
+
+    app, base = site
+    result = app.test_cli_runner().invoke(args=["agents", "create", "carol", "--role", "supervisor"],
+                                          input=BROWSER_PASSWORD + "\n")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    OUTPUT.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 844 if width < 500 else 800})
+            page.goto(base + "/agent/login")
+            page.get_by_label("Name").fill("carol")
+            page.get_by_label("Password").fill(BROWSER_PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            page.get_by_role("link", name="Insights").click()
+            expect(page.get_by_role("heading", name="Insights")).to_be_visible()
+            expect(page.locator("#calls .bignumbers")).to_contain_text("55%")
+            charts = page.locator("figure.chart svg:visible")
+            assert charts.count() == 7
+            for chart in charts.all():
+                assert chart.evaluate("s => s.getBoundingClientRect().width <= s.closest('.card').clientWidth")
+                assert chart.evaluate("s => s.getBoundingClientRect().height > 100")
+            no_sideways_scroll(page)
+            page.screenshot(path=str(OUTPUT / f"insights-{width}.png"), full_page=True)
+            page.locator("#drop-off summary").click()
+            expect(page.locator("#drop-off table")).to_contain_text("order_number")
+            no_sideways_scroll(page)
+            page.get_by_label("From", exact=True).fill("2026-11-07")
+            page.get_by_label("To", exact=True).fill("2026-11-01")
+            page.get_by_role("button", name="Show").click()
+            expect(page.get_by_role("alert")).to_contain_text("“From” is after “to”")
+            page.goto(base + "/agent/insights")
+            page.locator("#unanswered").get_by_role("link", name="Make an entry").first.click()
+            expect(page.get_by_label("Question")).to_have_value(HOSTILE)
+            no_sideways_scroll(page)
+            page.screenshot(path=str(OUTPUT / f"insights-entry-{width}.png"), full_page=True)
+        finally:
+            browser.close()
+    assert (OUTPUT / f"insights-{width}.png").stat().st_size > 20_000

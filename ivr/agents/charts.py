@@ -24,6 +24,7 @@ OUTCOME_COLOURS = {"helped": "#1a7f37", "transferred": "#1f6feb", "message": "#8
 OUTCOME_LABELS = {"helped": "helped", "transferred": "transferred", "message": "message left", "gave_up": "gave up",
                   "hung_up": "hung up"}  # fmt: skip
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+OPEN = "#e36209"  # the outline of an opening hour in the heat map: seen on light and dark cells
 MAIN_PROMPTS = 8  # the funnel and speech charts show the most reached prompts; the tables show all
 
 
@@ -40,10 +41,11 @@ def _style(colours: Sequence[str], narrow: bool) -> Style:
 
 def _chart(kind, colours: Sequence[str], narrow: bool, height: int | None = None, **options):  # type: ignore[no-untyped-def]
     width, tall = NARROW if narrow else WIDE
+    options.setdefault("legend_at_bottom_columns", 2 if narrow else None)
     return kind(
         js=[], width=width, height=height or tall, style=_style(colours, narrow), legend_at_bottom=True,
-        legend_at_bottom_columns=2 if narrow else None, disable_xml_declaration=True, show_y_guides=True,
-        truncate_label=-1, truncate_legend=-1, margin=8, **options,
+        disable_xml_declaration=True, show_y_guides=True,
+        truncate_label=-1, truncate_legend=-1, margin=8, margin_right=24, margin_top=4, **options,
     )  # fmt: skip
 
 
@@ -64,6 +66,15 @@ def _clean(root: ElementTree.Element) -> str:
     return ElementTree.tostring(root, encoding="unicode")
 
 
+def _ticks(most: float, narrow: bool) -> list[int]:
+    """Whole-number ticks from 0 to `most` or just past it, steps of 1, 2, 5, 10, 20, 50...: few
+    enough to read on a phone, and never 0.2 of a call."""
+    wanted = 4 if narrow else 8
+    step = next(m * 10**e for e in range(12) for m in (1, 2, 5) if most / (m * 10**e) <= wanted)
+    top = max(-(-int(most) // step) * step, step)
+    return list(range(0, top + 1, step))
+
+
 def _both(draw) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {"wide": draw(False), "narrow": draw(True)}
 
@@ -72,9 +83,10 @@ def outcomes(figures: Figures) -> dict[str, str]:
     """How the calls ended: a bar per outcome."""
 
     def draw(narrow: bool) -> str:
-        names = list(OUTCOME_LABELS)
+        names = list(reversed(OUTCOME_LABELS))  # a horizontal chart draws its first bar at the bottom
+        counts = [figures.outcomes.get(n, 0) for n in names]
         chart = _chart(pygal.HorizontalBar, [OUTCOME_COLOURS[n] for n in names], narrow, height=260 if narrow else 230,
-                       show_legend=False, print_values=True)  # fmt: skip
+                       show_legend=False, print_values=True, y_labels=_ticks(max(counts), narrow))  # fmt: skip
         chart.x_labels = [OUTCOME_LABELS[n] for n in names]
         chart.add("calls", [{"value": figures.outcomes.get(n, 0), "color": OUTCOME_COLOURS[n]} for n in names])
         return _svg(chart)
@@ -86,18 +98,37 @@ def _day_label(day: dt.date) -> str:
     return f"{day.day} {day:%b}"
 
 
-def containment_by_day(figures: Figures) -> dict[str, str]:
-    """Calls per day (bars) and the share helped (a line, on the right-hand axis)."""
+def _every(days: int, narrow: bool) -> int:
+    return max(1, -(-days // (3 if narrow else 8)))
+
+
+def calls_by_day(figures: Figures) -> dict[str, str]:
+    """Calls per day, the helped part of each bar green."""
 
     def draw(narrow: bool) -> str:
         days = figures.days
-        every = max(1, len(days) // (5 if narrow else 10))
-        chart = _chart(pygal.Bar, ["#9fb6d3", "#1a7f37"], narrow, x_labels_major_every=every,
-                       show_minor_x_labels=False, secondary_range=(0, 100), x_label_rotation=0)  # fmt: skip
+        chart = _chart(pygal.StackedBar, ["#1a7f37", "#9fb6d3"], narrow, height=300 if narrow else 280,
+                       x_labels_major_every=_every(len(days), narrow), show_minor_x_labels=False,
+                       y_labels=_ticks(max((d.calls for d in days), default=0), narrow))  # fmt: skip
         chart.x_labels = [_day_label(d.day) for d in days]
-        chart.add("calls", [d.calls for d in days])
-        chart.add("helped, % of calls", [round(100 * d.containment, 1) if d.calls else None for d in days],
-                  secondary=True)  # fmt: skip
+        chart.add("helped", [d.helped for d in days])
+        chart.add("other calls", [d.calls - d.helped for d in days])
+        return _svg(chart)
+
+    return _both(draw)
+
+
+def containment_by_day(figures: Figures) -> dict[str, str]:
+    """The share of calls helped (containment), day by day; a day without calls is a gap."""
+
+    def draw(narrow: bool) -> str:
+        days = figures.days
+        chart = _chart(pygal.Line, ["#1a7f37"], narrow, height=260 if narrow else 240, show_legend=False,
+                       x_labels_major_every=_every(len(days), narrow), show_minor_x_labels=False,
+                       y_labels=[0, 25, 50, 75, 100], range=(0, 100), dots_size=3)  # fmt: skip
+        chart.value_formatter = lambda value: f"{value:g}%"
+        chart.x_labels = [_day_label(d.day) for d in days]
+        chart.add("helped, % of calls", [round(100 * d.containment, 1) if d.calls else None for d in days])
         return _svg(chart)
 
     return _both(draw)
@@ -106,11 +137,13 @@ def containment_by_day(figures: Figures) -> dict[str, str]:
 def drop_off(figures: Figures) -> dict[str, str]:
     """The main prompts: of the calls that reached each, how many went on, hung up, asked for a
     person, or left another way (the rest), stacked so a bar is as long as the calls that reached it."""
-    prompts = figures.prompts[:MAIN_PROMPTS]
+    prompts = list(reversed(figures.prompts[:MAIN_PROMPTS]))  # the most reached on top
 
     def draw(narrow: bool) -> str:
         chart = _chart(pygal.HorizontalStackedBar, ["#1a7f37", "#cf222e", "#1f6feb", "#9aa4ae"], narrow,
-                       height=max(220, 60 + 38 * len(prompts)) + (60 if narrow else 0))  # fmt: skip
+                       height=max(220, 70 + 40 * len(prompts)) + (70 if narrow else 0),
+                       legend_at_bottom_columns=1 if narrow else 4,
+                       y_labels=_ticks(max((p.reached for p in prompts), default=0), narrow))  # fmt: skip
         chart.x_labels = [p.node for p in prompts]
         chart.add("went on", [p.went_on for p in prompts])
         chart.add("hung up", [p.hung_up for p in prompts])
@@ -123,11 +156,12 @@ def drop_off(figures: Figures) -> dict[str, str]:
 
 def per_agent(figures: Figures) -> dict[str, str]:
     """Messages each agent closed."""
-    agents = figures.messages.per_agent
+    agents = list(reversed(figures.messages.per_agent))
 
     def draw(narrow: bool) -> str:
-        chart = _chart(pygal.HorizontalBar, ["#1f6feb"], narrow, height=max(160, 50 + 34 * len(agents)),
-                       show_legend=False, print_values=True)  # fmt: skip
+        chart = _chart(pygal.HorizontalBar, ["#1f6feb"], narrow, height=max(160, 60 + 36 * len(agents)),
+                       show_legend=False, print_values=True,
+                       y_labels=_ticks(max((a.closed for a in agents), default=0), narrow))  # fmt: skip
         chart.x_labels = [a.agent for a in agents]
         chart.add("closed", [a.closed for a in agents])
         return _svg(chart)
@@ -137,13 +171,14 @@ def per_agent(figures: Figures) -> dict[str, str]:
 
 def speech(figures: Figures) -> dict[str, str]:
     """Per prompt, the share of answers by voice that were not understood."""
-    prompts = [p for p in figures.prompts if p.voice][:MAIN_PROMPTS]
+    prompts = list(reversed([p for p in figures.prompts if p.voice][:MAIN_PROMPTS]))
 
     def draw(narrow: bool) -> str:
-        chart = _chart(pygal.HorizontalBar, ["#d29922"], narrow, height=max(160, 50 + 34 * len(prompts)),
-                       show_legend=False, print_values=True, range=(0, 100))  # fmt: skip
-        chart.x_labels = [p.node for p in prompts]
+        chart = _chart(pygal.HorizontalBar, ["#d29922"], narrow, height=max(160, 60 + 36 * len(prompts)),
+                       show_legend=False, print_values=True, range=(0, 100),
+                       y_labels=[0, 25, 50, 75, 100] if narrow else list(range(0, 101, 10)))  # fmt: skip
         chart.add("not understood, % of voice answers", [round(100 * p.voice_missed / p.voice, 1) for p in prompts])
+        chart.x_labels = [p.node for p in prompts]
         chart.value_formatter = lambda value: f"{value:g}%"
         return _svg(chart)
 
@@ -170,9 +205,9 @@ def heat_map(figures: Figures) -> dict[str, str]:
                 share = calls / most if most else 0.0
                 opened = figures.open[weekday][hour]
                 rect = ElementTree.SubElement(svg, "rect", {
-                    "x": str(x + 1), "y": str(y + 1), "width": str(cell - 2), "height": str(cell - 2), "rx": "3",
-                    "fill": _shade(share), "stroke": "#1d232b" if opened else "none",
-                    "stroke-width": "2" if opened else "0",
+                    "x": str(x + 2), "y": str(y + 2), "width": str(cell - 4), "height": str(cell - 4), "rx": "3",
+                    "fill": _shade(share), "stroke": OPEN if opened else "none",
+                    "stroke-width": "3" if opened else "0",
                 })  # fmt: skip
                 ElementTree.SubElement(
                     rect, "title"

@@ -195,7 +195,8 @@ def insights_page():  # type: ignore[no-untyped-def]
                                today=now, figures=None), 400  # fmt: skip
     figures = load(period)
     tables = {name: table(figures) for name, table in TABLES.items()}
-    drawn = {"outcomes": charts.outcomes(figures), "days": charts.containment_by_day(figures),
+    drawn = {"outcomes": charts.outcomes(figures), "days": charts.calls_by_day(figures),
+             "containment": charts.containment_by_day(figures),
              "drop_off": charts.drop_off(figures), "messages": charts.per_agent(figures),
              "hours": charts.heat_map(figures), "speech": charts.speech(figures)}  # fmt: skip
     return render_template(
