@@ -246,3 +246,20 @@ def test_the_page_in_a_browser_on_a_desk_and_a_phone(site: tuple[Flask, str], sh
         finally:
             browser.close()
     assert (OUTPUT / f"insights-{width}.png").stat().st_size > 20_000
+
+
+def test_a_caller_hears_the_new_entry_on_their_next_call(app: Flask, phone) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    supervisor(app)
+    carol = login(app, "carol")
+    saved = carol.post("/agent/faq/new", data={
+        "csrf_token": csrf(carol, "/agent/faq/new?question=is+there+parking&keywords=parking&language=en-US"),
+        "language": "en-US", "question": "Is there parking at your store?", "keywords": "parking, car park",
+        "title": "Parking", "category": "store", "slug": "parking",
+        "answer": "Yes: customers park free of charge behind the store.",
+    })  # fmt: skip
+    assert saved.status_code == 302
+    call = phone()
+    call.press("3")
+    call.hears("Ask in a few words")
+    call.say("where can I park my car")
+    call.hears("park free of charge behind the store")
