@@ -174,7 +174,7 @@ def test_an_unanswered_group_becomes_an_entry(app: Flask, shown: list) -> None: 
     assert len(links) == 2
     form = carol.get(html.unescape(links[1])).get_data(as_text=True)
     assert "&lt;script&gt;alert(1)&lt;/script&gt; where is my refund</textarea>" in form
-    assert 'name="keywords" value="refund script"' in form and 'name="slug" value="refund_script"' in form
+    assert 'name="keywords" value="refund, script"' in form and 'name="slug" value="refund_script"' in form
     assert '<option value="en-US" selected>' in form
 
     token = csrf(carol, "/agent/faq/new")
@@ -263,3 +263,19 @@ def test_a_caller_hears_the_new_entry_on_their_next_call(app: Flask, phone) -> N
     call.hears("Ask in a few words")
     call.say("where can I park my car")
     call.hears("park free of charge behind the store")
+
+
+def test_a_period_without_calls(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    def nothing(session, settings, start, end):  # type: ignore[no-untyped-def]
+        days = tuple(Day(start + dt.timedelta(days=n), 0, 0) for n in range((end - start).days + 1))
+        return Figures(start, end, 0, {}, days, (), (), Messages(0, 0, None, None, None))
+
+    monkeypatch.setattr(insights, "figures", nothing, raising=False)
+    supervisor(app)
+    reply = login(app, "carol").get("/agent/insights?period=today")
+    said = text_of(reply.get_data(as_text=True))
+    assert reply.status_code == 200
+    for line in ("0 calls", "0% helped themselves", "No calls reached a prompt in this period.",
+                 "Every question in this period found an answer that helped.", "— median to close", "none oldest open",
+                 "Nobody answered by voice in this period."):  # fmt: skip
+        assert line in said, line
