@@ -142,7 +142,11 @@ class Call(Base):
 
     __tablename__ = "calls"
     # A caller's earlier calls on an agent's page (migration 0010); written once, when the call begins.
-    __table_args__ = (Index("ix_calls_from_started", "from_number", "started_at"),)
+    # Ended calls not yet in the insights' day rows, found by the worker (migration 0016).
+    __table_args__ = (
+        Index("ix_calls_from_started", "from_number", "started_at"),
+        Index("ix_calls_summarised_updated", "summarised", "updated_at"),
+    )
 
     call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
     from_number: Mapped[str] = mapped_column(String(32), default="")
@@ -170,6 +174,8 @@ class Call(Base):
     # sensitive digits masked before they get here). Kept in the call's own row rather than a table
     # of its own, so that a step writes one row, not two rows and an index (bench/webhooks.py).
     events: Mapped[list[dict[str, Any]]] = mapped_column(EVENT_LOG, default=list)
+    # Whether the call is counted in the insights' day rows (ivr/insights/rollup.py): once, after it ended.
+    summarised: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Agent(Base):
@@ -319,3 +325,64 @@ class LoginAttempt(Base):
     address: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ok: Mapped[bool] = mapped_column(Boolean)
+
+
+class InsightDay(Base):
+    """Calls of one day (the line's time zone, at the call's start) in one language, by how they ended,
+    and their answered steps: kept by ivr/insights/rollup.py, read by the supervisors' figures."""
+
+    __tablename__ = "insight_days"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    helped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    transferred: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    message_left: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    gave_up: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    hung_up: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    steps: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # answers at prompts
+    voice_steps: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # of those, spoken
+    voice_missed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # spoken, not understood
+
+
+class InsightHour(Base):
+    """Calls that began in one hour (0-23) of one day, in the line's time zone."""
+
+    __tablename__ = "insight_hours"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class InsightPrompt(Base):
+    """One prompt's funnel on one day: calls that reached it, went on, hung up, asked for a person
+    there; steps there not understood, spoken, spoken and not understood."""
+
+    __tablename__ = "insight_prompts"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    node: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reached: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    went_on: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    hung_up: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    to_person: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    not_understood: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    voice: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    voice_missed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class InsightAsked(Base):
+    """Questions asked of the knowledge base on one day in one language, grouped by their normalised
+    words (`key`): how many, how many found nothing, how many answers did not help, and one as said."""
+
+    __tablename__ = "insight_asked"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    asked: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    not_found: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    not_helped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sample: Mapped[str] = mapped_column(Text, default="", server_default="")

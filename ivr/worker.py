@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 from ivr import notify, recordings
 from ivr.agents import search
 from ivr.db import Database
+from ivr.insights import rollup
 from ivr.models import Message, MessageHistory, Notification
 from ivr.speech import recognizer as speech
 from ivr.speech.audio import load
@@ -82,7 +83,13 @@ class Worker:
             done = sum(self._claim_and_work(message_id, now) for message_id in due)
         done += self.apply_retention(now)
         done += self.send_notifications(now)
+        done += self.summarise_calls(now)
         return done
+
+    def summarise_calls(self, now: dt.datetime) -> int:
+        """Ended calls into the insights' day rows (ivr/insights/rollup.py): a bounded batch a pass."""
+        with self.db.transaction() as session:
+            return rollup.roll_up(session, self.settings, now, rollup.BATCH)
 
     def run_forever(self, interval: float = 1.0) -> None:
         log.info("worker started: recordings go to %s", recordings_dir(self.settings))

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from ivr.agents import callback, csrf, queue, team
 from ivr.db import get_db
+from ivr.insights import figures
 from ivr.models import Agent
 
 log = logging.getLogger(__name__)
@@ -158,12 +159,58 @@ def team_workload():  # type: ignore[no-untyped-def]
         )  # fmt: skip
 
 
+# The longest period the insights are read for, in days.
+LONGEST_PERIOD = 366
+DEFAULT_DAYS = 30
+
+
+def _insights_day(text: str, which: str) -> dt.date:
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"'{which}' is not a date: give it as YYYY-MM-DD, for example 2026-11-01") from None
+
+
+def _insights_period(today: dt.date) -> tuple[dt.date, dt.date]:
+    """?from=YYYY-MM-DD&to=YYYY-MM-DD (either may be left out: to is today, from 30 days before to)."""
+    end = _insights_day(request.args["to"].strip(), "to") if request.args.get("to") else today
+    start = (
+        _insights_day(request.args["from"].strip(), "from")
+        if request.args.get("from")
+        else end - dt.timedelta(days=DEFAULT_DAYS - 1)
+    )
+    if start > end:
+        raise ValueError("'from' is after 'to': the period would be empty; swap the dates")
+    if (end - start).days + 1 > LONGEST_PERIOD:
+        raise ValueError(f"a period can be at most {LONGEST_PERIOD} days long; choose a shorter one")
+    return start, end
+
+
+@bp.get("/insights")
+@login_required
+def insights():  # type: ignore[no-untyped-def]
+    """Supervisors: the figures of a period in the line's time zone (ivr/insights/figures.py), as the
+    insights page shows them."""
+    if not current_user.supervisor:
+        return _error("the insights are for supervisors", 403)
+    today = current_app.extensions["ivr.hours"].local(dt.datetime.now(dt.UTC)).date()
+    try:
+        start, end = _insights_period(today)
+    except ValueError as error:
+        return _error(str(error), 400)
+    with get_db().reading() as db:
+        found = figures.figures(db, current_app.config, start, end)
+    return jsonify(figures.as_json(found))
+
+
 @bp.route("/<path:anything>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 @login_required
 def unknown(anything: str):  # type: ignore[no-untyped-def]
     """Every API answer is JSON, a wrong address too."""
     return _error(
-        f"there is no {request.method} /agent/api/{anything}: the API has GET messages, GET messages/ID, GET team"
+        f"there is no {request.method} /agent/api/{anything}: the API has GET messages, GET messages/ID, GET team, GET insights"
         " and POST messages/ID/ACTION (claim, take_over, reassign, note, done, reopen, call)",
         404,
     )

@@ -6,7 +6,16 @@ The page, its CSV tables and GET /agent/api/insights all show exactly these.
 from __future__ import annotations
 
 import datetime as dt
+import math
+import statistics
 from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from ivr.hours import OpeningHours
+from ivr.models import Agent, InsightAsked, InsightDay, InsightHour, InsightPrompt, Message, MessageHistory, as_utc
 
 # How a call ended (ivr.flows.nodes.OUTCOMES), as the API names them.
 OUTCOME_NAMES = {"helped": "helped", "transferred": "transferred", "message_left": "message", "gave_up": "gave_up",
@@ -89,3 +98,205 @@ class Figures:
     def containment(self) -> float:
         """Helped / calls: the share of callers who helped themselves."""
         return self.outcomes.get("helped", 0) / self.calls if self.calls else 0.0
+
+
+# ---- reading them ------------------------------------------------------------------------------
+
+TOP_ASKED = 20
+
+
+def _local_midnight(hours: OpeningHours, day: dt.date) -> dt.datetime:
+    """The start of `day` on the line's clock, in UTC (a day is 23 or 25 hours when the clocks change)."""
+    return dt.datetime.combine(day, dt.time(), hours.zone).astimezone(dt.UTC)
+
+
+def _open_hours(hours: OpeningHours) -> tuple[tuple[bool, ...], ...]:
+    """Whether any open span of a weekday overlaps each of its hours."""
+
+    def minutes(at: dt.time) -> int:
+        return 24 * 60 if at == dt.time.max else at.hour * 60 + at.minute
+
+    return tuple(
+        tuple(any(minutes(s) < (h + 1) * 60 and minutes(e) > h * 60 for s, e in spans) for h in range(24))
+        for spans in hours.weekly
+    )
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _p90(values: list[float]) -> float | None:
+    """The 90th percentile, nearest rank: the smallest value at least 90% of the values do not exceed."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(math.ceil(0.9 * len(ordered)) - 1, 0)]
+
+
+def _messages(session: Session, since: dt.datetime, until: dt.datetime) -> Messages:
+    """Messages left in the period, closed in it (by the agent who marked each done, its last close in
+    the period), and the oldest still open now. Indexed columns only."""
+    received = session.scalar(
+        select(func.count()).select_from(Message)
+        .where(Message.status != "replaced", Message.created_at >= since, Message.created_at < until)
+    )  # fmt: skip
+    closes = session.execute(
+        select(MessageHistory.message_id, MessageHistory.at, Message.created_at, Agent.name)
+        .join(Message, Message.id == MessageHistory.message_id)
+        .outerjoin(Agent, Agent.id == MessageHistory.agent_id)
+        .where(MessageHistory.action == "done", MessageHistory.at >= since, MessageHistory.at < until)
+        .order_by(MessageHistory.at, MessageHistory.id)
+    ).all()
+    last: dict[int, tuple[float, str]] = {}
+    for message_id, closed_at, created_at, agent in closes:
+        waited = (as_utc(closed_at) - as_utc(created_at)).total_seconds() / 3600
+        last[message_id] = (max(waited, 0.0), agent or "")
+    per_agent: dict[str, list[float]] = {}
+    for waited, agent in last.values():
+        per_agent.setdefault(agent, []).append(waited)
+    oldest = session.scalar(select(func.min(Message.created_at)).where(Message.status.in_(("new", "in_progress"))))
+    times = [waited for waited, _agent in last.values()]
+    return Messages(
+        received=int(received or 0),
+        closed=len(last),
+        median_hours=_median(times),
+        p90_hours=_p90(times),
+        oldest_open=as_utc(oldest) if oldest is not None else None,
+        per_agent=tuple(
+            AgentLoad(agent, len(waits), _median(waits), _p90(waits))
+            for agent, waits in sorted(per_agent.items(), key=lambda item: (-len(item[1]), item[0]))
+        ),
+    )
+
+
+def figures(session: Session, settings: dict[str, Any], start: dt.date, end: dt.date) -> Figures:
+    """The figures of the days `start` to `end` (both included, the line's time zone)."""
+    hours = OpeningHours.from_settings(settings)
+    in_period = lambda column: and_(column >= start, column <= end)  # noqa: E731
+    outcomes = dict.fromkeys(OUTCOME_NAMES.values(), 0)
+    per_day: dict[dt.date, list[int]] = {}
+    steps = voice_steps = 0
+    day_columns = [getattr(InsightDay, name) for name in OUTCOME_NAMES]
+    rows = session.execute(
+        select(InsightDay.day, func.sum(InsightDay.calls), func.sum(InsightDay.steps), func.sum(InsightDay.voice_steps),
+               *(func.sum(c) for c in day_columns))
+        .where(in_period(InsightDay.day)).group_by(InsightDay.day)
+    ).all()  # fmt: skip
+    for day, calls, day_steps, day_voice, *counts in rows:
+        per_day[day] = [int(calls or 0), int(counts[0] or 0)]
+        steps, voice_steps = steps + int(day_steps or 0), voice_steps + int(day_voice or 0)
+        for name, count in zip(OUTCOME_NAMES.values(), counts, strict=True):
+            outcomes[name] += int(count or 0)
+    days = tuple(
+        Day(start + dt.timedelta(days=n), *per_day.get(start + dt.timedelta(days=n), [0, 0]))
+        for n in range((end - start).days + 1)
+    )
+
+    prompt_names = ("reached", "went_on", "hung_up", "to_person", "not_understood", "voice", "voice_missed")
+    prompt_rows = session.execute(
+        select(InsightPrompt.node, *(func.sum(getattr(InsightPrompt, n)) for n in prompt_names))
+        .where(in_period(InsightPrompt.day)).group_by(InsightPrompt.node)
+    ).all()  # fmt: skip
+    prompts = sorted(
+        (Prompt(node, *(int(v or 0) for v in values)) for node, *values in prompt_rows),
+        key=lambda p: (-p.reached, p.node),
+    )
+
+    asked_rows = session.execute(
+        select(InsightAsked.language, InsightAsked.key, func.sum(InsightAsked.asked), func.sum(InsightAsked.not_found),
+               func.sum(InsightAsked.not_helped), func.min(InsightAsked.sample))
+        .where(in_period(InsightAsked.day)).group_by(InsightAsked.language, InsightAsked.key)
+    ).all()  # fmt: skip
+    asked = sorted(
+        (Asked(key, sample or "", int(n or 0), int(nf or 0), int(nh or 0), language)
+         for language, key, n, nf, nh, sample in asked_rows if (nf or 0) + (nh or 0) > 0),
+        key=lambda a: (-a.asked, -a.not_found - a.not_helped, a.language, a.key),
+    )[:TOP_ASKED]  # fmt: skip
+
+    by_hour = [[0] * 24 for _ in range(7)]
+    for day, hour, calls in session.execute(
+        select(InsightHour.day, InsightHour.hour, InsightHour.calls).where(in_period(InsightHour.day))
+    ):
+        by_hour[day.weekday()][hour] += int(calls or 0)
+
+    since, until = _local_midnight(hours, start), _local_midnight(hours, end + dt.timedelta(days=1))
+    return Figures(
+        start=start,
+        end=end,
+        calls=sum(d.calls for d in days),
+        outcomes=outcomes,
+        days=days,
+        prompts=tuple(prompts),
+        asked=tuple(asked),
+        messages=_messages(session, since, until),
+        hours=tuple(tuple(row) for row in by_hour),
+        open=_open_hours(hours),
+        voice_steps=voice_steps,
+        steps=steps,
+    )
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return as_utc(moment).isoformat() if moment is not None else None
+
+
+def as_json(f: Figures) -> dict[str, Any]:
+    """The figures as GET /agent/api/insights gives them (times ISO 8601 with their offset)."""
+    m = f.messages
+    return {
+        "from": f.start.isoformat(),
+        "to": f.end.isoformat(),
+        "calls": f.calls,
+        "outcomes": {name: f.outcomes.get(name, 0) for name in OUTCOME_NAMES.values()},
+        "containment": f.containment,
+        "days": [
+            {"day": d.day.isoformat(), "calls": d.calls, "helped": d.helped, "containment": d.containment}
+            for d in f.days
+        ],
+        "drop_off": [
+            {
+                "node": p.node,
+                "reached": p.reached,
+                "went_on": p.went_on,
+                "hung_up": p.hung_up,
+                "to_person": p.to_person,
+                "not_understood": p.not_understood,
+            }
+            for p in f.prompts
+        ],
+        "unanswered": [
+            {
+                "words": a.key,
+                "sample": a.sample,
+                "asked": a.asked,
+                "not_found": a.not_found,
+                "not_helped": a.not_helped,
+                "language": a.language,
+            }
+            for a in f.asked
+        ],
+        "messages": {
+            "received": m.received,
+            "closed": m.closed,
+            "median_hours": m.median_hours,
+            "p90_hours": m.p90_hours,
+            "oldest_open": _iso(m.oldest_open),
+            "per_agent": [
+                {"agent": a.agent, "closed": a.closed, "median_hours": a.median_hours, "p90_hours": a.p90_hours}
+                for a in m.per_agent
+            ],
+        },
+        "speech": {
+            "voice_share": f.voice_steps / f.steps if f.steps else 0.0,
+            "steps": f.steps,
+            "voice_steps": f.voice_steps,
+            "prompts": [
+                {"node": p.node, "voice": p.voice, "voice_missed": p.voice_missed}
+                for p in sorted(f.prompts, key=lambda p: (-p.voice, p.node))
+                if p.voice
+            ],
+        },
+        "hours": [list(row) for row in f.hours],
+        "open": [list(row) for row in f.open],
+    }

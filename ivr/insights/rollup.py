@@ -1,0 +1,220 @@
+"""The insights' aggregates: each ended call rolled into day rows once, by the worker (never by a call step).
+
+A call is ended when Twilio's status callback set `ended_at`, or when no step came for an hour (a call
+Twilio never reported). Its event log (one event per answered step: `node` where the caller answered,
+`input_kind`, what it `matched`, `next_node` where the call then waited or ended, `path` of nodes
+passed) is read once, with its knowledge-base questions, and added to the day of its start in the
+line's time zone. Claiming a call is one `UPDATE ... WHERE summarised = false`, in the same
+transaction as the additions: two workers never count a call twice, and a failed batch counts nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Table, and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ivr.flows.nodes import WAITING
+from ivr.hours import OpeningHours
+from ivr.models import Call, FaqQuery, InsightAsked, InsightDay, InsightHour, InsightPrompt, as_utc
+from ivr.speech.matching import ENGLISH, normalise
+
+# A call with no step for this long is over, whether or not Twilio said so.
+QUIET = dt.timedelta(hours=1)
+BATCH = 500
+OUTCOMES = ("helped", "transferred", "message_left", "gave_up", "hung_up")
+ANSWERS = ("dtmf", "speech")
+# The third miss at a prompt is a miss too (the engine then sends the call on).
+MISSES = ("no_match", "too_many_failures")
+KEY_WORDS = 8
+
+
+@dataclass
+class Rows:
+    """What a batch of calls adds, per row of each table."""
+
+    days: dict[tuple[dt.date, str], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    hours: Counter[tuple[dt.date, int]] = field(default_factory=Counter)
+    prompts: dict[tuple[dt.date, str], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    asked: dict[tuple[dt.date, str, str], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    samples: dict[tuple[dt.date, str, str], str] = field(default_factory=dict)
+
+
+@cache
+def _flow_facts() -> tuple[frozenset[str], str]:
+    """The prompts (nodes that wait for the caller) and where asking for a person leads."""
+    from ivr.flows import build_flow
+
+    flow = build_flow()
+    waiting = frozenset(node_id for node_id, node in flow.nodes.items() if isinstance(node, WAITING))
+    person = next((c.goto for c in flow.commands if c.name == "agent" and c.goto), "agent_hours")
+    return waiting, person
+
+
+@cache
+def _loaded_catalog() -> Any:
+    from ivr.prompts import Catalog
+
+    return Catalog.load()
+
+
+def line_catalog() -> Any:
+    """The app's prompt catalog (how each language's callers are heard), or the one on disk."""
+    from flask import current_app, has_app_context
+
+    if has_app_context() and current_app.extensions.get("ivr.catalog") is not None:
+        return current_app.extensions["ivr.catalog"]
+    return _loaded_catalog()
+
+
+def _words_for(catalog: Any, language: str) -> Any:
+    try:
+        return catalog.words(language)
+    except Exception:  # a language no catalog has any more: English words still group the question
+        return ENGLISH
+
+
+def question_key(text: str, words: Any = ENGLISH) -> str:
+    """A question's group: its normalised words, deduplicated, sorted, the first 8 ("where's my refund"
+    and "refund where is it" share one)."""
+    key = " ".join(sorted(set(normalise(text, words)))[:KEY_WORDS])
+    return (key or " ".join(text.lower().split()))[:160]
+
+
+def add_call(rows: Rows, call: Call, questions: list[FaqQuery], hours: OpeningHours, catalog: Any = None) -> None:
+    """One call's counts, added to `rows`."""
+    waiting, person = _flow_facts()
+    local = hours.local(as_utc(call.started_at))
+    day, language = local.date(), (call.language or "")[:16]
+    outcome = call.outcome if call.outcome in OUTCOMES else "hung_up"
+    totals = rows.days[(day, language)]
+    totals["calls"] += 1
+    totals[outcome] += 1
+    rows.hours[(day, local.hour)] += 1
+
+    reached: set[str] = set()
+    went_on: set[str] = set()
+    to_person: set[str] = set()
+    steps: Counter[tuple[str, str]] = Counter()  # (node, what) -> steps
+    events = call.events or []
+    for event in events:
+        node, after = event.get("node") or "", event.get("next_node") or ""
+        kind, matched = event.get("input_kind"), event.get("matched") or ""
+        if after in waiting:
+            reached.add(after)
+        if node not in waiting or kind not in (*ANSWERS, "none"):
+            continue
+        reached.add(node)
+        missed = kind in ANSWERS and matched in MISSES
+        if kind in ANSWERS:
+            totals["steps"] += 1
+        if kind == "speech":
+            totals["voice_steps"] += 1
+            steps[(node, "voice")] += 1
+            if missed:
+                totals["voice_missed"] += 1
+                steps[(node, "voice_missed")] += 1
+        if missed:
+            steps[(node, "not_understood")] += 1
+        if matched == "agent" or (person in (event.get("path") or ()) and matched != "too_many_failures"):
+            to_person.add(node)
+        elif after != node and matched != "too_many_failures":
+            went_on.add(node)
+    last = (events[-1].get("next_node") or "") if events else ""
+    for node in reached:
+        counts = rows.prompts[(day, node)]
+        counts["reached"] += 1
+        counts["went_on"] += node in went_on
+        counts["to_person"] += node in to_person
+        counts["hung_up"] += node == last
+    for (node, what), n in steps.items():
+        rows.prompts[(day, node)][what] += n
+
+    for query in questions:
+        group = (day, (query.language or language)[:16], question_key(query.asked, _words_for(catalog, query.language)))
+        counts = rows.asked[group]
+        counts["asked"] += 1
+        counts["not_found"] += query.answered_slug is None
+        counts["not_helped"] += query.helpful is False
+        rows.samples.setdefault(group, query.asked[:500])
+
+
+def _upsert(
+    session: Session, table: Table, keys: tuple[str, ...], rows: list[dict[str, Any]], add: tuple[str, ...]
+) -> None:
+    """Insert the rows, or add their counts to the rows already there: one statement, SQLite or PostgreSQL."""
+    if not rows:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys), set_={name: table.c[name] + statement.excluded[name] for name in add}
+    )
+    # Every row of one statement has the same columns (missing counts are 0), so it runs as executemany.
+    session.execute(statement, rows)
+
+
+def _write(session: Session, rows: Rows) -> None:
+    day_counts = ("calls", *OUTCOMES, "steps", "voice_steps", "voice_missed")
+    prompt_counts = ("reached", "went_on", "hung_up", "to_person", "not_understood", "voice", "voice_missed")
+    asked_counts = ("asked", "not_found", "not_helped")
+    days = [
+        {"day": d, "language": lang, **{c: counts[c] for c in day_counts}} for (d, lang), counts in rows.days.items()
+    ]
+    _upsert(session, InsightDay.__table__, ("day", "language"), days, day_counts)  # type: ignore[arg-type]
+    hours = [{"day": d, "hour": h, "calls": n} for (d, h), n in rows.hours.items()]
+    _upsert(session, InsightHour.__table__, ("day", "hour"), hours, ("calls",))  # type: ignore[arg-type]
+    prompts = [{"day": d, "node": node, **{c: counts[c] for c in prompt_counts}}
+               for (d, node), counts in rows.prompts.items()]  # fmt: skip
+    _upsert(session, InsightPrompt.__table__, ("day", "node"), prompts, prompt_counts)  # type: ignore[arg-type]
+    asked = [{"day": d, "language": lang, "key": key, "sample": rows.samples[(d, lang, key)],
+              **{c: counts[c] for c in asked_counts}} for (d, lang, key), counts in rows.asked.items()]  # fmt: skip
+    _upsert(session, InsightAsked.__table__, ("day", "language", "key"), asked, asked_counts)  # type: ignore[arg-type]
+
+
+def roll_up(session: Session, settings: dict[str, Any], now: dt.datetime, limit: int = BATCH,
+            catalog: Any = None) -> int:  # fmt: skip
+    """Roll up to `limit` ended calls not yet summarised into the day rows; how many. The caller's
+    transaction commits the claim and the counts together."""
+    over = or_(Call.ended_at.is_not(None), Call.updated_at < now - QUIET)
+    candidates = list(
+        session.scalars(
+            select(Call.call_sid).where(and_(Call.summarised.is_(False), over)).order_by(Call.updated_at).limit(limit)
+        )
+    )
+    if not candidates:
+        return 0
+    # The claim: a call another worker summarised meanwhile is not returned (on PostgreSQL this waits
+    # for that worker's transaction, then sees summarised = true).
+    claimed = list(
+        session.scalars(
+            update(Call)
+            .where(Call.call_sid.in_(candidates), Call.summarised.is_(False))
+            .values(summarised=True)
+            .returning(Call.call_sid)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if not claimed:
+        return 0
+    calls = session.execute(
+        select(Call.call_sid, Call.started_at, Call.language, Call.outcome, Call.events).where(
+            Call.call_sid.in_(claimed)
+        )
+    ).all()
+    questions: dict[str, list[FaqQuery]] = defaultdict(list)
+    for query in session.scalars(select(FaqQuery).where(FaqQuery.call_sid.in_(claimed)).order_by(FaqQuery.id)):
+        questions[query.call_sid].append(query)
+    hours = OpeningHours.from_settings(settings)
+    catalog = catalog if catalog is not None else line_catalog()
+    rows = Rows()
+    for call in calls:
+        add_call(rows, call, questions.get(call.call_sid, []), hours, catalog)  # type: ignore[arg-type]
+    _write(session, rows)
+    return len(claimed)
