@@ -123,10 +123,11 @@ class SimpleCustomer:
         self.name, self.account_number, self.phone = row["name"], row["account_number"], row["phone"]
 
 
-def serve(url: str, work: Path) -> tuple[subprocess.Popen, str]:  # type: ignore[type-arg]
+def serve(url: str, work: Path, role: str = "agent") -> tuple[subprocess.Popen, str]:  # type: ignore[type-arg]
+    """gunicorn as `make run` starts it, on `url`, with the agent "ann" (in `role`) to log in as."""
     env = {**os.environ, "IVR_DATABASE_URL": url, "IVR_SECRET_KEY": "bench", "IVR_TWILIO_AUTH_TOKEN": "bench"}
-    subprocess.run([str(BIN / "flask"), "--app", "wsgi", "agents", "create", "ann"], cwd=ROOT, env=env, check=True,
-                   input=PASSWORD + "\n", text=True, capture_output=True)  # fmt: skip
+    subprocess.run([str(BIN / "flask"), "--app", "wsgi", "agents", "create", "ann", "--role", role], cwd=ROOT, env=env,
+                   check=True, input=PASSWORD + "\n", text=True, capture_output=True)  # fmt: skip
     port = free_port()
     log = (work / f"{port}.log").open("w")
     process = subprocess.Popen(
@@ -136,9 +137,9 @@ def serve(url: str, work: Path) -> tuple[subprocess.Popen, str]:  # type: ignore
     base = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
-            requests.get(base + "/agent/login", timeout=1)
+            requests.get(base + "/agent/login", timeout=5)
             return process, base
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or still loading the app
             time.sleep(0.05)
     raise RuntimeError("the server did not start")
 
