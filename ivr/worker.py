@@ -69,6 +69,7 @@ class Worker:
         # Messages are worked on side by side: a long message being transcribed never holds up the
         # copy or transcript of the others. One thread per core unless told otherwise.
         self.threads = max(threads or int(settings.get("WORKER_THREADS") or 0) or os.cpu_count() or 1, 1)
+        self.calls_waiting = False  # ended calls left for the insights after a pass
 
     # ---- the loop -------------------------------------------------------------------------
 
@@ -83,7 +84,8 @@ class Worker:
             done = sum(self._claim_and_work(message_id, now) for message_id in due)
         done += self.apply_retention(now)
         done += self.send_notifications(now)
-        done += self.summarise_calls(now)
+        # Not counted as jobs: a whole batch means more calls wait, and the loop goes on without a pause.
+        self.calls_waiting = self.summarise_calls(now) >= rollup.BATCH
         return done
 
     def summarise_calls(self, now: dt.datetime) -> int:
@@ -95,7 +97,7 @@ class Worker:
         log.info("worker started: recordings go to %s", recordings_dir(self.settings))
         while True:
             try:
-                if not self.run_once():
+                if not self.run_once() and not self.calls_waiting:
                     time.sleep(interval)
             except Exception:
                 log.exception("worker pass failed; trying again")

@@ -102,7 +102,7 @@ def add_call(rows: Rows, call: Call, questions: list[FaqQuery], hours: OpeningHo
     went_on: set[str] = set()
     to_person: set[str] = set()
     steps: Counter[tuple[str, str]] = Counter()  # (node, what) -> steps
-    events = call.events or []
+    events = [event for event in call.events or [] if isinstance(event, dict)]
     for event in events:
         node, after = event.get("node") or "", event.get("next_node") or ""
         kind, matched = event.get("input_kind"), event.get("matched") or ""
@@ -204,9 +204,10 @@ def roll_up(session: Session, settings: dict[str, Any], now: dt.datetime, limit:
     if not claimed:
         return 0
     calls = session.execute(
-        select(Call.call_sid, Call.started_at, Call.language, Call.outcome, Call.events).where(
-            Call.call_sid.in_(claimed)
-        )
+        select(Call.call_sid, Call.started_at, Call.language, Call.outcome, Call.events)
+        .where(Call.call_sid.in_(claimed))
+        # In the order they began: each group's sample is the first question asked in it.
+        .order_by(Call.started_at, Call.call_sid)
     ).all()
     questions: dict[str, list[FaqQuery]] = defaultdict(list)
     for query in session.scalars(select(FaqQuery).where(FaqQuery.call_sid.in_(claimed)).order_by(FaqQuery.id)):

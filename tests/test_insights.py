@@ -1,0 +1,341 @@
+"""The insights' figures from real calls: calls with known outcomes made through the simulator, rolled up
+by the worker, and every figure checked in figures() and in GET /agent/api/insights."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import select, update
+
+from ivr.db import get_db, upgrade
+from ivr.insights import figures as insights
+from ivr.insights import rollup
+from ivr.insights.figures import AgentLoad, Asked, Day, Messages, Prompt
+from ivr.models import Call, Message, MessageHistory
+from ivr.simulator.phone import SimulatedCall
+from ivr.simulator.transport import FlaskTransport
+from ivr.worker import Worker
+from tests.conftest import TOKEN
+from tests.test_agents import api_token, app, bearer  # noqa: F401
+from tests.test_postgresql import postgres_url  # noqa: F401
+from tests.test_team import supervisor
+
+__all__ = ["app", "postgres_url"]
+
+CLIP = Path(__file__).parent / "fixtures" / "messages" / "ada.wav"
+IN_HOURS = "2026-11-24T10:30:00-05:00"  # a Tuesday morning in New York
+CLOSED = "2026-11-24T21:30:00-05:00"  # the same evening
+# When the calls began, as the test sets it afterwards (the app stamps calls with the real clock):
+# 10:00 in New York on Tuesday 24 November, and one at 23:30 there (04:30 UTC the next day).
+MORNING = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)
+LATE = dt.datetime(2026, 11, 25, 4, 30, tzinfo=dt.UTC)
+START, END = dt.date(2026, 11, 23), dt.date(2026, 11, 25)
+
+
+def dial(app: Flask, clock: str, caller: str = "+15550100001") -> SimulatedCall:
+    app.config["CLOCK"] = clock
+    return SimulatedCall(FlaskTransport(app, TOKEN), caller=caller).dial()
+
+
+def make_calls(app: Flask) -> dict[str, str]:
+    """One call of each kind; the CallSid of each."""
+    calls = {}
+    helped = dial(app, CLOSED)  # order status by keypad, then hangs up at "another order?"
+    helped.press("2")
+    helped.press("5001#")
+    helped.hears("has shipped")
+    helped.hangup()
+    calls["helped"] = helped.call_sid
+    transferred = dial(app, IN_HOURS, "+15550100002")  # 0: a person, who answers
+    transferred.press("0")
+    transferred.answer("completed")
+    calls["transferred"] = transferred.call_sid
+    message = dial(app, CLOSED)  # 0 out of hours: a message, sent by voice
+    message.press("0")
+    message.press("1")
+    message.record(CLIP)
+    message.say("send it")
+    calls["message"] = message.call_sid
+    gave_up = dial(app, CLOSED)  # silence, silence, a wrong key; an empty recording; silence to the end
+    gave_up.silence()
+    gave_up.silence()
+    gave_up.press("7")
+    gave_up.press("#")
+    for _ in range(3):
+        gave_up.silence()
+    gave_up.hears("couldn't be more help")
+    calls["gave_up"] = gave_up.call_sid
+    hung_up = dial(app, CLOSED)  # hangs up at the main menu
+    hung_up.hangup()
+    calls["hung_up"] = hung_up.call_sid
+    misheard = dial(app, CLOSED)  # speech not understood at the main menu and at the order number
+    misheard.say("order status", confidence=0.1)
+    misheard.say("where is my order")
+    misheard.say("banana")
+    misheard.hangup()
+    calls["misheard"] = misheard.call_sid
+    for name, question in (("not_found", "what is the meaning of life"), ("not_helped", "how long does shipping take"),
+                           ("not_found_again", "life meaning what is it")):  # fmt: skip
+        asking = dial(app, CLOSED)
+        asking.press("3")
+        asking.say(question)
+        if name == "not_helped":
+            asking.hears("3 to 5 business days")
+            asking.say("no")
+        asking.hangup()
+        calls[name] = asking.call_sid
+    return calls
+
+
+def set_times(app: Flask, calls: dict[str, str]) -> None:
+    """The calls' start times, and the message's life: left at 10:05, closed by ann at 12:35 (2.5 hours);
+    another message left at 11:00, still open."""
+    with app.app_context(), get_db().transaction() as session:
+        for n, (name, sid) in enumerate(calls.items()):
+            at = LATE if name == "hung_up" else MORNING + dt.timedelta(seconds=n)
+            session.execute(update(Call).where(Call.call_sid == sid).values(started_at=at))
+        message = session.scalars(select(Message)).one()
+        message.created_at = MORNING + dt.timedelta(minutes=5)
+        message.next_try_at = None  # the copy and the transcript are other tests' business
+        session.add(Message(recording_sid="RE" + "0" * 32, call_sid=calls["hung_up"], recording_url="https://x",
+                            created_at=MORNING + dt.timedelta(hours=1), status="new"))  # fmt: skip
+    return None
+
+
+def close_message(app: Flask) -> None:
+    ann = bearer(api_token(app))
+    client = app.test_client()
+    with app.app_context(), get_db().reading() as session:
+        message_id = session.scalars(select(Message.id).where(Message.status == "new").order_by(Message.id)).first()
+    assert client.post(f"/agent/api/messages/{message_id}/claim", headers=ann).status_code == 200
+    assert client.post(f"/agent/api/messages/{message_id}/done", headers=ann).status_code == 200
+    with app.app_context(), get_db().transaction() as session:
+        session.execute(
+            update(MessageHistory)
+            .where(MessageHistory.message_id == message_id, MessageHistory.action == "done")
+            .values(at=MORNING + dt.timedelta(hours=2, minutes=35))
+        )
+
+
+EXPECTED_PROMPTS = (
+    # node, reached, went on, hung up, to a person, not understood, voice, voice not understood
+    Prompt("main_menu", 9, 5, 1, 2, 2, 2, 1),
+    Prompt("faq_again", 3, 0, 3, 0, 0, 0, 0),
+    Prompt("faq_ask", 3, 3, 0, 0, 0, 3, 0),
+    Prompt("order_number", 2, 1, 1, 0, 1, 1, 1),
+    Prompt("faq_helpful", 1, 1, 0, 0, 0, 1, 0),
+    Prompt("message_offer", 1, 1, 0, 0, 0, 0, 0),
+    Prompt("message_retry", 1, 0, 0, 0, 0, 0, 0),
+    Prompt("message_review", 1, 1, 0, 0, 0, 1, 0),
+    Prompt("order_result", 1, 0, 1, 0, 0, 0, 0),
+)
+EXPECTED_ASKED = (
+    Asked("life mean", "what is the meaning of life", 2, 2, 0, "en-US"),
+    Asked("doe how long ship take", "how long does shipping take", 1, 0, 1, "en-US"),
+)
+OPEN_HOURS = tuple(
+    tuple((day < 5 and 9 <= hour < 17) or (day == 5 and 10 <= hour < 14) for hour in range(24)) for day in range(7)
+)
+
+
+def read(app: Flask) -> insights.Figures:
+    with app.app_context(), get_db().reading() as session:
+        return insights.figures(session, app.config, START, END)
+
+
+def test_every_figure_from_calls_with_known_outcomes(app: Flask) -> None:
+    calls = make_calls(app)
+    set_times(app, calls)
+    close_message(app)
+    with app.app_context(), get_db().reading() as session:
+        outcomes = dict(session.execute(select(Call.call_sid, Call.outcome)).all())
+        assert all(session.scalars(select(Call.ended_at.is_not(None))))
+    assert {name: outcomes[sid] for name, sid in calls.items()} == {
+        "helped": "helped", "transferred": "transferred", "message": "message_left", "gave_up": "gave_up",
+        "hung_up": "hung_up", "misheard": "hung_up", "not_found": "hung_up", "not_helped": "hung_up",
+        "not_found_again": "hung_up",
+    }  # fmt: skip
+    assert read(app).calls == 0  # nothing until the worker has rolled the calls up
+
+    with app.app_context():
+        Worker(get_db(), app.config, threads=1).run_once()
+    found = read(app)
+    assert found.start == START and found.end == END
+    assert found.calls == 9
+    assert found.outcomes == {"helped": 1, "transferred": 1, "message": 1, "gave_up": 1, "hung_up": 5}
+    assert found.containment == 1 / 9
+    # The call at 23:30 in New York counts on the 24th, in its 23rd hour.
+    assert found.days == (Day(START, 0, 0), Day(dt.date(2026, 11, 24), 9, 1), Day(END, 0, 0))
+    assert found.prompts == EXPECTED_PROMPTS
+    assert found.asked == EXPECTED_ASKED
+    assert (found.steps, found.voice_steps) == (17, 8)
+    hours = [[0] * 24 for _ in range(7)]
+    hours[1][10], hours[1][23] = 8, 1  # Tuesday
+    assert found.hours == tuple(tuple(row) for row in hours)
+    assert found.open == OPEN_HOURS
+    assert found.messages == Messages(
+        received=2, closed=1, median_hours=2.5, p90_hours=2.5, oldest_open=MORNING + dt.timedelta(hours=1),
+        per_agent=(AgentLoad("ann", 1, 2.5, 2.5),),
+    )  # fmt: skip
+
+    # Rolled up once: another pass (another worker) adds nothing.
+    with app.app_context(), get_db().transaction() as session:
+        assert rollup.roll_up(session, app.config, dt.datetime.now(dt.UTC) + dt.timedelta(days=1)) == 0
+    assert read(app) == found
+
+    # The same figures as JSON, for supervisors.
+    supervisor(app)
+    client = app.test_client()
+    carol = bearer(api_token(app, "carol"))
+    reply = client.get(f"/agent/api/insights?from={START}&to={END}", headers=carol)
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    assert reply.get_json() == {
+        "from": "2026-11-23", "to": "2026-11-25", "calls": 9,
+        "outcomes": {"helped": 1, "transferred": 1, "message": 1, "gave_up": 1, "hung_up": 5},
+        "containment": 1 / 9,
+        "days": [{"day": "2026-11-23", "calls": 0, "helped": 0, "containment": 0.0},
+                 {"day": "2026-11-24", "calls": 9, "helped": 1, "containment": 1 / 9},
+                 {"day": "2026-11-25", "calls": 0, "helped": 0, "containment": 0.0}],
+        "drop_off": [{"node": p.node, "reached": p.reached, "went_on": p.went_on, "hung_up": p.hung_up,
+                      "to_person": p.to_person, "not_understood": p.not_understood} for p in EXPECTED_PROMPTS],
+        "unanswered": [
+            {"words": "life mean", "sample": "what is the meaning of life", "asked": 2, "not_found": 2, "not_helped": 0,
+             "language": "en-US"},
+            {"words": "doe how long ship take", "sample": "how long does shipping take", "asked": 1, "not_found": 0,
+             "not_helped": 1, "language": "en-US"},
+        ],
+        "messages": {"received": 2, "closed": 1, "median_hours": 2.5, "p90_hours": 2.5,
+                     "oldest_open": "2026-11-24T16:00:00+00:00",
+                     "per_agent": [{"agent": "ann", "closed": 1, "median_hours": 2.5, "p90_hours": 2.5}]},
+        "speech": {"voice_share": 8 / 17, "steps": 17, "voice_steps": 8,
+                   "prompts": [{"node": "faq_ask", "voice": 3, "voice_missed": 0},
+                               {"node": "main_menu", "voice": 2, "voice_missed": 1},
+                               {"node": "faq_helpful", "voice": 1, "voice_missed": 0},
+                               {"node": "message_review", "voice": 1, "voice_missed": 0},
+                               {"node": "order_number", "voice": 1, "voice_missed": 1}]},
+        "hours": hours,
+        "open": [list(row) for row in OPEN_HOURS],
+    }  # fmt: skip
+
+
+def test_a_call_twilio_never_reported_counts_after_an_hour_of_silence(app: Flask) -> None:
+    call = dial(app, CLOSED)
+    call.press("2")  # then nothing more: no status callback
+    now = dt.datetime.now(dt.UTC)
+    with app.app_context(), get_db().transaction() as session:
+        assert rollup.roll_up(session, app.config, now) == 0
+    with app.app_context(), get_db().transaction() as session:
+        assert rollup.roll_up(session, app.config, now + dt.timedelta(minutes=61)) == 1
+    with app.app_context(), get_db().reading() as session:
+        today = rollup.OpeningHours.from_settings(app.config).local(now).date()
+        found = insights.figures(session, app.config, today, today)
+    assert found.calls == 1 and found.outcomes["hung_up"] == 1
+    assert [(p.node, p.reached, p.went_on, p.hung_up) for p in found.prompts] == [
+        ("main_menu", 1, 1, 0),
+        ("order_number", 1, 0, 1),
+    ]
+
+
+def test_the_api_is_for_supervisors_and_checks_the_period(app: Flask) -> None:
+    client = app.test_client()
+    refused = client.get("/agent/api/insights", headers=bearer(api_token(app)))
+    assert refused.status_code == 403 and refused.get_json() == {"error": "the insights are for supervisors"}
+    supervisor(app)
+    carol = bearer(api_token(app, "carol"))
+    today = rollup.OpeningHours.from_settings(app.config).local(dt.datetime.now(dt.UTC)).date()
+    default = client.get("/agent/api/insights", headers=carol).get_json()
+    assert (default["from"], default["to"]) == ((today - dt.timedelta(days=29)).isoformat(), today.isoformat())
+    assert len(default["days"]) == 30 and default["calls"] == 0 and default["messages"]["median_hours"] is None
+    for query, said in (
+        ("from=2026-11-31&to=2026-12-01", "'from' is not a date"),
+        ("from=yesterday&to=2026-12-01", "'from' is not a date"),
+        ("from=2026-11-01&to=2026-1-1", "'to' is not a date"),
+        ("from=2026-12-01&to=2026-11-01", "'from' is after 'to'"),
+        ("from=2025-01-01&to=2026-01-02", "at most 366 days"),
+    ):
+        reply = client.get(f"/agent/api/insights?{query}", headers=carol)
+        assert reply.status_code == 400 and said in reply.get_json()["error"], (query, reply.get_json())
+    year = client.get("/agent/api/insights?from=2024-01-01&to=2024-12-31", headers=carol)
+    assert year.status_code == 200 and len(year.get_json()["days"]) == 366
+
+
+def test_questions_share_a_group_whatever_the_order_of_their_words() -> None:
+    assert rollup.question_key("where's my refund") == rollup.question_key("refund where is it") == "refund where"
+    words = "one two three four five six seven eight nine ten"
+    assert rollup.question_key(words) == " ".join(sorted(words.split())[:8])
+
+
+def test_percentiles() -> None:
+    assert insights._median([]) is None and insights._p90([]) is None
+    hours = [float(n) for n in range(1, 11)]  # 1..10
+    assert insights._median(hours) == 5.5 and insights._p90(hours) == 9.0
+    assert insights._p90([4.0]) == 4.0
+
+
+def test_the_migration_adds_and_removes_the_aggregates(tmp_path: Path) -> None:
+    from alembic import command
+
+    from ivr.db import alembic_config
+
+    path = tmp_path / "m.sqlite3"
+    url = f"sqlite:///{path}"
+    upgrade(url, "0015")
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO calls (call_sid, from_number, to_number, language, node, step, retries, collected,"
+                   " last_twiml, started_at, updated_at, events) VALUES ('CA1', '', '', 'en-US', 'main_menu', 1, 0,"
+                   " '{}', '', '2026-11-24 10:00:00', '2026-11-24 10:00:00', '[]')")  # fmt: skip
+    upgrade(url, "0016")
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT summarised FROM calls").fetchall() == [(0,)]
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"insight_days", "insight_hours", "insight_prompts", "insight_asked"} <= tables
+        indexes = {row[1] for row in db.execute("PRAGMA index_list(calls)")}
+        assert "ix_calls_summarised_updated" in indexes
+    command.downgrade(alembic_config(url), "0015")
+    with sqlite3.connect(path) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert not tables & {"insight_days", "insight_hours", "insight_prompts", "insight_asked"}
+        assert "summarised" not in {row[1] for row in db.execute("PRAGMA table_info(calls)")}
+        assert db.execute("SELECT call_sid FROM calls").fetchall() == [("CA1",)]
+
+
+def test_the_aggregates_on_postgresql(postgres_url: str) -> None:
+    """The upserts add to the rows already there on PostgreSQL too, and a call is counted once."""
+    from ivr import create_app
+    from ivr.seed import load_demo_data
+
+    upgrade(postgres_url)
+    app = create_app({"DATABASE_URL": postgres_url, "TWILIO_AUTH_TOKEN": TOKEN})
+    assert app.extensions["ivr.db"].is_postgresql
+    with app.app_context(), get_db().transaction() as session:
+        load_demo_data(session)
+    try:
+        first = dial(app, CLOSED)
+        first.press("2")
+        first.press("5001#")
+        first.hangup()
+        with app.app_context():
+            assert Worker(get_db(), app.config, threads=1).summarise_calls(dt.datetime.now(dt.UTC)) == 1
+        second = dial(app, CLOSED)
+        second.say("order status", confidence=0.1)
+        second.hangup()
+        with app.app_context(), get_db().transaction() as session:
+            now = dt.datetime.now(dt.UTC)
+            assert rollup.roll_up(session, app.config, now) == 1
+            assert rollup.roll_up(session, app.config, now) == 0
+        today = rollup.OpeningHours.from_settings(app.config).local(dt.datetime.now(dt.UTC)).date()
+        with app.app_context(), get_db().reading() as session:
+            found = insights.figures(session, app.config, today, today)
+        assert found.calls == 2 and found.outcomes == {"helped": 1, "transferred": 0, "message": 0, "gave_up": 0,
+                                                       "hung_up": 1}  # fmt: skip
+        assert found.prompts[:2] == (
+            Prompt("main_menu", 2, 1, 1, 0, 1, 1, 1),
+            Prompt("order_number", 1, 1, 0, 0, 0, 0, 0),
+        )
+        assert (found.steps, found.voice_steps) == (3, 1)
+        assert sum(map(sum, found.hours)) == 2
+    finally:
+        app.extensions["ivr.db"].engine.dispose()
