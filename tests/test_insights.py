@@ -339,3 +339,19 @@ def test_the_aggregates_on_postgresql(postgres_url: str) -> None:
         assert sum(map(sum, found.hours)) == 2
     finally:
         app.extensions["ivr.db"].engine.dispose()
+
+
+def test_rollup_from_the_command_line_and_the_api_with_a_session(app: Flask) -> None:
+    from tests.test_agents import login
+
+    for _ in range(2):
+        dial(app, CLOSED).hangup()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["insights", "rollup"]).output == "2 calls summarised\n"
+    assert runner.invoke(args=["insights", "rollup"]).output == "0 calls summarised\n"
+    supervisor(app)
+    reply = login(app, "carol").get("/agent/api/insights")
+    assert reply.status_code == 200 and reply.get_json()["calls"] == 2
+    assert reply.get_json()["drop_off"] == [
+        {"node": "main_menu", "reached": 2, "went_on": 0, "hung_up": 2, "to_person": 0, "not_understood": 0}
+    ]

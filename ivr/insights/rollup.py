@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, and_, or_, select, update
+from sqlalchemy import Table, and_, false, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -185,7 +185,7 @@ def roll_up(session: Session, settings: dict[str, Any], now: dt.datetime, limit:
     over = or_(Call.ended_at.is_not(None), Call.updated_at < now - QUIET)
     candidates = list(
         session.scalars(
-            select(Call.call_sid).where(and_(Call.summarised.is_(False), over)).order_by(Call.updated_at).limit(limit)
+            select(Call.call_sid).where(and_(Call.summarised == false(), over)).order_by(Call.updated_at).limit(limit)
         )
     )
     if not candidates:
@@ -195,7 +195,7 @@ def roll_up(session: Session, settings: dict[str, Any], now: dt.datetime, limit:
     claimed = list(
         session.scalars(
             update(Call)
-            .where(Call.call_sid.in_(candidates), Call.summarised.is_(False))
+            .where(Call.call_sid.in_(candidates), Call.summarised == false())
             .values(summarised=True)
             .returning(Call.call_sid)
             .execution_options(synchronize_session=False)
