@@ -279,3 +279,40 @@ def test_a_period_without_calls(app: Flask, monkeypatch: pytest.MonkeyPatch) -> 
                  "Every question in this period found an answer that helped.", "— median to close", "none oldest open",
                  "Nobody answered by voice in this period."):  # fmt: skip
         assert line in said, line
+
+
+def test_the_page_from_calls_with_known_outcomes(app: Flask) -> None:  # noqa: F811
+    """The calls of tests/test_insights.py (one of each outcome, speech misheard, questions not answered or
+    not helped, a message closed in 2.5 hours), rolled up by the worker: every figure on the page and in CSV."""
+    from ivr.worker import Worker
+    from tests.test_insights import END, START, close_message, make_calls, set_times
+
+    set_times(app, make_calls(app))
+    close_message(app)
+    with app.app_context():
+        Worker(get_db(), app.config, threads=1).run_once()
+    supervisor(app)
+    carol = login(app, "carol")
+    period = f"from={START}&to={END}"
+    reply = carol.get(f"/agent/insights?{period}")
+    page = reply.get_data(as_text=True)
+    assert reply.status_code == 200
+    said = text_of(page)
+    for figure in ("9 calls", "11% helped themselves", "1 helped of 9", "2 received", "1 closed", "2.5 h median to close",
+                   "90% within 2.5 h", "Tue 24 Nov, 11:00 oldest open", "47% of steps answered by voice", "8 of 17",
+                   "helped 1 0.111", "transferred 1 0.111", "message left 1 0.111", "gave up 1 0.111",
+                   "hung up 5 0.556", "all calls 9 1.000", "2026-11-24 9 1 0.111", "2026-11-23 0 0 0.000",
+                   "main_menu 9 5 1 2 2", "faq_again 3 0 3 0 0", "faq_ask 3 3 0 0 0", "order_number 2 1 1 0 1",
+                   "“what is the meaning of life”", "life mean 2 2 0", "“how long does shipping take”",
+                   "doe how long ship take 1 0 1", "all agents 2 1 2.5 2.5", "ann 1 2.5 2.5",
+                   "every prompt 17 8", "main_menu 2 1 0.500", "order_number 1 1 1.000", "faq_ask 3 0 0.000",
+                   "Tue 10:00 8 yes", "Tue 23:00 1 no"):  # fmt: skip
+        assert figure in said, figure
+    assert "Tue 10:00: 8 calls (open)" in page and "Tue 23:00: 1 call<" in page
+    assert "keywords=life,+mean" in page
+    days = rows_of(carol.get(f"/agent/insights.csv?table=days&{period}"))
+    assert days[1:] == [["2026-11-23", "0", "0", "0.000"], ["2026-11-24", "9", "1", "0.111"],
+                        ["2026-11-25", "0", "0", "0.000"]]  # fmt: skip
+    unanswered = rows_of(carol.get(f"/agent/insights.csv?table=unanswered&{period}"))
+    assert unanswered[1:] == [["what is the meaning of life", "life mean", "en-US", "2", "2", "0"],
+                              ["how long does shipping take", "doe how long ship take", "en-US", "1", "0", "1"]]  # fmt: skip

@@ -211,7 +211,7 @@ def heat_map(figures: Figures) -> dict[str, str]:
                 })  # fmt: skip
                 ElementTree.SubElement(
                     rect, "title"
-                ).text = f"{WEEKDAYS[weekday]} {hour:02d}:00: {calls} calls{' (open)' if opened else ''}"
+                ).text = f"{WEEKDAYS[weekday]} {hour:02d}:00: {calls} call{'' if calls == 1 else 's'}{' (open)' if opened else ''}"
                 if calls:
                     text = ElementTree.SubElement(svg, "text", {
                         "x": str(x + cell / 2), "y": str(y + cell / 2 + 4), "text-anchor": "middle",
