@@ -26,6 +26,7 @@ __all__ = ["app"]
 
 HOSTILE = '=HYPERLINK("http://x")'
 SCRIPT = "<script>alert(1)</script> where is my refund"
+AGENT = '<b onmouseover="alert(2)">eve</b>'  # a name given on the command line, drawn in a chart
 
 
 def made_up(start: dt.date, end: dt.date) -> Figures:
@@ -40,7 +41,7 @@ def made_up(start: dt.date, end: dt.date) -> Figures:
         asked=(Asked("hyperlink http x", HOSTILE, 4, 3, 1, "en-US"),
                Asked("refund script", SCRIPT, 3, 1, 2, "en-US")),
         messages=Messages(5, 3, 2.5, 20.0, dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC),
-                          (AgentLoad("ann", 2, 1.5, 3.0), AgentLoad("bob", 1, 20.0, 20.0))),
+                          (AgentLoad("ann", 2, 1.5, 3.0), AgentLoad("bob", 1, 20.0, 20.0), AgentLoad(AGENT, 0, None, None))),
         hours=hours, open=opened, voice_steps=33, steps=60,
     )  # fmt: skip
 
@@ -83,6 +84,7 @@ def test_a_supervisor_sees_every_figure(app: Flask, shown: list) -> None:  # noq
     assert not re.search(r'(src|href)="(https?:)?//', page) and "cdn" not in page.lower()
     # the caller's words are shown as text, never as markup, and never inside a chart
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<b onmouseover" not in page and page.count("&lt;b onmouseover=") >= 3  # in both charts and the table
     for svg in re.findall(r"<svg.*?</svg>", page, re.S):
         assert "refund" not in svg and "HYPERLINK" not in svg
     # the heat map: the busiest hour's number, the opening hours outlined
