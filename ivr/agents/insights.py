@@ -23,7 +23,6 @@ from ivr.agents.views import AGENTS_LOCALE, bp
 from ivr.db import get_db
 from ivr.insights import figures as insights
 from ivr.insights.figures import Figures
-from ivr.messages import language_name
 
 PERIODS = {"today": ("Today", 1), "7": ("7 days", 7), "30": ("30 days", 30)}
 DEFAULT_PERIOD = "30"
@@ -46,8 +45,8 @@ class Period:
         return (self.end - self.start).days + 1
 
     def describe(self) -> str:
-        said = lambda day: format_date(day, "EEE d MMM y", locale=AGENTS_LOCALE)  # noqa: E731
-        return said(self.start) if self.start == self.end else f"{said(self.start)} – {said(self.end)}"
+        start, end = (format_date(day, "EEE d MMM y", locale=AGENTS_LOCALE) for day in (self.start, self.end))
+        return start if self.start == self.end else f"{start} – {end}"
 
 
 def today() -> dt.date:
@@ -201,7 +200,7 @@ def insights_page():  # type: ignore[no-untyped-def]
              "hours": charts.heat_map(figures), "speech": charts.speech(figures)}  # fmt: skip
     return render_template(
         "agent/insights.html", error=None, period=period, periods=PERIODS, today=now, figures=figures,
-        tables=tables, charts=drawn, labels=charts.OUTCOME_LABELS, language_name=language_name,
+        tables=tables, charts=drawn,
         csv=lambda table: url_for("agents.insights_csv", table=table, **{"from": period.start.isoformat(),
                                                                           "to": period.end.isoformat()}),
     )  # fmt: skip
