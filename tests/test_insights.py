@@ -337,6 +337,18 @@ def test_the_aggregates_on_postgresql(postgres_url: str) -> None:
         )
         assert (found.steps, found.voice_steps) == (3, 1)
         assert sum(map(sum, found.hours)) == 2
+        # Hours to close, worked out by PostgreSQL.
+        left = dt.datetime.combine(today, dt.time(12), dt.UTC) - dt.timedelta(hours=3)
+        with app.app_context(), get_db().transaction() as session:
+            message = Message(recording_sid="RE" + "1" * 32, call_sid=first.call_sid, recording_url="https://x",
+                              created_at=left, status="done")  # fmt: skip
+            session.add(message)
+            session.flush()
+            session.add(MessageHistory(message_id=message.id, action="done", at=left + dt.timedelta(hours=1.25)))
+        with app.app_context(), get_db().reading() as session:
+            closed = insights.figures(session, app.config, today - dt.timedelta(days=1), today).messages
+        assert (closed.received, closed.closed, closed.median_hours, closed.p90_hours) == (1, 1, 1.25, 1.25)
+        assert closed.per_agent == (AgentLoad("", 1, 1.25, 1.25),)
     finally:
         app.extensions["ivr.db"].engine.dispose()
 
