@@ -191,16 +191,19 @@ def roll_up(session: Session, settings: dict[str, Any], now: dt.datetime, limit:
     if not candidates:
         return 0
     # The claim: a call another worker summarised meanwhile is not returned (on PostgreSQL this waits
-    # for that worker's transaction, then sees summarised = true).
-    claimed = list(
-        session.scalars(
-            update(Call)
-            .where(Call.call_sid.in_(candidates), Call.summarised == false())
-            .values(summarised=True)
-            .returning(Call.call_sid)
-            .execution_options(synchronize_session=False)
-        )
+    # for that worker's transaction, then sees summarised = true). A SQLite without RETURNING (before
+    # 3.35) needs none: its write transaction (BEGIN IMMEDIATE) was held before the calls were chosen.
+    claim = (
+        update(Call)
+        .where(Call.call_sid.in_(candidates), Call.summarised == false())
+        .values(summarised=True)
+        .execution_options(synchronize_session=False)
     )
+    if session.get_bind().dialect.update_returning:
+        claimed = list(session.scalars(claim.returning(Call.call_sid)))
+    else:
+        session.execute(claim)
+        claimed = candidates
     if not claimed:
         return 0
     calls = session.execute(
