@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import threading
 from pathlib import Path
 
 from flask import Flask
@@ -322,10 +323,21 @@ def test_the_aggregates_on_postgresql(postgres_url: str) -> None:
         second = dial(app, CLOSED)
         second.say("order status", confidence=0.1)
         second.hangup()
+        # Two workers at once: the second waits for the first's claim, then finds the call taken.
+        now, second_worker = dt.datetime.now(dt.UTC), []
         with app.app_context(), get_db().transaction() as session:
-            now = dt.datetime.now(dt.UTC)
             assert rollup.roll_up(session, app.config, now) == 1
-            assert rollup.roll_up(session, app.config, now) == 0
+
+            def other_worker() -> None:
+                with app.app_context(), get_db().transaction() as other:
+                    second_worker.append(rollup.roll_up(other, app.config, now))
+
+            racing = threading.Thread(target=other_worker)
+            racing.start()
+            racing.join(0.5)
+            assert racing.is_alive()  # waiting on the row the first worker claimed
+        racing.join(10)
+        assert second_worker == [0]
         today = rollup.OpeningHours.from_settings(app.config).local(dt.datetime.now(dt.UTC)).date()
         with app.app_context(), get_db().reading() as session:
             found = insights.figures(session, app.config, today, today)
