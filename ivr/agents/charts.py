@@ -10,6 +10,7 @@ are taken out, so an inlined chart runs nothing.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Sequence
 from xml.etree import ElementTree
 
@@ -17,6 +18,11 @@ import pygal
 from pygal.style import Style
 
 from ivr.insights.figures import Figures
+
+# pygal puts an import finder for its map plugins (which this does not use) on sys.meta_path; it has
+# no find_spec, so every later import that reaches it warns (ImportWarning), and a transcript the
+# worker makes after a page view failed under `-W error`. Taken off again.
+sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__module__ != "pygal"]
 
 WIDE, NARROW = (880, 330), (380, 360)
 OUTCOME_COLOURS = {"helped": "#1a7f37", "transferred": "#1f6feb", "message": "#8250df", "gave_up": "#d29922",
