@@ -251,11 +251,12 @@ def test_the_api_is_for_supervisors_and_checks_the_period(app: Flask) -> None:
     assert (default["from"], default["to"]) == ((today - dt.timedelta(days=29)).isoformat(), today.isoformat())
     assert len(default["days"]) == 30 and default["calls"] == 0 and default["messages"]["median_hours"] is None
     for query, said in (
-        ("from=2026-11-31&to=2026-12-01", "'from' is not a date"),
-        ("from=yesterday&to=2026-12-01", "'from' is not a date"),
-        ("from=2026-11-01&to=2026-1-1", "'to' is not a date"),
-        ("from=2026-12-01&to=2026-11-01", "'from' is after 'to'"),
+        ("from=2026-11-31&to=2026-12-01", "“From” is not a date"),
+        ("from=yesterday&to=2026-12-01", "“From” is not a date"),
+        ("from=2026-11-01&to=2026-1-1", "“To” is not a date"),
+        ("from=2026-12-01&to=2026-11-01", "“From” is after “to”"),
         ("from=2025-01-01&to=2026-01-02", "at most 366 days"),
+        ("from=2026-11-01", "needs both dates"),
     ):
         reply = client.get(f"/agent/api/insights?{query}", headers=carol)
         assert reply.status_code == 400 and said in reply.get_json()["error"], (query, reply.get_json())

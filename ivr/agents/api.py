@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
 from ivr.agents import callback, csrf, queue, team
+from ivr.agents import insights as insights_page
 from ivr.db import get_db
 from ivr.insights import figures
 from ivr.models import Agent
@@ -159,35 +160,6 @@ def team_workload():  # type: ignore[no-untyped-def]
         )  # fmt: skip
 
 
-# The longest period the insights are read for, in days.
-LONGEST_PERIOD = 366
-DEFAULT_DAYS = 30
-
-
-def _insights_day(text: str, which: str) -> dt.date:
-    try:
-        if len(text) != 10:
-            raise ValueError
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"'{which}' is not a date: give it as YYYY-MM-DD, for example 2026-11-01") from None
-
-
-def _insights_period(today: dt.date) -> tuple[dt.date, dt.date]:
-    """?from=YYYY-MM-DD&to=YYYY-MM-DD (either may be left out: to is today, from 30 days before to)."""
-    end = _insights_day(request.args["to"].strip(), "to") if request.args.get("to") else today
-    start = (
-        _insights_day(request.args["from"].strip(), "from")
-        if request.args.get("from")
-        else end - dt.timedelta(days=DEFAULT_DAYS - 1)
-    )
-    if start > end:
-        raise ValueError("'from' is after 'to': the period would be empty; swap the dates")
-    if (end - start).days + 1 > LONGEST_PERIOD:
-        raise ValueError(f"a period can be at most {LONGEST_PERIOD} days long; choose a shorter one")
-    return start, end
-
-
 @bp.get("/insights")
 @login_required
 def insights():  # type: ignore[no-untyped-def]
@@ -195,13 +167,12 @@ def insights():  # type: ignore[no-untyped-def]
     insights page shows them."""
     if not current_user.supervisor:
         return _error("the insights are for supervisors", 403)
-    today = current_app.extensions["ivr.hours"].local(dt.datetime.now(dt.UTC)).date()
     try:
-        start, end = _insights_period(today)
-    except ValueError as error:
+        period = insights_page.period_of(request.args, insights_page.today())  # as the page reads it
+    except insights_page.PeriodError as error:
         return _error(str(error), 400)
     with get_db().reading() as db:
-        found = figures.figures(db, current_app.config, start, end)
+        found = figures.figures(db, current_app.config, period.start, period.end)
     return jsonify(figures.as_json(found))
 
 
