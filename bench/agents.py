@@ -26,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -189,36 +191,50 @@ def postgres(work: Path) -> tuple[str, list[str]] | None:
     return f"postgresql+psycopg://postgres@127.0.0.1:{port}/ivr", stop
 
 
+@contextmanager
+def databases(prefix: str) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A work folder and the databases to measure on: SQLite, and PostgreSQL (a throwaway cluster)
+    when its binaries are installed; all taken away afterwards."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    urls, stop = {"SQLite": f"sqlite:///{work / 'bench.sqlite3'}"}, None
+    pg = postgres(work)
+    if pg is not None:
+        urls["PostgreSQL"], stop = pg
+    try:
+        yield work, urls
+    finally:
+        if stop:
+            subprocess.run(stop, capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def served(
+    url: str, work: Path, looks: dict[str, str], count: int, role: str = "agent"
+) -> dict[str, tuple[float, float, str]]:
+    """`timed` against gunicorn serving `url`, stopped afterwards."""
+    process, base = serve(url, work, role)
+    try:
+        return timed(base, looks, count)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=60)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="ivr-bench-agents-"))
-    databases = {"SQLite": (f"sqlite:///{work / 'agents.sqlite3'}", None)}
-    pg = postgres(work)
-    if pg is not None:
-        databases["PostgreSQL"] = pg
     results, failed = {}, False
-    try:
-        for name, (url, _stop) in databases.items():
+    with databases("ivr-bench-agents-") as (work, urls):
+        for name, url in urls.items():
             started = time.perf_counter()
             what = fill(url, args.messages)
             print(f"{name}: {args.messages} messages and their calls written in {time.perf_counter() - started:.0f} s",
                   flush=True)  # fmt: skip
             looks = {"queue page (open)": "/agent/", f"search by name ({what['name']})": f"/agent/?show=all&q={what['name']}",
                      f"search by a word ({what['word']})": f"/agent/?show=all&q={what['word']}"}  # fmt: skip
-            process, base = serve(url, work)
-            try:
-                results[name] = timed(base, looks, args.requests)
-            finally:
-                process.terminate()
-                process.wait(timeout=10)
-    finally:
-        for _name, (_url, stop) in databases.items():
-            if stop:
-                subprocess.run(stop, capture_output=True)
-        shutil.rmtree(work, ignore_errors=True)
+            results[name] = served(url, work, looks, args.requests)
     print(f"\n{args.messages} messages, {args.requests} requests per look, gunicorn 2 workers, {os.cpu_count()} cores")
     names = list(results)
     print(f"{'look':34}" + "".join(f"{n + ' p50':>16}{n + ' p95':>16}" for n in names) + "   what the page said")

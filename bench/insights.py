@@ -19,10 +19,7 @@ import argparse
 import datetime as dt
 import os
 import random
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -32,7 +29,7 @@ from sqlalchemy import create_engine, insert
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.agents import postgres, serve, timed  # noqa: E402
+from bench.agents import databases, served  # noqa: E402
 from ivr.db import upgrade  # noqa: E402
 from ivr.models import Agent, Call, InsightAsked, InsightDay, InsightHour, InsightPrompt, Message, MessageHistory  # noqa: E402
 
@@ -130,34 +127,19 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=40)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="ivr-bench-insights-"))
-    databases = {"SQLite": (f"sqlite:///{work / 'insights.sqlite3'}", None)}
-    pg = postgres(work)
-    if pg is not None:
-        databases["PostgreSQL"] = pg
     today = dt.datetime.now(ZONE).date()
     since = today - dt.timedelta(days=29)
     looks = {"page, 30 days": "/agent/insights?period=30",
              "API, 30 days": f"/agent/api/insights?from={since}&to={today}"}  # fmt: skip
     results, failed, rolled = {}, False, {}
-    try:
-        for name, (url, _stop) in databases.items():
+    with databases("ivr-bench-insights-") as (work, urls):
+        for name, url in urls.items():
             started = time.perf_counter()
             fill(url, args.calls, args.messages)
             print(f"{name}: {args.calls} calls, their day rows and {args.messages} messages written in "
                   f"{time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
             rolled[name] = roll_up_pass(url)
-            process, base = serve(url, work, role="supervisor")
-            try:
-                results[name] = timed(base, looks, args.requests)
-            finally:
-                process.terminate()
-                process.wait(timeout=10)
-    finally:
-        for _name, (_url, stop) in databases.items():
-            if stop:
-                subprocess.run(stop, capture_output=True)
-        shutil.rmtree(work, ignore_errors=True)
+            results[name] = served(url, work, looks, args.requests, role="supervisor")
     print(f"\n{args.calls} calls over {DAYS} days, {args.messages} messages, {args.requests} requests per look, "
           f"gunicorn 2 workers, {os.cpu_count()} cores")  # fmt: skip
     names = list(results)
