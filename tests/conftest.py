@@ -43,14 +43,21 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     app = create_app({"DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_MEDIA_HOSTS": MEDIA_HOSTS})
     from ivr.db import get_db
     from ivr.faq import load_demo
-    from ivr.seed import load_demo_data
+    from ivr.seed import line_today, load_demo_data
 
     with app.app_context(), get_db().transaction() as session:
         load_demo_data(session)
         load_demo(session)
+        SEEDED_FOR[path] = line_today()
     get_db_engine = app.extensions["ivr.db"].engine
     get_db_engine.dispose()
     return path
+
+
+# The line's day each template's demo dates ("arrives tomorrow", "due in 5 days") were seeded for.
+SEEDED_FOR: dict[Path, Any] = {}
+# The clock of the server fixture: a Tuesday morning in New York, in opening hours.
+SERVER_CLOCK = "2026-11-24T10:00:00-05:00"
 
 
 def make_app(tmp_path: Path, template_db: Path, **overrides: object) -> Flask:
@@ -61,7 +68,21 @@ def make_app(tmp_path: Path, template_db: Path, **overrides: object) -> Flask:
               "TWILIO_MEDIA_HOSTS": MEDIA_HOSTS,
               "DATA_DIR": str(tmp_path / "data")}  # fmt: skip
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    _dated_for_today(app, template_db)
+    return app
+
+
+def _dated_for_today(app: Flask, template_db: Path) -> None:
+    """The demo dates seeded again for the line's today when it is not the template's: a session
+    that runs past midnight where the line is, or an app whose IVR_CLOCK is another day."""
+    from ivr.db import get_db
+    from ivr.seed import line_today, load_demo_data
+
+    with app.app_context():
+        if line_today() != SEEDED_FOR.get(template_db):
+            with get_db().transaction() as session:
+                load_demo_data(session)
 
 
 @pytest.fixture
@@ -133,12 +154,17 @@ def wait_until_serving(url: str, process: subprocess.Popen) -> None:  # type: ig
 
 @pytest.fixture
 def server(tmp_path: Path, template_db: Path) -> Iterator[str]:
-    """gunicorn with 3 workers on a copy of the demo database (tmp_path / "server.sqlite3")."""
+    """gunicorn with 3 workers on a copy of the demo database (tmp_path / "server.sqlite3"), its clock
+    fixed at SERVER_CLOCK."""
     database = tmp_path / "server.sqlite3"
     database.write_bytes(template_db.read_bytes())
+    # A fixed clock, and the demo dates for its day: what callers hear does not depend on the hour.
+    dated = create_app({"DATABASE_URL": f"sqlite:///{database}", "TWILIO_AUTH_TOKEN": TOKEN, "CLOCK": SERVER_CLOCK})
+    _dated_for_today(dated, template_db)
+    dated.extensions["ivr.db"].engine.dispose()
     port = free_port()
     env = {**os.environ, "IVR_DATABASE_URL": f"sqlite:///{database}", "IVR_TWILIO_AUTH_TOKEN": TOKEN,
-           "IVR_TWILIO_MEDIA_HOSTS": MEDIA_HOSTS}  # fmt: skip
+           "IVR_TWILIO_MEDIA_HOSTS": MEDIA_HOSTS, "IVR_CLOCK": SERVER_CLOCK}  # fmt: skip
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
         [str(gunicorn), "--workers", "3", "--no-control-socket", "--bind", f"127.0.0.1:{port}", "wsgi:app"],

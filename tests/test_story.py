@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from flask import Flask
 from werkzeug.datastructures import MultiDict
 
-from ivr.agents import callback
+from ivr.agents import callback, views
 from ivr.agents.story import story
+from ivr.db import get_db
 from ivr.flows.nodes import DialOutcome
-from ivr.models import Agent
+from ivr.models import Agent, Message
 from ivr.voice import read_input
 from tests.test_agents import api_token, app, bearer, leave_message, login  # noqa: F401
 
@@ -71,6 +74,11 @@ def test_the_message_page_shows_the_callers_earlier_calls_and_messages(app: Flas
     second = leave_message(app)
     other = leave_message(app, "message_after_failures.yaml")  # Grace: not Ada's
     third = leave_message(app)
+    # The messages are dated by their scenario's clock (24 November); the call by the real one. All
+    # from the last hour, on any day the test runs:
+    with app.app_context(), get_db().transaction() as session:
+        for minutes, message_id in enumerate((third, other, second, first)):
+            session.get(Message, message_id).created_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
     page = login(app).get(f"/agent/messages/{third}").get_data(as_text=True)
     assert "Their third message this week, and" in page and "other call" in page
     assert f'href="/agent/messages/{first}"' in page and f'href="/agent/messages/{second}"' in page
@@ -86,13 +94,13 @@ def test_the_message_page_shows_the_callers_earlier_calls_and_messages(app: Flas
     assert "No earlier calls or messages from them." in grace
 
 
-def test_times_read_as_the_team_reads_the_clock(app: Flask) -> None:
-    import datetime as dt
+def test_times_read_as_the_team_reads_the_clock(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     from zoneinfo import ZoneInfo
 
     when = app.jinja_env.filters["when"]
     zone = ZoneInfo(app.config["TIMEZONE"])
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime(2026, 11, 25, 3, 30, tzinfo=dt.UTC)  # 22:30 the evening before, in New York
+    monkeypatch.setattr(views, "now", lambda: now)
     with app.app_context():
         local = now.astimezone(zone)
         assert when(now) == f"today {local:%H:%M}"

@@ -94,13 +94,18 @@ def _uncertain(words: object) -> bool:
     return transcript_uncertain(words)
 
 
+def now() -> dt.datetime:
+    """The real clock, which stamps what agents do and read (one place, so a test can fix it)."""
+    return dt.datetime.now(dt.UTC)
+
+
 @bp.app_template_filter("when")
 def _when(moment: dt.datetime, zoned: bool = False) -> str:
     """In the line's time zone, as the team reads the clock: "today 12:26", "yesterday 09:05",
     "Sat 28 Nov, 12:26" (Babel's CLDR data); `zoned` adds the zone ("12:26 EST") where it matters."""
     hours = current_app.extensions["ivr.hours"]
     local = hours.local(as_utc(moment))
-    today = hours.local(dt.datetime.now(dt.UTC)).date()
+    today = hours.local(now()).date()
     time = format_time(local, "HH:mm", locale=AGENTS_LOCALE)
     days = (today - local.date()).days
     day = {0: "today", 1: "yesterday"}.get(days) or format_date(
