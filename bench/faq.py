@@ -18,22 +18,26 @@ Run: .venv/bin/python bench/faq.py
 
 from __future__ import annotations
 
+import random
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ivr.config import load_settings  # noqa: E402
-from ivr.faq import DEMO_FILES, choices, read_file, search  # noqa: E402
+from ivr.faq import DEMO_FILES, read_file  # noqa: E402
 from ivr.flows import build_flow  # noqa: E402
 from ivr.flows.engine import Engine  # noqa: E402
 from ivr.flows.main import COMMANDS, MAIN_OPTIONS, meant_option  # noqa: E402
 from ivr.flows.nodes import CallState, Speech  # noqa: E402
+from ivr.knowledge import Index, Rules, decide  # noqa: E402
 from ivr.models import FaqEntry  # noqa: E402
 from ivr.prompts import Catalog  # noqa: E402
 from ivr.speech.matching import Words  # noqa: E402
@@ -48,6 +52,8 @@ HELD_OUT = (("unseen", "main_menu_unseen.yaml"), ("held out", "main_menu_held_ou
 LANGUAGES = ("en-US", "fi-FI", "lv-LV")
 # A language's questions: tuned on (with the targets), then those written apart, if it has them.
 TABLES = (("questions", "tuned on"), ("unseen", "unseen"), ("held_out", "held out"))
+# Questions with no entry, written apart: a set the thresholds may be set on, and one never read.
+NOT_IN_BASE = (("not_in_base_dev", "no entry, tuned on"), ("not_in_base", "no entry, never tuned"))
 
 
 def question_file(language: str = "en-US") -> Path:
@@ -64,17 +70,42 @@ def demo_entries(language: str = "en-US") -> list[FaqEntry]:
     return [FaqEntry(**dict(e)) for path in DEMO_FILES for e in read_file(path) if e["language"] == language]
 
 
-def ranking(entries: list[FaqEntry], asked: list[tuple[str, str]], words: Words) -> tuple[float, float, list[str]]:
+def ranking(
+    entries: list[FaqEntry], asked: list[tuple[str, str]], words: Words, rules: Rules
+) -> tuple[float, float, list[str]]:
     """The share whose right entry comes first, the share offered it among the choices, and the misses."""
+    index = Index(entries, words)
     first = offered = 0
     misses = []
     for text, slug in asked:
-        found = choices(search(entries, text, words))
+        found = decide(index, text, rules).found
         first += bool(found) and found[0].slug == slug
         offered += any(f.slug == slug for f in found)
         if not found or found[0].slug != slug:
             misses.append(f"  {text!r}: expected {slug}, got {[f.slug for f in found]}")
     return first / len(asked), offered / len(asked), misses
+
+
+def not_in_base(
+    entries: list[FaqEntry], asked: list[str], words: Words, rules: Rules
+) -> tuple[float, float, list[str]]:
+    """For questions the base has no entry for: the share given an entry as the answer (a wrong
+    answer), the share offered entries to choose from, and those questions with what they got."""
+    index = Index(entries, words)
+    answered = offered = 0
+    wrong = []
+    for text in asked:
+        decided = decide(index, text, rules)
+        answered += decided.kind == "answer"
+        offered += decided.kind == "refine"
+        if decided.kind != "none":
+            wrong.append(f"  {text!r}: {decided.kind} {[f.slug for f in decided.found]}")
+    return answered / len(asked), offered / len(asked), wrong
+
+
+def questions_not_in_base(language: str, table: str) -> list[str]:
+    """Questions a caller of `language` might ask that the demo base has no entry for."""
+    return [str(q) for q in yaml.safe_load(question_file(language).read_text()).get(table, [])]
 
 
 def phrasings(name: str = "main_menu_phrasings.yaml") -> list[tuple[str, str]]:
@@ -97,13 +128,23 @@ def at_main_menu(engine: Engine, entries: list[FaqEntry], said: str) -> tuple[st
     if meaning.target != "own_words":
         return "option", [meaning.target]
     guess = meaning.values.get("faq_question_guess")
-    found = search(entries, said, engine.catalog.words("en-US"))
+    decided = decide(index_of(entries, engine.catalog.words("en-US")), said, engine.catalog.knowledge("en-US"))
     mine, yours = (engine.catalog.phrases("en-US", name) for name in ("mine", "yours"))
-    if meant_option(said, guess, found, mine, yours):
+    if meant_option(said, guess, decided.ranked, mine, yours):
         return "option", [str(guess)]
-    if choices(found):
-        return "answers", [f.slug for f in choices(found)]
+    if decided.found:
+        return "answers", [f.slug for f in decided.found]
     return ("option", [guess]) if guess else ("nothing", [])
+
+
+_indexes: dict[int, Index] = {}
+
+
+def index_of(entries: list[FaqEntry], words: Words) -> Index:
+    """One index per list of entries, as the app builds one per version of them."""
+    if id(entries) not in _indexes:
+        _indexes[id(entries)] = Index(entries, words)
+    return _indexes[id(entries)]
 
 
 def main() -> int:
@@ -114,22 +155,41 @@ def main() -> int:
     print("Main menu 3 (the questions prompt), per language: each language's questions in its own entries\n")
     print(f"{'language':<10}{'questions':<11}{'cases':>7}{'right first':>13}{'among choices':>15}{'ms each':>9}")
     for language in LANGUAGES:
-        entries, words = demo_entries(language), catalog.words(language)
+        entries, words, rules = demo_entries(language), catalog.words(language), catalog.knowledge(language)
         for table, label in TABLES:
             asked = questions(language, table)
             if not asked:
                 continue
             started = time.perf_counter()
-            first, offered, missed = ranking(entries, asked, words)
+            first, offered, missed = ranking(entries, asked, words, rules)
             ms_each = (time.perf_counter() - started) / len(asked) * 1000
             print(f"{language:<10}{label:<11}{len(asked):>7}{first:>13.1%}{offered:>15.1%}{ms_each:>9.2f}")
             misses += [f"{m}   ({language}, {label})" for m in missed]
             if table == "questions":
-                good = good and len(asked) >= 30 and first >= 0.9 and offered >= 0.97
+                good = good and len(asked) >= 30 and first >= 0.9
+            if table == "unseen":
+                good = good and first >= 0.85
     print(
-        "\ntargets: for each language's questions tuned on (at least 30), >= 90% right first and >= 97% among"
-        " the choices; unseen and held-out questions have no target\n"
+        "\ntargets: right first >= 90% on each language's questions tuned on (at least 30), >= 85% on the unseen"
+        " ones; held-out questions have no target\n"
     )
+    print("Questions the knowledge base has no entry for: how many got an entry read out as the answer (wrong)\n")
+    print(f"{'language':<10}{'questions':<22}{'cases':>7}{'wrong answers':>15}{'offered choices':>17}")
+    for language in LANGUAGES:
+        entries, words, rules = demo_entries(language), catalog.words(language), catalog.knowledge(language)
+        for table, label in NOT_IN_BASE:
+            asked = questions_not_in_base(language, table)
+            answered, offered, wrong = not_in_base(entries, asked, words, rules)
+            print(f"{language:<10}{label:<22}{len(asked):>7}{answered:>15.1%}{offered:>17.1%}")
+            if table == "not_in_base_dev":  # the set never tuned on is counted, never listed
+                misses += [f"{m}   ({language}, not in the base)" for m in wrong]
+            else:
+                good = good and answered <= 0.05 and len(asked) >= (40 if language == "en-US" else 25)
+    print(
+        "\ntarget: <= 5% answered with an entry, on the questions written apart and never tuned on (at least 40"
+        " in English, 25 in Finnish and Latvian)\n"
+    )
+    good = speed() and good
 
     entries = demo_entries("en-US")
     asked = questions()
@@ -156,6 +216,73 @@ def main() -> int:
     )
     print("\nnot reached:\n" + "\n".join(misses))
     return 0 if good else 1
+
+
+SIZE = 2000
+
+
+def large_base(size: int = SIZE) -> list[dict[str, object]]:
+    """The English demo entries and made-up ones up to `size`: each a product's care, sizes, parts and
+    guarantee in words of its own (a fixed seed), about as long as the demo answers."""
+    rng = random.Random(7)
+    syllables = ["ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "dre", "bal", "cor", "fen", "gar", "hol", "ter"]
+    made_up = sorted({"".join(rng.choices(syllables, k=3)) for _ in range(6000)})
+    entries = [dict(e) for e in read_file(DEMO_FILES[0])]
+    while len(entries) < size:
+        n = len(entries)
+        product, part, material = rng.sample(made_up, 3)
+        entries.append({
+            "slug": f"product_{n}", "language": "en-US", "category": f"products {n % 40}",
+            "title": f"caring for the {product}", "question": f"How do I look after my {product} {part}?",
+            "answer": f"Wipe the {product} {part} with a dry cloth, never wash the {material} lining, and keep it away"
+                      f" from direct heat. Spare {part} parts for the {product} are sold in our stores, and every"
+                      f" {product} carries a two year guarantee from the day you bought it.",
+            "keywords": [product, f"{product} {part}", material, f"clean {product}", f"{part} spare"],
+        })  # fmt: skip
+    return entries
+
+
+def speed(size: int = SIZE) -> bool:
+    """A knowledge base of `size` entries in SQLite, asked every English question through the app's
+    path (version look-up, index, decision): p50 and p95 per question, against building the index
+    for each question as the search did before (the baseline). Target p95 <= 20 ms."""
+    from ivr.db import Database, upgrade
+    from ivr.faq import import_entries
+    from ivr.knowledge import index_for
+
+    catalog = Catalog.load()
+    words, rules = catalog.words("en-US"), catalog.knowledge("en-US")
+    asked = [q for q, _ in questions("en-US") + questions("en-US", "unseen")]
+    asked += questions_not_in_base("en-US", "not_in_base_dev")
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/faq.sqlite3"
+        upgrade(url)
+        database = Database(url)
+        with database.transaction() as session:
+            import_entries(session, large_base(size))
+        timings: dict[str, list[float]] = {"index once per version": [], "index per question (before)": []}
+        with database.reading() as session:
+            started = time.perf_counter()
+            index_for(session, "en-US", words)
+            built = (time.perf_counter() - started) * 1000
+            for text in asked * 3:
+                started = time.perf_counter()
+                decide(index_for(session, "en-US", words), text, rules)
+                timings["index once per version"].append((time.perf_counter() - started) * 1000)
+            entries = list(session.scalars(select(FaqEntry).where(FaqEntry.language == "en-US")))
+            for text in asked[:40]:
+                started = time.perf_counter()
+                decide(Index(entries, words), text, rules)
+                timings["index per question (before)"].append((time.perf_counter() - started) * 1000)
+        database.engine.dispose()
+    print(f"Speed: {size} entries in SQLite, {len(asked)} English questions; building the index once: {built:.0f} ms\n")
+    print(f"{'':<30}{'questions':>10}{'p50 ms':>9}{'p95 ms':>9}")
+    for label, times in timings.items():
+        times.sort()
+        print(f"{label:<30}{len(times):>10}{times[len(times) // 2]:>9.2f}{times[int(len(times) * 0.95)]:>9.2f}")
+    p95 = sorted(timings["index once per version"])[int(len(timings["index once per version"]) * 0.95)]
+    print("\ntarget: p95 <= 20 ms with the index built once per version\n")
+    return p95 <= 20
 
 
 @dataclass

@@ -1,30 +1,19 @@
-"""The questions knowledge base: entries as YAML in and out, and ranked search over them.
+"""The questions knowledge base: entries as YAML in and out (searched by ivr/knowledge.py).
 
 Every entry is in one language (`language:`, an entry's own or its file's, else en-US); the same
 slug in each language is that language's entry for the same question, and a caller is only ever
 searched the entries of their call's language.
-
-Search is BM25 (rank-bm25) over the same normalised words menu matching uses, in the entries'
-language (lower case, that language's filler dropped, its stemmer), so "uh, how long does shipping
-take" and "delivery times" meet, and so do "öö, montako päivää pikatoimituksessa menee" and the
-Finnish entry's "pikatoimitus". An entry's
-keywords count twice, its answer once. One clear best entry is answered; close runners-up make a
-short menu to narrow the question down; nothing above the floor is "not found".
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from os.path import commonprefix
 from pathlib import Path
 from typing import Any
 
 import yaml
 from babel import Locale, UnknownLocaleError
-from rank_bm25 import BM25Okapi
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,7 +21,6 @@ from ivr.config import PROJECT_ROOT
 from ivr.errors import IVRError
 from ivr.languages import CODE
 from ivr.models import FaqEntry, FaqQuery
-from ivr.speech.matching import ENGLISH, Words, normalise
 
 SEED = PROJECT_ROOT / "db" / "seed"
 # The demo knowledge base, a file per language: the same slugs and categories in each.
@@ -40,15 +28,6 @@ DEMO_FILE = SEED / "faq.yaml"  # American English
 DEMO_FILES = (DEMO_FILE, SEED / "faq.fi-FI.yaml", SEED / "faq.lv-LV.yaml")
 DEFAULT_LANGUAGE = "en-US"
 FIELDS = ("slug", "category", "title", "question", "answer")
-# A score below this (BM25, these weights) is "nothing close"; runners-up within CLOSE of the best
-# are offered as choices, at most MAX_CHOICES.
-MIN_SCORE = 1.0
-CLOSE = 0.75
-MAX_CHOICES = 3
-# Stemmers of inflected languages leave some endings on ("pikatoimitu" from "pikatoimitusta",
-# "pikatoimitus"; "jäsenyyd" and "jäsenyys"): a word no entry has is taken as the entry word it
-# shares all but the last ENDING letters of the shorter with, and at least STEM letters.
-STEM, ENDING = 5, 2
 
 
 class FaqFileError(IVRError):
@@ -132,52 +111,7 @@ def export_entries(session: Session, language: str | None = None) -> str:
     return yaml.safe_dump({"entries": rows}, sort_keys=False, allow_unicode=True, width=100)
 
 
-# ---- search -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Found:
-    slug: str
-    title: str
-    answer: str
-    score: float
-
-
-def _words(entry: FaqEntry, words: Words) -> list[str]:
-    keywords = " ".join(entry.keywords)
-    return normalise(f"{entry.question} {entry.title} {entry.category} {keywords} {keywords} {entry.answer}", words)
-
-
-def search(entries: Sequence[FaqEntry], asked: str, words: Words = ENGLISH) -> list[Found]:
-    """Entries ranked for what the caller asked, best first; only those above the floor. `entries` are
-    one language's, and `words` how that language is heard (its catalog's Words)."""
-    query = normalise(asked, words)
-    if not query or not entries:
-        return []
-    bm25 = BM25Okapi([_words(e, words) for e in entries])
-    scores = bm25.get_scores([_known(word, bm25.idf) for word in query])
-    ranked = sorted(zip(entries, scores, strict=True), key=lambda pair: -pair[1])
-    return [Found(e.slug, e.title, e.answer, float(s)) for e, s in ranked if s >= MIN_SCORE]
-
-
-def _known(word: str, vocabulary: Collection[str]) -> str:
-    """`word`, or the entries' word it is another ending of (the longest shared start wins)."""
-    if word in vocabulary or len(word) < STEM:
-        return word
-    best, shared = word, 0
-    for known in sorted(vocabulary):
-        common = len(commonprefix((word, known)))
-        if common >= max(STEM, min(len(word), len(known)) - ENDING) and common > shared:
-            best, shared = known, common
-    return best
-
-
-def choices(found: list[Found]) -> list[Found]:
-    """One clear answer, or the close ones to choose between (best first); [] for nothing."""
-    if not found:
-        return []
-    best = found[0].score
-    return [f for f in found if f.score >= CLOSE * best][:MAX_CHOICES]
+# ---- the demo set ---------------------------------------------------------------------------
 
 
 def load_demo(session: Session) -> tuple[int, int]:

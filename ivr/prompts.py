@@ -19,6 +19,7 @@ from babel import Locale
 
 from ivr.config import PROJECT_ROOT
 from ivr.errors import PromptError
+from ivr.knowledge import Rules
 from ivr.speech.matching import FILLER, HESITATION, Words, stemmer_for
 from ivr.speech.numbers import NumberWords, vocabulary
 
@@ -48,6 +49,11 @@ class Language:
             hesitation=frozenset(str(hesitation).split()) if hesitation is not None else HESITATION,
             stemmer=str(self.about.get("stemmer", "english")),
         )
+
+    @cached_property
+    def knowledge(self) -> Rules:
+        """When the knowledge base answers a question in this language (`knowledge:` in `about`)."""
+        return Rules.declared(self.about, self.words)
 
     @cached_property
     def numbers(self) -> NumberWords:
@@ -128,6 +134,10 @@ class Catalog:
 
     def about(self, language: str) -> dict[str, Any]:
         return self._language(language).about
+
+    def knowledge(self, language: str) -> Rules:
+        """When the knowledge base answers a question in `language` (its `language: knowledge:`)."""
+        return self._language(language).knowledge
 
     def numbers(self, language: str) -> NumberWords:
         """How callers of `language` say numbers, for `spoken_digits` and `numbers_in`."""
@@ -231,9 +241,11 @@ def _read(path: Path) -> Language:
         vocabulary(NumberWords.declared(about or {}))  # its number words, generated once, here
     except ValueError as exc:
         raise PromptError(f"{shown(path)}: language: {exc}") from None
-    return Language(
+    language = Language(
         texts, {str(k): [str(p) for p in v] for k, v in (phrases or {}).items()}, plurals, dict(about or {})
     )
+    Rules.declared(language.about, language.words, f"{shown(path)}: ")  # its knowledge rules, checked here
+    return language
 
 
 def _plural(path: Path, prompt_id: str, forms: dict) -> tuple[str, dict[str, str]]:

@@ -21,8 +21,19 @@ def call_at(app: Flask, clock: str, caller: str = ADA) -> SimulatedCall:
     app.config["CLOCK"] = clock
     call = SimulatedCall(FlaskTransport(app, TOKEN), caller=caller).dial()
     call.press("1")
-    call.hears("Hello, Ada")
+    call.hears("^Please type your 4 digit PIN")
     return call
+
+
+def test_no_name_is_said_before_the_pin(app: Flask) -> None:
+    """Anyone can call from a spoofed number: Grace's name is said only once her PIN is right."""
+    call = SimulatedCall(FlaskTransport(app, TOKEN), caller="+15550100002").dial()
+    call.press("1")
+    call.press("1111#")
+    call.hears("isn't right")
+    assert not any("Grace" in said for _who, said in call.transcript), call.transcript
+    call.press("2468#")
+    call.hears("Thank you, Grace")
 
 
 def wrong_pins(call: SimulatedCall, count: int) -> None:

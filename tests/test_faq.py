@@ -10,9 +10,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from bench.faq import LANGUAGES, demo_entries, questions, ranking
+from bench.faq import LANGUAGES, demo_entries, not_in_base, questions, questions_not_in_base, ranking
 from ivr.db import get_db
-from ivr.faq import DEMO_FILE, DEMO_FILES, FaqFileError, choices, read_file, search
+from ivr.faq import DEMO_FILE, DEMO_FILES, FaqFileError, read_file
+from ivr.knowledge import Decision, Index, decide
 from ivr.models import FaqEntry, FaqQuery
 from ivr.prompts import Catalog
 from ivr.simulator.phone import SimulatedCall
@@ -20,7 +21,15 @@ from ivr.simulator.transport import FlaskTransport
 from tests.conftest import TOKEN, make_app
 
 CATALOG = Catalog.load()
-FINNISH, LATVIAN = CATALOG.words("fi-FI"), CATALOG.words("lv-LV")
+
+
+def asked_in(language: str, text: str) -> Decision:
+    """What the demo knowledge base in `language` has for `text`, heard as that language is."""
+    return decide(Index(demo_entries(language), CATALOG.words(language)), text, CATALOG.knowledge(language))
+
+
+def found_for(language: str, text: str) -> list[str]:
+    return [f.slug for f in asked_in(language, text).found]
 
 
 def test_the_demo_knowledge_base_has_real_answers() -> None:
@@ -54,9 +63,52 @@ def test_the_demo_knowledge_base_has_every_entry_in_every_language() -> None:
 def test_callers_questions_find_the_right_entry(language: str) -> None:
     asked = questions(language)
     assert len(asked) >= (40 if language == "en-US" else 30)
-    first, offered, misses = ranking(demo_entries(language), asked, CATALOG.words(language))
+    first, _offered, misses = ranking(
+        demo_entries(language), asked, CATALOG.words(language), CATALOG.knowledge(language)
+    )
     assert first >= 0.90, f"right entry first for {first:.0%} of the questions:\n" + "\n".join(misses)
-    assert offered >= 0.97, f"right entry among the choices for {offered:.0%}:\n" + "\n".join(misses)
+
+
+# Wrong answers given to questions written apart that the base has no entry for, never tuned on, as
+# measured when the knowledge rules were set (bench/faq.py): a change may lower them, not raise them.
+# The issue's target is 5%; Finnish and Latvian do not reach it yet.
+WRONG_AT_MOST = {"en-US": 0.05, "fi-FI": 0.115, "lv-LV": 0.115}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_questions_the_base_has_no_entry_for_rarely_get_one(language: str) -> None:
+    asked = questions_not_in_base(language, "not_in_base")
+    assert len(asked) >= (40 if language == "en-US" else 25)
+    words, rules = CATALOG.words(language), CATALOG.knowledge(language)
+    answered, _offered, _wrong = not_in_base(demo_entries(language), asked, words, rules)
+    assert answered <= WRONG_AT_MOST[language], f"{answered:.1%} of them got an entry as the answer"
+
+
+@pytest.mark.parametrize(
+    ("language", "asked"),
+    [
+        ("en-US", "do you sell gift cards"),
+        ("en-US", "can I pay with bitcoin"),
+        ("en-US", "do you price match"),
+        ("fi-FI", "myyttekö lahjakortteja"),
+        ("fi-FI", "onko teillä avoimia työpaikkoja"),
+        ("lv-LV", "vai ir atlaide studentiem"),
+    ],
+)
+def test_what_the_issue_named_gets_no_one_elses_answer(language: str, asked: str) -> None:
+    decided = asked_in(language, asked)
+    assert decided.kind == "none" and decided.why in ("not_covered", "nothing_close"), decided
+    assert decided.missing, "the words no entry has are said"
+
+
+def test_generic_words_alone_carry_no_answer_but_a_whole_question_of_them_does() -> None:
+    assert asked_in("en-US", "do you sell cards").kind == "none"  # "card" is in the payment methods
+    assert found_for("en-US", "is shipping free") == ["delivery_costs"]
+    assert found_for("en-US", "how can I pay") == ["payment_methods"]
+
+
+def test_a_long_question_told_with_its_story_finds_its_entry() -> None:
+    assert found_for("en-US", "the shoes don't fit and I want to return them")[:1] == ["returns"]
 
 
 @pytest.mark.parametrize(
@@ -71,8 +123,7 @@ def test_callers_questions_find_the_right_entry(language: str) -> None:
     ],
 )
 def test_finnish_questions_find_their_answer_whatever_the_case(asked: str, slug: str) -> None:
-    found = choices(search(demo_entries("fi-FI"), asked, FINNISH))
-    assert found and found[0].slug == slug, [f.slug for f in found]
+    assert found_for("fi-FI", asked)[:1] == [slug]
 
 
 @pytest.mark.parametrize(
@@ -87,22 +138,19 @@ def test_finnish_questions_find_their_answer_whatever_the_case(asked: str, slug:
     ],
 )
 def test_latvian_questions_find_their_answer_whatever_the_case(asked: str, slug: str) -> None:
-    found = choices(search(demo_entries("lv-LV"), asked, LATVIAN))
-    assert found and found[0].slug == slug, [f.slug for f in found]
+    assert found_for("lv-LV", asked)[:1] == [slug]
 
 
 def test_a_vague_question_gets_choices_and_nonsense_gets_nothing() -> None:
-    entries = demo_entries()
-    vague = choices(search(entries, "delivery"))
-    assert 2 <= len(vague) <= 3 and {f.slug for f in vague} >= {"delivery_times", "delivery_costs"}
-    assert choices(search(entries, "what's the weather like on mars")) == []
-    assert choices(search(entries, "uh um")) == []
-    assert {f.slug for f in choices(search(demo_entries("fi-FI"), "toimitus", FINNISH))} >= {
-        "delivery_times", "delivery_costs"}  # fmt: skip
-    assert {f.slug for f in choices(search(demo_entries("lv-LV"), "piegāde", LATVIAN))} >= {
-        "delivery_times", "delivery_costs"}  # fmt: skip
-    assert choices(search(demo_entries("fi-FI"), "öö tota niinku", FINNISH)) == []
-    assert choices(search(demo_entries("lv-LV"), "nu ē lūdzu", LATVIAN)) == []
+    vague = asked_in("en-US", "delivery")
+    assert vague.kind == "refine" and 2 <= len(vague.found) <= 3
+    assert {f.slug for f in vague.found} >= {"delivery_times", "delivery_costs"}
+    assert asked_in("en-US", "what's the weather like on mars").kind == "none"
+    assert asked_in("en-US", "uh um") == Decision("none", why="no_words")
+    assert set(found_for("fi-FI", "toimitus")) >= {"delivery_times", "delivery_costs"}
+    assert set(found_for("lv-LV", "piegāde")) >= {"delivery_times", "delivery_costs"}
+    assert asked_in("fi-FI", "öö tota niinku").kind == "none"
+    assert asked_in("lv-LV", "nu ē lūdzu").kind == "none"
 
 
 def test_import_export_round_trip(app: Flask, tmp_path: Path) -> None:

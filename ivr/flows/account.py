@@ -29,14 +29,14 @@ OPEN_STATUSES = ("processing", "shipped", "out_for_delivery")
 
 
 def account_start(state: CallState, context: Context) -> Goto:
-    """A verified caller goes straight to the account; a known caller ID is greeted by name."""
+    """A verified caller goes straight to the account; a known caller ID is asked for the PIN at once,
+    and not greeted by name: a caller ID can be spoofed, so the name is said only after the PIN."""
     if state.verified_customer_id is not None:
         return Goto("account_summary")
     if state.caller:
         customer = context.session.scalar(select(Customer).where(Customer.phone == state.caller))
         if customer is not None:
-            greeting = Say("account_hello", {"first_name": customer.first_name})
-            return Goto("pin_ready", say=(greeting,), remember={"account_candidate": customer.id})
+            return Goto("pin_ready", remember={"account_candidate": customer.id})
     return Goto("account_who")
 
 
@@ -265,7 +265,6 @@ NODES = [
 ]
 
 HANDLER_PROMPTS = {
-    "account_hello": {"first_name"},
     "account_not_found": {"number"},
     "account_locked": set(),
     "pin_wrong": set(),

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 from babel.lists import format_list
 
-from ivr import faq
+from ivr import knowledge
 from ivr.flows.context import Context
 from ivr.flows.nodes import CallState, Command, Goto, Handler, Hangup, Menu, Message, Option, Question, Say
-from ivr.flows.questions import answer_for, log_not_found, search
+from ivr.flows.questions import answer_for, decide, log_not_found
 from ivr.speech.matching import words_of
 
 COMMANDS = (
@@ -50,7 +50,7 @@ OWN_WORDS_TRIES = 2
 CLEAR, LIKELY = 5.0, 3.5
 
 
-def meant_option(asked: str, guess: str | None, found: Sequence[faq.Found], mine: Sequence[str],
+def meant_option(asked: str, guess: str | None, found: Sequence[knowledge.Found], mine: Sequence[str],
                  yours: Sequence[str] = ()) -> bool:  # fmt: skip
     """Whether the option the caller's words resemble is what they mean, rather than the knowledge
     base's answers: `found` ranked best first; `mine` the words that make things the caller's own,
@@ -72,10 +72,10 @@ def own_words(state: CallState, context: Context) -> Goto:
     mine, yours = (
         context.catalog.phrases(state.language, name) if context.catalog else [] for name in ("mine", "yours")
     )
-    ranked = search(state, context, asked)
-    if meant_option(asked, guess, ranked, mine, yours):
+    decided = decide(state, context, asked)
+    if meant_option(asked, guess, decided.ranked, mine, yours):
         return Goto(str(guess), forget=("own_words_misses",))
-    answered = answer_for(state, context, asked, ranked)
+    answered = answer_for(state, context, asked, decided)
     if answered is not None:
         return answered
     log_not_found(state, context, asked)

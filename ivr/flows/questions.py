@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ivr import faq
+from ivr import knowledge
 from ivr.flows.context import Context
 from ivr.flows.nodes import MAX_CHOICES, CallState, Choose, Goto, Handler, Menu, Option, Question, Say
 from ivr.flows.voicemail import leave_message
@@ -38,9 +38,12 @@ def words(context: Context, language: str) -> Words:
     return context.catalog.words(language) if context.catalog is not None else ENGLISH
 
 
-def search(state: CallState, context: Context, asked: str) -> list[faq.Found]:
-    """The call's language's entries ranked for what the caller asked."""
-    return faq.search(entries(context, state.language), asked, words(context, state.language))
+def decide(state: CallState, context: Context, asked: str) -> knowledge.Decision:
+    """What the knowledge base has for what the caller asked, in the call's language: one answer, a
+    few to choose between, or none (ivr/knowledge.py)."""
+    language = state.language
+    rules = context.catalog.knowledge(language) if context.catalog is not None else knowledge.Rules()
+    return knowledge.decide(knowledge.index_for(context.session, language, words(context, language)), asked, rules)
 
 
 def faq_start(state: CallState, context: Context) -> Goto:
@@ -76,16 +79,18 @@ def faq_search(state: CallState, context: Context) -> Goto:
     return Goto("faq_again", say=(Say("faq_not_found"),), remember={"faq_asked": asked})
 
 
-def answer_for(state: CallState, context: Context, asked: str, ranked: list[faq.Found] | None = None) -> Goto | None:
-    """One clear answer, or the close ones to choose from; None when nothing is close. `ranked`: the
-    knowledge base already searched for `asked`."""
-    found = faq.choices(search(state, context, asked) if ranked is None else ranked)
-    if not found:
-        return None
-    if len(found) == 1:
-        return Goto("faq_answer", remember={"faq_slug": found[0].slug, "faq_asked": asked})
-    choices = [{"label": f.title, "value": f.slug} for f in found]
-    return Goto("faq_refine", remember={"faq_choices": choices, "faq_asked": asked})
+def answer_for(
+    state: CallState, context: Context, asked: str, decided: knowledge.Decision | None = None
+) -> Goto | None:
+    """One clear answer, or the close ones to choose from; None when the knowledge base has no answer
+    to it. `decided`: what it already decided for `asked`."""
+    decided = decide(state, context, asked) if decided is None else decided
+    if decided.kind == "answer":
+        return Goto("faq_answer", remember={"faq_slug": decided.found[0].slug, "faq_asked": asked})
+    if decided.kind == "refine":
+        choices = [{"label": f.title, "value": f.slug} for f in decided.found]
+        return Goto("faq_refine", remember={"faq_choices": choices, "faq_asked": asked})
+    return None
 
 
 def log_not_found(state: CallState, context: Context, asked: str) -> None:

@@ -1,0 +1,273 @@
+"""The knowledge decision: what a question gets from the knowledge base, in one language.
+
+One clear answer; a short list of close entries to narrow a vague question down; or nothing, with
+why ("I don't have an answer to that" is the honest answer to a question the base has no entry
+for: a wrong answer is worse than none, because the caller acts on it). The phone says it, insights
+count it; neither re-ranks.
+
+Ranking is BM25 (rank-bm25) over the entries' normalised words (the language's filler dropped, its
+stemmer), keywords twice. Ranking alone only says which entry is nearest, not that it is about the
+question, so an entry is given only when it *covers* the question: at least the language's `covers`
+share of the question's content words are in the entry (its question, title, keywords or answer),
+and what it covers is not only generic words ("card", "pay", "free", "order" carry no answer alone:
+"do you sell gift cards" is not the payment methods). Both are per-language data in the catalog's
+`language: knowledge:` block, checked when the catalog loads (and so by `flows check`).
+
+The index is built once per version of a language's entries (their count, newest id and newest
+revision), not per question: any worker rebuilds its own from the database when the entries change.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from bisect import bisect_left
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from os.path import commonprefix
+from typing import Any, Literal
+
+from rank_bm25 import BM25Okapi
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ivr.errors import PromptError
+from ivr.models import FaqEntry
+from ivr.speech.matching import ENGLISH, Words, normalise
+
+# A BM25 score below this is nothing close at all.
+MIN_SCORE = 1.0
+# Stemmers of inflected languages leave some endings on ("pikatoimitu" from "pikatoimitusta",
+# "pikatoimitus"; "jäsenyyd" and "jäsenyys"): a word no entry has is taken as the entry word it
+# shares all but the last `endings` letters of the shorter with (Rules), and at least STEM letters.
+STEM = 5
+# What a question word found only in an entry's answer counts for, towards its coverage.
+ANSWER_ONLY = 0.5
+# Indexes kept per process (language and version): a few languages, and the version before an edit.
+KEPT = 16
+
+Kind = Literal["answer", "refine", "none"]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """When an entry answers a question, in one language (its catalog's `language: knowledge:`)."""
+
+    # The share of the question's content words an entry must contain to be given at all...
+    covers: float = 0.5
+    # ...or this many of them in what it is about (a long question told with its story: "I sent
+    # back a pair of shoes last week, how long before I see the money").
+    enough: int = 3
+    # Runners-up within this share of the best covering entry's score are offered beside it.
+    close: float = 0.75
+    # At most this many entries offered to narrow a question down.
+    choices: int = 3
+    # Stems of words that count towards coverage but never carry an answer alone.
+    generic: frozenset[str] = frozenset()
+    # Stems of words that are no content at all in a question ("how", "which"): not counted.
+    ignore: frozenset[str] = frozenset()
+    # A word no entry has is taken as an entry's word that differs only in its last `endings`
+    # letters (inflected languages: the stemmer leaves some endings on); 0: never.
+    endings: int = 0
+
+    @classmethod
+    def declared(cls, about: Mapping[str, Any], words: Words, where: str = "") -> Rules:
+        """The rules a catalog's `language:` block declares under `knowledge:`; PromptError for a value
+        that cannot be one (a share outside 0..1, a word list that is not words)."""
+        block = about.get("knowledge") or {}
+        if not isinstance(block, Mapping):
+            raise PromptError(f"{where}language: knowledge: must be a mapping (covers, close, generic, ignore)")
+        unknown = sorted(set(block) - {"covers", "enough", "close", "choices", "generic", "ignore", "endings"})
+        if unknown:
+            raise PromptError(
+                f"{where}language: knowledge: has no {', '.join(unknown)} (covers, close, generic, ignore)"
+            )
+        shares = {}
+        for name in ("covers", "close"):
+            value = block.get(name, getattr(cls, name))
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+                raise PromptError(
+                    f"{where}language: knowledge: {name} must be a share above 0 and at most 1, not {value!r}"
+                )
+            shares[name] = float(value)
+        choices, endings = block.get("choices", cls.choices), block.get("endings", cls.endings)
+        enough = block.get("enough", cls.enough)
+        if isinstance(enough, bool) or not isinstance(enough, int) or not 2 <= enough <= 9:
+            raise PromptError(f"{where}language: knowledge: enough must be a whole number from 2 to 9, not {enough!r}")
+        if isinstance(choices, bool) or not isinstance(choices, int) or not 2 <= choices <= 8:
+            raise PromptError(
+                f"{where}language: knowledge: choices must be a whole number from 2 to 8, not {choices!r}"
+            )
+        if isinstance(endings, bool) or not isinstance(endings, int) or not 0 <= endings <= 4:
+            raise PromptError(
+                f"{where}language: knowledge: endings must be a whole number from 0 to 4, not {endings!r}"
+            )
+        lists = {}
+        for name in ("generic", "ignore"):
+            value = block.get(name, "")
+            if not isinstance(value, str):
+                raise PromptError(f"{where}language: knowledge: {name} must be words separated by spaces")
+            lists[name] = frozenset(words.stem(w) for w in value.lower().split())
+        return cls(shares["covers"], enough, shares["close"], choices, lists["generic"], lists["ignore"], endings)
+
+
+@dataclass(frozen=True)
+class Found:
+    slug: str
+    title: str
+    answer: str
+    score: float
+    # The question's content words this entry contains, and the share they are of them (a word
+    # only its answer has counts half); how many of them are in what the entry is about.
+    covered: tuple[str, ...] = ()
+    coverage: float = 0.0
+    about: int = 0
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a question gets: `kind` "answer" (found[0]), "refine" (the found to choose between), or
+    "none"; `ranked` every entry above the floor, best first (what the words resemble, for a menu
+    deciding between an option and the knowledge base)."""
+
+    kind: Kind
+    found: tuple[Found, ...] = ()
+    ranked: tuple[Found, ...] = ()
+    # Why nothing: "no_words" (only filler), "nothing_close" (no entry near), "not_covered" (the
+    # nearest entries do not contain what was asked); with the words the nearest entry lacks.
+    why: str = ""
+    missing: tuple[str, ...] = ()
+
+    @property
+    def best_score(self) -> float:
+        return self.ranked[0].score if self.ranked else 0.0
+
+
+@dataclass
+class Index:
+    """One language's entries, ready to be searched: built once per version of them."""
+
+    entries: list[FaqEntry]
+    words: Words
+    bm25: BM25Okapi | None = None
+    # Each entry's words: what it is about (question, title, topic, keywords), and all of them.
+    about: list[frozenset[str]] = field(default_factory=list)
+    vocabularies: list[frozenset[str]] = field(default_factory=list)
+    known: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        documents = [_document(e, self.words) for e in self.entries]
+        self.bm25 = BM25Okapi(documents) if documents else None
+        self.about = [frozenset(_document(e, self.words, answer=False)) for e in self.entries]
+        self.vocabularies = [frozenset(d) for d in documents]
+        self.known = sorted(set().union(*self.vocabularies)) if documents else []
+
+    def said(self, asked: str, rules: Rules) -> list[str]:
+        """The question's words as the entries spell them (stemmed, other endings mapped)."""
+        vocabulary = set(self.known)
+        return [_known(w, vocabulary, self.known, rules.endings) for w in normalise(asked, self.words)]
+
+    def rank(self, said: Sequence[str], content: Sequence[str]) -> list[Found]:
+        """Entries above the floor for the words `said`, best first, each with what of the question's
+        `content` words it covers."""
+        if not said or not content or self.bm25 is None:
+            return []
+        scores = self.bm25.get_scores(list(said))
+        ranked = sorted(range(len(self.entries)), key=lambda i: -scores[i])
+        found = []
+        for i in ranked:
+            if scores[i] < MIN_SCORE:
+                break
+            covered = tuple(w for w in content if w in self.vocabularies[i])
+            # A word only the answer has counts half: answers mention much they are not about
+            # ("drop it at any post office" is not about offices).
+            about = sum(w in self.about[i] for w in covered)
+            weight = about + ANSWER_ONLY * (len(covered) - about)
+            e = self.entries[i]
+            found.append(Found(e.slug, e.title, e.answer, float(scores[i]), covered, weight / len(content), about))
+        return found
+
+
+def decide(index: Index, asked: str, rules: Rules) -> Decision:
+    """One answer, a few to choose between, or none (with why), for `asked` in `index`'s language."""
+    said = index.said(asked, rules)
+    content = [w for w in said if w not in rules.ignore and len(w) > 1]
+    if not content:
+        return Decision("none", why="no_words")
+    ranked = tuple(index.rank(said, content))
+    covering = [f for f in ranked if answers(f, rules)]
+    if not covering:
+        nearest = ranked[0] if ranked else None
+        missing = tuple(w for w in content if nearest is None or w not in nearest.covered)
+        return Decision("none", (), ranked, "not_covered" if ranked else "nothing_close", missing)
+    best = covering[0].score
+    close = tuple(f for f in covering if f.score >= rules.close * best)[: rules.choices]
+    return Decision("answer" if len(close) == 1 else "refine", close, ranked)
+
+
+def answers(found: Found, rules: Rules) -> bool:
+    """Whether an entry is about the question: it covers enough of its content words, and not only
+    generic ones (unless the question has nothing else: "is shipping free"); or, in a long question,
+    `enough` specific words of what the entry is about."""
+    specific = [w for w in found.covered if w not in rules.generic]
+    if found.about - (len(found.covered) - len(specific)) >= rules.enough:
+        return True  # enough specific words of what the entry is about (generic ones not counted)
+    if found.coverage < rules.covers:
+        return False
+    return found.coverage == 1.0 or bool(specific)
+
+
+# ---- the index, once per version of a language's entries -------------------------------------
+
+_indexes: dict[tuple[Any, ...], Index] = {}
+_lock = threading.Lock()
+
+
+def version(session: Session, language: str) -> tuple[Any, ...]:
+    """What changes whenever a language's entries do: how many, the newest, the latest revision."""
+    row = session.execute(
+        select(func.count(FaqEntry.id), func.max(FaqEntry.id), func.max(FaqEntry.revised_at)).where(
+            FaqEntry.language == language
+        )
+    ).one()
+    return tuple(row)
+
+
+def index_for(session: Session, language: str, words: Words = ENGLISH) -> Index:
+    """`language`'s entries, indexed: built again only when they changed since this process last did."""
+    key = (str(session.get_bind().url), language, words, version(session, language))
+    index = _indexes.get(key)
+    if index is None:
+        query = select(FaqEntry).where(FaqEntry.language == language).order_by(FaqEntry.id)
+        entries = list(session.scalars(query))
+        for entry in entries:  # kept beyond the session: read everything now
+            session.expunge(entry)
+        index = Index(entries, words)
+        with _lock:
+            if len(_indexes) >= KEPT:
+                _indexes.pop(next(iter(_indexes)))
+            _indexes[key] = index
+    return index
+
+
+# ---- words ------------------------------------------------------------------------------
+
+
+def _document(entry: FaqEntry, words: Words, answer: bool = True) -> list[str]:
+    keywords = " ".join(entry.keywords or [])
+    text = f"{entry.question} {entry.title} {entry.category} {keywords} {keywords}"
+    return normalise(f"{text} {entry.answer}" if answer else text, words)
+
+
+def _known(word: str, vocabulary: Collection[str], ordered: Sequence[str], endings: int) -> str:
+    """`word`, or the entries' word it is another ending of (the longest shared start wins)."""
+    if not endings or word in vocabulary or len(word) < STEM:
+        return word
+    best, shared = word, 0
+    # Only words with the same first STEM letters can qualify: a slice of the sorted vocabulary.
+    start = bisect_left(ordered, word[:STEM])
+    for known in itertools.takewhile(lambda k: k.startswith(word[:STEM]), ordered[start:]):
+        common = len(commonprefix((word, known)))
+        if common >= max(STEM, min(len(word), len(known)) - endings) and common > shared:
+            best, shared = known, common
+    return best
