@@ -33,7 +33,9 @@ from sqlalchemy.orm import Session
 
 from ivr.errors import PromptError
 from ivr.models import FaqEntry
-from ivr.speech.matching import ENGLISH, Words, normalise
+from ivr.speech.matching import ENGLISH, Words, normalise, words_of
+from ivr.speech.numbers import ENGLISH_NUMBERS, NumberWords
+from ivr.speech.numbers import vocabulary as number_vocabulary
 
 # A BM25 score below this is nothing close at all.
 MIN_SCORE = 1.0
@@ -69,6 +71,9 @@ class Rules:
     # A word no entry has is taken as an entry's word that differs only in its last `endings`
     # letters (inflected languages: the stemmer leaves some endings on); 0: never.
     endings: int = 0
+    # The language's number words: a number is never a question's content ("nolla" is no
+    # "nollata"); an order number said is the caller's own business, not the knowledge base's.
+    numbers: NumberWords = ENGLISH_NUMBERS
 
     @classmethod
     def declared(cls, about: Mapping[str, Any], words: Words, where: str = "") -> Rules:
@@ -108,7 +113,10 @@ class Rules:
             if not isinstance(value, str):
                 raise PromptError(f"{where}language: knowledge: {name} must be words separated by spaces")
             lists[name] = frozenset(words.stem(w) for w in value.lower().split())
-        return cls(shares["covers"], enough, shares["close"], choices, lists["generic"], lists["ignore"], endings)
+        numbers = NumberWords.declared(about)
+        return cls(
+            shares["covers"], enough, shares["close"], choices, lists["generic"], lists["ignore"], endings, numbers
+        )
 
 
 @dataclass(frozen=True)
@@ -163,9 +171,10 @@ class Index:
         self.known = sorted(set().union(*self.vocabularies)) if documents else []
 
     def said(self, asked: str, rules: Rules) -> list[str]:
-        """The question's words as the entries spell them (stemmed, other endings mapped)."""
-        vocabulary = set(self.known)
-        return [_known(w, vocabulary, self.known, rules.endings) for w in normalise(asked, self.words)]
+        """The question's words as the entries spell them (stemmed, other endings mapped), numbers left out."""
+        vocabulary, numbers = set(self.known), number_vocabulary(rules.numbers)
+        words = " ".join(w for w in words_of(asked) if numbers.atoms(w) is None)
+        return [_known(w, vocabulary, self.known, rules.endings) for w in normalise(words, self.words)]
 
     def rank(self, said: Sequence[str], content: Sequence[str]) -> list[Found]:
         """Entries above the floor for the words `said`, best first, each with what of the question's

@@ -244,3 +244,41 @@ def test_a_finnish_call_hears_only_finnish_answers(tmp_path: Path, template_db: 
     report = app.test_cli_runner().invoke(args=["faq", "asked", "--days", "1"])
     assert "fi-FI     delivery_times" in report.output and "fi-FI  how long does shipping take" in report.output
     app.extensions["ivr.db"].engine.dispose()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_number_word_of_the_language_finds_an_entry(language: str) -> None:
+    """Every number word of the language (num2words' and its catalog's own) put to its entries and
+    their keywords: a caller who says an order number never hears how to reset a password ("nolla",
+    zero, is not "nollata", to reset)."""
+    from dataclasses import replace
+
+    from ivr.speech.numbers import ENGLISH_NUMBERS, vocabulary
+
+    numbers = sorted(vocabulary(CATALOG.numbers(language)).words)
+    assert len(numbers) >= 20, numbers
+    index, rules = Index(demo_entries(language), CATALOG.words(language)), CATALOG.knowledge(language)
+    taken = {word: [f.slug for f in decide(index, word, rules).found] for word in numbers}
+    assert not {word: slugs for word, slugs in taken.items() if slugs}
+    if language == "fi-FI":  # without its number words, the Finnish zero would be the password entry
+        assert [f.slug for f in decide(index, "nolla", replace(rules, numbers=ENGLISH_NUMBERS)).found] == [
+            "reset_password"
+        ]
+
+
+def test_the_index_is_built_again_when_the_entries_change(app: Flask) -> None:
+    from ivr.knowledge import index_for
+
+    words = CATALOG.words("en-US")
+    with app.app_context():
+        with get_db().reading() as session:
+            first = index_for(session, "en-US", words)
+            assert index_for(session, "en-US", words) is first  # once per version, not per question
+        with get_db().transaction() as session:
+            entry = session.scalar(select(FaqEntry).where(FaqEntry.language == "en-US", FaqEntry.slug == "returns"))
+            entry.keywords = [*entry.keywords, "gift wrapping"]
+        with get_db().reading() as session:
+            again = index_for(session, "en-US", words)
+            assert again is not first
+            decided = decide(again, "do you do gift wrapping", CATALOG.knowledge("en-US"))
+            assert [f.slug for f in decided.found] == ["returns"]

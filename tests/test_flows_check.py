@@ -124,10 +124,10 @@ def test_an_unreachable_node_is_found_in_its_branch(project: Path) -> None:
 
 
 def test_an_exit_that_leads_nowhere_is_found(project: Path) -> None:
-    edit(project / "ivr/flows/orders.py", 'goto="order_lookup"', 'goto="order_lookpu"')
+    edit(project / "ivr/flows/voicemail.py", 'after="message_recorded"', 'after="message_recordde"')
     found = check(project)
-    assert "ivr/flows/orders.py: order_number: next goes to 'order_lookpu', which does not exist" in found
-    assert "ivr/flows/orders.py: order_lookup: no path from 'language_start' reaches it" in found
+    assert "ivr/flows/voicemail.py: message_record: recorded goes to 'message_recordde', which does not exist" in found
+    assert "ivr/flows/voicemail.py: message_recorded: no path from 'language_start' reaches it" in found
 
 
 def test_a_missing_global_command_is_found(project: Path) -> None:

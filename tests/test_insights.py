@@ -60,14 +60,14 @@ def make_calls(app: Flask) -> dict[str, str]:
     message.record(CLIP)
     message.say("send it")
     calls["message"] = message.call_sid
-    gave_up = dial(app, CLOSED)  # silence, silence, a wrong key; an empty recording; silence to the end
+    gave_up = dial(app, CLOSED)  # silence, silence, a wrong key; an empty recording; silence at the offer to try again
     gave_up.silence()
     gave_up.silence()
     gave_up.press("7")
     gave_up.press("#")
-    for _ in range(3):
+    for _ in range(2):  # silence at an offer is asked once, then a goodbye
         gave_up.silence()
-    gave_up.hears("couldn't be more help")
+    gave_up.hears("Goodbye")
     calls["gave_up"] = gave_up.call_sid
     hung_up = dial(app, CLOSED)  # hangs up at the main menu
     hung_up.hangup()
@@ -129,7 +129,7 @@ EXPECTED_PROMPTS = (
     Prompt("order_number", 2, 1, 1, 0, 1, 1, 1),
     Prompt("faq_helpful", 1, 1, 0, 0, 0, 1, 0),
     Prompt("message_offer", 1, 1, 0, 0, 0, 0, 0),
-    Prompt("message_retry", 1, 0, 0, 0, 0, 0, 0),
+    Prompt("message_retry", 1, 1, 0, 0, 0, 0, 0),  # silence asked once, then the goodbye
     Prompt("message_review", 1, 1, 0, 0, 0, 1, 0),
     Prompt("order_result", 1, 0, 1, 0, 0, 0, 0),
 )

@@ -72,6 +72,35 @@ def gave_up(call: SimulatedCall) -> None:
     call.hears("^Thank you for calling Northwind\\. Goodbye!$")
 
 
+def answer_rejected(call: SimulatedCall) -> None:
+    call.press("2")
+    call.press("5001#")  # helped first: the last request is what counts
+    call.say("how much is shipping")
+    call.hears("Did that answer your question")
+    call.say("no")
+    call.hears("What would you like to do")
+
+
+def order_then_a_wrong_number(call: SimulatedCall) -> None:
+    call.press("2")
+    call.press("5001#")
+    call.press("1")
+    call.press("5009#")
+    call.hears("couldn't find an order")
+
+
+def answer_then_a_person(call: SimulatedCall) -> None:
+    answer_helped_only(call)
+    call.say("I want to talk to a person")
+    call.hears("To leave a message, press 1")
+
+
+def answer_helped_only(call: SimulatedCall) -> None:
+    call.say("how much is shipping")
+    call.press("1")
+    call.hears("glad that helped")
+
+
 def hung_up(call: SimulatedCall) -> None:
     call.press("2")
     call.hangup()
@@ -87,6 +116,11 @@ CALLS: list[tuple[Callable[[SimulatedCall], None], str, str]] = [
     (message_then_hang_up_while_recording, OUT_OF_HOURS, "message_left"),
     (gave_up, IN_HOURS, "gave_up"),
     (hung_up, IN_HOURS, "hung_up"),
+    # What happened to the caller's last request: an answer they said did not help, an order number
+    # that was not found, a person asked for after an answer, is not "helped".
+    (answer_rejected, IN_HOURS, "hung_up"),
+    (order_then_a_wrong_number, IN_HOURS, "hung_up"),
+    (answer_then_a_person, OUT_OF_HOURS, "hung_up"),
 ]
 
 

@@ -214,9 +214,15 @@ NODES = [
     Menu(
         "pin_last_try",
         prompt="pin_last_try",
-        options=(Option("1", "enter_pin", goto="pin_entry"), Option("2", "leave_message", goto="pin_message")),
+        options=(
+            Option("1", "enter_pin", goto="pin_entry"),
+            Option("2", "leave_message", goto="pin_message"),
+            Option("", "nothing_else", goto="declined"),
+        ),
         help="pin_last_try_help",
         footer="person_anywhere",
+        offer=True,
+        keys_as="pin_entry",  # the PIN typed straight away (0001#) is the PIN
     ),
     Handler("pin_message", run=pin_message, exits={"message_start": "a message instead"}),
     NumberEntry(
@@ -229,6 +235,7 @@ NODES = [
         speech=False,
         sensitive=True,
         help="pin_entry_help",
+        spoken="pin_typed_only",
     ),
     Handler(
         "pin_check",

@@ -12,7 +12,7 @@ from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 from ivr.errors import FlowError, PromptError
-from ivr.flows.nodes import BUILT_IN_COMMANDS, Choose, Flow, Menu, transitions
+from ivr.flows.nodes import BUILT_IN_COMMANDS, Choose, Flow, Menu, NumberEntry, transitions
 from ivr.prompts import Catalog
 
 # Prompts the engine itself uses, whatever the flow.
@@ -61,7 +61,7 @@ def problems(
         for label, target in transitions(node):
             if target not in flow.nodes:
                 found.append(at(node.id, f"{node.id}: {label or 'next'} goes to {target!r}, which does not exist"))
-        said = [getattr(node, part, None) for part in ("prompt", "help", "footer")]
+        said = [getattr(node, part, None) for part in ("prompt", "help", "footer", "spoken")]
         said += node.announcements() if isinstance(node, Menu) else []
         for prompt_id in filter(None, said):
             sayers.setdefault(prompt_id, []).append((f"node {node.id}", set()))
@@ -70,6 +70,10 @@ def problems(
         if isinstance(node, Menu):
             found += [at(node.id, problem) for problem in _menu_problems(node, command_keys)]
             phrase_names.update(option.name for option in node.options)
+            if node.keys_as and not isinstance(flow.nodes.get(node.keys_as), NumberEntry):
+                found.append(
+                    at(node.id, f"{node.id}: takes typed numbers as {node.keys_as!r}, which is not a number entry")
+                )
             if node.understands and not isinstance(flow.nodes.get(node.understands), Menu):
                 found.append(
                     at(node.id, f"{node.id}: understands the options of {node.understands!r}, which is not a menu")

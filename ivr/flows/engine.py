@@ -165,8 +165,6 @@ class Engine:
             return self._keys(node, said.digits, state)
         if not isinstance(said, Speech) or not is_confident(said.confidence):
             return None
-        if isinstance(node, NumberEntry) and not node.speech:
-            return None
         options = self._spoken_options(node, state)
         phrases = {name: self.catalog.phrases(state.language, name) for name in options}
         phrases.update({name: labels for name, (_target, labels) in options.items() if labels})
@@ -193,9 +191,10 @@ class Engine:
                 return meaning
         if question is not None:
             guess = next(iter(targets)) if len(targets) == 1 and not targets & {REPEAT, HELP} else None
-            values = {question.store_as: said.text[:255], f"{question.store_as}_guess": guess}
+            values = {question.store_as: said.text[:255], f"{question.store_as}_guess": guess,
+                      f"{question.store_as}_at": node.id}  # fmt: skip
             return Meaning(question.goto, "question", values)
-        if isinstance(node, NumberEntry):
+        if isinstance(node, NumberEntry) and node.speech:
             return self._number(node, spoken_digits(said.text, self.catalog.numbers(state.language)))
         if isinstance(node, Choose):
             number = spoken_digits(said.text, self.catalog.numbers(state.language))  # a choice named by its number
@@ -234,6 +233,9 @@ class Engine:
     def _keys(self, node: Menu | Choose | NumberEntry, digits: str, state: CallState) -> Meaning | None:
         if isinstance(node, Menu):
             option = next((o for o in node.options if o.key and o.key == digits), None)
+            number = self.flow.nodes.get(node.keys_as or "")
+            if option is None and len(digits) > 1 and isinstance(number, NumberEntry):
+                return self._keys(number, digits, state)  # typed straight away: that entry's answer
             return Meaning(option.goto, option.name) if option else None
         if isinstance(node, Choose):
             choices = _choices(node, state)
@@ -258,6 +260,20 @@ class Engine:
         if silent and isinstance(node, Menu) and node.anything_else and self.flow.goodbye:
             # Asked "anything else?" after getting what they came for: silence means that's all.
             return self._turn(state, self.flow.goodbye, context, [], kind, shown, "nothing_else")
+        if silent and isinstance(node, Menu) and node.offer and self.flow.goodbye:
+            # Silence at an offer is asked once, then a goodbye: never a miss, never the beep.
+            if state.collected.get("silent_at") == node.id:
+                return self._turn(state, self.flow.goodbye, context, [], kind, shown, "silence")
+            state.collected["silent_at"] = node.id
+            return self._turn(state, node.id, context, [Say("no_input")], kind, shown, "no_input", keep_retries=True)
+        if isinstance(caller_input, Speech) and isinstance(node, NumberEntry) and node.spoken:
+            # Said where only keys are taken (a PIN aloud): told at once how to give it.
+            state.retries += 1
+            if state.retries < self.max_retries:
+                return self._turn(state, node.id, context, [Say(node.spoken)], kind, shown, "spoken",
+                                  keep_retries=True, brief=True)  # fmt: skip
+            state.collected["failed_at"] = node.id
+            return self._turn(state, self.flow.on_failures, context, [], kind, shown, "too_many_failures")
         state.retries += 1
         if state.retries >= self.max_retries:
             state.collected["failed_at"] = node.id
@@ -304,15 +320,21 @@ class Engine:
                 if not isinstance(goto, Goto) or goto.next not in node.exits:
                     raise FlowError(f"handler {node.id!r} returned {goto!r}, not a Goto to one of {node.exits}")
                 self._apply(state, goto)
+                if goto.misses is not None:
+                    state.retries, keep_retries = goto.misses, True
                 actions.extend(goto.say)
                 if goto.repeatable:
                     heard.extend(s for s in goto.say if isinstance(s, Say))
                 exits.append((node_id, goto.next))
                 node_id = goto.next
             else:
-                # Retries count failures at one prompt: any move, even back to it, starts afresh.
-                if not (keep_retries and state.node == came_from):
+                # Retries count failures at one prompt: any move, even back to it, starts afresh,
+                # except into a recovery menu after a miss, which goes on counting.
+                recovering = keep_retries and isinstance(node, Menu) and node.recovery
+                if not (keep_retries and state.node == came_from) and not recovering:
                     state.retries = 0
+                if state.node != came_from and came_from:
+                    state.collected.pop("silent_at", None)
                 _keep_heard(state, node_id, heard)
                 if isinstance(node, Hangup):
                     state.outcome = stronger(state.outcome, "gave_up")
@@ -334,6 +356,8 @@ class Engine:
             done = list(state.collected.get("helped") or [])
             state.collected["helped"] = done if goto.helped in done else [*done, goto.helped]
             state.outcome = stronger(state.outcome, "helped")
+        if goto.not_helped and state.outcome == "helped":
+            state.outcome = None  # what the caller last asked for did not work out
         state.outcome = stronger(state.outcome, goto.outcome)
         if goto.language:
             state.language = goto.language
@@ -359,9 +383,11 @@ class Engine:
         said = [node.prompt, *node.announcements(), *([node.footer] if node.footer else [])]
         others = self.flow.nodes.get(node.understands or "")
         names = [o.name for o in (*node.options, *(others.options if isinstance(others, Menu) else ()))]
+        # A menu that also takes a typed number waits for # (or the pause after the last key).
+        keys = None if node.keys_as else 1
         return (
             *(Say(prompt_id) for prompt_id in said),
-            Listen(node.id, num_digits=1, hints=self._hints(names, language)),
+            Listen(node.id, num_digits=keys, hints=self._hints(names, language)),
         )
 
     def _arrive(self, node, actions: list[Action], state: CallState) -> list[Action]:  # type: ignore[no-untyped-def]
@@ -391,8 +417,13 @@ class Engine:
             # A number of one length ends on its last key, as Twilio's numDigits does; the offline
             # recogniser also hears only numbers of that length.
             fixed = node.max_digits if node.min_digits == node.max_digits else None
+            # Where only keys are taken, speech is still heard: a command, or a number said aloud
+            # that the caller is told to type.
+            hints = (NUMBER_HINT,) if node.speech else self._hints([], language)
             actions.append(
-                Listen(node.id, num_digits=fixed, finish_on_key="#", hints=(NUMBER_HINT,), speech=node.speech)
+                Listen(
+                    node.id, num_digits=fixed, finish_on_key="#", hints=hints, speech=node.speech or bool(node.spoken)
+                )
             )
         elif isinstance(node, Transfer):
             actions.append(Say(node.prompt))

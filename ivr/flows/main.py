@@ -19,6 +19,7 @@ from ivr.flows.context import Context
 from ivr.flows.nodes import CallState, Command, Goto, Handler, Hangup, Menu, Message, Option, Question, Say
 from ivr.flows.questions import answer_for, decide, log_not_found
 from ivr.speech.matching import words_of
+from ivr.speech.numbers import numbers_in
 
 COMMANDS = (
     Command("agent", key="0", goto="agent_hours"),
@@ -40,8 +41,8 @@ MAIN_OPTIONS = (
 OWN_WORDS = Question(store_as="faq_question", goto="own_words")
 # Where words that found no answer may still lead: the option or command they resembled.
 GUESSES = tuple(dict.fromkeys([o.goto for o in MAIN_OPTIONS] + [c.goto for c in COMMANDS if c.goto]))
-# Asked in other words once; the second miss offers the topics, a person or a message.
-OWN_WORDS_TRIES = 2
+# The length of an order number (ivr/flows/orders.py asks for 4 digits).
+ORDER_DIGITS = 4
 # BM25 scores of the knowledge base's best entry (bench/faq.py): from CLEAR up, the entry is what
 # the caller means even when the words also resemble an option ("I need to change my delivery
 # address"); below LIKELY, the option they resemble is ("can you look up my order for me"). Between
@@ -67,8 +68,15 @@ def meant_option(asked: str, guess: str | None, found: Sequence[knowledge.Found]
 
 
 def own_words(state: CallState, context: Context) -> Goto:
+    """The caller's own words: an order number, the option they resemble, the knowledge base's
+    answer; or, with nothing, a miss at the prompt they were at (asked again in other words, then
+    the topics, a person or a message; the third miss leads on as at any prompt)."""
     asked = str(state.collected.get("faq_question", "")).strip()
     guess = state.collected.pop("faq_question_guess", None)
+    asked_at = str(state.collected.pop("faq_question_at", "") or "main_menu")
+    order = order_number_in(asked, state, context)
+    if order is not None:
+        return Goto("order_lookup", remember={"order_number": order}, forget=("own_words_misses",))
     mine, yours = (
         context.catalog.phrases(state.language, name) if context.catalog else [] for name in ("mine", "yours")
     )
@@ -79,11 +87,29 @@ def own_words(state: CallState, context: Context) -> Goto:
     if answered is not None:
         return answered
     log_not_found(state, context, asked)
-    misses = int(state.collected.get("own_words_misses", 0)) + 1
-    if misses < OWN_WORDS_TRIES:
-        return Goto("ask_again", remember={"own_words_misses": misses})
+    misses = state.retries + 1
+    if misses >= int(context.settings.get("MAX_RETRIES", 3)):
+        return Goto("after_failures", say=(Say("own_words_not_found"),), remember={"failed_at": asked_at},
+                    forget=("own_words_misses",))  # fmt: skip
+    if not state.collected.get("own_words_misses"):
+        return Goto("ask_again", remember={"own_words_misses": 1}, misses=misses)
     return Goto("faq_again", say=(Say("own_words_not_found"),), remember={"faq_asked": asked},
-                forget=("own_words_misses",))  # fmt: skip
+                forget=("own_words_misses",), misses=misses)  # fmt: skip
+
+
+def order_number_in(asked: str, state: CallState, context: Context) -> str | None:
+    """An order number said in so many words ("five thousand and three"): the only number said, of
+    an order number's length. The caller means that order's status."""
+    if context.catalog is None:
+        return None
+    said = numbers_in(asked, context.catalog.numbers(state.language))
+    return said[0] if len(said) == 1 and len(said[0]) == ORDER_DIGITS else None
+
+
+def declined(state: CallState, context: Context) -> Goto:
+    """'No thanks' to an offer: a goodbye for a caller who has what they came for, otherwise the
+    question whether there is anything else."""
+    return Goto("goodbye" if state.collected.get("helped") else "anything_else")
 
 
 def goodbye(state: CallState, context: Context) -> Goto:
@@ -112,10 +138,12 @@ NODES = [
         exits={
             **{option.goto: "words meant this option" for option in MAIN_OPTIONS},
             **{command.goto: "words meant this command" for command in COMMANDS if command.goto},
+            "order_lookup": "an order number",
             "faq_answer": "one clear answer",
             "faq_refine": "a few close answers",
             "ask_again": "nothing found: ask once more",
             "faq_again": "nothing found again",
+            "after_failures": "the third miss",
         },
     ),
     Menu(
@@ -125,6 +153,18 @@ NODES = [
         help="main_menu_help",
         understands="main_menu",
         question=OWN_WORDS,
+        recovery=True,
+    ),
+    Handler("declined", run=declined, exits={"goodbye": "already helped", "anything_else": "not yet helped"}),
+    Menu(
+        "anything_else",
+        prompt="anything_else",
+        options=(Option("", "nothing_else", goto="goodbye"), Option("", "yes", goto="main_menu")),
+        help="anything_else_help",
+        footer="to_main_menu",
+        question=OWN_WORDS,
+        understands="main_menu",
+        anything_else=True,
     ),
     Handler("goodbye", run=goodbye, exits={"call_over": "goodbye naming what was done"}),
     Hangup("call_over"),

@@ -163,6 +163,12 @@ class Goto:
     outcome: str | None = None
     # The call goes on in this language (one the line offers).
     language: str = ""
+    # The misses counted so far at the prompt the caller came from, this one included (what they
+    # said found nothing): a recovery menu goes on counting from here.
+    misses: int | None = None
+    # What the caller came for did not work out after all (an answer they said did not help, an
+    # order number that is not theirs, a person asked for): the call is no longer "helped".
+    not_helped: bool = False
 
 
 # ---- nodes -----------------------------------------------------------------------------
@@ -221,6 +227,15 @@ class Menu:
     # Asked once the caller has what they came for: silence means "no, that's all", and leads to
     # the goodbye rather than to another try.
     anything_else: bool = False
+    # An offer the caller may decline (a message, asking again): silence is asked once, then a
+    # goodbye; it never counts as a miss, so it never leads to the beep of a message.
+    offer: bool = False
+    # A menu that helps the caller on after a miss ("ask again in other words"): the misses of the
+    # prompt before go on being counted here, so three misses mean three across both.
+    recovery: bool = False
+    # A number typed here (more than one key, ended by #) is the answer of this NumberEntry: the
+    # caller warned before a PIN who types it straight away.
+    keys_as: str | None = None
 
     def announcements(self) -> list[str]:
         """Each option is announced by its own prompt, so the menu offers only what exists."""
@@ -264,6 +279,8 @@ class NumberEntry:
     speech: bool = True
     sensitive: bool = False
     help: str | None = None
+    # Said at once when the caller speaks where only keys are taken (a PIN said aloud).
+    spoken: str | None = None
 
 
 @dataclass(frozen=True)

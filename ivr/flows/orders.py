@@ -21,8 +21,9 @@ def order_lookup(state: CallState, context: Context) -> Goto:
         said = (Say("order_not_found", {"number": spoken_digits(number)}),)
         if misses >= MAX_LOOKUPS:
             # As after three misses at any prompt: a person, or a message, who can look further.
-            return Goto("after_failures", say=said, remember={"failed_at": "order_number"}, forget=("order_misses",))
-        return Goto("order_number", say=said, remember={"order_misses": misses})
+            return Goto("after_failures", say=said, remember={"failed_at": "order_number"}, forget=("order_misses",),
+                        not_helped=True)  # fmt: skip
+        return Goto("order_number", say=said, remember={"order_misses": misses}, not_helped=True)
     said = (order_report(order, context, state.language),)
     return Goto("order_result", say=said, forget=("order_misses",), repeatable=True, helped="order_status")
 

@@ -23,11 +23,12 @@ def agents_answer(context: Context) -> bool:
 
 
 def agent_hours(state: CallState, context: Context) -> Goto:
-    """Transfer in opening hours; otherwise say the hours and when agents are next there."""
+    """Transfer in opening hours; otherwise say the hours and when agents are next there. A caller who
+    asks for a person did not get what they need from the line, whatever they heard before."""
     if agents_answer(context):
-        return Goto("transfer_to_agent")
+        return Goto("transfer_to_agent", not_helped=True)
     said = (_closed(context, state.language),)
-    return Goto("message_offer", say=said, remember=leave_message("out_of_hours", "agent_hours"))
+    return Goto("message_offer", say=said, remember=leave_message("out_of_hours", "agent_hours"), not_helped=True)
 
 
 def _closed(context: Context, language: str) -> Say:

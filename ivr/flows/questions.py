@@ -76,7 +76,7 @@ def faq_search(state: CallState, context: Context) -> Goto:
     if answered is not None:
         return answered
     log_not_found(state, context, asked)
-    return Goto("faq_again", say=(Say("faq_not_found"),), remember={"faq_asked": asked})
+    return Goto("faq_again", say=(Say("faq_not_found"),), remember={"faq_asked": asked}, misses=state.retries + 1)
 
 
 def answer_for(
@@ -117,7 +117,7 @@ def faq_helped(state: CallState, context: Context) -> Goto:
 
 def faq_not_helped(state: CallState, context: Context) -> Goto:
     _mark_helpful(context, state, False)
-    return Goto("faq_again", say=(Say("faq_sorry"),))
+    return Goto("faq_again", say=(Say("faq_sorry"),), not_helped=True)
 
 
 def faq_leave_message(state: CallState, context: Context) -> Goto:
@@ -199,6 +199,7 @@ NODES = [
         options=(),
         help="faq_other_words_help",
         question=Question(store_as="faq_question", goto="faq_search"),
+        recovery=True,
     ),
     Handler("faq_answer", run=faq_answer, exits={"faq_helpful": "answer read", "faq_start": "entry removed"}),
     Menu(
@@ -206,6 +207,8 @@ NODES = [
         prompt="faq_helpful",
         options=(Option("1", "yes", goto="faq_helped"), Option("2", "no", goto="faq_not_helped")),
         help="faq_helpful_help",
+        # A new question instead of yes or no is taken as it is.
+        question=Question(store_as="faq_question", goto="own_words"),
     ),
     Handler("faq_helped", run=faq_helped, exits={"faq_more": "glad it helped"}),
     Handler("faq_leave_message", run=faq_leave_message, exits={"message_start": "not answered"}),
@@ -230,9 +233,13 @@ NODES = [
         options=(
             Option("1", "ask_again", goto="faq_start"),
             Option("2", "leave_message", goto="faq_leave_message"),
+            Option("", "nothing_else", goto="declined"),
         ),
         help="faq_again_help",
         footer="person_or_main_menu",
+        question=Question(store_as="faq_question", goto="own_words"),
+        offer=True,
+        recovery=True,
     ),
 ]
 

@@ -72,9 +72,10 @@ NODES = [
     Menu(
         "message_offer",
         prompt="message_offer",
-        options=(Option("1", "leave_message", goto="message_start"),),
+        options=(Option("1", "leave_message", goto="message_start"), Option("", "nothing_else", goto="declined")),
         help="message_offer_help",
         footer="to_main_menu",
+        offer=True,
     ),
     Handler("message_start", run=message_start, exits={"message_record": "why, then the beep"}),
     Handler("message_by_choice", run=message_by_choice, exits={"message_start": "the caller's choice"}),
@@ -104,9 +105,10 @@ NODES = [
     Menu(
         "message_retry",
         prompt="message_retry",
-        options=(Option("1", "try_again", goto="message_record"),),
+        options=(Option("1", "try_again", goto="message_record"), Option("", "nothing_else", goto="declined")),
         help="message_offer_help",
         footer="to_main_menu",
+        offer=True,
     ),
 ]
 
