@@ -51,6 +51,7 @@ REASONS = {
     "pin_failures": "wrong PINs",
     "not_answered": "question not answered",
     "caller_choice": "chose to leave a message",
+    "problem": "reported a problem",
 }
 
 # Nodes that are not menus a caller chose from: left out of the path shown to agents.
@@ -133,6 +134,8 @@ def record_message(
         customer_id=call.verified_customer_id if call is not None else None,
         branch=str(collected.get("message_from", "")),
         reason=str(collected.get("message_reason", "caller_choice")),
+        # The problem the caller reported, in words for the team ("order 5003: not received; ...").
+        case=str(collected.get("problem_case") or "")[:500],
         path=call_path(session, recorded.call_sid),
         duration_seconds=recorded.duration,
         language=language,

@@ -233,6 +233,8 @@ class Message(Base):
     # Where in the call it was left (the node the caller was offered the message at) and why.
     branch: Mapped[str] = mapped_column(String(64), default="")
     reason: Mapped[str] = mapped_column(String(40), default="")
+    # A problem the caller reported, as the team acts on it: "order 5003: not received; status says ...".
+    case: Mapped[str] = mapped_column(Text, default="", server_default="")
     path: Mapped[list[str]] = mapped_column(JSON, default=list)  # the menus the caller went through
     duration_seconds: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

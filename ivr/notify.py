@@ -71,6 +71,7 @@ def facts(session: Session, message: Message, settings: dict[str, Any]) -> dict[
         if customer
         else None,  # fmt: skip
         "reason": messages.REASONS.get(message.reason, message.reason),
+        "case": message.case or None,
         "duration_seconds": message.duration_seconds,
         # The caller's language ("lv-LV"): who should call back.
         "language": message.language,
@@ -107,6 +108,7 @@ def _email(said: dict[str, Any], settings: dict[str, Any]) -> None:
         + (f", account {said['customer']['account']}" if said["customer"] else ""),
         f"Left: {said['left_at']}",
         f"Language: {messages.language_name(said['language'])}",
+        *([f"The case: {said['case']}"] if said.get("case") else []),
         "",
         f"Transcript: {said['transcript']}"
         if said["transcript"]

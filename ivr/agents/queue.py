@@ -325,6 +325,8 @@ def as_dict(session: Session, message: Message, full: bool = False, who: Caller 
         if who.customer
         else None,  # fmt: skip
         "reason": message.reason,
+        # The problem the caller reported, in words the team acts on ("" for none).
+        "case": message.case,
         "branch": message.branch,
         "duration_seconds": message.duration_seconds,
         "language": message.language,

@@ -176,6 +176,11 @@ class Engine:
             return {name if name.startswith("#") else options[name][0] for name in names}
 
         if len(meanings(winners)) > 1:
+            # A tie: an option whose phrase was said as such wins ("my parcel never arrived" is the
+            # problem, not the "parcel arrive" of the order status, whose words stand apart).
+            together = [n for n in winners if said_together(said.text, phrases[n], words)]
+            winners = together if len(meanings(together)) == 1 else winners
+        if len(meanings(winners)) > 1:
             # A tie: the prompt's own options win over the commands, and those over another menu's
             # options it understands ("I'm done" after recording a message means "send it").
             own = [n for n in winners if n not in self.commands and n in self._own_names(node)]

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from babel.lists import format_list
 
 from ivr import knowledge
+from ivr.flows import problems
 from ivr.flows.context import Context
 from ivr.flows.nodes import CallState, Command, Goto, Handler, Hangup, Menu, Message, Option, Question, Say
 from ivr.flows.questions import answer_for, decide, log_not_found
@@ -36,11 +37,14 @@ MAIN_OPTIONS = (
     Option("", "leave_message", goto="message_by_choice"),
     # Where the line speaks several languages: 8, or a language's name, offers them again.
     Option("8", "language", goto="language_choices", only_if="several_languages"),
+    # A problem to report ("I was charged twice"), named in the caller's words: ivr/flows/problems.py.
+    *problems.OPTIONS,
 )
 # The caller's words are a question for the knowledge base, kept as "faq_question".
 OWN_WORDS = Question(store_as="faq_question", goto="own_words")
 # Where words that found no answer may still lead: the option or command they resembled.
 GUESSES = tuple(dict.fromkeys([o.goto for o in MAIN_OPTIONS] + [c.goto for c in COMMANDS if c.goto]))
+PROBLEMS = frozenset(o.goto for o in problems.OPTIONS)
 # The length of an order number (ivr/flows/orders.py asks for 4 digits).
 ORDER_DIGITS = 4
 # BM25 scores of the knowledge base's best entry (bench/faq.py): from CLEAR up, the entry is what
@@ -75,12 +79,14 @@ def own_words(state: CallState, context: Context) -> Goto:
     guess = state.collected.pop("faq_question_guess", None)
     asked_at = str(state.collected.pop("faq_question_at", "") or "main_menu")
     order = order_number_in(asked, state, context)
-    if order is not None:
+    if order is not None and guess not in PROBLEMS:  # a problem takes the number along
         return Goto("order_lookup", remember={"order_number": order}, forget=("own_words_misses",))
     mine, yours = (
         context.catalog.phrases(state.language, name) if context.catalog else [] for name in ("mine", "yours")
     )
     decided = decide(state, context, asked)
+    if guess in PROBLEMS and decided.kind == "none":
+        return Goto(str(guess), forget=("own_words_misses",))  # a problem the knowledge base has no answer for
     if meant_option(asked, guess, decided.ranked, mine, yours):
         return Goto(str(guess), forget=("own_words_misses",))
     answered = answer_for(state, context, asked, decided)

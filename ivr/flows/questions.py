@@ -207,8 +207,9 @@ NODES = [
         prompt="faq_helpful",
         options=(Option("1", "yes", goto="faq_helped"), Option("2", "no", goto="faq_not_helped")),
         help="faq_helpful_help",
-        # A new question instead of yes or no is taken as it is.
+        # A new question, a problem or another option instead of yes or no is taken as it is.
         question=Question(store_as="faq_question", goto="own_words"),
+        understands="main_menu",
     ),
     Handler("faq_helped", run=faq_helped, exits={"faq_more": "glad it helped"}),
     Handler("faq_leave_message", run=faq_leave_message, exits={"message_start": "not answered"}),

@@ -12,7 +12,8 @@ from ivr.flows.context import Context
 from ivr.flows.nodes import CallState, Goto, Handler, Hangup, Menu, Message, Option, Play, Record, Say
 from ivr.messages import Recorded, record_once, replace
 
-REASONS = ("out_of_hours", "no_agent", "failures", "account_locked", "pin_failures", "not_answered", "caller_choice")
+REASONS = ("out_of_hours", "no_agent", "failures", "account_locked", "pin_failures", "not_answered", "caller_choice",
+           "problem")  # fmt: skip
 
 
 def leave_message(reason: str, at: str) -> dict[str, str]:

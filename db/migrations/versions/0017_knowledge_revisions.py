@@ -27,5 +27,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("faq_entries") as batch:
-        batch.drop_column("revised_at")
+    # SQLite (3.35+) and PostgreSQL drop a column in place: a batch copy would lose the table's triggers.
+    op.execute('ALTER TABLE faq_entries DROP COLUMN revised_at')
