@@ -58,6 +58,28 @@ def test_the_pin_is_never_stored_or_logged(app: Flask, caplog) -> None:  # type:
     assert [e["input_value"] for e in stored.events if e["node"] == "pin_entry"] == ["****", "****"]
 
 
+def test_a_pin_said_aloud_is_told_to_be_typed_and_never_kept(app: Flask, caplog) -> None:  # type: ignore[no-untyped-def]
+    """Speech is heard at the PIN (a command, or a PIN said aloud), but what was said is kept nowhere."""
+    caplog.set_level(logging.DEBUG)
+    call = call_at(app, "2026-11-24T10:00:00-05:00")
+    call.say("four three two one")
+    call.hears("^For your security, please don't say your PIN aloud: type it on your keypad\\.$")
+    call.say("4321")
+    call.hears("don't say your PIN aloud")
+    call.press("4321#")
+    call.hears("Thank you, Ada")
+    with app.app_context(), get_db().reading() as session:
+        stored = session.get(Call, call.call_sid)
+        assert stored is not None
+        everything = repr(stored.collected) + stored.last_twiml + json.dumps(stored.events)
+    for said in ("four three two one", "4321"):
+        assert said not in everything
+        assert said not in caplog.text
+    assert [e["input_value"] for e in stored.events if e["node"] == "pin_entry"] == [
+        "[masked speech]", "****", "****"
+    ]  # fmt: skip
+
+
 def test_a_retried_pin_step_counts_once(app: Flask) -> None:
     call = call_at(app, "2026-11-24T10:00:00-05:00")
     gather = call._waiting
