@@ -351,6 +351,9 @@ class InsightDay(Base):
     steps: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # answers at prompts
     voice_steps: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # of those, spoken
     voice_missed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # spoken, not understood
+    # Calls followed by another call from the same number within 24 hours, and of those the helped.
+    called_again: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    helped_called_again: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class InsightHour(Base):

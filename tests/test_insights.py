@@ -4,6 +4,7 @@ by the worker, and every figure checked in figures() and in GET /agent/api/insig
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import sqlite3
 import threading
 from pathlib import Path
@@ -36,9 +37,14 @@ LATE = dt.datetime(2026, 11, 25, 4, 30, tzinfo=dt.UTC)
 START, END = dt.date(2026, 11, 23), dt.date(2026, 11, 25)
 
 
-def dial(app: Flask, clock: str, caller: str = "+15550100001") -> SimulatedCall:
+NUMBERS = itertools.count(1)
+
+
+def dial(app: Flask, clock: str, caller: str = "") -> SimulatedCall:
+    """A call at `clock`, from `caller` or from a number of its own (no caller here calls again, unless
+    a test says so)."""
     app.config["CLOCK"] = clock
-    return SimulatedCall(FlaskTransport(app, TOKEN), caller=caller).dial()
+    return SimulatedCall(FlaskTransport(app, TOKEN), caller=caller or f"+1555030{next(NUMBERS):04d}").dial()
 
 
 def make_calls(app: Flask) -> dict[str, str]:
@@ -197,9 +203,11 @@ def test_every_figure_from_calls_with_known_outcomes(app: Flask) -> None:
         "from": "2026-11-23", "to": "2026-11-25", "calls": 9,
         "outcomes": {"helped": 1, "transferred": 1, "message": 1, "gave_up": 1, "hung_up": 5},
         "containment": 1 / 9,
-        "days": [{"day": "2026-11-23", "calls": 0, "helped": 0, "containment": 0.0},
-                 {"day": "2026-11-24", "calls": 9, "helped": 1, "containment": 1 / 9},
-                 {"day": "2026-11-25", "calls": 0, "helped": 0, "containment": 0.0}],
+        "called_again": 0,
+        "helped_called_again": 0,
+        "days": [{"day": "2026-11-23", "calls": 0, "helped": 0, "helped_called_again": 0, "containment": 0.0},
+                 {"day": "2026-11-24", "calls": 9, "helped": 1, "helped_called_again": 0, "containment": 1 / 9},
+                 {"day": "2026-11-25", "calls": 0, "helped": 0, "helped_called_again": 0, "containment": 0.0}],
         "drop_off": [{"node": p.node, "reached": p.reached, "went_on": p.went_on, "hung_up": p.hung_up,
                       "to_person": p.to_person, "not_understood": p.not_understood} for p in EXPECTED_PROMPTS],
         "unanswered": [
@@ -380,3 +388,69 @@ def test_rollup_from_the_command_line_and_the_api_with_a_session(app: Flask) -> 
     assert reply.get_json()["drop_off"] == [
         {"node": "main_menu", "reached": 2, "went_on": 0, "hung_up": 2, "to_person": 0, "not_understood": 0}
     ]
+
+
+def test_a_caller_who_calls_again_within_a_day_is_not_contained(app: Flask) -> None:
+    """Helped at 10:00, the same caller calls again at 10:30 (and once more the next day, 25 hours
+    later): the first call is called again and not contained, the second counts as helped; hidden
+    numbers never count as the same caller."""
+
+    def order_call(clock: str, caller: str) -> str:
+        call = dial(app, clock, caller)
+        call.press("2")
+        call.press("5001#")
+        call.hears("has shipped")
+        call.hangup()
+        return call.call_sid
+
+    first = order_call("2026-11-24T10:00:00-05:00", "+15550400001")
+    again = order_call("2026-11-24T10:30:00-05:00", "+15550400001")
+    later = order_call("2026-11-25T11:30:00-05:00", "+15550400001")
+    hidden = [
+        order_call("2026-11-24T10:00:00-05:00", "anonymous"),
+        order_call("2026-11-24T10:10:00-05:00", "anonymous"),
+    ]
+    starts = {first: MORNING, again: MORNING + dt.timedelta(minutes=30), later: MORNING + dt.timedelta(hours=25, minutes=30),
+              hidden[0]: MORNING, hidden[1]: MORNING + dt.timedelta(minutes=10)}  # fmt: skip
+    with app.app_context(), get_db().transaction() as session:
+        for sid, at in starts.items():
+            session.execute(update(Call).where(Call.call_sid == sid).values(started_at=at))
+    with app.app_context():
+        Worker(get_db(), app.config, threads=1).run_once()
+    found = read(app)
+    assert found.outcomes["helped"] == 5 and found.calls == 5
+    assert (found.called_again, found.helped_called_again) == (1, 1)  # "later" is more than 24 hours on
+    assert found.contained == 4 and found.containment == 4 / 5
+    assert [(d.day, d.helped, d.helped_called_again) for d in found.days if d.calls] == [
+        (dt.date(2026, 11, 24), 4, 1), (dt.date(2026, 11, 25), 1, 0)
+    ]  # fmt: skip
+    supervisor(app)
+    from tests.test_agents import login
+
+    reply = login(app, "carol").get(f"/agent/api/insights?from={START}&to={END}")
+    assert reply.get_json()["called_again"] == 1 and reply.get_json()["containment"] == 4 / 5
+    page = login(app, "carol").get(f"/agent/insights?from={START}&to={END}").get_data(as_text=True)
+    assert "80%" in page and "not counting 1 who called again within 24 hours" in page
+
+
+def test_an_answer_followed_by_a_person_or_a_hang_up_did_not_help(app: Flask) -> None:
+    """Nobody said no, but one caller asked for a person at "Did that answer your question?" and one hung
+    up there: both count as not helped in "asked and not answered", shown in the callers' words; one who
+    said yes does not."""
+    for said, then in (("how much is shipping", "agent"), ("how much does delivery cost", "hang up"),
+                       ("what does delivery cost", "yes")):  # fmt: skip
+        call = dial(app, CLOSED)
+        call.press("3")
+        call.say(said)
+        call.hears("Did that answer your question")
+        if then == "hang up":
+            call.hangup()
+            continue
+        call.say(then)
+        call.hangup()
+    with app.app_context(), get_db().transaction() as session:
+        session.execute(update(Call).values(started_at=MORNING))
+    with app.app_context():
+        Worker(get_db(), app.config, threads=1).run_once()
+    asked = {a.sample: (a.asked, a.not_found, a.not_helped) for a in read(app).asked}
+    assert asked == {"how much is shipping": (1, 0, 1), "how much does delivery cost": (1, 0, 1)}  # "yes": not listed

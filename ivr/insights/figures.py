@@ -27,10 +27,12 @@ class Day:
     day: dt.date
     calls: int
     helped: int
+    # Of the helped, those whose caller called again within 24 hours: not contained.
+    helped_called_again: int = 0
 
     @property
     def containment(self) -> float:
-        return self.helped / self.calls if self.calls else 0.0
+        return (self.helped - self.helped_called_again) / self.calls if self.calls else 0.0
 
 
 @dataclass(frozen=True)
@@ -93,11 +95,19 @@ class Figures:
     open: tuple[tuple[bool, ...], ...] = field(default_factory=lambda: tuple((False,) * 24 for _ in range(7)))
     voice_steps: int = 0
     steps: int = 0
+    # Calls followed by another call from the same number within 24 hours, and of those the helped.
+    called_again: int = 0
+    helped_called_again: int = 0
+
+    @property
+    def contained(self) -> int:
+        """Calls that helped themselves: helped, and the caller did not call again within 24 hours."""
+        return self.outcomes.get("helped", 0) - self.helped_called_again
 
     @property
     def containment(self) -> float:
-        """Helped / calls: the share of callers who helped themselves."""
-        return self.outcomes.get("helped", 0) / self.calls if self.calls else 0.0
+        """Contained / calls: the share of callers who helped themselves."""
+        return self.contained / self.calls if self.calls else 0.0
 
 
 # ---- reading them ------------------------------------------------------------------------------
@@ -185,18 +195,21 @@ def figures(session: Session, settings: dict[str, Any], start: dt.date, end: dt.
     per_day: dict[dt.date, list[int]] = {}
     steps = voice_steps = 0
     day_columns = [getattr(InsightDay, name) for name in OUTCOME_NAMES]
+    called_again = helped_called_again = 0
     rows = session.execute(
         select(InsightDay.day, func.sum(InsightDay.calls), func.sum(InsightDay.steps), func.sum(InsightDay.voice_steps),
+               func.sum(InsightDay.called_again), func.sum(InsightDay.helped_called_again),
                *(func.sum(c) for c in day_columns))
         .where(in_period(InsightDay.day)).group_by(InsightDay.day)
     ).all()  # fmt: skip
-    for day, calls, day_steps, day_voice, *counts in rows:
-        per_day[day] = [int(calls or 0), int(counts[0] or 0)]
+    for day, calls, day_steps, day_voice, again, helped_again, *counts in rows:
+        per_day[day] = [int(calls or 0), int(counts[0] or 0), int(helped_again or 0)]
         steps, voice_steps = steps + int(day_steps or 0), voice_steps + int(day_voice or 0)
+        called_again, helped_called_again = called_again + int(again or 0), helped_called_again + int(helped_again or 0)
         for name, count in zip(OUTCOME_NAMES.values(), counts, strict=True):
             outcomes[name] += int(count or 0)
     days = tuple(
-        Day(start + dt.timedelta(days=n), *per_day.get(start + dt.timedelta(days=n), [0, 0]))
+        Day(start + dt.timedelta(days=n), *per_day.get(start + dt.timedelta(days=n), [0, 0, 0]))
         for n in range((end - start).days + 1)
     )
 
@@ -243,6 +256,8 @@ def figures(session: Session, settings: dict[str, Any], start: dt.date, end: dt.
         open=_open_hours(hours),
         voice_steps=voice_steps,
         steps=steps,
+        called_again=called_again,
+        helped_called_again=helped_called_again,
     )
 
 
@@ -259,8 +274,17 @@ def as_json(f: Figures) -> dict[str, Any]:
         "calls": f.calls,
         "outcomes": {name: f.outcomes.get(name, 0) for name in OUTCOME_NAMES.values()},
         "containment": f.containment,
+        # Callers who called again within 24 hours; the helped among them are not contained.
+        "called_again": f.called_again,
+        "helped_called_again": f.helped_called_again,
         "days": [
-            {"day": d.day.isoformat(), "calls": d.calls, "helped": d.helped, "containment": d.containment}
+            {
+                "day": d.day.isoformat(),
+                "calls": d.calls,
+                "helped": d.helped,
+                "helped_called_again": d.helped_called_again,
+                "containment": d.containment,
+            }
             for d in f.days
         ],
         "drop_off": [

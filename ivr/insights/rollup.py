@@ -27,6 +27,10 @@ from ivr.speech.matching import ENGLISH, normalise
 
 # A call with no step for this long is over, whether or not Twilio said so.
 QUIET = dt.timedelta(hours=1)
+# Where the caller says whether an answer helped.
+HELPFUL = "faq_helpful"
+# A caller who calls again within this did not help themselves the first time.
+AGAIN = dt.timedelta(hours=24)
 BATCH = 500
 OUTCOMES = ("helped", "transferred", "message_left", "gave_up", "hung_up")
 ANSWERS = ("dtmf", "speech")
@@ -141,8 +145,53 @@ def add_call(rows: Rows, call: Call, questions: list[FaqQuery], hours: OpeningHo
         counts = rows.asked[group]
         counts["asked"] += 1
         counts["not_found"] += query.answered_slug is None
-        counts["not_helped"] += query.helpful is False
+        counts["not_helped"] += query.helpful is False or (
+            query.answered_slug is not None and query.helpful is None and _left_unhelped(events, query.step)
+        )
         rows.samples.setdefault(group, query.asked[:500])
+
+
+def _left_unhelped(events: list[dict[str, Any]], step: int) -> bool:
+    """Whether, asked "Did that answer your question?" after the answer of `step`, the caller asked
+    for a person or hung up there: the answer did not help, though nobody said no."""
+    after = [e for e in events if isinstance(e.get("step"), int) and e["step"] > step]
+    if not after:
+        return bool(events) and (events[-1].get("next_node") or "") == HELPFUL
+    first = after[0]
+    return first.get("node") == HELPFUL and (first.get("matched") == "agent" or first.get("input_kind") == "hangup")
+
+
+def add_called_again(session: Session, rows: Rows, calls: list[Call], hours: OpeningHours) -> None:
+    """Each call's previous call from the same number, if it began within AGAIN before: that call was
+    followed by another, and counts on its own day as called again (once: only its next call finds it)."""
+    starts = {c.call_sid: as_utc(c.started_at) for c in calls if _known_number(c.from_number)}
+    numbers = {c.from_number for c in calls if c.call_sid in starts}
+    if not numbers:
+        return
+    earliest = min(starts.values()) - AGAIN
+    earlier: dict[str, list[tuple[dt.datetime, str, str, str | None]]] = defaultdict(list)
+    for sid, number, started, language, outcome in session.execute(
+        select(Call.call_sid, Call.from_number, Call.started_at, Call.language, Call.outcome).where(
+            Call.from_number.in_(numbers), Call.started_at >= earliest
+        )
+    ):
+        earlier[number].append((as_utc(started), sid, language or "", outcome))
+    for call in calls:
+        start = starts.get(call.call_sid)
+        if start is None:
+            continue
+        before = [e for e in earlier[call.from_number] if start - AGAIN <= e[0] < start and e[1] != call.call_sid]
+        if not before:
+            continue
+        started, _sid, language, outcome = max(before)
+        totals = rows.days[(hours.local(started).date(), language[:16])]
+        totals["called_again"] += 1
+        totals["helped_called_again"] += outcome == "helped"
+
+
+def _known_number(number: str | None) -> bool:
+    """A caller ID that says who called: not empty, hidden or Twilio's words for an unknown number."""
+    return bool(number) and number.lstrip("+").isdigit()
 
 
 def _upsert(
@@ -161,7 +210,7 @@ def _upsert(
 
 
 def _write(session: Session, rows: Rows) -> None:
-    day_counts = ("calls", *OUTCOMES, "steps", "voice_steps", "voice_missed")
+    day_counts = ("calls", *OUTCOMES, "steps", "voice_steps", "voice_missed", "called_again", "helped_called_again")
     prompt_counts = ("reached", "went_on", "hung_up", "to_person", "not_understood", "voice", "voice_missed")
     asked_counts = ("asked", "not_found", "not_helped")
     days = [
@@ -207,7 +256,7 @@ def roll_up(session: Session, settings: dict[str, Any], now: dt.datetime, limit:
     if not claimed:
         return 0
     calls = session.execute(
-        select(Call.call_sid, Call.started_at, Call.language, Call.outcome, Call.events)
+        select(Call.call_sid, Call.started_at, Call.language, Call.outcome, Call.events, Call.from_number)
         .where(Call.call_sid.in_(claimed))
         # In the order they began: each group's sample is the first question asked in it.
         .order_by(Call.started_at, Call.call_sid)
@@ -220,5 +269,6 @@ def roll_up(session: Session, settings: dict[str, Any], now: dt.datetime, limit:
     rows = Rows()
     for call in calls:
         add_call(rows, call, questions.get(call.call_sid, []), hours, catalog)  # type: ignore[arg-type]
+    add_called_again(session, rows, calls, hours)  # type: ignore[arg-type]
     _write(session, rows)
     return len(claimed)
