@@ -161,20 +161,23 @@ class Index:
     # Each entry's words: what it is about (question, title, topic, keywords), and all of them.
     about: list[frozenset[str]] = field(default_factory=list)
     vocabularies: list[frozenset[str]] = field(default_factory=list)
+    # Every entry's words: sorted (for other endings of a word), and as a set.
     known: list[str] = field(default_factory=list)
+    vocabulary: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         documents = [_document(e, self.words) for e in self.entries]
         self.bm25 = BM25Okapi(documents) if documents else None
         self.about = [frozenset(_document(e, self.words, answer=False)) for e in self.entries]
         self.vocabularies = [frozenset(d) for d in documents]
-        self.known = sorted(set().union(*self.vocabularies)) if documents else []
+        self.vocabulary = frozenset().union(*self.vocabularies)
+        self.known = sorted(self.vocabulary)
 
     def said(self, asked: str, rules: Rules) -> list[str]:
         """The question's words as the entries spell them (stemmed, other endings mapped), numbers left out."""
-        vocabulary, numbers = set(self.known), number_vocabulary(rules.numbers)
+        numbers = number_vocabulary(rules.numbers)
         words = " ".join(w for w in words_of(asked) if numbers.atoms(w) is None)
-        return [_known(w, vocabulary, self.known, rules.endings) for w in normalise(words, self.words)]
+        return [_known(w, self.vocabulary, self.known, rules.endings) for w in normalise(words, self.words)]
 
     def rank(self, said: Sequence[str], content: Sequence[str]) -> list[Found]:
         """Entries above the floor for the words `said`, best first, each with what of the question's
