@@ -215,7 +215,9 @@ def incoming() -> Response:
     interpreter = engine()
     with get_db().calls.connected() as calls:
         given = languages().for_number(values.get("To", ""))
-        call = open_call(sid, values.get("From", ""), given or languages().default, "start", by_number=given is not None)
+        call = open_call(
+            sid, values.get("From", ""), given or languages().default, "start", by_number=given is not None
+        )
         return take_turn(calls, call, lambda state, ctx: interpreter.step(state, Start(), ctx), "start", values)
 
 

@@ -72,6 +72,21 @@ def test_each_problem_is_recognised_at_the_main_menu_in_each_language(
     assert CATALOG.text(language, expected) in call.heard, call.heard
 
 
+@pytest.mark.parametrize("language", list(SAID))
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_each_problem_is_recognised_at_the_questions_prompt_in_each_language(
+    multilingual: Flask, language: str, kind: str
+) -> None:
+    """A caller who chose "questions" and then names a problem gets the problem's way, not an answer."""
+    call = SimulatedCall(FlaskTransport(multilingual, TOKEN), caller="+15550100001").dial()
+    call.say(NAMES[language])
+    call.press("3")
+    assert CATALOG.text(language, "faq_ask").split("{")[0].strip() in call.heard, call.heard
+    call.say(SAID[language][kind])
+    expected = "problem_order_number" if kind in ABOUT_AN_ORDER else f"problem_next_{kind}"
+    assert CATALOG.text(language, expected) in call.heard, call.heard
+
+
 def test_the_message_carries_the_case_to_the_queue_the_page_and_the_api(app: Flask) -> None:
     outcome = run(load(SCENARIOS / "problem_not_received.yaml"), FlaskTransport(app, TOKEN))
     assert outcome.ok, outcome.report()

@@ -21,6 +21,7 @@ from ivr.flows.nodes import CallState, Goto, Handler, Menu, NumberEntry, Option,
 from ivr.flows.orders import order_report
 from ivr.flows.voicemail import leave_message
 from ivr.models import Customer, Order
+from ivr.speech.matching import best_options, coverage, said_together
 from ivr.speech.numbers import numbers_in
 from ivr.spoken import spoken_digits
 
@@ -42,6 +43,23 @@ ORDER_DIGITS = 4
 AGENTS_LOCALE = "en_US"
 # What an earlier problem in the call left behind.
 EARLIER = ("problem_order", "problem_misses", "problem_case")
+# A problem is surely meant when one of its phrases was said as such, or its words are this share of
+# what was said (as an option is at any prompt: ivr/flows/engine.py).
+SURE = 0.7
+
+
+def named(asked: str, state: CallState, context: Context) -> tuple[str, bool] | None:
+    """The problem the caller's words name, where the prompt offers none of them (the questions prompt:
+    "I was charged twice" is a problem, not a question); with whether it is surely meant. None: no problem."""
+    if context.catalog is None or not asked:
+        return None
+    words = context.catalog.words(state.language)
+    phrases = {o.goto: context.catalog.phrases(state.language, o.name) for o in OPTIONS}
+    winners = best_options(asked, phrases, words)
+    if len(winners) != 1:
+        return None
+    said = phrases[winners[0]]
+    return winners[0], said_together(asked, said, words) or coverage(asked, said, words) >= SURE
 
 
 def reported(kind: str) -> Callable[[CallState, Context], Goto]:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ivr import knowledge
+from ivr.flows import problems
 from ivr.flows.context import Context
 from ivr.flows.nodes import MAX_CHOICES, CallState, Choose, Goto, Handler, Menu, Option, Question, Say
 from ivr.flows.voicemail import leave_message
@@ -70,9 +71,15 @@ def faq_topic(state: CallState, context: Context) -> Goto:
 
 
 def faq_search(state: CallState, context: Context) -> Goto:
-    """The caller's own words, searched: one answer, a few to choose from, or nothing close."""
+    """The caller's own words, searched: one answer, a few to choose from, or nothing close. A problem
+    named here ("I was charged twice") goes to a person with its case, as from the main menu: when it
+    is surely meant, or when the knowledge base has no answer to the words."""
     asked = str(state.collected.get("faq_question", "")).strip()
-    answered = answer_for(state, context, asked)
+    decided = decide(state, context, asked)
+    problem = problems.named(asked, state, context)
+    if problem is not None and (problem[1] or decided.kind == "none"):
+        return Goto(problem[0], forget=QUESTION_KEYS[1:])
+    answered = answer_for(state, context, asked, decided)
     if answered is not None:
         return answered
     log_not_found(state, context, asked)
@@ -169,7 +176,12 @@ NODES = [
     Handler(
         "faq_search",
         run=faq_search,
-        exits={"faq_answer": "one clear answer", "faq_refine": "a few close answers", "faq_again": "nothing found"},
+        exits={
+            "faq_answer": "one clear answer",
+            "faq_refine": "a few close answers",
+            "faq_again": "nothing found",
+            **{o.goto: "a problem named" for o in problems.OPTIONS},
+        },
     ),
     Choose(
         "faq_refine",

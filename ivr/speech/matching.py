@@ -64,7 +64,9 @@ def stemmer_for(name: str) -> Callable[[str], str]:
 
         return LatvianStemmer.stem
     if name not in snowballstemmer.algorithms():
-        raise ValueError(f"no stemmer {name!r}: use a Snowball algorithm ({', '.join(snowballstemmer.algorithms())}), latvian or none")
+        raise ValueError(
+            f"no stemmer {name!r}: use a Snowball algorithm ({', '.join(snowballstemmer.algorithms())}), latvian or none"
+        )
     return snowballstemmer.stemmer(name).stemWord
 
 
