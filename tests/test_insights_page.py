@@ -77,8 +77,8 @@ def test_a_supervisor_sees_every_figure(app: Flask, shown: list) -> None:  # noq
                    "2.5 h median to close", "90% within 20.0 h", "55% of steps answered by voice", "33 of 60"):  # fmt: skip
         assert figure in said, figure
     # every table's numbers are on the page, a chart (inline SVG, nothing run, nothing fetched) above each
-    for row in ("main_menu 40 31 3 4 9", "order_number 12 10 1 0 2", "ann 2 1.5 3.0", "bob 1 20.0 20.0",
-                "helped 22 0.550", "message left 5 0.125", "main_menu 25 6 0.240"):  # fmt: skip
+    for row in ("How can I help you today? main_menu 40 31 3 4 9", "order_number 12 10 1 0 2", "ann 2 1.5 3.0",
+                "bob 1 20.0 20.0", "helped 22 0.550", "message left 5 0.125", "main_menu 25 6 0.240"):  # fmt: skip
         assert row in said, row
     assert page.count("<svg") == 14 and "<script" not in page.split("<main>")[1].replace("&lt;script", "")
     assert not re.search(r'(src|href)="(https?:)?//', page) and "cdn" not in page.lower()
@@ -163,9 +163,10 @@ def test_every_table_as_csv_with_caller_text_never_a_formula(app: Flask, shown: 
     assert messages[1] == ["all agents", "5", "3", "2.5", "20.0", "2026-11-20T15:00:00+00:00"]
     assert messages[2] == ["ann", "", "2", "1.5", "3.0", ""]
     speech = rows_of(carol.get("/agent/insights.csv?table=speech&from=2026-11-01&to=2026-11-30"))
-    assert speech[1] == ["every prompt", "60", "33", "", ""] and speech[2] == ["main_menu", "", "25", "6", "0.240"]
+    assert speech[1] == ["every prompt", "", "60", "33", "", ""]
+    assert speech[2] == ["How can I help you today?", "main_menu", "", "25", "6", "0.240"]
     drop_off = rows_of(carol.get("/agent/insights.csv?table=drop_off&from=2026-11-01&to=2026-11-30"))
-    assert drop_off[1] == ["main_menu", "40", "31", "3", "4", "9"]
+    assert drop_off[1] == ["How can I help you today?", "main_menu", "40", "31", "3", "4", "9"]
 
 
 def test_an_unanswered_group_becomes_an_entry(app: Flask, shown: list) -> None:  # noqa: F811
@@ -176,7 +177,8 @@ def test_an_unanswered_group_becomes_an_entry(app: Flask, shown: list) -> None: 
     assert len(links) == 2
     form = carol.get(html.unescape(links[1])).get_data(as_text=True)
     assert "&lt;script&gt;alert(1)&lt;/script&gt; where is my refund</textarea>" in form
-    assert 'name="keywords" value="refund, script"' in form and 'name="slug" value="refund_script"' in form
+    # The caller's question, never the group's stems as keywords: the keeper writes those.
+    assert 'name="keywords" value=""' in form and 'name="slug" value=""' in form
     assert '<option value="en-US" selected>' in form
 
     token = csrf(carol, "/agent/faq/new")
@@ -304,14 +306,15 @@ def test_the_page_from_calls_with_known_outcomes(app: Flask) -> None:  # noqa: F
                    "90% within 2.5 h", "Tue 24 Nov, 11:00 oldest open", "47% of steps answered by voice", "8 of 17",
                    "helped 1 0.111", "transferred 1 0.111", "message left 1 0.111", "gave up 1 0.111",
                    "hung up 5 0.556", "all calls 9 1.000", "2026-11-24 9 1 0.111", "2026-11-23 0 0 0.000",
-                   "main_menu 9 5 1 2 2", "faq_again 3 0 3 0 0", "faq_ask 3 3 0 0 0", "order_number 2 1 1 0 1",
-                   "“what is the meaning of life”", "life mean 2 2 0", "“how long does shipping take”",
-                   "doe how long ship take 1 0 1", "all agents 2 1 2.5 2.5", "ann 1 2.5 2.5",
-                   "every prompt 17 8", "main_menu 2 1 0.500", "order_number 1 1 1.000", "faq_ask 3 0 0.000",
+                   "How can I help you today? main_menu 9 5 1 2 2", "What would you like to do? faq_again 3 0 3 0 0", "What would you like to know? faq_ask 3 3 0 0 0",
+                   "Please enter your 4-digit order number. order_number 2 1 1 0 1", "“what is the meaning of life” 2 2 0",
+                   "“how long does shipping take” 1 0 1", "all agents 2 1 2.5 2.5", "ann 1 2.5 2.5",
+                   "every prompt 17 8", "How can I help you today? main_menu 2 1 0.500", "Please enter your 4-digit order number. order_number 1 1 1.000", "What would you like to know? faq_ask 3 0 0.000",
                    "Tue 10:00 8 yes", "Tue 23:00 1 no"):  # fmt: skip
         assert figure in said, figure
     assert "Tue 10:00: 8 calls (open)" in page and "Tue 23:00: 1 call<" in page
-    assert "keywords=life,+mean" in page
+    assert "life mean" not in said and "doe how long" not in said  # the callers' words, never stems
+    assert "question=what+is+the+meaning+of+life&amp;language=en-US" in page
     days = rows_of(carol.get(f"/agent/insights.csv?table=days&{period}"))
     assert days[1:] == [["2026-11-23", "0", "0", "0.000"], ["2026-11-24", "9", "1", "0.111"],
                         ["2026-11-25", "0", "0", "0.000"]]  # fmt: skip

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from xml.etree import ElementTree
 
 import pygal
@@ -140,8 +140,8 @@ def containment_by_day(figures: Figures) -> dict[str, str]:
     return _both(draw)
 
 
-def drop_off(figures: Figures) -> dict[str, str]:
-    """The main prompts: of the calls that reached each, how many went on, hung up, asked for a
+def drop_off(figures: Figures, named: Callable[[str], str] = str) -> dict[str, str]:
+    """The main prompts (`named` in words): of the calls that reached each, how many went on, hung up, asked for a
     person, or left another way (the rest), stacked so a bar is as long as the calls that reached it."""
     prompts = list(reversed(figures.prompts[:MAIN_PROMPTS]))  # the most reached on top
 
@@ -150,7 +150,7 @@ def drop_off(figures: Figures) -> dict[str, str]:
                        height=max(220, 70 + 40 * len(prompts)) + (70 if narrow else 0),
                        legend_at_bottom_columns=1 if narrow else 4,
                        y_labels=_ticks(max((p.reached for p in prompts), default=0), narrow))  # fmt: skip
-        chart.x_labels = [p.node for p in prompts]
+        chart.x_labels = [named(p.node) for p in prompts]
         chart.add("went on", [p.went_on for p in prompts])
         chart.add("hung up", [p.hung_up for p in prompts])
         chart.add("asked for a person", [p.to_person for p in prompts])
@@ -175,7 +175,7 @@ def per_agent(figures: Figures) -> dict[str, str]:
     return _both(draw)
 
 
-def speech(figures: Figures) -> dict[str, str]:
+def speech(figures: Figures, named: Callable[[str], str] = str) -> dict[str, str]:
     """Per prompt, the share of answers by voice that were not understood."""
     prompts = list(reversed([p for p in figures.prompts if p.voice][:MAIN_PROMPTS]))
 
@@ -184,7 +184,7 @@ def speech(figures: Figures) -> dict[str, str]:
                        show_legend=False, print_values=True, range=(0, 100),
                        y_labels=[0, 25, 50, 75, 100] if narrow else list(range(0, 101, 10)))  # fmt: skip
         chart.add("not understood, % of voice answers", [round(100 * p.voice_missed / p.voice, 1) for p in prompts])
-        chart.x_labels = [p.node for p in prompts]
+        chart.x_labels = [named(p.node) for p in prompts]
         chart.value_formatter = lambda value: f"{value:g}%"
         return _svg(chart)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from flask_login import current_user, login_required
 from ivr.agents import charts
 from ivr.agents.views import AGENTS_LOCALE, bp
 from ivr.db import get_db
+from ivr.errors import PromptError
 from ivr.insights import figures as insights
 from ivr.insights.figures import Figures
 
@@ -81,6 +83,30 @@ def period_of(args: dict[str, str], now: dt.date) -> Period:
     return Period(now - dt.timedelta(days=PERIODS[name][1] - 1), now, name)
 
 
+# The agents' pages are in English: a prompt is named by its English words.
+PROMPT_LANGUAGE = "en-US"
+# A prompt's words are its first sentence, cut to this length.
+PROMPT_WORDS = 48
+
+
+def prompt_words(node_id: str) -> str:
+    """What callers heard at a prompt, in a few words ("Did that answer your question?"), for a
+    supervisor who knows the line by what it says, not by its node ids; a node with no words of its
+    own is named by its id in words ("faq confirm")."""
+    engine = current_app.extensions["ivr.engine"]
+    node = engine.flow.nodes.get(node_id)
+    text = ""
+    try:
+        if node is not None and getattr(node, "prompt", ""):
+            text = engine.catalog.text(PROMPT_LANGUAGE, node.prompt)
+    except (PromptError, KeyError, ValueError):
+        text = ""
+    sentence = re.split(r"(?<=[.?!])\s", text.strip(), maxsplit=1)[0] if text.strip() else ""
+    if "{" in sentence or not sentence:
+        return node_id.replace("_", " ")
+    return sentence if len(sentence) <= PROMPT_WORDS else sentence[: PROMPT_WORDS - 1].rstrip() + "…"
+
+
 def load(period: Period) -> Figures:
     with get_db().reading() as session:
         return insights.figures(session, current_app.config, period.start, period.end)
@@ -110,8 +136,9 @@ def _days(f: Figures) -> tuple[list[str], list[list[object]]]:
 
 
 def _drop_off(f: Figures) -> tuple[list[str], list[list[object]]]:
-    return ["prompt", "reached", "went_on", "hung_up", "asked_for_a_person", "not_understood"], [
-        [p.node, p.reached, p.went_on, p.hung_up, p.to_person, p.not_understood] for p in f.prompts
+    return ["prompt", "node", "reached", "went_on", "hung_up", "asked_for_a_person", "not_understood"], [
+        [prompt_words(p.node), p.node, p.reached, p.went_on, p.hung_up, p.to_person, p.not_understood]
+        for p in f.prompts
     ]
 
 
@@ -141,10 +168,10 @@ def _by_hour(f: Figures) -> tuple[list[str], list[list[object]]]:
 def _speech(f: Figures) -> tuple[list[str], list[list[object]]]:
     """The first row is every step of the period (how many, how many by voice); then each prompt's
     answers by voice and how many of them were not understood."""
-    return ["prompt", "steps", "answers_by_voice", "not_understood", "share_not_understood"], [
-        ["every prompt", f.steps, f.voice_steps, "", ""],
+    return ["prompt", "node", "steps", "answers_by_voice", "not_understood", "share_not_understood"], [
+        ["every prompt", "", f.steps, f.voice_steps, "", ""],
         *[
-            [p.node, "", p.voice, p.voice_missed, f"{_share(p.voice_missed, p.voice):.3f}"]
+            [prompt_words(p.node), p.node, "", p.voice, p.voice_missed, f"{_share(p.voice_missed, p.voice):.3f}"]
             for p in f.prompts
             if p.voice
         ],
@@ -196,8 +223,8 @@ def insights_page():  # type: ignore[no-untyped-def]
     tables = {name: table(figures) for name, table in TABLES.items()}
     drawn = {"outcomes": charts.outcomes(figures), "days": charts.calls_by_day(figures),
              "containment": charts.containment_by_day(figures),
-             "drop_off": charts.drop_off(figures), "messages": charts.per_agent(figures),
-             "hours": charts.heat_map(figures), "speech": charts.speech(figures)}  # fmt: skip
+             "drop_off": charts.drop_off(figures, prompt_words), "messages": charts.per_agent(figures),
+             "hours": charts.heat_map(figures), "speech": charts.speech(figures, prompt_words)}  # fmt: skip
     return render_template(
         "agent/insights.html", error=None, period=period, periods=PERIODS, today=now, figures=figures,
         tables=tables, charts=drawn,
