@@ -55,6 +55,18 @@ def _chart(kind, colours: Sequence[str], narrow: bool, height: int | None = None
     )  # fmt: skip
 
 
+# On a phone's width a prompt's words are cut to this many characters, so the bars keep their room:
+# the end is kept, where prompts differ ("…like to know?", "…like to do?").
+NARROW_LABEL = 20
+
+
+def _label(text: str, narrow: bool) -> str:
+    if not narrow or len(text) <= NARROW_LABEL:
+        return text
+    tail = text[-(NARROW_LABEL - 1) :]
+    return "…" + (tail.split(" ", 1)[1] if " " in tail else tail)  # whole words
+
+
 def _svg(chart) -> str:  # type: ignore[no-untyped-def]
     """The chart's SVG element with no script and no comment in it."""
     root = chart.render_tree()
@@ -150,7 +162,7 @@ def drop_off(figures: Figures, named: Callable[[str], str] = str) -> dict[str, s
                        height=max(220, 70 + 40 * len(prompts)) + (70 if narrow else 0),
                        legend_at_bottom_columns=1 if narrow else 4,
                        y_labels=_ticks(max((p.reached for p in prompts), default=0), narrow))  # fmt: skip
-        chart.x_labels = [named(p.node) for p in prompts]
+        chart.x_labels = [_label(named(p.node), narrow) for p in prompts]
         chart.add("went on", [p.went_on for p in prompts])
         chart.add("hung up", [p.hung_up for p in prompts])
         chart.add("asked for a person", [p.to_person for p in prompts])
@@ -184,7 +196,7 @@ def speech(figures: Figures, named: Callable[[str], str] = str) -> dict[str, str
                        show_legend=False, print_values=True, range=(0, 100),
                        y_labels=[0, 25, 50, 75, 100] if narrow else list(range(0, 101, 10)))  # fmt: skip
         chart.add("not understood, % of voice answers", [round(100 * p.voice_missed / p.voice, 1) for p in prompts])
-        chart.x_labels = [named(p.node) for p in prompts]
+        chart.x_labels = [_label(named(p.node), narrow) for p in prompts]
         chart.value_formatter = lambda value: f"{value:g}%"
         return _svg(chart)
 
