@@ -2,12 +2,13 @@
 said straight away at the main menu, side by side.
 
 Main menu 3, per language (en-US, fi-FI, lv-LV; each searched in its own entries with its catalog's
-filler and stemmer): the share of the knowledge-base questions whose right entry comes first, and
-where it is among the choices offered (one answer, or the 2-3 close ones a vague question gets).
-Targets, for each language's questions (tests/fixtures/faq_questions[.<code>].yaml `questions:`, which
-the entries' keywords were tuned on): 90%, 97%. Finnish and Latvian also have `unseen:` questions
-(written apart, then used to find what search still missed) and `held_out:` ones (never tuned on),
-printed with no target.
+filler and stemmer): the share of the knowledge-base questions whose right entry comes first (read out,
+or named first when the caller is asked about it or offered a few), the share read out at once, and
+the share offered it among the choices. Targets: 90% first for each language's questions the keywords
+were tuned on (tests/fixtures/faq_questions[.<code>].yaml `questions:`), 85% for those another session
+wrote apart from the seed entries alone (faq_fresh.<code>.yaml, counted and never listed). `unseen:`
+and `held_out:` were written apart too, then read while tuning: printed with no target. Questions the
+base has no entry for: the share read out an entry as the answer (target <= 5% on the sets never read).
 
 Main menu (English only: the option phrasings are American English): the same questions, and the
 phrasings that mean an option (an order, the account, a person, a message, "a question"), as the engine
@@ -51,9 +52,26 @@ PERSONAL = ("order_status", "account")
 HELD_OUT = (("unseen", "main_menu_unseen.yaml"), ("held out", "main_menu_held_out.yaml"))
 LANGUAGES = ("en-US", "fi-FI", "lv-LV")
 # A language's questions: tuned on (with the targets), then those written apart, if it has them.
-TABLES = (("questions", "tuned on"), ("unseen", "unseen"), ("held_out", "held out"))
+TABLES = (("questions", "tuned on"), ("unseen", "unseen"), ("held_out", "held out"), ("fresh", "written apart"))
 # Questions with no entry, written apart: a set the thresholds may be set on, and one never read.
-NOT_IN_BASE = (("not_in_base_dev", "no entry, tuned on"), ("not_in_base", "no entry, never tuned"))
+NOT_IN_BASE = (
+    ("not_in_base_dev", "no entry, tuned on"),
+    ("not_in_base", "no entry, never tuned"),
+    ("fresh", "no entry, written apart"),
+)
+# Written apart by another session from the seed entries alone, after the tuning, and never read by
+# whoever tunes the search (tests/fixtures/faq_fresh.<code>.yaml): counted, never listed. The targets
+# for questions written apart are theirs.
+
+
+def fresh_file(language: str) -> Path:
+    return FIXTURES / f"faq_fresh.{language}.yaml"
+
+
+def fresh(language: str, table: str) -> list:
+    """The questions written apart for `language`: `in_base` ([asked, slug]) or `not_in_base` (asked)."""
+    items = yaml.safe_load(fresh_file(language).read_text()).get(table, [])
+    return [tuple(q) for q in items] if table == "in_base" else [str(q) for q in items]
 
 
 def question_file(language: str = "en-US") -> Path:
@@ -62,6 +80,8 @@ def question_file(language: str = "en-US") -> Path:
 
 def questions(language: str = "en-US", table: str = "questions") -> list[tuple[str, str]]:
     """(what a caller of `language` asked, the entry it should find)."""
+    if table == "fresh":
+        return fresh(language, "in_base")
     return [tuple(q) for q in yaml.safe_load(question_file(language).read_text()).get(table, [])]
 
 
@@ -72,18 +92,21 @@ def demo_entries(language: str = "en-US") -> list[FaqEntry]:
 
 def ranking(
     entries: list[FaqEntry], asked: list[tuple[str, str]], words: Words, rules: Rules
-) -> tuple[float, float, list[str]]:
-    """The share whose right entry comes first, the share offered it among the choices, and the misses."""
+) -> tuple[float, float, list[str], float]:
+    """The share whose right entry comes first (read out, or asked about first), the share offered it
+    among the choices, the misses, and the share whose right answer was read out at once."""
     index = Index(entries, words)
-    first = offered = 0
+    first = offered = at_once = 0
     misses = []
     for text, slug in asked:
-        found = decide(index, text, rules).found
+        decided = decide(index, text, rules)
+        found = decided.found
         first += bool(found) and found[0].slug == slug
+        at_once += decided.kind == "answer" and found[0].slug == slug
         offered += any(f.slug == slug for f in found)
         if not found or found[0].slug != slug:
             misses.append(f"  {text!r}: expected {slug}, got {[f.slug for f in found]}")
-    return first / len(asked), offered / len(asked), misses
+    return first / len(asked), offered / len(asked), misses, at_once / len(asked)
 
 
 def not_in_base(
@@ -105,6 +128,8 @@ def not_in_base(
 
 def questions_not_in_base(language: str, table: str) -> list[str]:
     """Questions a caller of `language` might ask that the demo base has no entry for."""
+    if table == "fresh":
+        return fresh(language, "not_in_base")
     return [str(q) for q in yaml.safe_load(question_file(language).read_text()).get(table, [])]
 
 
@@ -130,7 +155,7 @@ def at_main_menu(engine: Engine, entries: list[FaqEntry], said: str) -> tuple[st
     guess = meaning.values.get("faq_question_guess")
     decided = decide(index_of(entries, engine.catalog.words("en-US")), said, engine.catalog.knowledge("en-US"))
     mine, yours = (engine.catalog.phrases("en-US", name) for name in ("mine", "yours"))
-    if meant_option(said, guess, decided.ranked, mine, yours):
+    if meant_option(said, guess, decided, mine, yours):
         return "option", [str(guess)]
     if decided.found:
         return "answers", [f.slug for f in decided.found]
@@ -153,7 +178,8 @@ def main() -> int:
     good = True
     misses: list[str] = []
     print("Main menu 3 (the questions prompt), per language: each language's questions in its own entries\n")
-    print(f"{'language':<10}{'questions':<11}{'cases':>7}{'right first':>13}{'among choices':>15}{'ms each':>9}")
+    print(f"{'language':<10}{'questions':<15}{'cases':>7}{'right first':>13}{'read at once':>14}{'among choices':>15}"
+          f"{'ms each':>9}")  # fmt: skip
     for language in LANGUAGES:
         entries, words, rules = demo_entries(language), catalog.words(language), catalog.knowledge(language)
         for table, label in TABLES:
@@ -161,26 +187,30 @@ def main() -> int:
             if not asked:
                 continue
             started = time.perf_counter()
-            first, offered, missed = ranking(entries, asked, words, rules)
+            first, offered, missed, at_once = ranking(entries, asked, words, rules)
             ms_each = (time.perf_counter() - started) / len(asked) * 1000
-            print(f"{language:<10}{label:<11}{len(asked):>7}{first:>13.1%}{offered:>15.1%}{ms_each:>9.2f}")
-            misses += [f"{m}   ({language}, {label})" for m in missed]
+            print(f"{language:<10}{label:<15}{len(asked):>7}{first:>13.1%}{at_once:>14.1%}{offered:>15.1%}"
+                  f"{ms_each:>9.2f}")  # fmt: skip
+            if table != "fresh":  # the questions written apart are counted, never listed
+                misses += [f"{m}   ({language}, {label})" for m in missed]
             if table == "questions":
                 good = good and len(asked) >= 30 and first >= 0.9
-            if table == "unseen":
+            if table == "fresh":
                 good = good and first >= 0.85
     print(
-        "\ntargets: right first >= 90% on each language's questions tuned on (at least 30), >= 85% on the unseen"
-        " ones; held-out questions have no target\n"
+        '\nright first: the right entry read out, or named first when the caller is asked ("Is your question about'
+        ' ...?") or offered a few; read at once: read out with no question asked first'
+        "\ntargets: right first >= 90% on each language's questions tuned on (at least 30), >= 85% on those written"
+        " apart (never read while tuning); the unseen and held-out sets (read while tuning) have no target\n"
     )
     print("Questions the knowledge base has no entry for: how many got an entry read out as the answer (wrong)\n")
-    print(f"{'language':<10}{'questions':<22}{'cases':>7}{'wrong answers':>15}{'offered choices':>17}")
+    print(f"{'language':<10}{'questions':<22}{'cases':>7}{'wrong answers':>15}{'asked to confirm or choose':>28}")
     for language in LANGUAGES:
         entries, words, rules = demo_entries(language), catalog.words(language), catalog.knowledge(language)
         for table, label in NOT_IN_BASE:
             asked = questions_not_in_base(language, table)
             answered, offered, wrong = not_in_base(entries, asked, words, rules)
-            print(f"{language:<10}{label:<22}{len(asked):>7}{answered:>15.1%}{offered:>17.1%}")
+            print(f"{language:<10}{label:<22}{len(asked):>7}{answered:>15.1%}{offered:>28.1%}")
             if table == "not_in_base_dev":  # the set never tuned on is counted, never listed
                 misses += [f"{m}   ({language}, not in the base)" for m in wrong]
             else:

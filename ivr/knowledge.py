@@ -60,6 +60,9 @@ class Rules:
     # ...or this many of them in what it is about (a long question told with its story: "I sent
     # back a pair of shoes last week, how long before I see the money").
     enough: int = 3
+    # An entry that covers less than this share (and not `enough` words) is offered to confirm
+    # ("Is your question about ...?") rather than read out: a wrong answer is worse than a question.
+    sure: float = 0.65
     # Runners-up within this share of the best covering entry's score are offered beside it.
     close: float = 0.75
     # At most this many entries offered to narrow a question down.
@@ -82,13 +85,12 @@ class Rules:
         block = about.get("knowledge") or {}
         if not isinstance(block, Mapping):
             raise PromptError(f"{where}language: knowledge: must be a mapping (covers, close, generic, ignore)")
-        unknown = sorted(set(block) - {"covers", "enough", "close", "choices", "generic", "ignore", "endings"})
+        names = {"covers", "enough", "sure", "close", "choices", "generic", "ignore", "endings"}
+        unknown = sorted(set(block) - names)
         if unknown:
-            raise PromptError(
-                f"{where}language: knowledge: has no {', '.join(unknown)} (covers, close, generic, ignore)"
-            )
+            raise PromptError(f"{where}language: knowledge: has no {', '.join(unknown)} ({', '.join(sorted(names))})")
         shares = {}
-        for name in ("covers", "close"):
+        for name in ("covers", "sure", "close"):
             value = block.get(name, getattr(cls, name))
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
                 raise PromptError(
@@ -115,7 +117,15 @@ class Rules:
             lists[name] = frozenset(words.stem(w) for w in value.lower().split())
         numbers = NumberWords.declared(about)
         return cls(
-            shares["covers"], enough, shares["close"], choices, lists["generic"], lists["ignore"], endings, numbers
+            shares["covers"],
+            enough,
+            shares["sure"],
+            shares["close"],
+            choices,
+            lists["generic"],
+            lists["ignore"],
+            endings,
+            numbers,
         )
 
 
@@ -142,9 +152,18 @@ class Decision:
     found: tuple[Found, ...] = ()
     ranked: tuple[Found, ...] = ()
     # Why nothing: "no_words" (only filler), "nothing_close" (no entry near), "not_covered" (the
-    # nearest entries do not contain what was asked); with the words the nearest entry lacks.
+    # nearest entries do not contain what was asked); with the words the nearest entry lacks. Why one
+    # entry is offered to confirm rather than read out: "unsure" (it covers less than the `sure` share),
+    # "mixed" (the question also names another entry's subject).
     why: str = ""
     missing: tuple[str, ...] = ()
+
+    @property
+    def whole(self) -> bool:
+        """One answer that contains every content word of the question: what a problem named in the
+        same words does not outweigh ("how do I return an item" is the returns answer; "my parcel never
+        really arrived" is a problem, not the delivery times)."""
+        return self.kind == "answer" and self.found[0].coverage >= 1.0
 
     @property
     def best_score(self) -> float:
@@ -164,6 +183,8 @@ class Index:
     # Every entry's words: sorted (for other endings of a word), and as a set.
     known: list[str] = field(default_factory=list)
     vocabulary: frozenset[str] = frozenset()
+    # word -> the slugs of the entries that are about it.
+    topics: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         documents = [_document(e, self.words) for e in self.entries]
@@ -172,6 +193,19 @@ class Index:
         self.vocabularies = [frozenset(d) for d in documents]
         self.vocabulary = frozenset().union(*self.vocabularies)
         self.known = sorted(self.vocabulary)
+        slugs: dict[str, set[str]] = {}
+        for entry, about in zip(self.entries, self.about, strict=True):
+            for word in about:
+                slugs.setdefault(word, set()).add(entry.slug)
+        self.topics = {word: frozenset(found) for word, found in slugs.items()}
+
+    def mixed(self, found: Found, content: Sequence[str], rules: Rules) -> bool:
+        """Whether the question also names what another entry is about, which `found` does not cover
+        ("do you deliver on sundays": deliveries, and the opening hours' Sunday): sure of neither."""
+        return any(
+            w not in found.covered and w not in rules.generic and self.topics.get(w, frozenset()) - {found.slug}
+            for w in content
+        )
 
     def said(self, asked: str, rules: Rules) -> list[str]:
         """The question's words as the entries spell them (stemmed, other endings mapped), numbers left out."""
@@ -214,7 +248,18 @@ def decide(index: Index, asked: str, rules: Rules) -> Decision:
         return Decision("none", (), ranked, "not_covered" if ranked else "nothing_close", missing)
     best = covering[0].score
     close = tuple(f for f in covering if f.score >= rules.close * best)[: rules.choices]
+    if len(close) == 1 and not sure(close[0], rules):
+        return Decision("refine", close, ranked, "unsure")  # offered to confirm, not read out
+    if len(close) == 1 and index.mixed(close[0], content, rules):
+        return Decision("refine", close, ranked, "mixed")
     return Decision("answer" if len(close) == 1 else "refine", close, ranked)
+
+
+def sure(found: Found, rules: Rules) -> bool:
+    """Whether an entry that answers is surely what was asked, to be read out at once: it covers the
+    `sure` share of the question, or `enough` specific words of what the entry is about."""
+    specific = [w for w in found.covered if w not in rules.generic]
+    return found.coverage >= rules.sure or found.about - (len(found.covered) - len(specific)) >= rules.enough
 
 
 def answers(found: Found, rules: Rules) -> bool:

@@ -63,25 +63,41 @@ def test_the_demo_knowledge_base_has_every_entry_in_every_language() -> None:
 def test_callers_questions_find_the_right_entry(language: str) -> None:
     asked = questions(language)
     assert len(asked) >= (40 if language == "en-US" else 30)
-    first, _offered, misses = ranking(
+    first, _offered, misses, _at_once = ranking(
         demo_entries(language), asked, CATALOG.words(language), CATALOG.knowledge(language)
     )
     assert first >= 0.90, f"right entry first for {first:.0%} of the questions:\n" + "\n".join(misses)
 
 
-# Wrong answers given to questions written apart that the base has no entry for, never tuned on, as
-# measured when the knowledge rules were set (bench/faq.py): a change may lower them, not raise them.
-# The target is 5%; Finnish and Latvian do not reach it yet.
-WRONG_AT_MOST = {"en-US": 0.05, "fi-FI": 0.115, "lv-LV": 0.115}
+# Wrong answers read out to questions the base has no entry for, in the sets never tuned on: the
+# `not_in_base:` lists, and those another session wrote apart from the seed entries alone
+# (faq_fresh.<code>.yaml). The target is 5%; Finnish misses it on the older set, by one
+# question (3 of 35), as measured when the rules were set (bench/faq.py): a change may lower it.
+WRONG_AT_MOST = {("fi-FI", "not_in_base"): 0.086}
+# The right entry first (read out, or named first when asked about) for the questions written apart,
+# as measured (bench/faq.py): the target is 85%, not reached yet; a change may raise these.
+FIRST_AT_LEAST = {"en-US": 0.71, "fi-FI": 0.63, "lv-LV": 0.73}
 
 
+@pytest.mark.parametrize("table", ["not_in_base", "fresh"])
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_questions_the_base_has_no_entry_for_rarely_get_one(language: str) -> None:
-    asked = questions_not_in_base(language, "not_in_base")
+def test_questions_the_base_has_no_entry_for_rarely_get_one(language: str, table: str) -> None:
+    asked = questions_not_in_base(language, table)
     assert len(asked) >= (40 if language == "en-US" else 25)
     words, rules = CATALOG.words(language), CATALOG.knowledge(language)
     answered, _offered, _wrong = not_in_base(demo_entries(language), asked, words, rules)
-    assert answered <= WRONG_AT_MOST[language], f"{answered:.1%} of them got an entry as the answer"
+    limit = WRONG_AT_MOST.get((language, table), 0.05)
+    assert answered <= limit, f"{answered:.1%} of them got an entry read out as the answer"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_questions_written_apart_find_their_entry_as_often_as_measured(language: str) -> None:
+    asked = questions(language, "fresh")
+    assert len(asked) >= (40 if language == "en-US" else 30)
+    first, _offered, _misses, _at_once = ranking(
+        demo_entries(language), asked, CATALOG.words(language), CATALOG.knowledge(language)
+    )
+    assert first >= FIRST_AT_LEAST[language], f"right entry first for {first:.1%}"  # never listed: never tuned on
 
 
 @pytest.mark.parametrize(

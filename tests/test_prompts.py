@@ -77,6 +77,7 @@ def values(language: str) -> dict[str, list[str]]:
         "label": ["Latviski", "Suomeksi", "English"],
         "key": ["1", "8"],
         "answer": ["Northwind: 4,99 €."],
+        "title": [TITLES[language]],
         "done": [done[0], ", ".join(done)],
         "day": days(0, 1, 3, 20),
         "time": [speak.time(dt.time(9)), speak.time(dt.time(13, 30))],
@@ -85,6 +86,10 @@ def values(language: str) -> dict[str, list[str]]:
         "start": [speak.time(dt.time(9))],
         "end": [speak.time(dt.time(17)), speak.word("midnight")],
     }
+
+
+# An entry's title in each language, as a knowledge-base entry gives it.
+TITLES = {"en-US": "delivery times", "fi-FI": "toimitusajat", "lv-LV": "piegādes laiks"}
 
 
 def renderings(language: str, prompt_id: str) -> list[str]:

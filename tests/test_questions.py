@@ -16,7 +16,7 @@ from ivr.models import FaqQuery
 from ivr.prompts import Catalog, Language
 from ivr.simulator.phone import SimulatedCall
 from ivr.simulator.transport import FlaskTransport
-from tests.conftest import TOKEN
+from tests.conftest import TOKEN, make_app
 
 # ---- the Choose node on its own --------------------------------------------------------------
 
@@ -138,6 +138,46 @@ def test_answers_questions_not_found_and_whether_they_helped_are_logged(app: Fla
     assert re.search(r"en-US\s+delivery_costs\s+1\s+0\s+1", report.output)
     assert re.search(r"Found nothing \(1\):\n  \S+ \S+  en-US\s+what is the meaning of life", report.output)
     assert re.search(r"Did not help \(1\):\n  \S+ \S+  en-US\s+delivery  ->  delivery_costs", report.output)
+
+
+def test_an_entry_offered_to_confirm_is_logged_only_as_what_the_caller_said(app: Flask) -> None:
+    """ "Is your question about ...?": no is a question nothing answered; yes is the entry's answer."""
+    call = dial(app)
+    call.say("can I transfer my loyalty points to my sister")
+    call.hears("It sounds like a question about membership and loyalty points. Is that right?")
+    assert queries(app, call) == []  # nothing was answered yet
+    call.say("no")
+    call.say("can I transfer my loyalty points to my sister")
+    call.press("1")
+    call.hears("Members earn 1 point")
+    assert queries(app, call) == [
+        ("can I transfer my loyalty points to my sister", None, None),
+        ("can I transfer my loyalty points to my sister", "loyalty_points", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("language", "name", "asked", "yes", "title", "answer"),
+    [
+        ("fi-FI", "suomeksi", "voiko bonuspisteet siirtää", "kyllä", "kanta-asiakkuus ja bonuspisteet", "Kanta-asiakkaana saat"),
+        ("lv-LV", "latviski", "vai punktus var pārskaitīt", "jā", "lojalitātes programma un punkti", "Lojalitātes programmas dalībnieki"),
+    ],
+)
+def test_an_entry_it_is_not_sure_of_is_asked_about_in_the_callers_language(
+    tmp_path, template_db, language: str, name: str, asked: str, yes: str, title: str, answer: str
+) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(tmp_path, template_db, LANGUAGES="en-US,fi-FI,lv-LV")
+    catalog = app.extensions["ivr.catalog"]
+    call = SimulatedCall(FlaskTransport(app, TOKEN)).dial()
+    call.say(name)
+    call.press("3")
+    call.say(asked)
+    maybe = catalog.text(language, "faq_maybe", {"title": "TITLE"}).split("TITLE")[0]
+    assert maybe in call.heard and title in call.heard, call.heard
+    assert catalog.text(language, "faq_helpful") not in call.heard  # nothing read out yet
+    call.say(yes)
+    assert answer in call.heard and catalog.text(language, "faq_helpful") in call.heard, call.heard
+    app.extensions["ivr.db"].engine.dispose()
 
 
 def test_a_retried_answer_step_is_logged_once(app: Flask) -> None:

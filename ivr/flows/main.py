@@ -55,17 +55,19 @@ ORDER_DIGITS = 4
 CLEAR, LIKELY = 5.0, 3.5
 
 
-def meant_option(asked: str, guess: str | None, found: Sequence[knowledge.Found], mine: Sequence[str],
+def meant_option(asked: str, guess: str | None, decided: knowledge.Decision, mine: Sequence[str],
                  yours: Sequence[str] = ()) -> bool:  # fmt: skip
     """Whether the option the caller's words resemble is what they mean, rather than the knowledge
-    base's answers: `found` ranked best first; `mine` the words that make things the caller's own,
-    `yours` those that make a question about the business in general."""
+    base's answers (`decided` for the same words): `mine` the words that make things the caller's
+    own ("has my parcel been sent out": their order, unless one answer holds every word of it), `yours`
+    those that make a question about the business in general."""
     if guess not in GUESSES:
         return False
+    found = decided.ranked
     best = found[0].score if found else 0.0
     said = words_of(asked)
     if any(word in mine for word in said):
-        return best < CLEAR
+        return best < CLEAR or not decided.whole
     if any(word in yours for word in said):
         return not found
     return best < LIKELY
@@ -85,9 +87,9 @@ def own_words(state: CallState, context: Context) -> Goto:
         context.catalog.phrases(state.language, name) if context.catalog else [] for name in ("mine", "yours")
     )
     decided = decide(state, context, asked)
-    if guess in PROBLEMS and decided.kind == "none":
-        return Goto(str(guess), forget=("own_words_misses",))  # a problem the knowledge base has no answer for
-    if meant_option(asked, guess, decided.ranked, mine, yours):
+    if guess in PROBLEMS and not decided.whole:
+        return Goto(str(guess), forget=("own_words_misses",))  # a problem, unless every word is one answer's
+    if meant_option(asked, guess, decided, mine, yours):
         return Goto(str(guess), forget=("own_words_misses",))
     answered = answer_for(state, context, asked, decided)
     if answered is not None:
@@ -146,6 +148,7 @@ NODES = [
             **{command.goto: "words meant this command" for command in COMMANDS if command.goto},
             "order_lookup": "an order number",
             "faq_answer": "one clear answer",
+            "faq_confirm": "one, not sure",
             "faq_refine": "a few close answers",
             "ask_again": "nothing found: ask once more",
             "faq_again": "nothing found again",

@@ -73,11 +73,11 @@ def faq_topic(state: CallState, context: Context) -> Goto:
 def faq_search(state: CallState, context: Context) -> Goto:
     """The caller's own words, searched: one answer, a few to choose from, or nothing close. A problem
     named here ("I was charged twice") goes to a person with its case, as from the main menu: when it
-    is surely meant, or when the knowledge base has no answer to the words."""
+    is surely meant, or when no answer contains every word of it."""
     asked = str(state.collected.get("faq_question", "")).strip()
     decided = decide(state, context, asked)
     problem = problems.named(asked, state, context)
-    if problem is not None and (problem[1] or decided.kind == "none"):
+    if problem is not None and (problem[1] or not decided.whole):
         return Goto(problem[0], forget=QUESTION_KEYS[1:])
     answered = answer_for(state, context, asked, decided)
     if answered is not None:
@@ -94,6 +94,10 @@ def answer_for(
     decided = decide(state, context, asked) if decided is None else decided
     if decided.kind == "answer":
         return Goto("faq_answer", remember={"faq_slug": decided.found[0].slug, "faq_asked": asked})
+    if decided.kind == "refine" and len(decided.found) == 1:  # not sure of it: asked before it is read
+        found = decided.found[0]
+        maybe = (Say("faq_maybe", {"title": found.title}),)
+        return Goto("faq_confirm", say=maybe, remember={"faq_slug": found.slug, "faq_asked": asked}, repeatable=True)
     if decided.kind == "refine":
         choices = [{"label": f.title, "value": f.slug} for f in decided.found]
         return Goto("faq_refine", remember={"faq_choices": choices, "faq_asked": asked})
@@ -115,6 +119,12 @@ def faq_answer(state: CallState, context: Context) -> Goto:
     query_id = _log(context, state, str(state.collected.get("faq_asked", "")), entry.slug)
     said = (Say("faq_answer", {"answer": entry.answer}),)
     return Goto("faq_helpful", say=said, remember={"faq_query_id": query_id}, repeatable=True)
+
+
+def faq_not_meant(state: CallState, context: Context) -> Goto:
+    """Not the entry the caller meant: logged as a question nothing answered, and asked again in other words."""
+    log_not_found(state, context, str(state.collected.get("faq_asked", "")))
+    return Goto("faq_other_words", forget=("faq_slug",))
 
 
 def faq_helped(state: CallState, context: Context) -> Goto:
@@ -178,6 +188,7 @@ NODES = [
         run=faq_search,
         exits={
             "faq_answer": "one clear answer",
+            "faq_confirm": "one, not sure",
             "faq_refine": "a few close answers",
             "faq_again": "nothing found",
             **{o.goto: "a problem named" for o in problems.OPTIONS},
@@ -205,6 +216,16 @@ NODES = [
         footer="faq_none_of_these",
         also=NONE_OF_THESE,
     ),
+    Menu(
+        "faq_confirm",
+        prompt="faq_confirm",
+        options=(Option("1", "yes", goto="faq_answer"), Option("2", "no", goto="faq_not_meant")),
+        help="faq_confirm_help",
+        # Another question, in other words, is taken as it is.
+        question=Question(store_as="faq_question", goto="own_words"),
+        understands="main_menu",
+    ),
+    Handler("faq_not_meant", run=faq_not_meant, exits={"faq_other_words": "ask in other words"}),
     Menu(
         "faq_other_words",
         prompt="faq_other_words",
@@ -257,4 +278,4 @@ NODES = [
 ]
 
 HANDLER_PROMPTS = {"faq_empty": set(), "faq_not_found": set(), "faq_answer": {"answer"}, "faq_glad": set(),
-                   "faq_sorry": set()}  # fmt: skip
+                   "faq_sorry": set(), "faq_maybe": {"title"}}  # fmt: skip
