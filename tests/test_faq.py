@@ -76,7 +76,7 @@ def test_callers_questions_find_the_right_entry(language: str) -> None:
 WRONG_AT_MOST = {("fi-FI", "not_in_base"): 0.086}
 # The right entry first (read out, or named first when asked about) for the questions written apart,
 # as measured (bench/faq.py): the target is 85%, not reached yet; a change may raise these.
-FIRST_AT_LEAST = {"en-US": 0.71, "fi-FI": 0.63, "lv-LV": 0.73}
+FIRST_AT_LEAST = {"en-US": 0.73, "fi-FI": 0.63, "lv-LV": 0.73}
 
 
 @pytest.mark.parametrize("table", ["not_in_base", "fresh"])

@@ -159,8 +159,22 @@ def test_an_entry_offered_to_confirm_is_logged_only_as_what_the_caller_said(app:
 @pytest.mark.parametrize(
     ("language", "name", "asked", "yes", "title", "answer"),
     [
-        ("fi-FI", "suomeksi", "voiko bonuspisteet siirtää", "kyllä", "kanta-asiakkuus ja bonuspisteet", "Kanta-asiakkaana saat"),
-        ("lv-LV", "latviski", "vai punktus var pārskaitīt", "jā", "lojalitātes programma un punkti", "Lojalitātes programmas dalībnieki"),
+        (
+            "fi-FI",
+            "suomeksi",
+            "voiko bonuspisteet siirtää",
+            "kyllä",
+            "kanta-asiakkuus ja bonuspisteet",
+            "Kanta-asiakkaana saat",
+        ),
+        (
+            "lv-LV",
+            "latviski",
+            "vai punktus var pārskaitīt",
+            "jā",
+            "lojalitātes programma un punkti",
+            "Lojalitātes programmas dalībnieki",
+        ),
     ],
 )
 def test_an_entry_it_is_not_sure_of_is_asked_about_in_the_callers_language(

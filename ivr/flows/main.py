@@ -59,7 +59,7 @@ def meant_option(asked: str, guess: str | None, decided: knowledge.Decision, min
                  yours: Sequence[str] = ()) -> bool:  # fmt: skip
     """Whether the option the caller's words resemble is what they mean, rather than the knowledge
     base's answers (`decided` for the same words): `mine` the words that make things the caller's
-    own ("has my parcel been sent out": their order, unless one answer holds every word of it), `yours`
+    own ("has my parcel been sent out": their order, unless the knowledge base is sure of one answer), `yours`
     those that make a question about the business in general."""
     if guess not in GUESSES:
         return False
@@ -67,7 +67,7 @@ def meant_option(asked: str, guess: str | None, decided: knowledge.Decision, min
     best = found[0].score if found else 0.0
     said = words_of(asked)
     if any(word in mine for word in said):
-        return best < CLEAR or not decided.whole
+        return best < CLEAR or decided.kind != "answer"
     if any(word in yours for word in said):
         return not found
     return best < LIKELY
