@@ -60,28 +60,18 @@ def multilingual(tmp_path: Path, template_db: Path):  # type: ignore[no-untyped-
     app.extensions["ivr.db"].engine.dispose()
 
 
+@pytest.mark.parametrize("prompt", ["main_menu", "faq_ask"])
 @pytest.mark.parametrize("language", list(SAID))
 @pytest.mark.parametrize("kind", list(KINDS))
-def test_each_problem_is_recognised_at_the_main_menu_in_each_language(
-    multilingual: Flask, language: str, kind: str
+def test_each_problem_is_recognised_in_each_language(
+    multilingual: Flask, language: str, kind: str, prompt: str
 ) -> None:
+    """At the main menu, and after pressing 3 for questions: the problem's way, never an answer."""
     call = SimulatedCall(FlaskTransport(multilingual, TOKEN), caller="+15550100001").dial()
     call.say(NAMES[language])
-    call.say(SAID[language][kind])
-    expected = "problem_order_number" if kind in ABOUT_AN_ORDER else f"problem_next_{kind}"
-    assert CATALOG.text(language, expected) in call.heard, call.heard
-
-
-@pytest.mark.parametrize("language", list(SAID))
-@pytest.mark.parametrize("kind", list(KINDS))
-def test_each_problem_is_recognised_at_the_questions_prompt_in_each_language(
-    multilingual: Flask, language: str, kind: str
-) -> None:
-    """A caller who chose "questions" and then names a problem gets the problem's way, not an answer."""
-    call = SimulatedCall(FlaskTransport(multilingual, TOKEN), caller="+15550100001").dial()
-    call.say(NAMES[language])
-    call.press("3")
-    assert CATALOG.text(language, "faq_ask").split("{")[0].strip() in call.heard, call.heard
+    if prompt == "faq_ask":
+        call.press("3")
+        assert CATALOG.text(language, "faq_ask").split("{")[0].strip() in call.heard, call.heard
     call.say(SAID[language][kind])
     expected = "problem_order_number" if kind in ABOUT_AN_ORDER else f"problem_next_{kind}"
     assert CATALOG.text(language, expected) in call.heard, call.heard
