@@ -11,7 +11,10 @@ question, so an entry is given only when it *covers* the question: at least the 
 share of the question's content words are in the entry (its question, title, keywords or answer),
 and what it covers is not only generic words ("card", "pay", "free", "order" carry no answer alone:
 "do you sell gift cards" is not the payment methods). Both are per-language data in the catalog's
-`language: knowledge:` block, checked when the catalog loads (and so by `flows check`).
+`language: knowledge:` block, checked when the catalog loads (and so by `flows check`). An entry
+that does not cover the question but is well ahead of every other, with a word of what it is about,
+is asked about ("It sounds like ... Is that right?"), never read out: a caller who says no has lost a
+turn, one who hears nothing has lost the answer.
 
 The index is built once per version of a language's entries (their count, newest id and newest
 revision), not per question: any worker rebuilds its own from the database when the entries change.
@@ -40,8 +43,9 @@ from ivr.speech.numbers import vocabulary as number_vocabulary
 # A BM25 score below this is nothing close at all.
 MIN_SCORE = 1.0
 # Stemmers of inflected languages leave some endings on ("pikatoimitu" from "pikatoimitusta",
-# "pikatoimitus"; "jäsenyyd" and "jäsenyys"): a word no entry has is taken as the entry word it
-# shares all but the last `endings` letters of the shorter with (Rules), and at least STEM letters.
+# "pikatoimitus"; "palautetu" from "palautettua", "palaut"): a word no entry has is taken as the entry
+# word it shares at least STEM letters with and all but the entry word's last `endings` (Rules), its
+# own last twice as many; never as a longer word it only begins ("internet" is no "internetbanka").
 STEM = 5
 # What a question word found only in an entry's answer counts for, towards its coverage.
 ANSWER_ONLY = 0.5
@@ -63,6 +67,9 @@ class Rules:
     # An entry that covers less than this share (and not `enough` words) is offered to confirm
     # ("Is your question about ...?") rather than read out: a wrong answer is worse than a question.
     sure: float = 0.65
+    # An entry that does not answer but covers this share, with a specific word of what it is about,
+    # and is well ahead of every other, is offered to confirm all the same; 1: never.
+    offers: float = 0.3
     # Runners-up within this share of the best covering entry's score are offered beside it.
     close: float = 0.75
     # At most this many entries offered to narrow a question down.
@@ -85,12 +92,12 @@ class Rules:
         block = about.get("knowledge") or {}
         if not isinstance(block, Mapping):
             raise PromptError(f"{where}language: knowledge: must be a mapping (covers, close, generic, ignore)")
-        names = {"covers", "enough", "sure", "close", "choices", "generic", "ignore", "endings"}
+        names = {"covers", "enough", "sure", "offers", "close", "choices", "generic", "ignore", "endings"}
         unknown = sorted(set(block) - names)
         if unknown:
             raise PromptError(f"{where}language: knowledge: has no {', '.join(unknown)} ({', '.join(sorted(names))})")
         shares = {}
-        for name in ("covers", "sure", "close"):
+        for name in ("covers", "sure", "offers", "close"):
             value = block.get(name, getattr(cls, name))
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
                 raise PromptError(
@@ -120,6 +127,7 @@ class Rules:
             shares["covers"],
             enough,
             shares["sure"],
+            shares["offers"],
             shares["close"],
             choices,
             lists["generic"],
@@ -154,7 +162,8 @@ class Decision:
     # Why nothing: "no_words" (only filler), "nothing_close" (no entry near), "not_covered" (the
     # nearest entries do not contain what was asked); with the words the nearest entry lacks. Why one
     # entry is offered to confirm rather than read out: "unsure" (it covers less than the `sure` share),
-    # "mixed" (the question also names another entry's subject).
+    # "mixed" (the question also names another entry's subject), "weak" (it does not cover the
+    # question, but is well ahead of every other: `offers`).
     why: str = ""
     missing: tuple[str, ...] = ()
 
@@ -209,9 +218,13 @@ class Index:
 
     def said(self, asked: str, rules: Rules) -> list[str]:
         """The question's words as the entries spell them (stemmed, other endings mapped), numbers left out."""
+        return [known for _, known in self.heard(asked, rules)]
+
+    def heard(self, asked: str, rules: Rules) -> list[tuple[str, str]]:
+        """Each of the question's words as stemmed, and as the entries spell it (numbers left out)."""
         numbers = number_vocabulary(rules.numbers)
         words = " ".join(w for w in words_of(asked) if numbers.atoms(w) is None)
-        return [_known(w, self.vocabulary, self.known, rules.endings) for w in normalise(words, self.words)]
+        return [(w, _known(w, self.vocabulary, self.known, rules.endings)) for w in normalise(words, self.words)]
 
     def rank(self, said: Sequence[str], content: Sequence[str]) -> list[Found]:
         """Entries above the floor for the words `said`, best first, each with what of the question's
@@ -236,12 +249,18 @@ class Index:
 
 def decide(index: Index, asked: str, rules: Rules) -> Decision:
     """One answer, a few to choose between, or none (with why), for `asked` in `index`'s language."""
-    said = index.said(asked, rules)
-    content = [w for w in said if w not in rules.ignore and len(w) > 1]
+    heard = index.heard(asked, rules)
+    said = [known for _, known in heard]
+    # A word the language ignores is no content however the entries spell it ("viikolla", a week).
+    content = [
+        known for stem, known in heard if stem not in rules.ignore and known not in rules.ignore and len(known) > 1
+    ]
     if not content:
         return Decision("none", why="no_words")
     ranked = tuple(index.rank(said, content))
     covering = [f for f in ranked if answers(f, rules)]
+    if not covering and ranked and offered(ranked, rules):
+        return Decision("refine", ranked[:1], ranked, "weak")  # "It sounds like ... Is that right?"
     if not covering:
         nearest = ranked[0] if ranked else None
         missing = tuple(w for w in content if nearest is None or w not in nearest.covered)
@@ -253,6 +272,16 @@ def decide(index: Index, asked: str, rules: Rules) -> Decision:
     if len(close) == 1 and index.mixed(close[0], content, rules):
         return Decision("refine", close, ranked, "mixed")
     return Decision("answer" if len(close) == 1 else "refine", close, ranked)
+
+
+def offered(ranked: Sequence[Found], rules: Rules) -> bool:
+    """Whether the nearest entry, though it does not answer, is worth asking about: it is well ahead
+    of every other, covers the `offers` share of the question, and a specific word of what it is
+    about ("so i'm stuck at the login page cause i don't know my password anymore")."""
+    best = ranked[0]
+    ahead = len(ranked) == 1 or ranked[1].score < rules.close * best.score
+    generic = sum(w in rules.generic for w in best.covered)
+    return ahead and best.coverage >= rules.offers and best.about - generic >= 1
 
 
 def sure(found: Found, rules: Rules) -> bool:
@@ -317,7 +346,8 @@ def _document(entry: FaqEntry, words: Words, answer: bool = True) -> list[str]:
 
 
 def _known(word: str, vocabulary: Collection[str], ordered: Sequence[str], endings: int) -> str:
-    """`word`, or the entries' word it is another ending of (the longest shared start wins)."""
+    """`word`, or the entries' word it is another ending of: they differ only in their last `endings`
+    letters, each (the longest shared start wins; "internetā" is not "internetbanka")."""
     if not endings or word in vocabulary or len(word) < STEM:
         return word
     best, shared = word, 0
@@ -325,6 +355,6 @@ def _known(word: str, vocabulary: Collection[str], ordered: Sequence[str], endin
     start = bisect_left(ordered, word[:STEM])
     for known in itertools.takewhile(lambda k: k.startswith(word[:STEM]), ordered[start:]):
         common = len(commonprefix((word, known)))
-        if common >= max(STEM, min(len(word), len(known)) - endings) and common > shared:
+        if common >= max(STEM, len(known) - endings, len(word) - 2 * endings) and common > shared:
             best, shared = known, common
     return best

@@ -48,6 +48,7 @@ class Language:
             filler=frozenset(str(filler).split()) if filler is not None else FILLER,
             hesitation=frozenset(str(hesitation).split()) if hesitation is not None else HESITATION,
             stemmer=str(self.about.get("stemmer", "english")),
+            spoken=tuple((str(k).lower(), str(v).lower()) for k, v in (self.about.get("spoken") or {}).items()),
         )
 
     @cached_property
@@ -237,6 +238,14 @@ def _read(path: Path) -> Language:
         stemmer_for(stemmer)
     except ValueError as exc:
         raise PromptError(f"{shown(path)}: language: {exc}") from None
+    spoken = (about or {}).get("spoken") or {}
+    if not isinstance(spoken, dict) or not all(
+        isinstance(v, str) and str(k).startswith("-") == v.startswith("-") for k, v in spoken.items()
+    ):
+        raise PromptError(
+            f"{shown(path)}: language: spoken: must map each spoken form to its written one"
+            ' ("takas: takaisin"), an ending to an ending ("-ks: -ksi")'
+        )
     try:
         vocabulary(NumberWords.declared(about or {}))  # its number words, generated once, here
     except ValueError as exc:

@@ -3,6 +3,7 @@ callers of each language mean."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -70,13 +71,13 @@ def test_callers_questions_find_the_right_entry(language: str) -> None:
 
 
 # Wrong answers read out to questions the base has no entry for, in the sets never tuned on: the
-# `not_in_base:` lists, and those another session wrote apart from the seed entries alone
-# (faq_fresh.<code>.yaml). The issue's target is 5%; Finnish misses it on the older set, by one
+# `not_in_base:` lists, and those another session wrote apart from the entries' questions and answers
+# alone (faq_fresh.<code>.yaml). The issue's target is 5%; Finnish misses it on the older set, by one
 # question (3 of 35), as measured when the rules were set (bench/faq.py): a change may lower it.
 WRONG_AT_MOST = {("fi-FI", "not_in_base"): 0.086}
-# The right entry first (read out, or named first when asked about) for the questions written apart,
-# as measured (bench/faq.py): the issue's target is 85%, not reached yet; a change may raise these.
-FIRST_AT_LEAST = {"en-US": 0.73, "fi-FI": 0.63, "lv-LV": 0.73}
+# The right entry first (read out, or named first when asked about) for the questions written apart
+# and never read: the issue's target (bench/faq.py prints what each language reaches).
+FIRST_AT_LEAST = 0.85
 
 
 @pytest.mark.parametrize("table", ["not_in_base", "fresh"])
@@ -97,7 +98,7 @@ def test_questions_written_apart_find_their_entry_as_often_as_measured(language:
     first, _offered, _misses, _at_once = ranking(
         demo_entries(language), asked, CATALOG.words(language), CATALOG.knowledge(language)
     )
-    assert first >= FIRST_AT_LEAST[language], f"right entry first for {first:.1%}"  # never listed: never tuned on
+    assert first >= FIRST_AT_LEAST, f"right entry first for {first:.1%}"  # never listed: never tuned on
 
 
 @pytest.mark.parametrize(
@@ -125,6 +126,35 @@ def test_generic_words_alone_carry_no_answer_but_a_whole_question_of_them_does()
 
 def test_a_long_question_told_with_its_story_finds_its_entry() -> None:
     assert found_for("en-US", "the shoes don't fit and I want to return them")[:1] == ["returns"]
+
+
+def test_an_entry_well_ahead_is_asked_about_though_it_covers_little_of_a_long_question() -> None:
+    asked = "so i'm stuck at the login page cause i don't know my password anymore"
+    offered = asked_in("en-US", asked)
+    assert (offered.kind, offered.why, [f.slug for f in offered.found]) == ("refine", "weak", ["reset_password"])
+    never = dataclasses.replace(CATALOG.knowledge("en-US"), offers=1.0)
+    assert decide(Index(demo_entries("en-US"), CATALOG.words("en-US")), asked, never).kind == "none"
+    assert asked_in("en-US", "do you sell cards").kind == "none"  # generic words alone are still nothing
+
+
+def test_spoken_finnish_is_heard_as_written() -> None:
+    words = CATALOG.words("fi-FI")
+    said = ("onks", "voinks", "tarpeeks", "takas", "ilmanen", "kauppa")
+    assert [words.written(w) for w in said] == ["onksi", "voinksi", "tarpeeksi", "takaisin", "ilmainen", "kauppa"]
+    asked = "onks teillä ilmanen toimitus"
+    assert (asked_in("fi-FI", asked).kind, found_for("fi-FI", asked)) == ("answer", ["delivery_costs"])
+    written_only = Index(demo_entries("fi-FI"), dataclasses.replace(words, spoken=()))
+    assert decide(written_only, asked, CATALOG.knowledge("fi-FI")).kind != "answer"
+
+
+def test_a_word_is_not_taken_for_a_longer_one_it_only_begins() -> None:
+    index, rules = Index(demo_entries("lv-LV"), CATALOG.words("lv-LV")), CATALOG.knowledge("lv-LV")
+    assert any(w.startswith("internetbank") for w in index.vocabulary)
+    assert index.said("internetā", rules) == ["internet"]  # not "internetbanka": another word
+    finnish = Index(demo_entries("fi-FI"), CATALOG.words("fi-FI"))
+    # Other endings of a word still are it: "palautettua" (stemmed "palautetu") is "palauttaa".
+    assert "palautetu" not in finnish.vocabulary
+    assert finnish.said("palautettua", CATALOG.knowledge("fi-FI")) == ["palaut"]
 
 
 @pytest.mark.parametrize(

@@ -167,3 +167,28 @@ def test_help_works_and_the_app_refuses_to_start_with_the_same_lines(project: Pa
     )
     assert started.returncode != 0
     assert f"  {expected}" in started.stderr.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        (
+            "    offers: 0.3\n",
+            "    offers: 3\n",
+            "language: knowledge: offers must be a share above 0 and at most 1, not 3",
+        ),
+        (
+            "    sure: 0.65\n",
+            "    sure: lots\n",
+            "language: knowledge: sure must be a share above 0 and at most 1, not 'lots'",
+        ),
+        ("  knowledge:\n", "  spoken: [takas]\n  knowledge:\n", "language: spoken: must map each spoken form"),
+        ("  knowledge:\n", "  spoken: {-ks: ksi}\n  knowledge:\n", "language: spoken: must map each spoken form"),
+    ],
+)
+def test_knowledge_rules_and_spoken_forms_that_cannot_be_are_one_line(
+    project: Path, old: str, new: str, problem: str
+) -> None:
+    edit(project / "prompts/en-US.yaml", old, new)
+    (line,) = check(project)
+    assert line.startswith(f"prompts/en-US.yaml: {problem}"), line

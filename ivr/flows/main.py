@@ -73,6 +73,14 @@ def meant_option(asked: str, guess: str | None, decided: knowledge.Decision, min
     return best < LIKELY
 
 
+def weighed(asked: str, decided: knowledge.Decision, mine: Sequence[str]) -> knowledge.Decision:
+    """`decided`, less a weak lead when the caller speaks of their own things: "when will my washing
+    machine be delivered" is their order, not a question to ask about delivery times."""
+    if decided.why == "weak" and any(word in mine for word in words_of(asked)):
+        return knowledge.Decision("none", (), decided.ranked, "not_covered", decided.missing)
+    return decided
+
+
 def own_words(state: CallState, context: Context) -> Goto:
     """The caller's own words: an order number, the option they resemble, the knowledge base's
     answer; or, with nothing, a miss at the prompt they were at (asked again in other words, then
@@ -86,7 +94,7 @@ def own_words(state: CallState, context: Context) -> Goto:
     mine, yours = (
         context.catalog.phrases(state.language, name) if context.catalog else [] for name in ("mine", "yours")
     )
-    decided = decide(state, context, asked)
+    decided = weighed(asked, decide(state, context, asked), mine)
     if guess in PROBLEMS and not decided.whole:
         return Goto(str(guess), forget=("own_words_misses",))  # a problem, unless every word is one answer's
     if meant_option(asked, guess, decided, mine, yours):

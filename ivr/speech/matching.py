@@ -46,9 +46,16 @@ class Words:
     hesitation: frozenset[str] = HESITATION
     # A Snowball algorithm (snowballstemmer.algorithms()), "latvian" (LatvianStemmer), or "none".
     stemmer: str = "english"
+    # Spoken forms and their written ones, which the stemmer knows ("takas" is "takaisin"); a pair of
+    # endings ("-ks", "-ksi") rewrites every word with that ending ("onks", "voinks").
+    spoken: tuple[tuple[str, str], ...] = ()
 
     def stem(self, word: str) -> str:
         return _stem(self.stemmer, word)
+
+    def written(self, word: str) -> str:
+        """`word` as it is written, where callers say it otherwise."""
+        return _written(self.spoken, word)
 
 
 ENGLISH = Words()
@@ -75,6 +82,17 @@ def _stem(stemmer: str, word: str) -> str:
     return stemmer_for(stemmer)(word)
 
 
+@lru_cache(maxsize=65536)
+def _written(spoken: tuple[tuple[str, str], ...], word: str) -> str:
+    for said, written in spoken:
+        if said == word:
+            return written
+    for said, written in spoken:
+        if said.startswith("-") and word.endswith(said[1:]) and len(word) > len(said):
+            return word[: len(word) - len(said) + 1] + written[1:]
+    return word
+
+
 def words_of(text: str) -> list[str]:
     """The words of `text`, lower case, contractions' endings dropped; nothing else changed."""
     words = (CONTRACTION.sub("", w).replace("'", "") for w in WORD.findall(text.lower()))
@@ -83,7 +101,7 @@ def words_of(text: str) -> list[str]:
 
 def normalise(text: str, words: Words = ENGLISH) -> list[str]:
     """Content words of `text`, stemmed: the form matching compares."""
-    return [words.stem(w) for w in words_of(text) if w not in words.filler]
+    return [words.stem(words.written(w)) for w in words_of(text) if w not in words.filler]
 
 
 @lru_cache(maxsize=16384)
