@@ -52,9 +52,10 @@ TEST_DEBS := chromium pocketsphinx-testdata postgresql graphviz
 test: $(VENV)/.installed
 	@missing=$$(for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	[ -z "$$missing" ] || [ "$$(id -u)" != 0 ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null)
-	$(BIN)/ruff check ivr tests bench
+	@$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest -W error
 
+# Ruff's checks and its formatting, as `make test` runs them first.
 lint: $(VENV)/.installed
 	$(BIN)/ruff check ivr tests bench
 	$(BIN)/ruff format --check ivr tests bench
