@@ -107,3 +107,11 @@ def apology(text: str, then_url: str | None, language: str, voice: str | None) -
 
 def empty() -> str:
     return str(VoiceResponse())
+
+
+def bridge(caller: str, caller_id: str) -> str:
+    """An agent's click-to-call: said to the agent when they answer, then the caller is dialled."""
+    response = VoiceResponse()
+    response.say("Connecting you to the caller who left the message.")
+    response.dial(caller_id=caller_id).number(caller)
+    return str(response)

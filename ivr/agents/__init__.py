@@ -1,8 +1,8 @@
 """The agents' side (/agent): log in, work through the voice messages, and a JSON API for integrations.
 
 Sessions are Flask-Login's, in a signed cookie that is HttpOnly, SameSite=Lax and Secure behind
-https; every form carries Flask-WTF's CSRF token. The API also takes an agent's name and password as
-HTTP Basic credentials (no cookie, so no CSRF token needed).
+https; every form carries Flask-WTF's CSRF token. The API takes an agent's API token as a Bearer
+token instead (no cookie, so no CSRF token needed; the password never goes to an integration).
 """
 
 from __future__ import annotations

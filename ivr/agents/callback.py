@@ -12,8 +12,8 @@ import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http import HttpClient
 from twilio.rest import Client
-from twilio.twiml.voice_response import VoiceResponse
 
+from ivr import twiml
 from ivr.errors import IVRError
 from ivr.models import Agent
 
@@ -48,12 +48,10 @@ def call_back(settings: dict[str, Any], http_client: HttpClient | None, agent: A
         raise CallBackError(
             "The caller's number is unknown (they called with it hidden), so there is no one to call back."
         )
-    bridge = VoiceResponse()
-    bridge.say("Connecting you to the caller who left the message.")
-    bridge.dial(caller_id=settings["PHONE_NUMBER"]).number(caller)
+    bridged = twiml.bridge(caller, settings["PHONE_NUMBER"])
     client = Client(settings["TWILIO_ACCOUNT_SID"], settings["TWILIO_AUTH_TOKEN"], http_client=http_client)
     try:
-        call = client.calls.create(to=agent.phone, from_=settings["PHONE_NUMBER"], twiml=str(bridge))
+        call = client.calls.create(to=agent.phone, from_=settings["PHONE_NUMBER"], twiml=bridged)
     except TwilioRestException as error:
         raise CallBackError(
             f"Twilio refused the call ({error.msg}). Try again, or call {caller} with the phone link.", upstream=True
