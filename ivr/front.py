@@ -1,0 +1,41 @@
+"""The server's front page (/): a person who opens the server's address finds the agents' desk there
+(and, next, the help centre) instead of a 404. Callers never come here: Twilio posts to /voice."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, render_template_string, url_for
+
+bp = Blueprint("front", __name__)
+
+PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>{{ company }} phone line</title>
+  <style>body { font: 1rem/1.5 system-ui, sans-serif; max-width: 36rem; margin: 2rem auto; padding: 0 1rem; }</style>
+</head>
+<body>
+  <h1>{{ company }} phone line</h1>
+  <p>This server answers the company's telephone line.</p>
+  <ul>
+    <li><a href="{{ desk }}">The agents' desk</a>: the messages callers left, the team, the supervisors' insights.</li>
+  </ul>
+  <p>Callers reach it by phone: Twilio sends each call to <code>{{ incoming }}</code>.</p>
+</body>
+</html>
+"""
+
+
+@bp.get("/")
+def home() -> str:
+    return render_template_string(
+        PAGE,
+        company=current_app.config["COMPANY_NAME"],
+        desk=url_for("agents.queue_page"),
+        incoming=url_for("voice.incoming"),
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
