@@ -76,8 +76,13 @@ def test_callers_questions_find_the_right_entry(language: str) -> None:
 # question (3 of 35), as measured when the rules were set (bench/faq.py): a change may lower it.
 WRONG_AT_MOST = {("fi-FI", "not_in_base"): 0.086}
 # The right entry first (read out, or named first when asked about) for the questions written apart
-# and never read: the issue's target (bench/faq.py prints what each language reaches).
-FIRST_AT_LEAST = 0.85
+# and never read: the issue's target (bench/faq.py prints what each language reaches). The set written
+# from the entries' topics alone (not their answers) falls short of it in Finnish and Latvian: held
+# where it was measured, so that a change may raise it and none may lower it.
+FIRST_AT_LEAST = {
+    "fresh": {"en-US": 0.85, "fi-FI": 0.85, "lv-LV": 0.85},
+    "topics": {"en-US": 0.9, "fi-FI": 0.7, "lv-LV": 0.8},
+}
 
 
 @pytest.mark.parametrize("table", ["not_in_base", "fresh"])
@@ -91,14 +96,17 @@ def test_questions_the_base_has_no_entry_for_rarely_get_one(language: str, table
     assert answered <= limit, f"{answered:.1%} of them got an entry read out as the answer"
 
 
+@pytest.mark.parametrize("table", ["fresh", "topics"])
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_questions_written_apart_find_their_entry_as_often_as_measured(language: str) -> None:
-    asked = questions(language, "fresh")
-    assert len(asked) >= (40 if language == "en-US" else 30)
+def test_questions_written_apart_find_their_entry_as_often_as_measured(language: str, table: str) -> None:
+    asked = questions(language, table)
+    assert len(asked) >= 40
     first, _offered, _misses, _at_once = ranking(
         demo_entries(language), asked, CATALOG.words(language), CATALOG.knowledge(language)
     )
-    assert first >= FIRST_AT_LEAST, f"right entry first for {first:.1%}"  # never listed: never tuned on
+    assert first >= FIRST_AT_LEAST[table][language], (
+        f"right entry first for {first:.1%}"
+    )  # never listed: never tuned on
 
 
 @pytest.mark.parametrize(
