@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 
-from ivr.agents import search  # noqa: E402
 from ivr.db import upgrade  # noqa: E402
+from ivr.messages import search  # noqa: E402
 from ivr.models import Agent, Call, Customer, Message  # noqa: E402
 
 FIRST = ("Ada Grace Alan Edsger Barbara Donald Frances Ken Margaret Dennis Radia Tim Shafi Leslie Lynn Guido "

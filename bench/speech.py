@@ -34,6 +34,7 @@ import real_voices  # noqa: E402
 from ivr.config import load_settings  # noqa: E402
 from ivr.flows import build_flow  # noqa: E402
 from ivr.prompts import Catalog  # noqa: E402
+from ivr.speech import recognition  # noqa: E402
 from ivr.speech import recognizer as speech  # noqa: E402
 from ivr.speech.audio import load  # noqa: E402
 from ivr.speech.matching import is_confident, match_option  # noqa: E402
@@ -89,7 +90,7 @@ class Tally:
         right, total = self.counts[task]
         return f"{right / total:.1%}" if total else "-"
 
-    def free_form(self, reference: str, heard: speech.Recognition, seconds: float) -> None:
+    def free_form(self, reference: str, heard: recognition.Recognition, seconds: float) -> None:
         self.errors += word_errors(reference, heard.text)
         self.words += len(reference.split())
         self.busy["free"] += heard.seconds
@@ -111,7 +112,7 @@ class Tally:
                 f" {rtf('grammar'):>8} {rtf('free'):>6}")  # fmt: skip
 
 
-def evaluate(recognizer: speech.Recognizer, clips: list[dict], catalog: Catalog) -> dict[str, Tally]:
+def evaluate(recognizer: recognition.Recognizer, clips: list[dict], catalog: Catalog) -> dict[str, Tally]:
     options = {m: {o: catalog.phrases("en-US", o) for o in names} for m, names in MENUS.items()}
     tallies: dict[str, Tally] = defaultdict(Tally)
     for clip in clips:
@@ -127,7 +128,7 @@ def evaluate(recognizer: speech.Recognizer, clips: list[dict], catalog: Catalog)
             else:
                 tally.count("rejected", meant is None)
         elif clip["kind"] == "number":
-            heard = recognizer.recognize(audio, [speech.DIGITS_CLASS], expected_length(clip["context"]))
+            heard = recognizer.recognize(audio, [recognition.DIGITS_CLASS], expected_length(clip["context"]))
             tally.count("numbers", is_confident(heard.confidence) and spoken_digits(heard.text) == clip["means"])
         else:
             heard = recognizer.recognize(audio, YES_NO)
@@ -137,7 +138,7 @@ def evaluate(recognizer: speech.Recognizer, clips: list[dict], catalog: Catalog)
     return tallies
 
 
-def real_human(recognizer: speech.Recognizer) -> Tally | None:
+def real_human(recognizer: recognition.Recognizer) -> Tally | None:
     if not real_voices.available():
         print(f"real human speech: not installed ({real_voices.INSTALL})")
         return None
@@ -147,7 +148,7 @@ def real_human(recognizer: speech.Recognizer) -> Tally | None:
         audio = recording["audio"]
         if recording["kind"] == "digits":
             digits = spoken_digits(recording["text"]) or ""
-            heard = recognizer.recognize(audio, [speech.DIGITS_CLASS], len(digits))
+            heard = recognizer.recognize(audio, [recognition.DIGITS_CLASS], len(digits))
             tally.count("numbers", is_confident(heard.confidence) and spoken_digits(heard.text) == digits)
             tally.busy["grammar"] += heard.seconds
             tally.audio["grammar"] += audio.seconds

@@ -23,6 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from ivr.hours import OpeningHours
     from ivr.languages import Languages
     from ivr.prompts import Catalog
+    from ivr.simulator import cli as simulator_cli
     from ivr.speech import recognizer as speech
 
     app = Flask(__name__)
@@ -39,7 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if found and not _listing_commands():
         raise FlowError("the call flow is not valid:\n  " + "\n  ".join(found))
     # Listing the commands (`flask --help`, `flows check`) works with a broken flow; the commands
-    # that need the flow refuse with these lines (ivr.cli.sound_flow).
+    # that need the flow refuse with these lines (ivr.cli.checks.sound_flow).
     app.extensions["ivr.flow_problems"] = found
     app.extensions["ivr.catalog"] = catalog or Catalog({})
     app.extensions["ivr.languages"] = Languages.from_settings(settings, catalog.languages if catalog else None)
@@ -52,11 +53,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # is loaded the first time audio is recognised.
     app.extensions["ivr.speech"] = speech.choose(settings)
 
+    # The simulator makes apps of its own (a scenario's settings, a sandbox's databases) with this
+    # factory, taken from the app at hand rather than imported back from here.
+    app.extensions["ivr.factory"] = create_app
     db.init_app(app)
     voice.init_app(app)
     agents.init_app(app)
     front.init_app(app)
     cli.init_app(app)
+    simulator_cli.register(app)
     _warn_about_security(app)
     return app
 

@@ -67,7 +67,7 @@ DEFAULTS: dict[str, Any] = {
     "PHONE_NUMBER": "",
     # Agent pages' session cookie: Secure (https only) when "auto" sees an https IVR_PUBLIC_URL.
     "SECURE_COOKIES": "auto",
-    # Telling the team a message waits (ivr/notify.py), sent by the worker a little after the message
+    # Telling the team a message waits (ivr/messages/notify.py), sent by the worker a little after the message
     # was left (a caller may record it again meanwhile), retried with the worker's back-off.
     # E-mail: to these addresses (comma-separated) through this SMTP server.
     "NOTIFY_EMAIL": "",

@@ -166,54 +166,6 @@ class WalCheckpointer(threading.Thread):
             connection.close()
 
 
-class KeptConnections:
-    """Connections for call state on SQLite, kept from one request to the next.
-
-    Taking a connection from SQLAlchemy's pool and giving it back cost more than a call step's read,
-    and a connection to a local file cannot go stale the way a server's can (the pool pings those).
-    So a request takes the connection the last one gave back (the same one, in a one-thread worker)
-    and makes one only when all are busy. Each is made by the engine's pool, so it has the engine's
-    settings, then detached from it. One is closed when a request using it failed, and all are when
-    the engine is disposed of (the database file then holds every commit). After a fork the parent's
-    are left alone, never used or closed.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._idle: list = []  # the last given back at the end
-        self._all: weakref.WeakSet = weakref.WeakSet()
-        self._inherited: list = []
-        self._pid = os.getpid()
-        self._guard = threading.Lock()
-        event.listen(engine, "engine_disposed", lambda _engine: self.close_all())
-
-    def take(self):  # type: ignore[no-untyped-def]
-        if self._pid != os.getpid():
-            with self._guard:
-                self._inherited += self._idle  # the parent's: closing them here would disturb it
-                self._idle, self._all, self._pid = [], weakref.WeakSet(), os.getpid()
-        try:
-            return self._idle.pop()
-        except IndexError:
-            pooled = self.engine.raw_connection()
-            pooled.detach()
-            with self._guard:
-                self._all.add(pooled.dbapi_connection)
-            return pooled.dbapi_connection
-
-    def give_back(self, connection, failed: bool = False) -> None:  # type: ignore[no-untyped-def]
-        if failed or connection not in self._all:  # failed, or closed by close_all meanwhile
-            connection.close()
-        else:
-            self._idle.append(connection)
-
-    def close_all(self) -> None:
-        with self._guard:
-            kept, self._all, self._idle = list(self._all), weakref.WeakSet(), []
-        for connection in kept:
-            connection.close()
-
-
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets WAL, a busy timeout and queued immediate write transactions."""
     if not url.startswith("sqlite"):
@@ -257,7 +209,7 @@ class Database:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.engine.execution_options(ivr_writes=False), expire_on_commit=False)
-        from ivr.calls import CallStore
+        from ivr.calls import CallStore  # the calls' own store, on this engine
 
         self.calls = CallStore(self.engine)
 

@@ -241,7 +241,7 @@ class Message(Base):
     # The language the caller spoke (their call's, e.g. "lv-LV"): shown to agents, and which speech
     # model may transcribe it.
     language: Mapped[str] = mapped_column(String(16), default="en-US", server_default="en-US")
-    # The words it is found by (ivr/agents/search.py), indexed by the database's full-text search.
+    # The words it is found by (ivr/messages/search.py), indexed by the database's full-text search.
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     # When anything about it last changed: the queue's version for API clients' conditional polls.
     changed_at: Mapped[dt.datetime] = mapped_column(

@@ -21,7 +21,7 @@ from ivr.flows.context import Context
 from ivr.flows.engine import Engine, Turn
 from ivr.flows.nodes import CallerInput, CallState, DialOutcome, Keys, NoInput, Recording, Say, Speech, Start
 from ivr.languages import Languages
-from ivr.messages import Recorded, record_once
+from ivr.messages.record import Recorded, record_once
 from ivr.security import query_values, twilio_only, webhook_values
 
 log = logging.getLogger(__name__)
@@ -296,7 +296,13 @@ def recording() -> Response:
         sid = call_sid(values)
         recorded = recording_report(values) if values.get("RecordingStatus") == "completed" else None
         if recorded is not None:
-            record_once(get_db().transaction, recorded, clock.now(current_app.config), current_app.config)
+            record_once(
+                get_db().transaction,
+                recorded,
+                clock.now(current_app.config),
+                current_app.config,
+                current_app.extensions.get("ivr.catalog"),
+            )
             get_db().calls.message_left(recorded.call_sid)
         elif values.get("RecordingStatus"):
             log.info("recording %s of call %s: %s", values.get("RecordingSid"), sid, values.get("RecordingStatus"))

@@ -22,11 +22,12 @@ from typing import Any
 import requests
 from sqlalchemy import select, update
 
-from ivr import notify, recordings
-from ivr.agents import search
+from ivr import recordings
 from ivr.db import Database
 from ivr.insights import rollup
+from ivr.messages import notify, search
 from ivr.models import Message, MessageHistory, Notification
+from ivr.prompts import Catalog
 from ivr.speech import recognizer as speech
 from ivr.speech.audio import load
 
@@ -63,9 +64,13 @@ def _said(error: Exception) -> Exception:
 
 
 class Worker:
-    def __init__(self, database: Database, settings: dict[str, Any], threads: int | None = None) -> None:
+    def __init__(
+        self, database: Database, settings: dict[str, Any], threads: int | None = None, catalog: Catalog | None = None
+    ) -> None:
         self.db = database
         self.settings = settings
+        # How each language's words are stemmed in a transcript's search document: the line's catalog.
+        self.catalog = catalog if catalog is not None else Catalog.load()
         # Messages are worked on side by side: a long message being transcribed never holds up the
         # copy or transcript of the others. One thread per core unless told otherwise.
         self.threads = max(threads or int(settings.get("WORKER_THREADS") or 0) or os.cpu_count() or 1, 1)
@@ -211,7 +216,7 @@ class Worker:
         with self.db.transaction() as session:  # found by its words from now on
             transcribed = session.get(Message, message_id)
             if transcribed is not None:
-                search.refresh(session, transcribed)
+                search.refresh(session, transcribed, self.catalog)
 
     def send_notifications(self, now: dt.datetime) -> int:
         """Tell the team about messages left a little while ago; a failure is tried again later."""

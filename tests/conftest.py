@@ -23,6 +23,10 @@ from flask import Flask
 from ivr import create_app
 from ivr.db import upgrade
 
+# tests/helpers.py is no test module: its asserts explain a failure as the tests' own do only when
+# pytest rewrites them, which it must be told before the first test module imports it.
+pytest.register_assert_rewrite("tests.helpers")
+
 TOKEN = "test-auth-token-0123456789abcdef"
 # The simulator's media server (ivr/simulator/media.py) listens on 127.0.0.1: recordings may come from it.
 MEDIA_HOSTS = "127.0.0.1"

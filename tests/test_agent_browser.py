@@ -6,44 +6,24 @@ Screenshots of the queue and of the message page are saved under test-output/ fo
 from __future__ import annotations
 
 import shutil
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import update
-from werkzeug.serving import make_server
 
 from ivr.db import get_db
 from ivr.models import Message
 from ivr.simulator.scenario import load, run
 from ivr.simulator.transport import FlaskTransport
 from ivr.worker import Worker
-from tests.conftest import ROOT, TOKEN, free_port, make_app
+from tests.conftest import ROOT, TOKEN
+from tests.helpers import CHROMIUM, OUTPUT, PASSWORD, no_sideways_scroll, site
 
-CHROMIUM = Path("/usr/bin/chromium")
-OUTPUT = ROOT / "test-output"
-PASSWORD = "correct horse battery"
+__all__ = ["site"]
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="no /usr/bin/chromium: apt-get install chromium (make test does it as root)"
 )
-
-
-@pytest.fixture
-def site(tmp_path: Path, template_db: Path) -> Iterator[tuple[Flask, str]]:
-    app = make_app(tmp_path, template_db, SECRET_KEY="browser-test-secret")
-    result = app.test_cli_runner().invoke(args=["agents", "create", "ann"], input=PASSWORD + "\n")
-    assert result.exit_code == 0, result.output
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield app, f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        app.extensions["ivr.db"].engine.dispose()
 
 
 def test_an_agent_finds_plays_claims_notes_and_closes_a_message(site: tuple[Flask, str]) -> None:
@@ -108,18 +88,12 @@ def test_an_agent_finds_plays_claims_notes_and_closes_a_message(site: tuple[Flas
     assert (OUTPUT / "agent-message.png").stat().st_size > 10_000
 
 
-def no_sideways_scroll(page) -> None:  # type: ignore[no-untyped-def]
-    wide = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert wide[0] <= wide[1], f"{page.url}: the page is {wide[0]} px wide in a {wide[1]} px window"
-
-
 @pytest.mark.parametrize("width", [390, 1280])
 def test_the_queue_works_on_a_phone_and_a_desk(site: tuple[Flask, str], width: int) -> None:
     """Search by name, pages, take over, every agent page without sideways scrolling; screenshots."""
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.test_agents import api_token, bearer
-    from tests.test_search import left
+    from tests.helpers import api_token, bearer, left
 
     app, base = site
     runner = app.test_cli_runner()

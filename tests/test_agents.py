@@ -3,60 +3,21 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from twilio.http import HttpClient
-from twilio.http.response import Response as TwilioResponse
 
 from ivr.db import get_db
 from ivr.models import Agent, Message
-from ivr.simulator.scenario import load, run
-from ivr.simulator.transport import FlaskTransport
 from ivr.worker import Worker
-from tests.conftest import TOKEN, make_app
+from tests.conftest import TOKEN
+from tests.helpers import PASSWORD, FakeTwilio, api_token, app, bearer, csrf, leave_message, login
 
-SCENARIOS = Path(__file__).parent / "scenarios"
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def app(tmp_path: Path, template_db: Path):  # type: ignore[no-untyped-def]
-    app = make_app(tmp_path, template_db, SECRET_KEY="test-secret-key", PHONE_NUMBER="+15550100000")
-    runner = app.test_cli_runner()
-    for name, phone in (("ann", "+15550100777"), ("bob", "")):
-        result = runner.invoke(args=["agents", "create", name, "--phone", phone], input=PASSWORD + "\n")
-        assert result.exit_code == 0, result.output
-    yield app
-    app.extensions["ivr.db"].engine.dispose()
-
-
-def leave_message(app: Flask, scenario: str = "message_out_of_hours.yaml") -> int:
-    outcome = run(load(SCENARIOS / scenario), FlaskTransport(app, TOKEN))
-    assert outcome.ok, outcome.report()
-    with app.app_context(), get_db().reading() as session:
-        return max(session.scalars(select(Message.id)))
-
-
-def csrf(client: FlaskClient, path: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True))
-    assert found, f"no CSRF token on {path}"
-    return found.group(1)
-
-
-def login(app: Flask, name: str = "ann") -> FlaskClient:
-    client = app.test_client()
-    reply = client.post(
-        "/agent/login", data={"name": name, "password": PASSWORD, "csrf_token": csrf(client, "/agent/login")}
-    )
-    assert reply.status_code == 302, reply.get_data(as_text=True)
-    return client
+__all__ = ["app"]
 
 
 def test_passwords_are_hashed_and_agents_are_listed(app: Flask) -> None:
@@ -164,26 +125,6 @@ def test_the_audio_is_served_to_agents_as_pcm_wav(app: Flask) -> None:
     assert data[:4] == b"RIFF" and data[20:22] == b"\x01\x00"  # format 1: PCM
 
 
-class FakeTwilio(HttpClient):
-    """Twilio's REST API as the twilio library's own HttpClient seam sees it; nothing leaves the machine."""
-
-    def __init__(self, status: int = 201) -> None:
-        super().__init__(logging.getLogger("fake-twilio"), False)
-        self.status = status
-        self.requests: list[dict[str, Any]] = []
-
-    def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
-                allow_redirects=False):  # type: ignore[no-untyped-def]  # fmt: skip
-        self.requests.append({"method": method, "url": url, "data": dict(data or {}), "auth": auth})
-        if self.status >= 400:
-            return TwilioResponse(
-                self.status, json.dumps({"code": 21211, "message": "Invalid 'To' Phone Number", "status": self.status})
-            )
-        return TwilioResponse(
-            201, json.dumps({"sid": "CA" + "9" * 32, "status": "queued", "to": data["To"], "from": data["From"]})
-        )
-
-
 def test_click_to_call_rings_the_agent_then_the_caller(app: Flask) -> None:
     message_id = leave_message(app)
     fake = app.extensions["ivr.twilio_http"] = FakeTwilio()
@@ -205,17 +146,6 @@ def test_click_to_call_rings_the_agent_then_the_caller(app: Flask) -> None:
     # An agent without a phone gets the tel: link and is told why click-to-call is not there.
     bob_page = login(app, "bob").get(page).get_data(as_text=True)
     assert 'href="tel:+15550100001"' in bob_page and "has no phone number" in bob_page
-
-
-def api_token(app: Flask, name: str = "ann") -> str:
-    """A new API token for the agent, as `agents token NAME` prints it (alone on standard output)."""
-    result = app.test_cli_runner().invoke(args=["agents", "token", name])
-    assert result.exit_code == 0, result.output
-    return result.stdout.strip().splitlines()[-1]
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def basic(name: str, password: str) -> dict[str, str]:
@@ -259,7 +189,7 @@ def test_a_token_is_shown_once_kept_only_as_a_hash_and_replaced_or_revoked(app: 
 
 
 def test_api_polls_compute_no_password_hash_and_an_unchanged_queue_is_not_read(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import ivr.agents as agents
+    import ivr.agents.auth as agents
     from ivr.agents import queue
 
     hashed: list[str] = []
@@ -417,7 +347,7 @@ def test_a_strangers_guesses_do_not_lock_the_agent_out(app: Flask) -> None:
 
 
 def test_unknown_names_take_a_password_check_too(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import ivr.agents as agents
+    import ivr.agents.auth as agents
 
     checked: list[str] = []
     real = agents.check_password_hash
@@ -431,7 +361,7 @@ def test_unknown_names_take_a_password_check_too(app: Flask, monkeypatch) -> Non
 def test_guesses_sent_at_once_are_counted_one_after_another(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from concurrent.futures import ThreadPoolExecutor
 
-    import ivr.agents as agents
+    import ivr.agents.auth as agents
 
     checked: list[str] = []
     real = agents.check_password_hash

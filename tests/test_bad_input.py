@@ -8,7 +8,7 @@ from xml.etree import ElementTree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.test_webhooks import post, sid, twilio_params
+from tests.helpers import post, sid, twilio_params
 
 PATHS = st.sampled_from(
     [

@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from ivr.db import get_db
 from ivr.models import Message
-from tests.test_agents import FakeTwilio, api_token, app, bearer, csrf, leave_message, login  # noqa: F401
+from tests.helpers import FakeTwilio, api_token, app, bearer, csrf, leave_message, login  # noqa: F401
 
 __all__ = ["app"]
 

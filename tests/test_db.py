@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from ivr.db import Database, KeptConnections, WalCheckpointer
+from ivr.calls import KeptConnections
+from ivr.db import Database, WalCheckpointer
 
 
 @pytest.fixture

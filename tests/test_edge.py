@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ivr.db import get_db
 from ivr.models import Call
-from tests.test_webhooks import post, sid, twilio_params
+from tests.helpers import post, sid, twilio_params
 
 WEBHOOKS = [
     "/voice/incoming",
@@ -110,7 +110,7 @@ def test_the_main_menu_url_without_a_step_counter_does_not_advance_the_call(app:
 @pytest.fixture
 def agents(tmp_path: Path, template_db: Path):  # type: ignore[no-untyped-def]
     from tests.conftest import make_app
-    from tests.test_agents import PASSWORD
+    from tests.helpers import PASSWORD
 
     app = make_app(tmp_path, template_db, SECRET_KEY="test-secret-key")
     assert app.test_cli_runner().invoke(args=["agents", "create", "ann"], input=PASSWORD + "\n").exit_code == 0
@@ -119,7 +119,7 @@ def agents(tmp_path: Path, template_db: Path):  # type: ignore[no-untyped-def]
 
 
 def test_a_next_with_line_breaks_or_another_site_goes_to_the_queue(agents: Flask) -> None:
-    from tests.test_agents import PASSWORD, csrf
+    from tests.helpers import PASSWORD, csrf
 
     for target in ("/\r\n//evil.example", "//evil.example", "/\\evil.example", "https://evil.example/agent"):
         client = agents.test_client()
@@ -129,7 +129,7 @@ def test_a_next_with_line_breaks_or_another_site_goes_to_the_queue(agents: Flask
 
 
 def test_search_wildcards_are_literal_and_nul_is_harmless(agents: Flask) -> None:
-    from tests.test_agents import PASSWORD, api_token, bearer, csrf, leave_message
+    from tests.helpers import PASSWORD, api_token, bearer, csrf, leave_message
 
     leave_message(agents)
     client, ann = agents.test_client(), bearer(api_token(agents))
@@ -148,7 +148,7 @@ def test_search_wildcards_are_literal_and_nul_is_harmless(agents: Flask) -> None
 
 
 def test_a_note_keeps_its_lines_and_loses_only_control_characters(agents: Flask) -> None:
-    from tests.test_agents import api_token, bearer, leave_message
+    from tests.helpers import api_token, bearer, leave_message
 
     message_id = leave_message(agents)
     client = agents.test_client()

@@ -15,8 +15,7 @@ from markupsafe import escape
 from ivr.flows import build_flow
 from ivr.flows.graph import DOT_MISSING, branches, diagram, dot, svg
 from ivr.flows.nodes import WAITING, CallState, Flow, Goto, Handler, Hangup, Message, Transfer
-from tests.test_agents import app, login  # noqa: F401
-from tests.test_team import supervisor
+from tests.helpers import app, login, supervisor  # noqa: F401
 
 needs_dot = pytest.mark.skipif(
     shutil.which("dot") is None, reason="needs Debian's graphviz (make test installs it as root)"

@@ -4,7 +4,6 @@ by the worker, and every figure checked in figures() and in GET /agent/api/insig
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import sqlite3
 import threading
 from pathlib import Path
@@ -17,115 +16,25 @@ from ivr.insights import figures as insights
 from ivr.insights import rollup
 from ivr.insights.figures import AgentLoad, Asked, Day, Messages, Prompt
 from ivr.models import Call, Message, MessageHistory
-from ivr.simulator.phone import SimulatedCall
-from ivr.simulator.transport import FlaskTransport
 from ivr.worker import Worker
 from tests.conftest import TOKEN
-from tests.test_agents import api_token, app, bearer  # noqa: F401
-from tests.test_postgresql import postgres_url  # noqa: F401
-from tests.test_team import supervisor
+from tests.helpers import (
+    CLOSED,
+    END,
+    MORNING,
+    START,
+    api_token,
+    app,
+    bearer,
+    close_message,
+    dial,
+    make_calls,
+    postgres_url,
+    set_times,
+    supervisor,
+)
 
 __all__ = ["app", "postgres_url"]
-
-CLIP = Path(__file__).parent / "fixtures" / "messages" / "ada.wav"
-IN_HOURS = "2026-11-24T10:30:00-05:00"  # a Tuesday morning in New York
-CLOSED = "2026-11-24T21:30:00-05:00"  # the same evening
-# When the calls began, as the test sets it afterwards (the app stamps calls with the real clock):
-# 10:00 in New York on Tuesday 24 November, and one at 23:30 there (04:30 UTC the next day).
-MORNING = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)
-LATE = dt.datetime(2026, 11, 25, 4, 30, tzinfo=dt.UTC)
-START, END = dt.date(2026, 11, 23), dt.date(2026, 11, 25)
-
-
-NUMBERS = itertools.count(1)
-
-
-def dial(app: Flask, clock: str, caller: str = "") -> SimulatedCall:
-    """A call at `clock`, from `caller` or from a number of its own (no caller here calls again, unless
-    a test says so)."""
-    app.config["CLOCK"] = clock
-    return SimulatedCall(FlaskTransport(app, TOKEN), caller=caller or f"+1555030{next(NUMBERS):04d}").dial()
-
-
-def make_calls(app: Flask) -> dict[str, str]:
-    """One call of each kind; the CallSid of each."""
-    calls = {}
-    helped = dial(app, CLOSED)  # order status by keypad, then hangs up at "another order?"
-    helped.press("2")
-    helped.press("5001#")
-    helped.hears("has shipped")
-    helped.hangup()
-    calls["helped"] = helped.call_sid
-    transferred = dial(app, IN_HOURS, "+15550100002")  # 0: a person, who answers
-    transferred.press("0")
-    transferred.answer("completed")
-    calls["transferred"] = transferred.call_sid
-    message = dial(app, CLOSED)  # 0 out of hours: a message, sent by voice
-    message.press("0")
-    message.press("1")
-    message.record(CLIP)
-    message.say("send it")
-    calls["message"] = message.call_sid
-    gave_up = dial(app, CLOSED)  # silence, silence, a wrong key; an empty recording; silence at the offer to try again
-    gave_up.silence()
-    gave_up.silence()
-    gave_up.press("7")
-    gave_up.press("#")
-    for _ in range(2):  # silence at an offer is asked once, then a goodbye
-        gave_up.silence()
-    gave_up.hears("Goodbye")
-    calls["gave_up"] = gave_up.call_sid
-    hung_up = dial(app, CLOSED)  # hangs up at the main menu
-    hung_up.hangup()
-    calls["hung_up"] = hung_up.call_sid
-    misheard = dial(app, CLOSED)  # speech not understood at the main menu and at the order number
-    misheard.say("order status", confidence=0.1)
-    misheard.say("where is my order")
-    misheard.say("banana")
-    misheard.hangup()
-    calls["misheard"] = misheard.call_sid
-    for name, question in (("not_found", "what is the meaning of life"), ("not_helped", "how long does shipping take"),
-                           ("not_found_again", "life meaning what is it")):  # fmt: skip
-        asking = dial(app, CLOSED)
-        asking.press("3")
-        asking.say(question)
-        if name == "not_helped":
-            asking.hears("3 to 5 business days")
-            asking.say("no")
-        asking.hangup()
-        calls[name] = asking.call_sid
-    return calls
-
-
-def set_times(app: Flask, calls: dict[str, str]) -> None:
-    """The calls' start times, and the message's life: left at 10:05, closed by ann at 12:35 (2.5 hours);
-    another message left at 11:00, still open."""
-    with app.app_context(), get_db().transaction() as session:
-        for n, (name, sid) in enumerate(calls.items()):
-            at = LATE if name == "hung_up" else MORNING + dt.timedelta(seconds=n)
-            session.execute(update(Call).where(Call.call_sid == sid).values(started_at=at))
-        message = session.scalars(select(Message)).one()
-        message.created_at = MORNING + dt.timedelta(minutes=5)
-        message.next_try_at = None  # the copy and the transcript are other tests' business
-        session.add(Message(recording_sid="RE" + "0" * 32, call_sid=calls["hung_up"], recording_url="https://x",
-                            created_at=MORNING + dt.timedelta(hours=1), status="new"))  # fmt: skip
-    return None
-
-
-def close_message(app: Flask) -> None:
-    ann = bearer(api_token(app))
-    client = app.test_client()
-    with app.app_context(), get_db().reading() as session:
-        message_id = session.scalars(select(Message.id).where(Message.status == "new").order_by(Message.id)).first()
-    assert client.post(f"/agent/api/messages/{message_id}/claim", headers=ann).status_code == 200
-    assert client.post(f"/agent/api/messages/{message_id}/done", headers=ann).status_code == 200
-    with app.app_context(), get_db().transaction() as session:
-        session.execute(
-            update(MessageHistory)
-            .where(MessageHistory.message_id == message_id, MessageHistory.action == "done")
-            .values(at=MORNING + dt.timedelta(hours=2, minutes=35))
-        )
-
 
 EXPECTED_PROMPTS = (
     # node, reached, went on, hung up, to a person, not understood, voice, voice not understood
@@ -375,7 +284,7 @@ def test_the_aggregates_on_postgresql(postgres_url: str) -> None:
 
 
 def test_rollup_from_the_command_line_and_the_api_with_a_session(app: Flask) -> None:
-    from tests.test_agents import login
+    from tests.helpers import login
 
     for _ in range(2):
         dial(app, CLOSED).hangup()
@@ -425,7 +334,7 @@ def test_a_caller_who_calls_again_within_a_day_is_not_contained(app: Flask) -> N
         (dt.date(2026, 11, 24), 4, 1), (dt.date(2026, 11, 25), 1, 0)
     ]  # fmt: skip
     supervisor(app)
-    from tests.test_agents import login
+    from tests.helpers import login
 
     reply = login(app, "carol").get(f"/agent/api/insights?from={START}&to={END}")
     assert reply.get_json()["called_again"] == 1 and reply.get_json()["containment"] == 4 / 5

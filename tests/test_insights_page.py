@@ -18,10 +18,7 @@ from ivr.db import get_db
 from ivr.insights import figures as insights
 from ivr.insights.figures import AgentLoad, Asked, Day, Figures, Messages, Prompt
 from ivr.models import FaqEntry
-from tests.test_agent_browser import CHROMIUM, OUTPUT, no_sideways_scroll, site  # noqa: F401
-from tests.test_agent_browser import PASSWORD as BROWSER_PASSWORD
-from tests.test_agents import app, csrf, login  # noqa: F401
-from tests.test_team import supervisor
+from tests.helpers import CHROMIUM, OUTPUT, PASSWORD, app, csrf, login, no_sideways_scroll, site, supervisor  # noqa: F401
 
 __all__ = ["app"]
 
@@ -215,7 +212,7 @@ def test_the_page_in_a_browser_on_a_desk_and_a_phone(site: tuple[Flask, str], sh
 
     app, base = site
     result = app.test_cli_runner().invoke(args=["agents", "create", "carol", "--role", "supervisor"],
-                                          input=BROWSER_PASSWORD + "\n")  # fmt: skip
+                                          input=PASSWORD + "\n")  # fmt: skip
     assert result.exit_code == 0, result.output
     OUTPUT.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
@@ -224,7 +221,7 @@ def test_the_page_in_a_browser_on_a_desk_and_a_phone(site: tuple[Flask, str], sh
             page = browser.new_page(viewport={"width": width, "height": 844 if width < 500 else 800})
             page.goto(base + "/agent/login")
             page.get_by_label("Name").fill("carol")
-            page.get_by_label("Password").fill(BROWSER_PASSWORD)
+            page.get_by_label("Password").fill(PASSWORD)
             page.get_by_role("button", name="Log in").click()
             page.get_by_role("link", name="Insights").click()
             expect(page.get_by_role("heading", name="Insights")).to_be_visible()
@@ -292,7 +289,7 @@ def test_the_page_from_calls_with_known_outcomes(app: Flask, monkeypatch: pytest
     """The calls of tests/test_insights.py (one of each outcome, speech misheard, questions not answered or
     not helped, a message closed in 2.5 hours), rolled up by the worker: every figure on the page and in CSV."""
     from ivr.worker import Worker
-    from tests.test_insights import END, START, close_message, make_calls, set_times
+    from tests.helpers import END, START, close_message, make_calls, set_times
 
     set_times(app, make_calls(app))
     close_message(app)

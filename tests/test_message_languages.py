@@ -15,9 +15,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
-from ivr.agents import search
 from ivr.db import get_db, upgrade
 from ivr.errors import ConfigError
+from ivr.messages import search
 from ivr.models import Call, Message, MessageHistory
 from ivr.simulator import media
 from ivr.simulator.phone import SimulatedCall
@@ -26,9 +26,7 @@ from ivr.speech import recognizer as speech
 from ivr.speech.matching import Words
 from ivr.worker import Worker
 from tests.conftest import TOKEN, make_app
-from tests.test_agents import PASSWORD, api_token, app, bearer, login  # noqa: F401 (fixtures)
-from tests.test_notify import team, work  # noqa: F401 (fixtures)
-from tests.test_recognizers import KOREAN_MODEL
+from tests.helpers import KOREAN_MODEL, PASSWORD, api_token, app, bearer, login, team, work  # noqa: F401 (fixtures)
 
 __all__ = ["app", "team"]
 
@@ -218,7 +216,7 @@ def test_a_message_is_found_by_its_words_stemmed_in_its_language(app: Flask) -> 
             found = session.get(Message, message_id)
             assert found is not None
             found.transcript, found.transcript_status = said, "done"
-            search.refresh(session, found)
+            search.refresh(session, found, app.extensions["ivr.catalog"])
     assert "lasku" in message(app, finnish).search_text.split()  # Finnish "laskun" (the invoice's)
     for query, expected in (("laskua", [finnish]), ("laskusta", [finnish]), ("invoice", [english]),
                             ("kopion laskua", [finnish]), ("laskua invoice", [])):  # fmt: skip

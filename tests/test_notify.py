@@ -3,77 +3,22 @@ JSON POST to a local receiver, sent by the worker after a short delay, retried w
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import json
-import threading
-from collections.abc import Iterator
 from email import message_from_bytes
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import pytest
-from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy import select
 
 from ivr.db import get_db
+from ivr.messages.notify import ATTEMPTS
 from ivr.models import Message, MessageHistory, Notification
-from ivr.notify import ATTEMPTS
-from ivr.worker import Worker
 from tests.conftest import free_port, make_app
-from tests.test_agents import leave_message
+from tests.helpers import SECRET, leave_message, team, work
 
-SECRET = "webhook secret"
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.mails: list[bytes] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
-        self.mails.append(envelope.content)
-        return "250 OK"
-
-
-class Receiver(BaseHTTPRequestHandler):
-    got: list[tuple[dict[str, str], bytes]] = []
-    status = 200
-
-    def do_POST(self) -> None:  # noqa: N802
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        type(self).got.append((dict(self.headers), body))
-        self.send_response(type(self).status)
-        self.end_headers()
-
-    def log_message(self, *_args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def team(tmp_path: Path, template_db: Path) -> Iterator[tuple[Flask, Inbox, type[Receiver]]]:
-    inbox = Inbox()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    smtp.start()
-    receiver = type("Hook", (Receiver,), {"got": [], "status": 200})
-    web = ThreadingHTTPServer(("127.0.0.1", 0), receiver)
-    threading.Thread(target=web.serve_forever, daemon=True).start()
-    app = make_app(tmp_path, template_db, SECRET_KEY="k", NOTIFY_EMAIL="team@example.com, lead@example.com",
-                   SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, SMTP_STARTTLS=False, MAIL_FROM="ivr@example.com",
-                   NOTIFY_WEBHOOK_URL=f"http://127.0.0.1:{web.server_port}/hook", NOTIFY_WEBHOOK_SECRET=SECRET)  # fmt: skip
-    try:
-        yield app, inbox, receiver
-    finally:
-        smtp.stop()
-        web.shutdown()
-        web.server_close()
-        app.extensions["ivr.db"].engine.dispose()
-
-
-def work(app: Flask, after_seconds: float) -> None:
-    with app.app_context():
-        Worker(get_db(), app.config).send_notifications(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=after_seconds))
+__all__ = ["team"]
 
 
 def states(app: Flask) -> list[tuple[str, str, int]]:

@@ -6,16 +6,7 @@ the postgres user when run as root); `.ci/run` installs the server where it is m
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from ivr import create_app
 from ivr.db import get_db, upgrade
@@ -23,50 +14,9 @@ from ivr.seed import load_demo_data
 from ivr.simulator.phone import SimulatedCall
 from ivr.simulator.transport import FlaskTransport
 from tests.conftest import TOKEN
+from tests.helpers import postgres_url
 
-
-def postgres_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if found:
-        return Path(found[-1]).parent
-    initdb = shutil.which("initdb")
-    return Path(initdb).parent if initdb else None
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    binaries = postgres_bin()
-    if binaries is None:
-        pytest.skip(
-            "PostgreSQL server binaries are not installed (make test installs the postgresql package when run as root)"
-        )
-    # Not under pytest's temp folder: that is private to root, and the server runs as postgres.
-    data = Path(tempfile.mkdtemp(prefix="ivr-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        shutil.chown(data, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    cluster = data / "cluster"
-    subprocess.run([*as_user, str(binaries / "initdb"), "-D", str(cluster), "-U", "postgres", "-A", "trust"],
-                   check=True, capture_output=True)  # fmt: skip
-    subprocess.run(
-        [*as_user, str(binaries / "pg_ctl"), "-D", str(cluster), "-w", "-l", str(data / "log"),
-         "-o", f"-p {port} -h 127.0.0.1 -k {data}", "start"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    try:
-        subprocess.run(
-            [str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "ivr"], check=True
-        )
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/ivr"
-    finally:
-        subprocess.run(
-            [*as_user, str(binaries / "pg_ctl"), "-D", str(cluster), "-m", "fast", "stop"], capture_output=True
-        )
-        shutil.rmtree(data, ignore_errors=True)
+__all__ = ["postgres_url"]
 
 
 def test_a_whole_call_on_postgresql(postgres_url: str) -> None:
@@ -131,8 +81,7 @@ def test_nul_bytes_are_harmless_on_postgresql(postgres_url: str) -> None:
     """PostgreSQL refuses NUL in text: every place a request's text reaches the database drops it."""
     from xml.etree import ElementTree
 
-    from tests.test_agents import PASSWORD, api_token, bearer, csrf
-    from tests.test_webhooks import post, sid, twilio_params
+    from tests.helpers import PASSWORD, api_token, bearer, csrf, post, sid, twilio_params
 
     upgrade(postgres_url)
     app = create_app({"DATABASE_URL": postgres_url, "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": "k"})
@@ -160,7 +109,7 @@ def test_nul_bytes_are_harmless_on_postgresql(postgres_url: str) -> None:
 
 
 def leave_message_here(app) -> int:  # type: ignore[no-untyped-def]
-    from tests.test_search import left
+    from tests.helpers import left
 
     return left(app, "+15550100002", "a message on PostgreSQL")
 
@@ -170,8 +119,7 @@ def test_search_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
     from sqlalchemy import delete
 
     from ivr.models import Message, MessageHistory, MessageNote
-    from tests.test_agents import PASSWORD
-    from tests.test_search import check_search
+    from tests.helpers import PASSWORD, check_search
 
     upgrade(postgres_url)
     app = create_app({"DATABASE_URL": postgres_url, "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": "k",

@@ -17,7 +17,7 @@ from ivr.simulator.phone import SimulatedCall
 from ivr.simulator.scenario import load, run
 from ivr.simulator.transport import FlaskTransport
 from tests.conftest import TOKEN, make_app
-from tests.test_agents import api_token, app, bearer, login  # noqa: F401  (the agents' app, with agents)
+from tests.helpers import api_token, app, bearer, login  # noqa: F401  (the agents' app, with agents)
 
 __all__ = ["app"]
 SCENARIOS = Path(__file__).parent / "scenarios"

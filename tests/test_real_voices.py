@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.speech import word_errors
+from ivr.speech import recognition
 from ivr.speech import recognizer as speech
 from ivr.speech.numbers import spoken_digits
 
@@ -34,12 +35,12 @@ def test_transcripts_of_real_voices_rate_right_words_above_wrong_ones() -> None:
             (right if word in said else wrong).append(confidence)
     assert errors / words <= 0.30  # the target; bench/speech.py prints the figure (28%)
     assert sum(right) / len(right) > sum(wrong) / len(wrong) + 0.1  # a confidence that tells them apart
-    assert sum(c < speech.UNSURE_BELOW for c in wrong) >= len(wrong) / 2  # half the wrong words shown grey...
-    assert sum(c >= speech.UNSURE_BELOW for c in right) >= 0.65 * len(right)  # ...and most right ones not (69%)
+    assert sum(c < recognition.UNSURE_BELOW for c in wrong) >= len(wrong) / 2  # half the wrong words shown grey...
+    assert sum(c >= recognition.UNSURE_BELOW for c in right) >= 0.65 * len(right)  # ...and most right ones not (69%)
 
 
 def test_digits_read_by_a_person_over_the_phone() -> None:
     recognizer = speech.get(speech.Choice("pocketsphinx", ""))
     [digits] = [r for r in real_voices.recordings() if r["kind"] == "digits"]
-    heard = recognizer.recognize(digits["audio"], [speech.DIGITS_CLASS], 5)
+    heard = recognizer.recognize(digits["audio"], [recognition.DIGITS_CLASS], 5)
     assert spoken_digits(heard.text) == "29340"

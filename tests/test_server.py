@@ -54,7 +54,7 @@ def test_many_calls_at_once_on_sqlite(server: str) -> None:
 def test_the_same_step_posted_five_times_at_once_advances_once(server: str, tmp_path: Path) -> None:
     import sqlite3
 
-    from tests.test_webhooks import sid, twilio_params
+    from tests.helpers import sid, twilio_params
 
     transport = HttpTransport(server, TOKEN)
     call = sid()

@@ -4,45 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-import wave
 from pathlib import Path
 
-import numpy as np
 import pytest
 import requests
-from flask import Flask, Response, request
-from twilio.request_validator import RequestValidator
 
-from ivr.simulator.phone import CallError, SimulatedCall
+from ivr.simulator.phone import CallError
 from ivr.simulator.scenario import ScenarioError, load, run
 from ivr.simulator.transport import FlaskTransport
-
-TOKEN = "simulator-test-token"
-
-
-def twiml_app(documents: dict[str, str]) -> tuple[Flask, list[tuple[str, dict[str, str]]]]:
-    """An app that serves `documents` by path, checks signatures and records what it was sent."""
-    app = Flask("twiml")
-    received: list[tuple[str, dict[str, str]]] = []
-
-    @app.post("/<path:path>")
-    def serve(path: str) -> Response:
-        signature = request.headers.get("X-Twilio-Signature", "")
-        if not RequestValidator(TOKEN).validate(request.url, request.form, signature):
-            return Response("forbidden", 403)
-        received.append((request.full_path.rstrip("?"), dict(request.form)))
-        body = documents.get("/" + path, "<Response/>")
-        if body == "NOT XML":
-            return Response("oops", 500, mimetype="text/html")
-        return Response(body, mimetype="text/xml")
-
-    return app, received
-
-
-def call_on(documents: dict[str, str]) -> tuple[SimulatedCall, list]:  # type: ignore[type-arg]
-    app, received = twiml_app(documents)
-    return SimulatedCall(FlaskTransport(app, TOKEN), caller="+15551234567").dial(), received
-
+from tests.helpers import SIMULATOR_TOKEN as TOKEN
+from tests.helpers import call_on, twiml_app, write_clip
 
 MENU = '<Response><Gather numDigits="1" input="dtmf speech" hints="a, b"><Say>Press one.</Say></Gather><Say>Bye.</Say></Response>'
 
@@ -128,14 +99,6 @@ def test_dial_posts_its_outcome() -> None:
     assert call.waiting_for == "dial"
     call.answer("busy")
     assert received[1] == ("/after", {**received[1][1], "DialCallStatus": "busy", "DialCallDuration": "0"})
-
-
-def write_clip(path: Path, seconds: float, loud: bool = True) -> Path:
-    samples = (np.sin(np.arange(int(8000 * seconds)) * 0.3) * (8000 if loud else 0)).astype("<i2")
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1), out.setsampwidth(2), out.setframerate(8000)
-        out.writeframes(samples.tobytes())
-    return path
 
 
 def test_record_posts_the_action_then_the_status_callback_and_serves_the_clip(tmp_path: Path) -> None:

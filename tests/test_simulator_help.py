@@ -16,7 +16,7 @@ from ivr.simulator.phone import CallError
 from ivr.simulator.scenario import ScenarioError, load, run
 from ivr.simulator.transport import FlaskTransport
 from tests.conftest import TOKEN
-from tests.test_simulator import call_on, write_clip
+from tests.helpers import call_on, write_clip
 
 MESSAGES = Path(__file__).parent / "fixtures" / "messages"
 OUT_OF_HOURS = "2026-11-24T21:00:00-05:00"  # a Tuesday evening: a person is offered a message

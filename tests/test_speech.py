@@ -14,6 +14,7 @@ from ivr.errors import ConfigError
 from ivr.prompts import Catalog
 from ivr.simulator.phone import CallError, SimulatedCall
 from ivr.simulator.transport import FlaskTransport
+from ivr.speech import recognition
 from ivr.speech import recognizer as speech
 from ivr.speech.audio import TARGET_RATE, AudioError, load
 from ivr.speech.matching import is_confident, match_option
@@ -115,7 +116,7 @@ def test_the_model_is_loaded_once_per_process() -> None:
 # ---- recognition ---------------------------------------------------------------------------
 
 
-def menu_accuracy(recognizer: speech.Recognizer, noisy: bool) -> float:
+def menu_accuracy(recognizer: recognition.Recognizer, noisy: bool) -> float:
     catalog = Catalog.load()
     right = total = 0
     for clip in CLIPS:
@@ -142,7 +143,7 @@ def test_the_same_audio_is_heard_the_same_whoever_spoke_before(choice: speech.Ch
     said = load(clip("say that again", noisy=True))
     first = recognizer.recognize(said, hints).text
     for other in (clip("order fifty oh two", 1), clip("where is my order"), clip("five thousand and three", 1)):
-        recognizer.recognize(load(other), [speech.DIGITS_CLASS])
+        recognizer.recognize(load(other), [recognition.DIGITS_CLASS])
         recognizer.recognize(load(other))
         assert recognizer.recognize(said, hints).text == first
 
@@ -151,7 +152,7 @@ def test_the_same_audio_is_heard_the_same_whoever_spoke_before(choice: speech.Ch
 def test_spoken_order_numbers_through_the_number_grammar(choice: speech.Choice) -> None:
     recognizer = speech.get(choice)
     for says, digits in [("order fifty oh two", "5002"), ("five thousand and three", "5003")]:
-        heard = recognizer.recognize(load(clip(says, 1)), [speech.DIGITS_CLASS])
+        heard = recognizer.recognize(load(clip(says, 1)), [recognition.DIGITS_CLASS])
         assert spoken_digits(heard.text) == digits, heard
         assert 0.0 < heard.confidence <= 1.0
 
@@ -232,7 +233,7 @@ def test_a_number_of_the_expected_length_is_heard_with_that_many_digits() -> Non
     right = 0
     for number in numbers:
         length = len(number["means"])
-        heard = recognizer.recognize(load(AUDIO / number["file"]), [speech.DIGITS_CLASS], length)
+        heard = recognizer.recognize(load(AUDIO / number["file"]), [recognition.DIGITS_CLASS], length)
         assert heard.text == "" or len(spoken_digits(heard.text) or "") == length, heard  # that many, or nothing
         right += spoken_digits(heard.text) == number["means"]
     assert right / len(numbers) >= 0.55  # bench/speech.py: 61%; without the length, 35%

@@ -14,7 +14,7 @@ from ivr.db import get_db
 from ivr.flows.nodes import DialOutcome
 from ivr.models import Agent, Message
 from ivr.voice import read_input
-from tests.test_agents import api_token, app, bearer, leave_message, login  # noqa: F401
+from tests.helpers import api_token, app, bearer, leave_message, login  # noqa: F401
 
 __all__ = ["app"]
 
@@ -66,7 +66,7 @@ def test_the_message_page_shows_the_callers_earlier_calls_and_messages(app: Flas
     from ivr.simulator.scenario import load, run
     from ivr.simulator.transport import FlaskTransport
     from tests.conftest import TOKEN
-    from tests.test_agents import SCENARIOS
+    from tests.helpers import SCENARIOS
 
     first = leave_message(app)  # Ada, +15550100001
     outcome = run(load(SCENARIOS / "order_status_keypad.yaml"), FlaskTransport(app, TOKEN))  # a call, no message

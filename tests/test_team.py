@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from tests.test_agents import PASSWORD, api_token, app, bearer, csrf, leave_message, login  # noqa: F401
+from tests.helpers import api_token, app, bearer, csrf, leave_message, login, supervisor  # noqa: F401
 
 __all__ = ["app"]
-
-
-def supervisor(app: Flask, name: str = "carol") -> None:
-    result = app.test_cli_runner().invoke(
-        args=["agents", "create", name, "--role", "supervisor"], input=PASSWORD + "\n"
-    )
-    assert result.exit_code == 0 and "supervisor carol created" in result.output, result.output
 
 
 def test_roles_are_given_and_listed(app: Flask) -> None:

@@ -12,12 +12,12 @@ from flask import Flask
 from sqlalchemy import update
 
 from ivr.db import get_db
-from ivr.messages import transcript_words
+from ivr.messages.words import transcript_words
 from ivr.models import Message
 from ivr.speech import pauses
 from ivr.speech import recognizer as speech
 from ivr.speech.audio import Audio, from_samples, load
-from tests.test_agents import api_token, app, bearer, leave_message, login  # noqa: F401 (fixtures)
+from tests.helpers import api_token, app, bearer, leave_message, login  # noqa: F401 (fixtures)
 
 AUDIO = Path(__file__).parent / "fixtures" / "audio"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from urllib.parse import unquote
 from xml.etree import ElementTree
 
@@ -13,28 +12,7 @@ from twilio.request_validator import RequestValidator
 
 from ivr.models import Call
 from tests.conftest import TOKEN, make_app
-
-
-def sid() -> str:
-    return "CA" + secrets.token_hex(16)
-
-
-def twilio_params(call_sid: str, **extra: str) -> dict[str, str]:
-    return {
-        "CallSid": call_sid,
-        "AccountSid": "AC" + "0" * 32,
-        "From": "+15550100001",
-        "To": "+15550100000",
-        "CallStatus": "in-progress",
-        "Direction": "inbound",
-        "ApiVersion": "2010-04-01",
-        **extra,
-    }
-
-
-def post(client, path: str, params: dict[str, str], url_base: str = "http://localhost", token: str = TOKEN, **kw):  # type: ignore[no-untyped-def]
-    signature = RequestValidator(token).compute_signature(url_base + path, params)
-    return client.post(path, data=params, headers={"X-Twilio-Signature": signature}, **kw)
+from tests.helpers import post, sid, twilio_params
 
 
 def response_root(response) -> ElementTree.Element:  # type: ignore[no-untyped-def]

@@ -16,8 +16,9 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
-from ivr.agents import callback, csrf, queue, team
+from ivr.agents import callback, queue, team
 from ivr.agents import insights as insights_page
+from ivr.agents.auth import csrf
 from ivr.db import get_db
 from ivr.insights import figures
 from ivr.models import Agent
@@ -67,7 +68,15 @@ def messages():  # type: ignore[no-untyped-def]
             if language and language not in languages:  # refused without repeating what was sent
                 return _error(f"there is no such language in the queue: use one of {', '.join(languages)}", 400)
             try:
-                found = queue.listing(db, show, current_user.id, search, page, language)
+                found = queue.listing(
+                    db,
+                    show,
+                    current_user.id,
+                    search,
+                    page,
+                    language,
+                    (current_app.config, current_app.extensions.get("ivr.catalog")),
+                )
             except queue.QueueError as error:
                 return _error(str(error), 400)
             oldest = queue.oldest_new(db)

@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ivr.agents.story import story
-from ivr.messages import path_of
+from ivr.messages.words import path_of
 from ivr.models import Call, Customer, Message, as_utc
 
 SHOWN = 10

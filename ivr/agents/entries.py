@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ivr.agents.views import bp
 from ivr.db import get_db
 from ivr.faq import FIELDS, import_entries, language_error
-from ivr.messages import language_name, line_languages
+from ivr.messages.words import language_name, line_languages
 from ivr.models import FaqEntry
 from ivr.security import CONTROL
 

@@ -14,11 +14,13 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from ivr.agents import contacts, search
+from ivr.agents import contacts
 from ivr.agents.story import story
 from ivr.errors import IVRError
-from ivr.messages import line_languages, no_model_note, transcript_uncertain, transcript_words
+from ivr.messages import search
+from ivr.messages.words import line_languages, no_model_note, transcript_uncertain, transcript_words
 from ivr.models import Agent, Customer, Message, MessageHistory, MessageNote, Order, as_utc, utcnow
+from ivr.prompts import Catalog
 
 # Filters of the queue; "open" (new, then in progress) is the default view.
 FILTERS = ("open", "new", "mine", "in_progress", "done", "all")
@@ -90,13 +92,22 @@ def languages(session: Session, settings: dict[str, Any]) -> list[str]:
     return offered + sorted(set(left) - set(offered))
 
 
-def listing(session: Session, show: str, agent_id: int, query: str = "", page: int = 1, language: str = "") -> Page:
+def listing(
+    session: Session,
+    show: str,
+    agent_id: int,
+    query: str = "",
+    page: int = 1,
+    language: str = "",
+    line: tuple[dict[str, Any], Catalog | None] = ({}, None),
+) -> Page:
     """A page of the queue. Without a search: new messages first, then those in progress, then done,
     oldest first within each. With one: the best match first. The counts combine with the search,
-    and with `language` (only the messages left in it; a code the caller has checked)."""
+    and with `language` (only the messages left in it; a code the caller has checked). `line`: the
+    line's settings and catalog, whose languages' stemmers read the search."""
     if show not in FILTERS:
         raise QueueError(f"There is no filter {show!r}: use one of {', '.join(FILTERS)}.")
-    found = search.terms(query)
+    found = search.terms(query, *line)
     searched = bool(query.strip())
     if searched and not found:  # only signs (%, _, *): nothing is a wildcard, so nothing matches
         return Page([], 0, 1, 1, {name: 0 for name in FILTERS}, True)

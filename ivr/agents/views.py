@@ -24,22 +24,20 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
-from ivr.agents import (
-    TooManyFailures,
-    callback,
-    contacts,
-    csrf,
-    end_sessions,
-    failures_before_this_log_in,
-    queue,
-    team,
-    verify,
-)
+from ivr.agents import callback, contacts, queue, team
+from ivr.agents.auth import TooManyFailures, csrf, end_sessions, failures_before_this_log_in, verify
 from ivr.agents.story import place, story
 from ivr.db import get_db
 from ivr.flows import graph
 from ivr.flows.nodes import WAITING
-from ivr.messages import REASONS, language_name, line_languages, no_model_note, transcript_uncertain, transcript_words
+from ivr.messages.words import (
+    REASONS,
+    language_name,
+    line_languages,
+    no_model_note,
+    transcript_uncertain,
+    transcript_words,
+)
 from ivr.models import Agent, Message, as_utc
 from ivr.worker import recordings_dir
 
@@ -220,7 +218,15 @@ def queue_page():  # type: ignore[no-untyped-def]
         languages = queue.languages(db, current_app.config)
         if language not in languages:  # anything else shows every language, and is never shown back
             language = ""
-        found = queue.listing(db, show, current_user.id, search, queue.page_number(page), language)
+        found = queue.listing(
+            db,
+            show,
+            current_user.id,
+            search,
+            queue.page_number(page),
+            language,
+            (current_app.config, current_app.extensions.get("ivr.catalog")),
+        )
         after = _stale_after()
         callers = queue.callers_of(db, found.messages)
         rows = [(m, callers[m.id], m.assignee.name if m.assignee else "", queue.claim_is_stale(m, now, after))

@@ -2,7 +2,7 @@
 
 Other branches send callers here with `leave_message(...)`, which remembers why (out of hours, no
 agent answered, a locked account...) and where they were; the message keeps both. The message is
-made as soon as Twilio reports the recording (ivr/messages.py), so a caller who hangs up during the
+made as soon as Twilio reports the recording (ivr/messages/record.py), so a caller who hangs up during the
 recording or before "send" still leaves it.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ivr.flows.context import Context
 from ivr.flows.nodes import CallState, Goto, Handler, Hangup, Menu, Message, Option, Play, Record, Say
-from ivr.messages import Recorded, record_once, replace
+from ivr.messages.record import Recorded, record_once, replace
 
 REASONS = ("out_of_hours", "no_agent", "failures", "account_locked", "pin_failures", "not_answered", "caller_choice",
            "problem")  # fmt: skip
@@ -44,7 +44,7 @@ def message_recorded(state: CallState, context: Context) -> Goto:
     )
     if context.open_writer is None:
         raise RuntimeError("leaving a message needs the database")
-    message_id = record_once(context.open_writer, recorded, context.now, context.settings)
+    message_id = record_once(context.open_writer, recorded, context.now, context.settings, context.catalog)
     # Recorded again before sending: the earlier recording of this message leaves the queue.
     earlier = state.collected.get("message_draft")
     if earlier is not None and earlier != message_id:

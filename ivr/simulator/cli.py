@@ -10,7 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from ivr.cli import refuse_broken_flow
+from ivr.cli.checks import refuse_broken_flow
 from ivr.config import DEFAULTS
 from ivr.languages import CODE
 from ivr.simulator import media
@@ -90,10 +90,9 @@ def simulate(
 
 def _line_of(scenario: Scenario) -> Transport:
     """In-process, the app as the scenario's `settings:` make it (on this app's database)."""
-    from ivr import create_app
-
+    factory = current_app.extensions["ivr.factory"]  # ivr.create_app, which the app holds
     config = {key: value for key, value in current_app.config.items() if key in DEFAULTS}
-    return FlaskTransport(create_app({**config, **scenario.app_settings()}), current_app.config["TWILIO_AUTH_TOKEN"])
+    return FlaskTransport(factory({**config, **scenario.app_settings()}), current_app.config["TWILIO_AUTH_TOKEN"])
 
 
 def _load_all(files: list[Path]) -> tuple[list[Scenario], bool]:
@@ -128,7 +127,7 @@ def _coverage(files: list[Path], url: str | None, as_json: bool) -> int:
     events: list[dict] = []
     calls = 0
     scenarios_found, failed = _load_all(files)
-    with Sandbox(current_app.config) as sandbox:
+    with Sandbox(current_app.config, current_app.extensions["ivr.factory"]) as sandbox:
         for scenario in scenarios_found:
             played = sandbox.play(scenario)
             report = played.outcome.report()

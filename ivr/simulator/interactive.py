@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from ivr.simulator.phone import DIAL_OUTCOMES, RECORD_FINISH_KEYS, CallError, SimulatedCall
-from ivr.speech.recognizer import DIGITS_CLASS
+from ivr.speech.recognition import DIGITS_CLASS
 
 KEYS = re.compile(r"[0-9*#]+")
 HINTS_SHOWN = 12

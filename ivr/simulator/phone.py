@@ -22,7 +22,8 @@ from ivr.simulator.transport import Transport
 from ivr.speech import recognizer as speech
 from ivr.speech.audio import AudioError
 from ivr.speech.audio import load as load_audio
-from ivr.speech.recognizer import Recognition, Recognizer, phrases_from_hints
+from ivr.speech.recognition import Recognition, Recognizer
+from ivr.speech.recognizer import phrases_from_hints
 
 DEFAULT_CALLER = "+15005550006"  # not a demo customer
 DEFAULT_CALLED = "+15550100000"

@@ -13,7 +13,7 @@ import logging
 import secrets
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,15 +74,17 @@ def event_logs(app: Flask, call_sids: list[str]) -> list[dict[str, Any]]:
 class Sandbox:
     """Fresh apps, each on its own copy of one freshly made demo database.
 
-        with Sandbox(current_app.config) as sandbox:
+        with Sandbox(current_app.config, current_app.extensions["ivr.factory"]) as sandbox:
             played = sandbox.play(scenario)
 
     The apps take the given settings (the app at hand's), except where the data lives and what
     makes the simulator's requests and recordings acceptable: a token of its own, no public URL or
-    proxy, the simulator's media server, no account SID of a real Twilio account.
+    proxy, the simulator's media server, no account SID of a real Twilio account. `factory` makes
+    them from settings (ivr.create_app, which each app holds as its extensions["ivr.factory"]).
     """
 
-    def __init__(self, settings: Mapping[str, Any]) -> None:
+    def __init__(self, settings: Mapping[str, Any], factory: Callable[[dict[str, Any]], Flask]) -> None:
+        self.factory = factory
         self.token = secrets.token_hex(16)
         self.settings = {key: value for key, value in settings.items() if key in DEFAULTS}
         self.settings.update(TWILIO_AUTH_TOKEN=self.token, VALIDATE_SIGNATURES=True, PUBLIC_URL="", PROXY_HOPS=0,
@@ -132,14 +134,12 @@ class Sandbox:
             shutil.rmtree(folder, ignore_errors=True)
 
     def _app(self, database: Path, folder: Path, overrides: Mapping[str, Any] | None = None) -> Flask:
-        from ivr import create_app
-
         # An app per scenario: the line saying which recogniser it uses is said once, by the app at hand.
         logger = logging.getLogger("ivr")
         level = logger.level
         logger.setLevel(logging.WARNING)
         try:
-            return create_app(
+            return self.factory(
                 {
                     **self.settings,
                     **(overrides or {}),

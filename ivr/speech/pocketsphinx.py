@@ -22,7 +22,7 @@ from typing import Any
 from ivr.speech import pauses
 from ivr.speech.audio import TARGET_RATE, Audio
 from ivr.speech.matching import CONFIDENCE_FLOOR
-from ivr.speech.recognizer import DIGITS_CLASS, Recognition
+from ivr.speech.recognition import DIGITS_CLASS, Recognition
 
 # A word insertion penalty well below the default: with a small grammar the default lets noise and
 # breaths become extra words ("five zero zero one eight").

@@ -15,7 +15,7 @@ from pathlib import Path
 from ivr.config import PROJECT_ROOT
 from ivr.errors import ConfigError
 from ivr.speech.audio import TARGET_RATE, Audio
-from ivr.speech.recognizer import DIGITS_CLASS, Recognition
+from ivr.speech.recognition import DIGITS_CLASS, Recognition
 
 MODEL_NAME = "vosk-model-small-en-us-0.15"
 MODEL_URL = f"https://alphacephei.com/vosk/models/{MODEL_NAME}.zip"

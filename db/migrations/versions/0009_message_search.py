@@ -4,7 +4,7 @@ Revision ID: 0009
 Revises: 0008
 
 The agents' queue finds messages by the words in messages.search_text (the customer's name and
-account, the caller's number in several forms, numbers and words they said; ivr/agents/search.py).
+account, the caller's number in several forms, numbers and words they said; ivr/messages/search.py).
 SQLite indexes it with an FTS5 table kept in step by triggers; PostgreSQL with a generated tsvector
 column and a GIN index. Existing messages get their documents here; `flask --app wsgi queue reindex`
 writes them again after the normalisation changes. A later migration that makes SQLite copy the
@@ -58,7 +58,7 @@ def _documents() -> None:
     """Documents for the messages already there, read with plain SQL (the models may have moved on)."""
     from types import SimpleNamespace
 
-    from ivr.agents.search import document
+    from ivr.messages.search import document
 
     bind = op.get_bind()
     rows = bind.execute(sa.text(

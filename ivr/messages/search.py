@@ -16,12 +16,13 @@ import re
 from typing import Any
 
 import phonenumbers
-from flask import current_app, has_app_context
 from sqlalchemy import column, func, literal_column, select, table
 from sqlalchemy.orm import Session
 
 from ivr.errors import PromptError
+from ivr.messages.words import line_languages
 from ivr.models import Call, Customer, Message
+from ivr.prompts import Catalog
 from ivr.speech.matching import ENGLISH, Words
 from ivr.speech.numbers import numbers_in
 
@@ -39,22 +40,19 @@ def words(text: str, language: Words = ENGLISH) -> list[str]:
     return [w if w.isdigit() else language.stem(w) for w in WORD.findall(text.casefold())]
 
 
-def language_words(code: str) -> Words:
+def language_words(code: str, catalog: Catalog | None = None) -> Words:
     """How `code`'s catalog cuts words to their stems; English's where it has no catalog (yet), or
-    outside the app (a migration)."""
-    catalog = current_app.extensions.get("ivr.catalog") if has_app_context() else None
+    with no catalog at hand (a migration)."""
     try:
         return catalog.words(code) if catalog is not None else ENGLISH
     except PromptError:
         return ENGLISH
 
 
-def line_words() -> list[Words]:
+def line_words(settings: dict[str, Any], catalog: Catalog | None = None) -> list[Words]:
     """The stemmers of every language the line speaks, and English's (the fallback documents use)."""
-    from ivr.messages import line_languages
-
-    codes = line_languages(current_app.config) if has_app_context() else []
-    return list({w.stemmer: w for w in [ENGLISH, *map(language_words, codes)]}.values())
+    codes = line_languages(settings) if catalog is not None else []
+    return list({w.stemmer: w for w in [ENGLISH, *(language_words(c, catalog) for c in codes)]}.values())
 
 
 def phone_forms(number: str) -> list[str]:
@@ -88,8 +86,9 @@ def document(
     return " ".join(parts)
 
 
-def refresh(session: Session, message: Message) -> None:
-    """Write the message's search document again (when it is left, and when its transcript is made)."""
+def refresh(session: Session, message: Message, catalog: Catalog | None = None) -> None:
+    """Write the message's search document again (when it is left, and when its transcript is made),
+    its words stemmed as `catalog` says its language stems them."""
     customer = session.get(Customer, message.customer_id) if message.customer_id is not None else None
     if customer is None and message.caller:
         customer = session.scalar(select(Customer).where(Customer.phone == message.caller))
@@ -99,26 +98,26 @@ def refresh(session: Session, message: Message) -> None:
         customer,
         message.transcript or "",
         collected if isinstance(collected, dict) else {},
-        language_words(message.language or "en-US"),
+        language_words(message.language or "en-US", catalog),
     )
 
 
-def reindex(session: Session) -> int:
+def reindex(session: Session, catalog: Catalog | None = None) -> int:
     """Every message's document written again (after the way words are normalised has changed)."""
     done = 0
     for message in session.scalars(select(Message).execution_options(yield_per=500)):
-        refresh(session, message)
+        refresh(session, message, catalog)
         done += 1
     return done
 
 
-def terms(query: str) -> list[tuple[str, ...]]:
+def terms(query: str, settings: dict[str, Any], catalog: Catalog | None = None) -> list[tuple[str, ...]]:
     """What an agent typed, as the words documents hold: each word as its stems in the line's
     languages (any of them matches), a phone number as one run of digits."""
     query = query.strip()
     if PHONE_LIKE.fullmatch(query) and len(re.sub(r"\D", "", query)) >= 7:
         return [(re.sub(r"\D", "", query),)]
-    stemmers = line_words()
+    stemmers = line_words(settings, catalog)
     return [tuple(dict.fromkeys(words(word, language)[0] for language in stemmers))
             for word in WORD.findall(query.casefold())]  # fmt: skip
 

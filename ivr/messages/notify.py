@@ -22,7 +22,7 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ivr import messages
+from ivr.messages import words
 from ivr.models import Customer, Message, Notification, as_utc
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def facts(session: Session, message: Message, settings: dict[str, Any]) -> dict[
         customer = session.scalar(select(Customer).where(Customer.phone == message.caller))
     base = str(settings.get("PUBLIC_URL") or "").rstrip("/")
     # Why there is no transcript and will be none (no speech model hears the language), else null.
-    note = messages.no_model_note(message.language) if message.transcript_status == "no_model" else None
+    note = words.no_model_note(message.language) if message.transcript_status == "no_model" else None
     return {
         "message_id": message.id,
         "left_at": as_utc(message.created_at).isoformat(),
@@ -70,7 +70,7 @@ def facts(session: Session, message: Message, settings: dict[str, Any]) -> dict[
         }
         if customer
         else None,  # fmt: skip
-        "reason": messages.REASONS.get(message.reason, message.reason),
+        "reason": words.REASONS.get(message.reason, message.reason),
         "case": message.case or None,
         "duration_seconds": message.duration_seconds,
         # The caller's language ("lv-LV"): who should call back.
@@ -107,7 +107,7 @@ def _email(said: dict[str, Any], settings: dict[str, Any]) -> None:
         f"Caller: {said['caller'] or 'number hidden'}"
         + (f", account {said['customer']['account']}" if said["customer"] else ""),
         f"Left: {said['left_at']}",
-        f"Language: {messages.language_name(said['language'])}",
+        f"Language: {words.language_name(said['language'])}",
         *([f"The case: {said['case']}"] if said.get("case") else []),
         "",
         f"Transcript: {said['transcript']}"
