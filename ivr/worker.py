@@ -16,7 +16,6 @@ import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import requests
@@ -48,10 +47,6 @@ class DownloadError(Exception):
 def pause(attempts: int) -> dt.timedelta:
     """15 s, 30 s, 1 min... up to an hour between tries."""
     return dt.timedelta(seconds=min(FIRST_PAUSE_SECONDS * 2 ** max(attempts - 1, 0), LONGEST_PAUSE_SECONDS))
-
-
-def recordings_dir(settings: dict[str, Any]) -> Path:
-    return Path(settings["DATA_DIR"]) / "recordings"
 
 
 def _said(error: Exception) -> Exception:
@@ -99,7 +94,7 @@ class Worker:
             return rollup.roll_up(session, self.settings, now, rollup.BATCH)
 
     def run_forever(self, interval: float = 1.0) -> None:
-        log.info("worker started: recordings go to %s", recordings_dir(self.settings))
+        log.info("worker started: recordings go to %s", recordings.store_for(self.settings))
         while True:
             try:
                 if not self.run_once() and not self.calls_waiting:
@@ -160,13 +155,7 @@ class Worker:
             audio = load(data)  # a clear AudioError if it is not audio
             if audio.seconds <= 0:
                 raise DownloadError("the recording is empty")
-            folder = recordings_dir(self.settings)
-            folder.mkdir(parents=True, exist_ok=True)
-            # A name the app makes: nothing a request carried names a file.
-            path = folder / f"message-{message_id}.wav"
-            partial = path.with_suffix(".part")
-            partial.write_bytes(data)
-            os.replace(partial, path)
+            kept = recordings.store_for(self.settings).keep(message_id, data)
         except Exception as error:  # whatever it is, the attempt counts: a message always reaches "failed"
             self._failed(message_id, "audio", attempts, DOWNLOAD_ATTEMPTS, _said(error), now)
             return False
@@ -175,7 +164,7 @@ class Worker:
             audio_attempts=attempts,
             audio_error="",
             audio_status="stored",
-            audio_path=path.name,
+            audio_path=kept,
             transcript_status="pending",
             next_try_at=now,
             history=("audio stored", f"{audio.seconds:.1f} s, attempt {attempts}"),
@@ -192,7 +181,10 @@ class Worker:
         try:
             choice = speech.recognizer_for(self.settings, language)
             if choice is not None:
-                heard = speech.transcribe(speech.get(choice), load(recordings_dir(self.settings) / str(path)))
+                data = recordings.store_for(self.settings).read(str(path))
+                if data is None:
+                    raise DownloadError("the stored recording is gone")
+                heard = speech.transcribe(speech.get(choice), load(data))
         except Exception as error:  # the recogniser's failures are its own: record, retry
             self._failed(message_id, "transcript", attempts, TRANSCRIPT_ATTEMPTS, error, now)
             return
@@ -283,7 +275,7 @@ class Worker:
             ).all()
             for message in old:
                 if message.audio_path:
-                    (recordings_dir(self.settings) / message.audio_path).unlink(missing_ok=True)
+                    recordings.store_for(self.settings).delete(message.audio_path)
                 message.audio_status, message.audio_path = "deleted", None
                 session.add(MessageHistory(message_id=message.id, action="audio deleted", at=now,
                                            detail=f"retention: {days} days"))  # fmt: skip

@@ -24,6 +24,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
+from ivr import recordings
 from ivr.agents import callback, contacts, queue, team
 from ivr.agents.auth import TooManyFailures, csrf, end_sessions, failures_before_this_log_in, verify
 from ivr.agents.story import place, story
@@ -39,7 +40,6 @@ from ivr.messages.words import (
     transcript_words,
 )
 from ivr.models import Agent, Message, as_utc
-from ivr.worker import recordings_dir
 
 bp = Blueprint("agents", __name__, url_prefix="/agent", template_folder="templates", static_folder="static")
 # The agents' pages are in English (the callers' language is the line's, issue 17).
@@ -344,12 +344,12 @@ def audio(message_id: int):  # type: ignore[no-untyped-def]
         message = db.get(Message, message_id)
         if message is None or message.audio_status != "stored" or not message.audio_path:
             abort(404)
-        folder = recordings_dir(current_app.config).resolve()
-        path = (folder / message.audio_path).resolve()
-    if path.parent != folder:  # only a file the worker named, in the recordings folder
+        name = message.audio_path
+    data = recordings.store_for(current_app.config).read(name)  # only a file the worker named
+    if data is None:
         abort(404)
     try:
-        samples, rate = soundfile.read(path, dtype="int16")
+        samples, rate = soundfile.read(io.BytesIO(data), dtype="int16")
     except (OSError, RuntimeError, soundfile.LibsndfileError):
         abort(404)
     out = io.BytesIO()
