@@ -33,12 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ivr.config import load_settings  # noqa: E402
-from ivr.faq import DEMO_FILES, read_file  # noqa: E402
 from ivr.flows import build_flow  # noqa: E402
 from ivr.flows.engine import Engine  # noqa: E402
 from ivr.flows.main import COMMANDS, MAIN_OPTIONS, meant_option, weighed  # noqa: E402
 from ivr.flows.nodes import CallState, Speech  # noqa: E402
-from ivr.knowledge import Index, Rules, decide  # noqa: E402
+from ivr.knowledge.decision import Index, Rules, decide  # noqa: E402
+from ivr.knowledge.entries import DEMO_FILES, read_file  # noqa: E402
 from ivr.models import FaqEntry  # noqa: E402
 from ivr.prompts import Catalog  # noqa: E402
 from ivr.speech.matching import Words  # noqa: E402
@@ -291,8 +291,8 @@ def speed(size: int = SIZE) -> bool:
     path (version look-up, index, decision): p50 and p95 per question, against building the index
     for each question as the search did before (the baseline). Target p95 <= 20 ms."""
     from ivr.db import Database, upgrade
-    from ivr.faq import import_entries
-    from ivr.knowledge import index_for
+    from ivr.knowledge.decision import index_for
+    from ivr.knowledge.entries import import_entries
 
     catalog = Catalog.load()
     words, rules = catalog.words("en-US"), catalog.knowledge("en-US")

@@ -19,7 +19,7 @@ from babel import Locale
 
 from ivr.config import PROJECT_ROOT
 from ivr.errors import PromptError
-from ivr.knowledge import Rules
+from ivr.knowledge.decision import Rules
 from ivr.speech.matching import FILLER, HESITATION, Words, stemmer_for
 from ivr.speech.numbers import NumberWords, vocabulary
 

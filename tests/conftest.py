@@ -46,7 +46,7 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     upgrade(url)
     app = create_app({"DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_MEDIA_HOSTS": MEDIA_HOSTS})
     from ivr.db import get_db
-    from ivr.faq import load_demo
+    from ivr.knowledge.entries import load_demo
     from ivr.seed import line_today, load_demo_data
 
     with app.app_context(), get_db().transaction() as session:

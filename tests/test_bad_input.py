@@ -72,6 +72,6 @@ def test_garbage_menu_input_is_reprompted(client) -> None:  # type: ignore[no-un
 def test_the_webhook_form_parser_reads_what_the_standard_library_reads(body: str) -> None:
     from urllib.parse import parse_qsl
 
-    from ivr.security import parse_form
+    from ivr.voice.signature import parse_form
 
     assert parse_form(body) == dict(parse_qsl(body, keep_blank_values=True))

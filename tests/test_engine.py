@@ -30,7 +30,7 @@ from ivr.flows.nodes import (
     transitions,
 )
 from ivr.prompts import Catalog, Language
-from ivr.twiml import render
+from ivr.voice.twiml import render
 
 PROMPTS = {p: p for p in ("hello", "menu", "menu.person", "menu.message", "connecting", "after_dial", "beep", "thanks",
                           "bye", "no_input", "no_match", "no_input_again", "no_match_again", "apology", "help")}  # fmt: skip

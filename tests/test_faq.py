@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from bench.faq import LANGUAGES, demo_entries, not_in_base, questions, questions_not_in_base, ranking
 from ivr.db import get_db
-from ivr.faq import DEMO_FILE, DEMO_FILES, FaqFileError, read_file
-from ivr.knowledge import Decision, Index, decide
+from ivr.knowledge.decision import Decision, Index, decide
+from ivr.knowledge.entries import DEMO_FILE, DEMO_FILES, FaqFileError, read_file
 from ivr.models import FaqEntry, FaqQuery
 from ivr.prompts import Catalog
 from ivr.simulator.phone import SimulatedCall
@@ -321,7 +321,7 @@ def test_no_number_word_of_the_language_finds_an_entry(language: str) -> None:
 
 
 def test_the_index_is_built_again_when_the_entries_change(app: Flask) -> None:
-    from ivr.knowledge import index_for
+    from ivr.knowledge.decision import index_for
 
     words = CATALOG.words("en-US")
     with app.app_context():

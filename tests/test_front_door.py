@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bench.faq import HELD_OUT, PERSONAL, TARGETS, at_main_menu, main_menu_cases, phrasings, questions, score_main_menu
-from ivr.faq import DEMO_FILE, read_file
 from ivr.flows import build_flow
 from ivr.flows.engine import Engine
+from ivr.knowledge.entries import DEMO_FILE, read_file
 from ivr.models import FaqEntry
 from ivr.prompts import Catalog
 

@@ -13,7 +13,7 @@ from ivr.agents.story import story
 from ivr.db import get_db
 from ivr.flows.nodes import DialOutcome
 from ivr.models import Agent, Message
-from ivr.voice import read_input
+from ivr.voice.webhooks import read_input
 from tests.helpers import api_token, app, bearer, leave_message, login  # noqa: F401
 
 __all__ = ["app"]

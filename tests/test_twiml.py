@@ -1,4 +1,4 @@
-"""TwiML is built in one place (ivr/twiml.py): the call steps' and the agents' click-to-call bridge."""
+"""TwiML is built in one place (ivr/voice/twiml.py): the call steps' and the agents' click-to-call bridge."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import ast
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from ivr import twiml
+from ivr.voice import twiml
 
 IVR = Path(__file__).resolve().parent.parent / "ivr"
 
@@ -27,4 +27,4 @@ def test_only_the_twiml_module_imports_twilio_twiml() -> None:
             names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             if any(name.startswith("twilio.twiml") for name in names):
                 importers.append(str(path.relative_to(IVR.parent)))
-    assert importers == ["ivr/twiml.py"]
+    assert importers == ["ivr/voice/twiml.py"]

@@ -13,9 +13,9 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http import HttpClient
 from twilio.rest import Client
 
-from ivr import twiml
 from ivr.errors import IVRError
 from ivr.models import Agent
+from ivr.voice import twiml
 
 
 class CallBackError(IVRError):

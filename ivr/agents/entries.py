@@ -1,7 +1,7 @@
 """A new knowledge-base entry from the supervisors' pages (/agent/faq/new), prefilled from a group
 of questions the insights page found unanswered.
 
-The entry is saved as `faq import` saves one (ivr.faq: the required fields, the language code, the
+The entry is saved as `faq import` saves one (ivr.knowledge.entries: the required fields, the language code, the
 column sizes), in one of the line's languages, with a slug not yet used in that language; anything
 wrong is said beside its field and what was typed is kept.
 """
@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from ivr.agents.views import bp
 from ivr.db import get_db
-from ivr.faq import FIELDS, import_entries, language_error
+from ivr.knowledge.entries import FIELDS, import_entries, language_error
 from ivr.messages.words import language_name, line_languages
 from ivr.models import FaqEntry
 from ivr.security import CONTROL

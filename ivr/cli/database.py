@@ -21,7 +21,7 @@ def db_upgrade() -> None:
 @click.command("seed")
 def seed() -> None:
     """Load the demo customers and orders (safe to run again)."""
-    from ivr.faq import load_demo
+    from ivr.knowledge.entries import load_demo
     from ivr.seed import load_demo_data
 
     with get_db().transaction() as session:

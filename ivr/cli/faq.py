@@ -19,7 +19,7 @@ def faq_import(path: Path) -> None:
     """Add or update knowledge-base entries from a YAML file (by language and slug; nothing is deleted).
 
     An entry is in its own `language:`, else the file's top-level `language:`, else en-US."""
-    from ivr.faq import FaqFileError, import_entries, read_file
+    from ivr.knowledge.entries import FaqFileError, import_entries, read_file
 
     try:
         entries = read_file(path)
@@ -37,7 +37,7 @@ def faq_asked(days: int) -> None:
     """What callers asked: answers given and whether they helped, questions that found nothing."""
     import datetime as dt
 
-    from ivr.faq import asked_report
+    from ivr.knowledge.entries import asked_report
 
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
     with get_db().reading() as session:
@@ -48,7 +48,7 @@ def faq_asked(days: int) -> None:
 @click.option("--language", metavar="CODE", help="Only the entries in this language (e.g. fi-FI).")
 def faq_export(language: str | None) -> None:
     """Print every knowledge-base entry, with its language, as YAML (the form `faq import` reads)."""
-    from ivr.faq import export_entries, language_error
+    from ivr.knowledge.entries import export_entries, language_error
 
     if language is not None and (wrong := language_error(language)) is not None:
         click.echo(f"error: {wrong}", err=True)

@@ -13,11 +13,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ivr import knowledge
 from ivr.flows import problems
 from ivr.flows.context import Context
 from ivr.flows.nodes import MAX_CHOICES, CallState, Choose, Goto, Handler, Menu, Option, Question, Say
 from ivr.flows.voicemail import leave_message
+from ivr.knowledge import decision as knowledge
 from ivr.models import FaqEntry, FaqQuery
 from ivr.speech.matching import ENGLISH, Words
 
@@ -41,7 +41,7 @@ def words(context: Context, language: str) -> Words:
 
 def decide(state: CallState, context: Context, asked: str) -> knowledge.Decision:
     """What the knowledge base has for what the caller asked, in the call's language: one answer, a
-    few to choose between, or none (ivr/knowledge.py)."""
+    few to choose between, or none (ivr/knowledge/decision.py)."""
     language = state.language
     rules = context.catalog.knowledge(language) if context.catalog is not None else knowledge.Rules()
     return knowledge.decide(knowledge.index_for(context.session, language, words(context, language)), asked, rules)

@@ -94,7 +94,7 @@ class Sandbox:
 
     def __enter__(self) -> Sandbox:
         from ivr.db import upgrade
-        from ivr.faq import load_demo
+        from ivr.knowledge.entries import load_demo
         from ivr.seed import load_demo_data
 
         self.folder = Path(tempfile.mkdtemp(prefix="ivr-sandbox-"))

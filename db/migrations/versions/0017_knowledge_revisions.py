@@ -3,7 +3,7 @@
 Revision ID: 0017
 Revises: 0016
 
-The knowledge search is indexed once per version of a language's entries (ivr/knowledge.py): their
+The knowledge search is indexed once per version of a language's entries (ivr/knowledge/decision.py): their
 count, the newest id and the latest revision tell every worker when to build its index again,
 without reading the entries on every question.
 """

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from flask import Blueprint, Flask, Response, current_app, request, url_for
 
 from ivr import hours as clock
-from ivr import recordings, twiml
+from ivr import recordings
 from ivr.calls import CallConnection, CallRecord, open_call, state_of
 from ivr.db import get_db
 from ivr.flows.context import Context
@@ -22,7 +22,8 @@ from ivr.flows.engine import Engine, Turn
 from ivr.flows.nodes import CallerInput, CallState, DialOutcome, Keys, NoInput, Recording, Say, Speech, Start
 from ivr.languages import Languages
 from ivr.messages.record import Recorded, record_once
-from ivr.security import query_values, twilio_only, webhook_values
+from ivr.voice import twiml
+from ivr.voice.signature import query_values, twilio_only, webhook_values
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/voice")

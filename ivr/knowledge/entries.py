@@ -1,4 +1,4 @@
-"""The questions knowledge base: entries as YAML in and out (searched by ivr/knowledge.py).
+"""The questions knowledge base: entries as YAML in and out (searched by ivr/knowledge/decision.py).
 
 Every entry is in one language (`language:`, an entry's own or its file's, else en-US); the same
 slug in each language is that language's entry for the same question, and a caller is only ever
