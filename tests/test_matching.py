@@ -70,3 +70,39 @@ def test_low_confidence_speech_is_reprompted(phone) -> None:  # type: ignore[no-
     call.hears("didn't get that")
     call.say("order status", confidence=0.8)
     call.hears("order number")
+
+
+@pytest.mark.parametrize("name", ["english", "finnish"])
+def test_stemming_from_many_threads_at_once_gives_each_word_its_own_stem(name: str) -> None:
+    """The worker transcribes and indexes messages side by side, a threaded server answers steps side
+    by side: a stemmer shared by threads would cut one thread's word with another's."""
+    import sys
+    import threading
+
+    import snowballstemmer
+
+    from ivr.speech.matching import stemmer_for
+
+    words = [f"{stem}{i}{ending}" for i in range(1500) for stem, ending in (("running", "ness"), ("talo", "issa"))]
+    expected = {w: snowballstemmer.stemmer(name).stemWord(w) for w in words}
+    stem, wrong = stemmer_for(name), []
+
+    def work(chunk: list[str]) -> None:
+        for word in chunk:
+            try:
+                if stem(word) != expected[word]:
+                    wrong.append(word)
+            except IndexError:
+                wrong.append(word)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns as often as they can
+    try:
+        threads = [threading.Thread(target=work, args=(words[i::8],)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert wrong == [], f"{len(wrong)} of {len(words)} words stemmed wrong, e.g. {wrong[:3]}"

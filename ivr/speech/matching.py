@@ -13,7 +13,9 @@ is a question about delivery costs, not the order-status option that "shipping" 
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -63,7 +65,8 @@ ENGLISH = Words()
 
 @lru_cache(maxsize=16)
 def stemmer_for(name: str) -> Callable[[str], str]:
-    """The stemming function `name` means; ValueError for one no library here knows."""
+    """The stemming function `name` means; ValueError for one no library here knows. Safe to call
+    from several threads at once (the worker's, a threaded server's)."""
     if name == "none":
         return str
     if name == "latvian":
@@ -74,7 +77,20 @@ def stemmer_for(name: str) -> Callable[[str], str]:
         raise ValueError(
             f"no stemmer {name!r}: use a Snowball algorithm ({', '.join(snowballstemmer.algorithms())}), latvian or none"
         )
-    return snowballstemmer.stemmer(name).stemWord
+    return functools.partial(_snowball, name)
+
+
+# A Snowball stemmer keeps the word it is cutting in itself: shared by two threads, each cuts the
+# other's word (wrong stems, or an IndexError). So each thread has its own, made when it first stems.
+_threads = threading.local()
+
+
+def _snowball(name: str, word: str) -> str:
+    stemmers = _threads.__dict__.setdefault("stemmers", {})
+    stemmer = stemmers.get(name)
+    if stemmer is None:
+        stemmer = stemmers[name] = snowballstemmer.stemmer(name)
+    return stemmer.stemWord(word)
 
 
 @lru_cache(maxsize=65536)
