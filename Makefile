@@ -61,7 +61,8 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check ivr tests bench
 
 bench: db
-	@dpkg -s pocketsphinx-testdata >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pocketsphinx-testdata >/dev/null)
+	@missing=$$(for p in pocketsphinx-testdata wrk; do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	[ -z "$$missing" ] || [ "$$(id -u)" != 0 ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null)
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/speech.py
 	$(BIN)/python bench/faq.py
