@@ -60,6 +60,10 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # The line's day each template's demo dates ("arrives tomorrow", "due in 5 days") were seeded for.
 SEEDED_FOR: dict[Path, Any] = {}
+# Scenarios leave their messages on their own fixed days (2026-11-24), and the worker runs on today's
+# clock: with the 90 days' retention, from 2027-02-22 on it would find their audio already past it. The
+# test of retention sets the days itself.
+NO_RETENTION = 0
 # The clock of the server fixture: a Tuesday morning in New York, in opening hours.
 SERVER_CLOCK = "2026-11-24T10:00:00-05:00"
 
@@ -69,7 +73,7 @@ def make_app(tmp_path: Path, template_db: Path, **overrides: object) -> Flask:
     if not path.exists():
         shutil.copy(template_db, path)
     config = {"DATABASE_URL": f"sqlite:///{path}", "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_URL": "", "PROXY_HOPS": 0,
-              "TWILIO_MEDIA_HOSTS": MEDIA_HOSTS,
+              "TWILIO_MEDIA_HOSTS": MEDIA_HOSTS, "AUDIO_RETENTION_DAYS": NO_RETENTION,
               "DATA_DIR": str(tmp_path / "data")}  # fmt: skip
     config.update(overrides)
     app = create_app(config)

@@ -32,9 +32,6 @@ def test_an_agent_finds_plays_claims_notes_and_closes_a_message(site: tuple[Flas
     app, base = site
     outcome = run(load(ROOT / "tests" / "scenarios" / "message_out_of_hours.yaml"), FlaskTransport(app, TOKEN))
     assert outcome.ok, outcome.report()
-    # The scenario's message is left on its fixed day (2026-11-24), the worker runs on today's clock:
-    # no retention, or a run 90 days after that day finds the audio already past it.
-    app.config["AUDIO_RETENTION_DAYS"] = 0
     with app.app_context():
         Worker(get_db(), app.config).run_once()  # the copy and the transcript
     OUTPUT.mkdir(exist_ok=True)

@@ -13,7 +13,7 @@ from ivr.db import get_db, upgrade
 from ivr.seed import load_demo_data
 from ivr.simulator.phone import SimulatedCall
 from ivr.simulator.transport import FlaskTransport
-from tests.conftest import TOKEN
+from tests.conftest import NO_RETENTION, TOKEN
 from tests.helpers import postgres_url
 
 __all__ = ["postgres_url"]
@@ -49,7 +49,7 @@ def test_voice_messages_on_postgresql(postgres_url: str, tmp_path: Path) -> None
 
     upgrade(postgres_url)
     config = {"DATABASE_URL": postgres_url, "TWILIO_AUTH_TOKEN": TOKEN, "DATA_DIR": str(tmp_path),
-              "TWILIO_MEDIA_HOSTS": "127.0.0.1",
+              "TWILIO_MEDIA_HOSTS": "127.0.0.1", "AUDIO_RETENTION_DAYS": NO_RETENTION,
               "CLOCK": "2026-11-24T21:00:00-05:00"}  # fmt: skip
     app = create_app(config)
     with app.app_context(), get_db().transaction() as session:

@@ -160,6 +160,7 @@ def test_retention_deletes_old_audio_and_keeps_the_message(app: Flask) -> None:
     with app.app_context(), get_db().transaction() as session:
         old = dt.datetime.now(dt.UTC) - dt.timedelta(days=91)
         session.execute(update(Message).values(created_at=old))
+    app.config["AUDIO_RETENTION_DAYS"] = 90
     assert work.apply_retention(dt.datetime.now(dt.UTC)) == 1
     [message] = messages(app)
     assert (message.audio_status, message.audio_path, message.transcript_status) == ("deleted", None, "done")
