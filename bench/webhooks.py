@@ -91,7 +91,7 @@ def start(app: str, port: int, env: dict[str, str], log: Path, tree: Path = ROOT
         try:
             requests.post(f"http://127.0.0.1:{port}/voice/incoming", timeout=1)
             return process
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still loading the app
             time.sleep(0.05)
     raise RuntimeError(f"{app} did not start; see {log}")
 
