@@ -21,7 +21,7 @@ def worker(once: bool, threads: int | None) -> None:
     """Copy recordings, transcribe them and apply audio retention, in the background."""
     from ivr.worker import Worker
 
-    work = Worker(get_db(), current_app.config, threads)
+    work = Worker(get_db(), current_app.config, threads, current_app.extensions.get("ivr.catalog"))
     if once:
         click.echo(f"{work.run_once()} jobs done")
     else:

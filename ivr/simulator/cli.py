@@ -159,7 +159,7 @@ def _deliver_recordings(url: str | None, before: set[str], wait_seconds: float =
         from ivr.db import get_db
         from ivr.worker import Worker
 
-        worker = Worker(get_db(), current_app.config)
+        worker = Worker(get_db(), current_app.config, catalog=current_app.extensions.get("ivr.catalog"))
         done = sum(worker.run_once() for _ in range(3))
         click.echo(f"worker: {done} jobs done (recordings copied and transcribed; see the agents' queue)")
         return
