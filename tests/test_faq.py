@@ -70,33 +70,25 @@ def test_callers_questions_find_the_right_entry(language: str) -> None:
     assert first >= 0.90, f"right entry first for {first:.0%} of the questions:\n" + "\n".join(misses)
 
 
-# Wrong answers read out to questions the base has no entry for, in the sets never tuned on: the
-# `not_in_base:` lists, and those another session wrote apart from the entries' questions and answers
-# alone (faq_fresh.<code>.yaml). The issue's target is 5%; Finnish misses it on the older set, by one
-# question (3 of 35), as measured when the rules were set (bench/faq.py): a change may lower it.
-WRONG_AT_MOST = {("fi-FI", "not_in_base"): 0.086}
-# The right entry first (read out, or named first when asked about) for the questions written apart
-# and never read: the issue's target (bench/faq.py prints what each language reaches). The set written
-# from the entries' topics alone (not their answers) falls short of it in Finnish and Latvian: held
-# where it was measured, so that a change may raise it and none may lower it.
-FIRST_AT_LEAST = {
-    "fresh": {"en-US": 0.85, "fi-FI": 0.85, "lv-LV": 0.85},
-    "topics": {"en-US": 0.9, "fi-FI": 0.7, "lv-LV": 0.8},
-}
+# Wrong answers read out to questions the base has no entry for, in the sets never read while tuning:
+# those other sessions wrote apart (faq_fresh.<code>.yaml from the entries' questions and answers,
+# faq_blind.<code>.yaml from their topics, titles and questions only). The issue's target: 5%.
+# The right entry first (read out, or named first when asked about) for their questions in the base:
+# the issue's target, 85% (bench/faq.py prints what each language reaches).
+NEVER_READ = ["fresh", "blind"]
 
 
-@pytest.mark.parametrize("table", ["not_in_base", "fresh"])
+@pytest.mark.parametrize("table", NEVER_READ)
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_questions_the_base_has_no_entry_for_rarely_get_one(language: str, table: str) -> None:
     asked = questions_not_in_base(language, table)
     assert len(asked) >= (40 if language == "en-US" else 25)
     words, rules = CATALOG.words(language), CATALOG.knowledge(language)
     answered, _offered, _wrong = not_in_base(demo_entries(language), asked, words, rules)
-    limit = WRONG_AT_MOST.get((language, table), 0.05)
-    assert answered <= limit, f"{answered:.1%} of them got an entry read out as the answer"
+    assert answered <= 0.05, f"{answered:.1%} of them got an entry read out as the answer"  # never listed
 
 
-@pytest.mark.parametrize("table", ["fresh", "topics"])
+@pytest.mark.parametrize("table", NEVER_READ)
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_questions_written_apart_find_their_entry_as_often_as_measured(language: str, table: str) -> None:
     asked = questions(language, table)
@@ -104,9 +96,7 @@ def test_questions_written_apart_find_their_entry_as_often_as_measured(language:
     first, _offered, _misses, _at_once = ranking(
         demo_entries(language), asked, CATALOG.words(language), CATALOG.knowledge(language)
     )
-    assert first >= FIRST_AT_LEAST[table][language], (
-        f"right entry first for {first:.1%}"
-    )  # never listed: never tuned on
+    assert first >= 0.85, f"right entry first for {first:.1%}"  # never listed: never tuned on
 
 
 @pytest.mark.parametrize(
@@ -163,6 +153,48 @@ def test_a_word_is_not_taken_for_a_longer_one_it_only_begins() -> None:
     # Other endings of a word still are it: "palautettua" (stemmed "palautetu") is "palauttaa".
     assert "palautetu" not in finnish.vocabulary
     assert finnish.said("palautettua", CATALOG.knowledge("fi-FI")) == ["palaut"]
+
+
+def test_a_finnish_word_is_heard_as_the_last_part_of_an_entrys_compound() -> None:
+    index, rules = Index(demo_entries("fi-FI"), CATALOG.words("fi-FI")), CATALOG.knowledge("fi-FI")
+    assert rules.compounds and "tavo" not in index.vocabulary
+    assert index.said("tavoilla", rules) == ["maksutavo"]  # the ways ... of paying: "maksutavoilla"
+    assert index.said("tavoilla", dataclasses.replace(rules, compounds=False)) == ["tavo"]
+    assert found_for("fi-FI", "millä tavoilla voi maksaa") == ["payment_methods"]
+    assert not CATALOG.knowledge("en-US").compounds
+
+
+def test_two_generic_words_said_as_an_entrys_keyword_phrase_are_specific_to_it() -> None:
+    # "karte" (a card) and "klients" are generic in Latvian; "klienta karte" is the loyalty card.
+    decided = asked_in("lv-LV", "kā tikt pie klienta kartes")
+    assert decided.kind == "refine" and [f.slug for f in decided.found][:1] == ["loyalty_points"]
+    assert asked_in("lv-LV", "vai man vajag karti").kind != "answer"  # a card alone is still no answer
+
+
+def test_a_word_said_twice_counts_once() -> None:
+    index, rules = Index(demo_entries("fi-FI"), CATALOG.words("fi-FI")), CATALOG.knowledge("fi-FI")
+    asked = "minkä ikäisenä voi avata asiakastilin voiks viisitoistavuotias avata"
+    assert index.said(asked, rules).count("ava") == 2
+    decided = decide(index, asked, rules)
+    assert decided.kind != "answer", decided  # "avata" twice is not two words of what the entry is about
+
+
+@pytest.mark.parametrize(
+    ("language", "asked", "slug", "unknown"),
+    [
+        ("fi-FI", "tota saako kanta-asiakkaat jotain etua syntymäpäivänä", "loyalty_points", "syntymäpäiv"),
+        ("en-US", "can i bring my dog into the store", "returns", "dog"),
+    ],
+)
+def test_a_word_no_entry_has_makes_the_nearest_asked_about_not_read_out(
+    language: str, asked: str, slug: str, unknown: str
+) -> None:
+    decided = asked_in(language, asked)
+    assert (decided.kind, decided.why, [f.slug for f in decided.found]) == ("refine", "unknown", [slug])
+    assert unknown in decided.missing
+    # Nearly covered, an unknown word does not hold the answer back ("enkä": and I cannot).
+    assert found_for("fi-FI", "tili on lukossa enkä pääse sisään") == ["reset_password"]
+    assert asked_in("fi-FI", "tili on lukossa enkä pääse sisään").kind == "answer"
 
 
 @pytest.mark.parametrize(

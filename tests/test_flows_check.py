@@ -182,6 +182,11 @@ def test_help_works_and_the_app_refuses_to_start_with_the_same_lines(project: Pa
             "    sure: lots\n",
             "language: knowledge: sure must be a share above 0 and at most 1, not 'lots'",
         ),
+        (
+            "    endings: 0\n",
+            "    endings: 0\n    compounds: yes please\n",
+            "language: knowledge: compounds must be true or false, not 'yes please'",
+        ),
         ("  knowledge:\n", "  spoken: [takas]\n  knowledge:\n", "language: spoken: must map each spoken form"),
         ("  knowledge:\n", "  spoken: {-ks: ksi}\n  knowledge:\n", "language: spoken: must map each spoken form"),
     ],

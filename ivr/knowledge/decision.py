@@ -47,6 +47,11 @@ MIN_SCORE = 1.0
 # word it shares at least STEM letters with and all but the entry word's last `endings` (Rules), its
 # own last twice as many; never as a longer word it only begins ("internet" is no "internetbanka").
 STEM = 5
+# The shortest word taken as the last part of an entry's compound word (Rules.compounds).
+HEAD = 4
+# An entry that covers less than this share, when the question has a word no entry has, is asked
+# about rather than read out (Decision why "unknown").
+CLEAR = 0.8
 # What a question word found only in an entry's answer counts for, towards its coverage.
 ANSWER_ONLY = 0.5
 # Indexes kept per process (language and version): a few languages, and the version before an edit.
@@ -81,6 +86,9 @@ class Rules:
     # A word no entry has is taken as an entry's word that differs only in its last `endings`
     # letters (inflected languages: the stemmer leaves some endings on); 0: never.
     endings: int = 0
+    # A compounding language (Finnish): a word no entry has, which ends exactly one entry's word,
+    # is taken as that word ("tavoilla" is the "maksutavoilla" of the payment methods).
+    compounds: bool = False
     # The language's number words: a number is never a question's content ("nolla" is no
     # "nollata"); an order number said is the caller's own business, not the knowledge base's.
     numbers: NumberWords = ENGLISH_NUMBERS
@@ -92,7 +100,7 @@ class Rules:
         block = about.get("knowledge") or {}
         if not isinstance(block, Mapping):
             raise PromptError(f"{where}language: knowledge: must be a mapping (covers, close, generic, ignore)")
-        names = {"covers", "enough", "sure", "offers", "close", "choices", "generic", "ignore", "endings"}
+        names = {"covers", "enough", "sure", "offers", "close", "choices", "generic", "ignore", "endings", "compounds"}
         unknown = sorted(set(block) - names)
         if unknown:
             raise PromptError(f"{where}language: knowledge: has no {', '.join(unknown)} ({', '.join(sorted(names))})")
@@ -116,6 +124,9 @@ class Rules:
             raise PromptError(
                 f"{where}language: knowledge: endings must be a whole number from 0 to 4, not {endings!r}"
             )
+        compounds = block.get("compounds", cls.compounds)
+        if not isinstance(compounds, bool):
+            raise PromptError(f"{where}language: knowledge: compounds must be true or false, not {compounds!r}")
         lists = {}
         for name in ("generic", "ignore"):
             value = block.get(name, "")
@@ -133,6 +144,7 @@ class Rules:
             lists["generic"],
             lists["ignore"],
             endings,
+            compounds,
             numbers,
         )
 
@@ -148,6 +160,13 @@ class Found:
     covered: tuple[str, ...] = ()
     coverage: float = 0.0
     about: int = 0
+    # Generic words the question says in one of the entry's keyword phrases ("klienta karte": a
+    # card alone is no loyalty card, the two together are): specific for this entry.
+    phrased: frozenset[str] = frozenset()
+
+    def specific(self, rules: Rules) -> list[str]:
+        """The covered words that can carry this entry's answer: not generic, or said in its phrase."""
+        return [w for w in self.covered if w not in rules.generic or w in self.phrased]
 
 
 @dataclass(frozen=True)
@@ -189,11 +208,15 @@ class Index:
     # Each entry's words: what it is about (question, title, topic, keywords), and all of them.
     about: list[frozenset[str]] = field(default_factory=list)
     vocabularies: list[frozenset[str]] = field(default_factory=list)
-    # Every entry's words: sorted (for other endings of a word), and as a set.
+    # Every entry's words: sorted (for other endings of a word), sorted backwards (for the heads of
+    # compounds), and as a set.
     known: list[str] = field(default_factory=list)
+    backwards: list[str] = field(default_factory=list)
     vocabulary: frozenset[str] = frozenset()
     # word -> the slugs of the entries that are about it.
     topics: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Each entry's keyword phrases of two words or more, as sets of words.
+    phrases: list[tuple[frozenset[str], ...]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         documents = [_document(e, self.words) for e in self.entries]
@@ -202,11 +225,13 @@ class Index:
         self.vocabularies = [frozenset(d) for d in documents]
         self.vocabulary = frozenset().union(*self.vocabularies)
         self.known = sorted(self.vocabulary)
+        self.backwards = sorted(w[::-1] for w in self.vocabulary)
         slugs: dict[str, set[str]] = {}
         for entry, about in zip(self.entries, self.about, strict=True):
             for word in about:
                 slugs.setdefault(word, set()).add(entry.slug)
         self.topics = {word: frozenset(found) for word, found in slugs.items()}
+        self.phrases = [_phrases(e, self.words) for e in self.entries]
 
     def mixed(self, found: Found, content: Sequence[str], rules: Rules) -> bool:
         """Whether the question also names what another entry is about, which `found` does not cover
@@ -224,7 +249,20 @@ class Index:
         """Each of the question's words as stemmed, and as the entries spell it (numbers left out)."""
         numbers = number_vocabulary(rules.numbers)
         words = " ".join(w for w in words_of(asked) if numbers.atoms(w) is None)
-        return [(w, _known(w, self.vocabulary, self.known, rules.endings)) for w in normalise(words, self.words)]
+        return [(w, self.known_as(w, rules)) for w in normalise(words, self.words)]
+
+    def known_as(self, word: str, rules: Rules) -> str:
+        """`word` as the entries spell it: itself, another ending of an entry word, or (in a compounding
+        language) the one entry word it is the last part of."""
+        known = _known(word, self.vocabulary, self.known, rules.endings)
+        if known != word or word in self.vocabulary or not rules.compounds or len(word) < HEAD:
+            return known
+        backwards = word[::-1]
+        start = bisect_left(self.backwards, backwards)
+        heads = list(
+            itertools.islice(itertools.takewhile(lambda k: k.startswith(backwards), self.backwards[start:]), 2)
+        )
+        return heads[0][::-1] if len(heads) == 1 and len(heads[0]) >= len(word) + HEAD - 1 else word
 
     def rank(self, said: Sequence[str], content: Sequence[str]) -> list[Found]:
         """Entries above the floor for the words `said`, best first, each with what of the question's
@@ -242,8 +280,12 @@ class Index:
             # ("drop it at any post office" is not about offices).
             about = sum(w in self.about[i] for w in covered)
             weight = about + ANSWER_ONLY * (len(covered) - about)
+            # A phrase counts when all its words are content words of the question (not ignored ones).
+            phrased = frozenset().union(*(p for p in self.phrases[i] if p <= set(content)))
             e = self.entries[i]
-            found.append(Found(e.slug, e.title, e.answer, float(scores[i]), covered, weight / len(content), about))
+            found.append(
+                Found(e.slug, e.title, e.answer, float(scores[i]), covered, weight / len(content), about, phrased)
+            )
         return found
 
 
@@ -252,9 +294,12 @@ def decide(index: Index, asked: str, rules: Rules) -> Decision:
     heard = index.heard(asked, rules)
     said = [known for _, known in heard]
     # A word the language ignores is no content however the entries spell it ("viikolla", a week).
-    content = [
-        known for stem, known in heard if stem not in rules.ignore and known not in rules.ignore and len(known) > 1
-    ]
+    # Each word once: "avata ... avata" is one word of the question, not two.
+    content = list(
+        dict.fromkeys(
+            known for stem, known in heard if stem not in rules.ignore and known not in rules.ignore and len(known) > 1
+        )
+    )
     if not content:
         return Decision("none", why="no_words")
     ranked = tuple(index.rank(said, content))
@@ -269,6 +314,11 @@ def decide(index: Index, asked: str, rules: Rules) -> Decision:
     close = tuple(f for f in covering if f.score >= rules.close * best)[: rules.choices]
     if len(close) == 1 and not sure(close[0], rules):
         return Decision("refine", close, ranked, "unsure")  # offered to confirm, not read out
+    # A word no entry has may ask what no entry says ("do members get anything on their birthday"):
+    # unless the entry covers nearly all the rest, it is offered to confirm, not read out.
+    unknown = tuple(w for w in content if w not in index.vocabulary)
+    if len(close) == 1 and unknown and close[0].coverage < CLEAR:
+        return Decision("refine", close, ranked, "unknown", unknown)
     if len(close) == 1 and index.mixed(close[0], content, rules):
         return Decision("refine", close, ranked, "mixed")
     return Decision("answer" if len(close) == 1 else "refine", close, ranked)
@@ -276,18 +326,21 @@ def decide(index: Index, asked: str, rules: Rules) -> Decision:
 
 def offered(ranked: Sequence[Found], rules: Rules) -> bool:
     """Whether the nearest entry, though it does not answer, is worth asking about: it is well ahead
-    of every other, covers the `offers` share of the question, and a specific word of what it is
-    about ("so i'm stuck at the login page cause i don't know my password anymore")."""
+    of every other, covers the `offers` share of the question and a specific word of what it is
+    about ("so i'm stuck at the login page cause i don't know my password anymore"), or two."""
     best = ranked[0]
     ahead = len(ranked) == 1 or ranked[1].score < rules.close * best.score
-    generic = sum(w in rules.generic for w in best.covered)
-    return ahead and best.coverage >= rules.offers and best.about - generic >= 1
+    if not ahead or rules.offers >= 1.0:
+        return False
+    # Two specific words of what it is about make it worth asking however long the question.
+    specific = best.about - (len(best.covered) - len(best.specific(rules)))
+    return best.coverage >= rules.offers and specific >= 1 or specific >= 2
 
 
 def sure(found: Found, rules: Rules) -> bool:
     """Whether an entry that answers is surely what was asked, to be read out at once: it covers the
     `sure` share of the question, or `enough` specific words of what the entry is about."""
-    specific = [w for w in found.covered if w not in rules.generic]
+    specific = found.specific(rules)
     return found.coverage >= rules.sure or found.about - (len(found.covered) - len(specific)) >= rules.enough
 
 
@@ -295,7 +348,7 @@ def answers(found: Found, rules: Rules) -> bool:
     """Whether an entry is about the question: it covers enough of its content words, and not only
     generic ones (unless the question has nothing else: "is shipping free"); or, in a long question,
     `enough` specific words of what the entry is about."""
-    specific = [w for w in found.covered if w not in rules.generic]
+    specific = found.specific(rules)
     if found.about - (len(found.covered) - len(specific)) >= rules.enough:
         return True  # enough specific words of what the entry is about (generic ones not counted)
     if found.coverage < rules.covers:
@@ -343,6 +396,11 @@ def _document(entry: FaqEntry, words: Words, answer: bool = True) -> list[str]:
     keywords = " ".join(entry.keywords or [])
     text = f"{entry.question} {entry.title} {entry.category} {keywords} {keywords}"
     return normalise(f"{text} {entry.answer}" if answer else text, words)
+
+
+def _phrases(entry: FaqEntry, words: Words) -> tuple[frozenset[str], ...]:
+    phrases = (frozenset(normalise(keyword, words)) for keyword in entry.keywords or [])
+    return tuple(p for p in phrases if len(p) >= 2)
 
 
 def _known(word: str, vocabulary: Collection[str], ordered: Sequence[str], endings: int) -> str:
