@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test setup db lint bench model vosk graphviz clean
+.PHONY: run test test-slow setup db lint bench model vosk graphviz clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -53,7 +53,11 @@ test: $(VENV)/.installed
 	@missing=$$(for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	[ -z "$$missing" ] || [ "$$(id -u)" != 0 ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null)
 	@$(MAKE) --no-print-directory lint
-	$(BIN)/python -m pytest -W error
+	$(BIN)/python -m pytest -W error -m "not slow"
+
+# The few tests of half a minute or more (real speech over hundreds of recordings); CI runs them too.
+test-slow: $(VENV)/.installed
+	$(BIN)/python -m pytest -W error -m slow
 
 # Ruff's checks and its formatting, as `make test` runs them first.
 lint: $(VENV)/.installed

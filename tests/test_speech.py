@@ -204,6 +204,7 @@ def test_speech_recognize_command(app: Flask) -> None:
 # ---- saying no, numbers of the expected length -----------------------------------------------
 
 
+@pytest.mark.slow  # about 20 to 50 s: `make test-slow`, which CI runs too
 def test_speech_that_is_no_option_mostly_falls_under_the_confidence_floor() -> None:
     """The grammar always finds its closest phrase; the fit of the audio to it is what tells a menu
     answer from anything else. bench/speech.py prints the figures per synthesiser."""

@@ -64,6 +64,7 @@ def test_an_unbroken_stream_is_cut_at_the_limit() -> None:
     assert [round(p.seconds) for p in parts] == [20, 20, 5]
 
 
+@pytest.mark.slow  # about 20 to 50 s: `make test-slow`, which CI runs too
 def test_a_transcript_of_pieces_has_every_pieces_words_with_confidences() -> None:
     recognizer = speech.get(speech.Choice("pocketsphinx", ""))
     audio, _ = spoken(*CLIPS * 2)

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import pytest
 import requests
 import soundfile
 from flask import Flask
@@ -242,6 +243,7 @@ def leave(app: Flask, clip: Path, tmp_path: Path) -> None:
     play(app, str(tmp_path / "leave.yaml"))
 
 
+@pytest.mark.slow  # about 20 to 50 s: `make test-slow`, which CI runs too
 def test_messages_are_transcribed_side_by_side_with_each_words_confidence(app: Flask, tmp_path: Path) -> None:
     leave(app, long_message(tmp_path, 70.0), tmp_path)
     leave(app, MESSAGES / "grace.wav", tmp_path)
