@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test test-slow setup db lint bench model vosk graphviz clean
+.PHONY: run test test-slow setup db lint axe bench model vosk graphviz clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -48,16 +48,24 @@ graphviz:
 # The browser test needs Debian's Chromium, the real-voice tests pocketsphinx-testdata's recordings,
 # the PostgreSQL test the server's binaries, the diagram tests Graphviz; as root they are installed
 # here, otherwise the tests say how.
-TEST_DEBS := chromium pocketsphinx-testdata postgresql graphviz
+TEST_DEBS := chromium pocketsphinx-testdata postgresql graphviz npm
 test: $(VENV)/.installed
 	@missing=$$(for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	[ -z "$$missing" ] || [ "$$(id -u)" != 0 ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null)
-	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory lint axe
 	$(BIN)/python -m pytest -W error -m "not slow"
 
 # The few tests of half a minute or more (real speech over hundreds of recordings); CI runs them too.
 test-slow: $(VENV)/.installed
 	$(BIN)/python -m pytest -W error -m slow
+
+# axe-core (the npm registry), which the browser tests run inside the page to check accessibility;
+# without npm the tests that need it say how to get it.
+axe: tests/browser/node_modules/.installed
+tests/browser/node_modules/.installed: tests/browser/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  (cd tests/browser && npm ci --silent --no-audit --no-fund) && touch $@; \
+	else echo "npm is not installed, so the accessibility checks are skipped: apt-get install npm"; fi
 
 # Ruff's checks and its formatting, as `make test` runs them first.
 lint: $(VENV)/.installed

@@ -16,7 +16,7 @@ log = logging.getLogger("ivr")
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, prompts, the checked call flow, webhooks and commands."""
-    from ivr import agents, cli, db, front, voice
+    from ivr import agents, cli, db, front, voice, web
     from ivr import hours as clock
     from ivr.flows.check import load_checked
     from ivr.flows.engine import Engine
@@ -59,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     voice.init_app(app)
     agents.init_app(app)
+    web.init_app(app)
     front.init_app(app)
     cli.init_app(app)
     simulator_cli.register(app)

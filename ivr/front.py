@@ -1,5 +1,5 @@
-"""The server's front page (/): a person who opens the server's address finds the agents' desk there
-(and, next, the help centre) instead of a 404. Callers never come here: Twilio posts to /voice."""
+"""The server's front page (/): a person who opens the server's address finds the help centre and the
+agents' desk there instead of a 404. Callers never come here: Twilio posts to /voice."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ PAGE = """<!doctype html>
   <h1>{{ company }} phone line</h1>
   <p>This server answers the company's telephone line.</p>
   <ul>
+    <li><a href="{{ help }}">The help centre</a>: answers to common questions, for customers online.</li>
     <li><a href="{{ desk }}">The agents' desk</a>: the messages callers left, the team, the supervisors' insights.</li>
   </ul>
   <p>Callers reach it by phone: Twilio sends each call to <code>{{ incoming }}</code>.</p>
@@ -33,6 +34,7 @@ def home() -> str:
         PAGE,
         company=current_app.config["COMPANY_NAME"],
         desk=url_for("agents.queue_page"),
+        help=url_for("help.home"),
         incoming=url_for("voice.incoming"),
     )
 

@@ -44,7 +44,7 @@ def decide(state: CallState, context: Context, asked: str) -> knowledge.Decision
     few to choose between, or none (ivr/knowledge/decision.py)."""
     language = state.language
     rules = context.catalog.knowledge(language) if context.catalog is not None else knowledge.Rules()
-    return knowledge.decide(knowledge.index_for(context.session, language, words(context, language)), asked, rules)
+    return knowledge.ask(context.session, language, asked, words(context, language), rules)
 
 
 def faq_start(state: CallState, context: Context) -> Goto:

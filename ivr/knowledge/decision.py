@@ -389,6 +389,12 @@ def index_for(session: Session, language: str, words: Words = ENGLISH) -> Index:
     return index
 
 
+def ask(session: Session, language: str, asked: str, words: Words, rules: Rules) -> Decision:
+    """What `asked` gets from `language`'s entries in the database: the one decision the phone and the
+    web help centre both give (each says it in its own way)."""
+    return decide(index_for(session, language, words), asked, rules)
+
+
 # ---- words ------------------------------------------------------------------------------
 
 

@@ -1,0 +1,100 @@
+"""The help centre in a real browser (Debian's Chromium, driven by Playwright) at a phone's width and
+a desk's: a search with an answer, with options, with none; every page checked by axe-core for
+serious or critical accessibility problems. Screenshots go to test-output/ for a person to look at."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import ROOT, free_port, make_app
+from tests.helpers import CHROMIUM, OUTPUT, no_sideways_scroll
+
+AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+
+pytestmark = [
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="no /usr/bin/chromium: apt-get install chromium (make test does it as root)"
+    ),
+    pytest.mark.skipif(not AXE.exists(), reason="no axe-core: `make axe` (npm ci in tests/browser; make test does it)"),
+]
+
+
+@pytest.fixture
+def help_site(tmp_path: Path, template_db: Path) -> Iterator[str]:
+    app = make_app(tmp_path, template_db, LANGUAGES="en-US,fi-FI,lv-LV", CLOCK="2026-11-24T10:00:00-05:00")
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        app.extensions["ivr.db"].engine.dispose()
+
+
+def serious_problems(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """axe-core's serious and critical violations on the page, as lines."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => { const r = await axe.run(document); return [r.passes.length, r.violations]; }")
+    checks_passed, found = result
+    assert checks_passed > 10, "axe-core checked nothing"
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_visitor_searches_and_reads_answers_at_a_phones_width_and_a_desks(help_site: str, width: int) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    OUTPUT.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            # axe runs as a script the page's policy would refuse: the test's browser lets it in.
+            context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True, locale="en-US")
+            page = context.new_page()
+            page.goto(help_site + "/help/")
+            expect(page.get_by_role("heading", name="How can we help?")).to_be_visible()
+            checked = [page.url]
+            problems = serious_problems(page)
+            page.screenshot(path=str(OUTPUT / f"help-home-{width}.png"), full_page=True)
+
+            for asked, heading, name in [
+                ("how do I return an item", "Returning an item", "answer"),
+                ("delivery", "Did you mean one of these?", "options"),
+                ("do you sell gift cards", "We have no answer to that", "none"),
+            ]:
+                page.get_by_label("Your question").fill(asked)
+                page.get_by_role("button", name="Search").click()
+                expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+                no_sideways_scroll(page)
+                problems += serious_problems(page)
+                checked.append(page.url)
+                page.screenshot(path=str(OUTPUT / f"help-{name}-{width}.png"), full_page=True)
+
+            page.get_by_role("link", name="Delivery", exact=True).click()  # a topic, from "no answer"
+            expect(page.get_by_role("heading", level=1)).to_have_text("Delivery")
+            page.get_by_role("link", name="How much does delivery cost?").click()
+            expect(page.locator("article")).to_contain_text("Standard delivery costs 4 dollars 99")
+            problems += serious_problems(page)
+            page.get_by_role("link", name="suomi").click()
+            expect(page.locator("html")).to_have_attribute("lang", "fi-FI")
+            expect(page.locator("article")).to_contain_text("Tavallinen toimitus maksaa 4 dollaria 99 senttiä")
+            page.goto(help_site + "/help/")  # remembered
+            expect(page.get_by_role("heading", name="Miten voimme auttaa?")).to_be_visible()
+            no_sideways_scroll(page)
+            problems += serious_problems(page)
+            page.screenshot(path=str(OUTPUT / f"help-home-fi-{width}.png"), full_page=True)
+            assert not problems, "\n".join(problems)
+
+            page.keyboard.press("Tab")  # the first stop is the skip link, then the page
+            assert page.evaluate("document.activeElement.className") == "skip"
+        finally:
+            browser.close()
