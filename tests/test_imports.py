@@ -131,3 +131,26 @@ print("loaded:", sorted(m for m in sys.modules if m.startswith(("ivr.agents", "f
     assert done.returncode == 0, done.stderr
     assert f"messages: [('RE{'1' * 32}', 'new')]" in done.stdout and "message_goodbye" in done.stdout, done.stdout
     assert "loaded: []" in done.stdout, done.stdout
+
+
+DOMAIN = ("ivr.flows", "ivr.knowledge", "ivr.messages", "ivr.speech", "ivr.languages", "ivr.spoken", "ivr.hours")
+CHANNELS = ("ivr.voice", "ivr.agents", "ivr.web")
+
+
+def in_any(name: str, packages: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in packages)
+
+
+def test_the_domain_imports_no_channel_and_no_flask() -> None:
+    """A channel may import the domain; the domain never imports a channel, nor Flask (anywhere in it)."""
+    domain = [name for name in MODULES if in_any(name, DOMAIN)]
+    assert len(domain) > 20
+    wrong = {name: sorted(m for m in imported_by(name) if in_any(m, CHANNELS)) for name in domain}
+    assert not {k: v for k, v in wrong.items() if v}, wrong
+    for name in domain:
+        for node in ast.walk(ast.parse(MODULES[name].read_text(encoding="utf-8"))):
+            modules = (
+                [a.name for a in node.names] if isinstance(node, ast.Import)
+                else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            )  # fmt: skip
+            assert not [m for m in modules if m.split(".")[0] in ("flask", "flask_login", "flask_wtf")], name
