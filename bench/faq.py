@@ -37,8 +37,9 @@ sys.path.insert(0, str(ROOT))
 from ivr.config import load_settings  # noqa: E402
 from ivr.flows import build_flow  # noqa: E402
 from ivr.flows.engine import Engine  # noqa: E402
+from ivr.flows.inputs import Speech  # noqa: E402
 from ivr.flows.main import COMMANDS, MAIN_OPTIONS, meant_option, weighed  # noqa: E402
-from ivr.flows.nodes import CallState, Speech  # noqa: E402
+from ivr.flows.state import CallState  # noqa: E402
 from ivr.knowledge.decision import Index, Rules, decide  # noqa: E402
 from ivr.knowledge.entries import DEMO_FILES, read_file  # noqa: E402
 from ivr.models import FaqEntry  # noqa: E402

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 
 from ivr.flows.engine import Turn
-from ivr.flows.nodes import CallState
+from ivr.flows.state import CallState
 
 _COLUMNS = "call_sid, from_number, node, step, retries, collected, language, verified_customer_id, outcome, last_twiml"
 FIND_CALL = f"SELECT {_COLUMNS} FROM calls WHERE call_sid = :sid"
@@ -53,7 +53,7 @@ END_CALL = (
 )
 
 # A message made by Twilio's recording callback (the caller may have hung up during the recording):
-# it outranks every outcome but a transfer (ivr.flows.nodes.OUTCOMES), whichever callback came first.
+# it outranks every outcome but a transfer (ivr.flows.state.OUTCOMES), whichever callback came first.
 MESSAGE_LEFT = (
     "UPDATE calls SET outcome = 'message_left' WHERE call_sid = :sid"
     " AND (outcome IS NULL OR outcome IN ('hung_up', 'gave_up', 'helped'))"

@@ -1,6 +1,7 @@
 """Which languages a line speaks, which one a call gets, and the voice that speaks each.
 
-`IVR_LANGUAGES="lv-LV,fi-FI,en-US"` offers those at the greeting (the first is the default);
+`IVR_LANGUAGES="lv-LV,fi-FI,en-US"` offers those at the greeting (the first is the default; else the one
+`IVR_LANGUAGE`, else en-US: this module alone reads them);
 `IVR_NUMBER_LANGUAGES="+37160000000=lv-LV"` gives the callers of a number theirs with no choice asked;
 `IVR_VOICES="fi-FI=Polly.Suvi-Neural"` picks the <Say> voice. A language is a prompts/<code>.yaml
 catalog: its `language:` block says the rest (its own name, stemmer, number words, dates).
@@ -9,7 +10,7 @@ catalog: its `language:` block says the rest (its own name, stemmer, number word
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,11 +56,7 @@ class Languages:
     @classmethod
     def from_settings(cls, settings: dict[str, Any], catalogs: Iterable[str] | None = None) -> Languages:
         """Checked against the catalogs there are: a language without its prompts is a ConfigError."""
-        offered = tuple(_codes(str(settings.get("LANGUAGES") or settings.get("LANGUAGE") or "en-US"), "IVR_LANGUAGES"))
-        if not offered:
-            raise ConfigError("IVR_LANGUAGES names no language: write e.g. lv-LV,fi-FI,en-US")
-        if len(set(offered)) != len(offered):
-            raise ConfigError(f"IVR_LANGUAGES names a language twice: {','.join(offered)}")
+        offered = line_languages(settings)
         by_number = _pairs(str(settings.get("NUMBER_LANGUAGES") or ""), "IVR_NUMBER_LANGUAGES",
                            r"\+[0-9]{2,15}", CODE.pattern, "+37160000000=lv-LV")  # fmt: skip
         voices = _pairs(str(settings.get("VOICES") or ""), "IVR_VOICES",
@@ -74,6 +71,22 @@ class Languages:
             if missing:
                 raise ConfigError(f"IVR_LANGUAGES offers {', '.join(missing)}, with no prompts/<code>.yaml for it")
         return cls(offered, by_number, voices)
+
+
+def line_languages(settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """The languages the line speaks, its default first: IVR_LANGUAGES, else the one IVR_LANGUAGE,
+    else en-US. The one reading of these settings (the agents' pages, messages and their search too).
+
+    A code that is not one (`fi-fi`, `english`), a list that names none (`,`) or names a language
+    twice is a ConfigError, so create_app refuses to start: a line never runs on a part of what was
+    meant."""
+    setting = "IVR_LANGUAGES" if settings.get("LANGUAGES") else "IVR_LANGUAGE"
+    offered = tuple(_codes(str(settings.get("LANGUAGES") or settings.get("LANGUAGE") or "en-US"), setting))
+    if not offered:
+        raise ConfigError(f"{setting} names no language: write e.g. IVR_LANGUAGES=lv-LV,fi-FI,en-US")
+    if len(set(offered)) != len(offered):
+        raise ConfigError(f"{setting} names a language twice: {','.join(offered)}")
+    return offered
 
 
 def _codes(text: str, setting: str) -> list[str]:

@@ -170,7 +170,7 @@ class Call(Base):
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     end_status: Mapped[str | None] = mapped_column(String(20))
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
-    # How the call ended, saved with every step (ivr.flows.nodes.OUTCOMES): helped, transferred,
+    # How the call ended, saved with every step (ivr.flows.state.OUTCOMES): helped, transferred,
     # message_left, gave_up; hung_up when the caller hung up before any of those. Self-service
     # success (containment) is the share of ended calls that were helped.
     outcome: Mapped[str | None] = mapped_column(String(20))

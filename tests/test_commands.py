@@ -10,9 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ivr.flows import build_flow
+from ivr.flows.actions import Connect, HangUp
 from ivr.flows.context import Context
 from ivr.flows.engine import Engine
-from ivr.flows.nodes import WAITING, CallState, Connect, HangUp, Keys, NumberEntry, Speech
+from ivr.flows.inputs import Keys, Speech
+from ivr.flows.nodes import WAITING, NumberEntry
+from ivr.flows.state import CallState
 from ivr.hours import OpeningHours
 from ivr.prompts import Catalog
 

@@ -4,31 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from ivr.flows.actions import Connect, HangUp, Listen, RecordMessage, Say
 from ivr.flows.engine import Engine
-from ivr.flows.nodes import (
-    CallState,
-    Command,
-    Connect,
-    DialOutcome,
-    Flow,
-    Goto,
-    Handler,
-    HangUp,
-    Hangup,
-    Keys,
-    Listen,
-    Menu,
-    Message,
-    NoInput,
-    Option,
-    Record,
-    Recording,
-    RecordMessage,
-    Say,
-    Start,
-    Transfer,
-    transitions,
-)
+from ivr.flows.inputs import DialOutcome, Keys, NoInput, Recording, Start
+from ivr.flows.nodes import Command, Flow, Goto, Handler, Hangup, Menu, Message, Option, Record, Transfer, transitions
+from ivr.flows.state import CallState
 from ivr.prompts import Catalog, Language
 from ivr.voice.twiml import render
 

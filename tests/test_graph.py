@@ -14,7 +14,8 @@ from markupsafe import escape
 
 from ivr.flows import build_flow
 from ivr.flows.graph import DOT_MISSING, branches, diagram, dot, svg
-from ivr.flows.nodes import WAITING, CallState, Flow, Goto, Handler, Hangup, Message, Transfer
+from ivr.flows.nodes import WAITING, Flow, Goto, Handler, Hangup, Message, Transfer
+from ivr.flows.state import CallState
 from tests.helpers import app, login, supervisor  # noqa: F401
 
 needs_dot = pytest.mark.skipif(

@@ -100,7 +100,9 @@ from ivr.config import load_settings
 from ivr.flows import build_flow
 from ivr.flows.context import Context
 from ivr.flows.engine import Engine
-from ivr.flows.nodes import CallState, Keys, Recording, RecordMessage
+from ivr.flows.actions import RecordMessage
+from ivr.flows.inputs import Keys, Recording
+from ivr.flows.state import CallState
 from ivr.hours import OpeningHours
 from ivr.models import Base, Message
 from ivr.prompts import Catalog

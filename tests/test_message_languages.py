@@ -5,6 +5,7 @@ a transcript is made only where a speech model hears the language, and otherwise
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import sqlite3
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from sqlalchemy import select, update
 
 from ivr.db import get_db, upgrade
 from ivr.errors import ConfigError
+from ivr.languages import Languages, line_languages
 from ivr.messages import search
 from ivr.models import Call, Message, MessageHistory
 from ivr.simulator import media
@@ -190,6 +192,40 @@ def test_a_partial_model_folder_is_named(tmp_path: Path) -> None:
     (partial / "am" / "final.mdl").write_bytes(b"x")
     with pytest.raises(ConfigError, match=r"the Vosk model folder for lv-LV, .*vosk-model-small-lv, is incomplete"):
         speech.choose({"VOSK_MODELS": f"lv-LV={partial}"})
+
+
+@pytest.mark.parametrize(
+    ("settings", "offered"),
+    [
+        ({}, ("en-US",)),
+        ({"LANGUAGES": "", "LANGUAGE": ""}, ("en-US",)),
+        ({"LANGUAGES": "", "LANGUAGE": "lv-LV"}, ("lv-LV",)),  # the one language setting alone
+        ({"LANGUAGES": " fi-FI , lv-LV,en-US ", "LANGUAGE": "lv-LV"}, ("fi-FI", "lv-LV", "en-US")),
+    ],
+)
+def test_the_lines_languages_are_read_in_one_place(settings: dict[str, str], offered: tuple[str, ...]) -> None:
+    """The agents' pages, a message's language and the search read the languages the calls are offered."""
+    assert line_languages(settings) == Languages.from_settings(settings).offered == offered
+
+
+@pytest.mark.parametrize(
+    ("settings", "said"),
+    [
+        ({"LANGUAGES": "lv-LV,fi-fi"}, "IVR_LANGUAGES: 'fi-fi' is not a language code like lv-LV"),
+        ({"LANGUAGE": "english"}, "IVR_LANGUAGE: 'english' is not a language code like lv-LV"),
+        ({"LANGUAGES": " , "}, "IVR_LANGUAGES names no language"),
+        ({"LANGUAGES": "en-US,fi-FI,en-US"}, "IVR_LANGUAGES names a language twice: en-US,fi-FI,en-US"),
+    ],
+)
+def test_a_wrong_line_language_is_refused_not_left_out(settings: dict[str, str], said: str) -> None:
+    """A line never runs on part of what was meant: a wrong code is an error, not left out."""
+    with pytest.raises(ConfigError, match=re.escape(said)):
+        line_languages(settings)
+
+
+def test_a_wrong_line_language_stops_the_app_at_start_up(tmp_path: Path, template_db: Path) -> None:
+    with pytest.raises(ConfigError, match="IVR_LANGUAGES names a language twice: en-US,fi-FI,en-US"):
+        make_app(tmp_path, template_db, LANGUAGES="en-US,fi-FI,en-US")
 
 
 class FinnishToo:

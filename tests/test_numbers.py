@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 from num2words import num2words
 
 from ivr.flows.engine import Engine
-from ivr.flows.nodes import CallState, Flow, Hangup, NumberEntry, Speech
+from ivr.flows.inputs import Speech
+from ivr.flows.nodes import Flow, Hangup, NumberEntry
+from ivr.flows.state import CallState
 from ivr.prompts import Catalog, Language
 from ivr.speech.numbers import ENGLISH_NUMBERS, NumberWords, numbers_in, spoken_digits
 

@@ -10,8 +10,11 @@ from sqlalchemy import select
 
 from ivr.db import get_db
 from ivr.errors import FlowError
+from ivr.flows.actions import Listen, Say
 from ivr.flows.engine import Engine
-from ivr.flows.nodes import CallState, Choose, Command, Flow, Hangup, Keys, Listen, Question, Say, Speech
+from ivr.flows.inputs import Keys, Speech
+from ivr.flows.nodes import Choose, Command, Flow, Hangup, Question
+from ivr.flows.state import CallState
 from ivr.models import FaqQuery
 from ivr.prompts import Catalog, Language
 from ivr.simulator.phone import SimulatedCall

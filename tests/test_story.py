@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from ivr.agents import callback, views
 from ivr.agents.story import story
 from ivr.db import get_db
-from ivr.flows.nodes import DialOutcome
+from ivr.flows.inputs import DialOutcome
 from ivr.models import Agent, Message
 from ivr.voice.webhooks import read_input
 from tests.helpers import api_token, app, bearer, leave_message, login  # noqa: F401

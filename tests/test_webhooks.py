@@ -213,7 +213,8 @@ def test_event_log_records_each_step(app: Flask, phone) -> None:  # type: ignore
 
 def test_sensitive_digits_are_masked_in_the_event_log() -> None:
     from ivr.flows.engine import _shown
-    from ivr.flows.nodes import Keys, NumberEntry, Speech
+    from ivr.flows.inputs import Keys, Speech
+    from ivr.flows.nodes import NumberEntry
 
     pin = NumberEntry("pin", prompt="p", store_as="pin", goto="x", sensitive=True)
     assert _shown(Keys("4321"), pin) == "****"

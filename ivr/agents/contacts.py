@@ -20,7 +20,7 @@ from ivr.models import Call, Customer, Message, as_utc
 SHOWN = 10
 WEEK = dt.timedelta(days=7)
 
-# How a call ended (ivr/flows/nodes.py OUTCOMES), as agents say it.
+# How a call ended (ivr/flows/state.py OUTCOMES), as agents say it.
 ENDED = {
     "hung_up": "hung up",
     "gave_up": "gave up",

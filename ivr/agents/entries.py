@@ -9,6 +9,7 @@ wrong is said beside its field and what was typed is kept.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -17,7 +18,8 @@ from sqlalchemy import select
 from ivr.agents.views import bp
 from ivr.db import get_db
 from ivr.knowledge.entries import FIELDS, import_entries, language_error
-from ivr.messages.words import language_name, line_languages
+from ivr.languages import line_languages
+from ivr.messages.words import language_name
 from ivr.models import FaqEntry
 from ivr.security import CONTROL
 
@@ -33,7 +35,7 @@ def slug_of(words: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", words.lower()).strip("_")[: LONGEST["slug"]]
 
 
-def problems(typed: dict[str, str], languages: list[str], taken: bool) -> dict[str, str]:
+def problems(typed: dict[str, str], languages: Sequence[str], taken: bool) -> dict[str, str]:
     """What keeps the typed entry out, by field (empty: it can be saved)."""
     wrong: dict[str, str] = {}
     for name in (*FIELDS, "keywords"):

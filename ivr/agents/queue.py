@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session, selectinload
 from ivr.agents import contacts
 from ivr.agents.story import story
 from ivr.errors import IVRError
+from ivr.languages import line_languages
 from ivr.messages import search
-from ivr.messages.words import line_languages, no_model_note, transcript_uncertain, transcript_words
+from ivr.messages.words import no_model_note, transcript_uncertain, transcript_words
 from ivr.models import Agent, Customer, Message, MessageHistory, MessageNote, Order, as_utc, utcnow
 from ivr.prompts import Catalog
 
@@ -89,7 +90,7 @@ def languages(session: Session, settings: dict[str, Any]) -> list[str]:
     that messages were left in (a language the line no longer offers)."""
     offered = line_languages(settings)
     left = session.scalars(select(Message.language).distinct())  # read from 0015's index alone
-    return offered + sorted(set(left) - set(offered))
+    return [*offered, *sorted(set(left) - set(offered))]
 
 
 def listing(

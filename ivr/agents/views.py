@@ -31,10 +31,10 @@ from ivr.agents.story import place, story
 from ivr.db import get_db
 from ivr.flows import graph
 from ivr.flows.nodes import WAITING
+from ivr.languages import line_languages
 from ivr.messages.words import (
     REASONS,
     language_name,
-    line_languages,
     no_model_note,
     transcript_uncertain,
     transcript_words,

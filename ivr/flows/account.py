@@ -14,9 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash
 
+from ivr.flows.actions import Say
 from ivr.flows.context import Context
-from ivr.flows.nodes import CallState, Goto, Handler, Menu, Message, NumberEntry, Option, Question, Say
+from ivr.flows.nodes import Goto, Handler, Menu, Message, NumberEntry, Option, Question
 from ivr.flows.orders import order_report
+from ivr.flows.state import CallState
 from ivr.flows.voicemail import leave_message
 from ivr.models import Customer, Order, PinAttempt, as_utc
 from ivr.spoken import spoken_digits

@@ -13,35 +13,23 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ivr.errors import FlowError
+from ivr.flows.actions import Action, Connect, HangUp, Listen, RecordMessage, Say
+from ivr.flows.inputs import CallerInput, DialOutcome, Keys, NoInput, Recording, Speech, Start
 from ivr.flows.nodes import (
     MAX_CHOICES,
     WAITING,
-    Action,
-    CallerInput,
-    CallState,
     Choose,
-    Connect,
-    DialOutcome,
     Flow,
     Goto,
     Handler,
-    HangUp,
     Hangup,
-    Keys,
-    Listen,
     Menu,
     Message,
-    NoInput,
     NumberEntry,
     Record,
-    Recording,
-    RecordMessage,
-    Say,
-    Speech,
-    Start,
     Transfer,
-    stronger,
 )
+from ivr.flows.state import CallState, stronger
 from ivr.languages import Languages
 from ivr.prompts import Catalog
 from ivr.speech.matching import best_options, coverage, is_confident, normalise, said_together

@@ -4,7 +4,8 @@ itself, in itself), known from the number called, or changed from the main menu 
 from __future__ import annotations
 
 from ivr.flows.context import Context
-from ivr.flows.nodes import CallState, Choose, Goto, Handler
+from ivr.flows.nodes import Choose, Goto, Handler
+from ivr.flows.state import CallState
 from ivr.speech.matching import words_of
 
 

@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from babel.lists import format_list
 
 from ivr.flows import problems
+from ivr.flows.actions import Say
 from ivr.flows.context import Context
-from ivr.flows.nodes import CallState, Command, Goto, Handler, Hangup, Menu, Message, Option, Question, Say
+from ivr.flows.nodes import Command, Goto, Handler, Hangup, Menu, Message, Option, Question
 from ivr.flows.questions import answer_for, decide, log_not_found
+from ivr.flows.state import CallState
 from ivr.knowledge import decision as knowledge
 from ivr.speech.matching import words_of
 from ivr.speech.numbers import numbers_in

@@ -1,4 +1,4 @@
-"""The vocabulary call flows are declared in, and the actions the engine answers with.
+"""The nodes call flows are declared in, what a handler decides (Goto), and where each node leads.
 
 Nodes are data: a flow is a dict of them, checked when the app starts and drawn by `flows graph`.
 Business logic lives only in Handler functions, which return where the call goes next.
@@ -10,138 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-# ---- what the caller did ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Start:
-    """A new call arrives."""
-
-
-@dataclass(frozen=True)
-class Keys:
-    digits: str
-
-
-@dataclass(frozen=True)
-class Speech:
-    text: str
-    confidence: float | None = None
-
-
-@dataclass(frozen=True)
-class NoInput:
-    """The caller said and pressed nothing before the prompt timed out."""
-
-
-@dataclass(frozen=True)
-class DialOutcome:
-    """How a transfer ended: completed, busy, no-answer, failed or canceled."""
-
-    status: str
-
-
-@dataclass(frozen=True)
-class Recording:
-    url: str
-    sid: str
-    duration: int
-    # The Twilio account the recording belongs to: whose credentials fetch the audio.
-    account_sid: str = ""
-
-
-CallerInput = Start | Keys | Speech | NoInput | DialOutcome | Recording
-
-# ---- what the caller hears and does next -----------------------------------------------
-
-
-@dataclass(frozen=True)
-class Say:
-    prompt: str
-    values: Mapping[str, str] = field(default_factory=dict)
-    # Said in this language rather than the call's: each language offers itself at the greeting.
-    language: str = ""
-
-
-@dataclass(frozen=True)
-class Listen:
-    """Wait for keys or speech at `node`; a silent caller comes back as NoInput."""
-
-    node: str
-    num_digits: int | None = None
-    finish_on_key: str = "#"
-    hints: tuple[str, ...] = ()
-    speech: bool = True
-
-
-@dataclass(frozen=True)
-class Connect:
-    """Transfer the caller to a person; `node` hears how it went (answered, busy, no answer).
-
-    The agent's phone shows `caller_id`: the caller's own number, which Twilio allows when it
-    forwards an inbound call."""
-
-    number: str
-    node: str
-    timeout: int = 20
-    caller_id: str = ""
-
-
-@dataclass(frozen=True)
-class RecordMessage:
-    """Record the caller after a beep until # or silence; `node` gets the recording. With
-    `status_callback`, Twilio also tells the recording webhook when the audio is ready."""
-
-    node: str
-    max_length: int = 120
-    timeout: int = 5
-    status_callback: bool = False
-
-
-@dataclass(frozen=True)
-class Play:
-    """Play an audio file (a caller's own recording, played back)."""
-
-    url: str
-
-
-@dataclass(frozen=True)
-class HangUp:
-    pass
-
-
-Action = Say | Play | Listen | Connect | RecordMessage | HangUp
-
-# ---- the state a call carries from step to step ---------------------------------------
-
-
-@dataclass
-class CallState:
-    node: str
-    call_sid: str = ""
-    step: int = 0
-    retries: int = 0
-    collected: dict[str, Any] = field(default_factory=dict)
-    language: str = "en-US"
-    caller: str = ""
-    verified_customer_id: int | None = None
-    # How the call has gone so far (one of OUTCOMES), saved with every step.
-    outcome: str | None = None
-    # Values for this step only, never saved: what the caller typed at a sensitive entry (a PIN),
-    # for the handler that checks it in the same step.
-    transient: dict[str, Any] = field(default_factory=dict)
-
-
-# How a call ended, weakest first (MESSAGE_LEFT in ivr/calls.py ranks them the same way): a stronger outcome is never replaced by a weaker one, so a caller
-# who heard their order status and then left a message counts as "message_left".
-OUTCOMES = ("hung_up", "gave_up", "helped", "message_left", "transferred")
-
-
-def stronger(current: str | None, new: str | None) -> str | None:
-    """The outcome that stands when `new` happens to a call whose outcome so far is `current`."""
-    if new is None or (current is not None and OUTCOMES.index(current) >= OUTCOMES.index(new)):
-        return current
-    return new
+from ivr.flows.actions import Play, Say
+from ivr.flows.state import CallState
 
 
 @dataclass(frozen=True)
@@ -169,9 +39,6 @@ class Goto:
     # What the caller came for did not work out after all (an answer they said did not help, an
     # order number that is not theirs, a person asked for): the call is no longer "helped".
     not_helped: bool = False
-
-
-# ---- nodes -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ivr.flows.actions import Say
 from ivr.flows.context import Context
-from ivr.flows.nodes import CallState, Goto, Handler, Menu, NumberEntry, Option, Question, Say
+from ivr.flows.nodes import Goto, Handler, Menu, NumberEntry, Option, Question
+from ivr.flows.state import CallState
 from ivr.models import Order
 from ivr.spoken import spoken_digits
 

@@ -8,8 +8,10 @@ simply said goodbye to.
 
 from __future__ import annotations
 
+from ivr.flows.actions import Say
 from ivr.flows.context import Context
-from ivr.flows.nodes import CallState, Goto, Handler, Hangup, Say, Transfer
+from ivr.flows.nodes import Goto, Handler, Hangup, Transfer
+from ivr.flows.state import CallState
 from ivr.flows.voicemail import leave_message
 
 ANSWERED = "completed"

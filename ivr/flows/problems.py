@@ -16,9 +16,11 @@ from babel.dates import format_date
 from babel.numbers import format_currency
 from sqlalchemy import select
 
+from ivr.flows.actions import Say
 from ivr.flows.context import Context
-from ivr.flows.nodes import CallState, Goto, Handler, Menu, NumberEntry, Option, Say
+from ivr.flows.nodes import Goto, Handler, Menu, NumberEntry, Option
 from ivr.flows.orders import order_report
+from ivr.flows.state import CallState
 from ivr.flows.voicemail import leave_message
 from ivr.models import Customer, Order
 from ivr.speech.matching import best_options, coverage, said_together

@@ -14,8 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ivr.flows import problems
+from ivr.flows.actions import Say
 from ivr.flows.context import Context
-from ivr.flows.nodes import MAX_CHOICES, CallState, Choose, Goto, Handler, Menu, Option, Question, Say
+from ivr.flows.nodes import MAX_CHOICES, Choose, Goto, Handler, Menu, Option, Question
+from ivr.flows.state import CallState
 from ivr.flows.voicemail import leave_message
 from ivr.knowledge import decision as knowledge
 from ivr.models import FaqEntry, FaqQuery

@@ -8,8 +8,10 @@ recording or before "send" still leaves it.
 
 from __future__ import annotations
 
+from ivr.flows.actions import Play, Say
 from ivr.flows.context import Context
-from ivr.flows.nodes import CallState, Goto, Handler, Hangup, Menu, Message, Option, Play, Record, Say
+from ivr.flows.nodes import Goto, Handler, Hangup, Menu, Message, Option, Record
+from ivr.flows.state import CallState
 from ivr.messages.record import Recorded, record_once, replace
 
 REASONS = ("out_of_hours", "no_agent", "failures", "account_locked", "pin_failures", "not_answered", "caller_choice",

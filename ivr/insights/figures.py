@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ivr.hours import OpeningHours
 from ivr.models import Agent, InsightAsked, InsightDay, InsightHour, InsightPrompt, Message, MessageHistory, as_utc
 
-# How a call ended (ivr.flows.nodes.OUTCOMES), as the API names them.
+# How a call ended (ivr.flows.state.OUTCOMES), as the API names them.
 OUTCOME_NAMES = {"helped": "helped", "transferred": "transferred", "message_left": "message", "gave_up": "gave_up",
                  "hung_up": "hung_up"}  # fmt: skip
 

@@ -17,8 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ivr.languages import CODE as LANGUAGE_CODE
+from ivr.languages import line_languages
 from ivr.messages import notify, search
-from ivr.messages.words import line_languages, path_of
+from ivr.messages.words import path_of
 from ivr.models import Call, Message, MessageHistory
 from ivr.prompts import Catalog
 

@@ -20,7 +20,7 @@ from sqlalchemy import column, func, literal_column, select, table
 from sqlalchemy.orm import Session
 
 from ivr.errors import PromptError
-from ivr.messages.words import line_languages
+from ivr.languages import line_languages
 from ivr.models import Call, Customer, Message
 from ivr.prompts import Catalog
 from ivr.speech.matching import ENGLISH, Words

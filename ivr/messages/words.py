@@ -5,11 +5,9 @@ pages, their e-mails and webhooks all say these the same way)."""
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
-from ivr.languages import CODE as LANGUAGE_CODE
 from ivr.speech.recognition import UNSURE_BELOW, is_uncertain
 
 
@@ -47,13 +45,6 @@ NOT_PATH = {"greeting", "start"}
 
 # The language the agents' pages, e-mails and transcript notes are written in.
 AGENTS_LOCALE = "en_US"
-
-
-def line_languages(settings: dict[str, Any]) -> list[str]:
-    """The languages the line speaks, its default first (IVR_LANGUAGES, else IVR_LANGUAGE)."""
-    text = str(settings.get("LANGUAGES") or settings.get("LANGUAGE") or "en-US")
-    codes = [code.strip() for code in text.split(",") if LANGUAGE_CODE.fullmatch(code.strip())]
-    return list(dict.fromkeys(codes)) or ["en-US"]
 
 
 @lru_cache(maxsize=64)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from ivr.flows.nodes import Action, Connect, HangUp, Listen, Play, RecordMessage, Say
+from ivr.flows.actions import Action, Connect, HangUp, Listen, Play, RecordMessage, Say
 
 PHONE_NUMBER = re.compile(r"\+?[0-9]{2,15}")
 # step_url(node_id) -> the URL (relative) of that node's next step for this call.

@@ -17,9 +17,11 @@ from ivr import hours as clock
 from ivr import recordings
 from ivr.calls import CallConnection, CallRecord, open_call, state_of
 from ivr.db import get_db
+from ivr.flows.actions import Say
 from ivr.flows.context import Context
 from ivr.flows.engine import Engine, Turn
-from ivr.flows.nodes import CallerInput, CallState, DialOutcome, Keys, NoInput, Recording, Say, Speech, Start
+from ivr.flows.inputs import CallerInput, DialOutcome, Keys, NoInput, Recording, Speech, Start
+from ivr.flows.state import CallState
 from ivr.languages import Languages
 from ivr.messages.record import Recorded, record_once
 from ivr.voice import twiml
