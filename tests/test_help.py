@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 from bench.faq import APART, LANGUAGES, NOT_IN_BASE, TABLES, questions, questions_not_in_base
 from ivr.db import get_db
 from ivr.flows.context import Context
-from ivr.flows.nodes import CallState
 from ivr.flows.questions import decide as phone_decides
+from ivr.flows.state import CallState
 from tests.conftest import make_app
 
 WEB = Path(__file__).resolve().parent.parent / "prompts" / "web"
