@@ -220,6 +220,8 @@ class Message(Base):
         Index("ix_messages_customer_created", "customer_id", "created_at"),
         # The queue's counts filtered by the caller's language (migration 0015).
         Index("ix_messages_language_status", "language", "status", "assignee_id"),
+        # How many messages one address sent from the help centre lately (migration 0020).
+        Index("ix_messages_source_created", "source", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -238,6 +240,12 @@ class Message(Base):
     path: Mapped[list[str]] = mapped_column(JSON, default=list)  # the menus the caller went through
     duration_seconds: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # "phone" (a voice message) or "web" (written on the help centre's form: no audio, the transcript
+    # is what the visitor wrote); whom to answer on the web, and a keyed hash of the sender's address.
+    channel: Mapped[str] = mapped_column(String(10), default="phone", server_default="phone")
+    contact_name: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    source: Mapped[str] = mapped_column(String(64), default="", server_default="")
     # The language the caller spoke (their call's, e.g. "lv-LV"): shown to agents, and which speech
     # model may transcribe it.
     language: Mapped[str] = mapped_column(String(16), default="en-US", server_default="en-US")

@@ -207,10 +207,11 @@ def _refuse():  # type: ignore[no-untyped-def]
 
 
 class AgentSessions(SecureCookieSessionInterface):
-    """Cookie sessions for the agents' pages only: Twilio's webhooks never carry one, and opening
-    and saving a signed cookie on every call step cost a tenth of the step."""
+    """Cookie sessions for the agents' pages and the help centre's (whose message form carries a CSRF
+    token) only: Twilio's webhooks never carry one, and opening and saving a signed cookie on every
+    call step cost a tenth of the step."""
 
     def open_session(self, app, request):  # type: ignore[no-untyped-def]
-        if not request.path.startswith("/agent"):
+        if not request.path.startswith(("/agent", "/help")):
             return self.make_null_session(app)
         return super().open_session(app, request)

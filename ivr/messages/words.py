@@ -38,6 +38,7 @@ REASONS = {
     "not_answered": "question not answered",
     "caller_choice": "chose to leave a message",
     "problem": "reported a problem",
+    "web_message": "wrote on the help centre",
 }
 
 # Nodes that are not menus a caller chose from: left out of the path shown to agents.

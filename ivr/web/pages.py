@@ -22,6 +22,7 @@ from ivr.models import FaqEntry, FaqQuery
 from ivr.security import CONTROL
 from ivr.spoken import Speaker
 from ivr.web import visitors
+from ivr.web.form import form
 
 
 class _Pages(Blueprint):
@@ -85,9 +86,12 @@ def search() -> tuple[str, int] | str:
     with get_db().reading() as db:
         decided = decision(db, language, asked)
         topics = topics_in(db, language)
+    # Nothing found: the message form, with the question in it.
+    asked_form = form({"question": asked}) if decided.kind == "none" else {}
     return render_template(
-        "help/search.html", **page(language), asked=asked, kind=KINDS[decided.kind], found=decided.found, topics=topics
-    )
+        "help/search.html", **page(language), **asked_form, errors=[], asked=asked, kind=KINDS[decided.kind],
+        found=decided.found, topics=topics,
+    )  # fmt: skip
 
 
 @bp.get("/articles/<slug>")
