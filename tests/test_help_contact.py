@@ -3,10 +3,14 @@ their search; never stored twice, never lost on a mistake, and no flood from one
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -14,8 +18,8 @@ from sqlalchemy import func, select
 from ivr.db import get_db
 from ivr.messages.written import PER_HOUR
 from ivr.models import Message, MessageHistory, Notification
-from tests.conftest import make_app
-from tests.helpers import PASSWORD, found, login
+from tests.conftest import free_port, make_app
+from tests.helpers import PASSWORD, Inbox, found, login
 
 LINE = "en-US,fi-FI,lv-LV"
 
@@ -155,3 +159,66 @@ def test_without_a_secret_key_the_form_says_messages_cannot_be_sent(tmp_path: Pa
     app = make_app(tmp_path, template_db)
     page = app.test_client().get("/help/contact")
     assert page.status_code == 200 and "Messages cannot be sent from this server yet." in page.get_data(True)
+
+
+@pytest.fixture
+def mailed(tmp_path: Path, template_db: Path) -> Iterator[tuple[Flask, Inbox]]:
+    """The line with a real (local) SMTP server, aiosmtpd's, keeping what it receives."""
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    app = make_app(tmp_path, template_db, LANGUAGES=LINE, SECRET_KEY="help-secret", SMTP_HOST="127.0.0.1",
+                   SMTP_PORT=smtp.port, SMTP_STARTTLS=False, MAIL_FROM="help@northwind.example")  # fmt: skip
+    for name in ("ann", "bob"):
+        assert app.test_cli_runner().invoke(args=["agents", "create", name], input=PASSWORD + "\n").exit_code == 0
+    try:
+        yield app, inbox
+    finally:
+        smtp.stop()
+        app.extensions["ivr.db"].engine.dispose()
+
+
+def test_an_agent_answers_a_web_message_by_email_and_the_history_says_so(mailed: tuple[Flask, Inbox]) -> None:
+    line, inbox = mailed
+    web = line.test_client()
+    web.post("/help/contact", data=filled(web, question="Can I collect it?\nFrom the Helsinki store?"))
+    (message,) = messages(line)
+    agent = login(line)
+    page = agent.get(f"/agent/messages/{message.id}").get_data(as_text=True)
+    assert "Answer by e-mail to ada@example.com" in page
+    sent = agent.post(f"/agent/messages/{message.id}/reply", data={"reply": "Yes, from any store.",
+                      "csrf_token": hidden(page, "csrf_token")}, follow_redirects=True)  # fmt: skip
+    assert "Your answer was sent to ada@example.com." in sent.get_data(as_text=True)
+    (mail,) = inbox.mails
+    received = email.message_from_bytes(mail, policy=email.policy.default)
+    assert received["To"] == "ada@example.com" and received["From"] == "help@northwind.example"
+    body = received.get_content()
+    assert "Yes, from any store." in body and "ann" in body and "> From the Helsinki store?" in body
+    with line.app_context(), get_db().reading() as db:
+        history = db.scalars(select(MessageHistory.detail).where(MessageHistory.action == "replied")).all()
+    assert history == ["by e-mail to ada@example.com: Yes, from any store."]
+
+
+def test_a_reply_that_cannot_go_keeps_its_text_and_writes_no_history(mailed: tuple[Flask, Inbox]) -> None:
+    line, inbox = mailed
+    web = line.test_client()
+    web.post("/help/contact", data=filled(web))
+    (message,) = messages(line)
+    bob = login(line, "bob")
+    page = bob.get(f"/agent/messages/{message.id}").get_data(as_text=True)
+    bob.post(f"/agent/messages/{message.id}/claim", data={"csrf_token": hidden(page, "csrf_token")})
+    ann = login(line)
+    page = ann.get(f"/agent/messages/{message.id}").get_data(as_text=True)
+    refused = ann.post(f"/agent/messages/{message.id}/reply", data={"reply": "My draft answer",
+                       "csrf_token": hidden(page, "csrf_token")}, follow_redirects=True)  # fmt: skip
+    html = refused.get_data(as_text=True)
+    assert "bob holds message" in html and ">My draft answer</textarea>" in html
+    line.config["SMTP_PORT"] = free_port()  # nothing listens there
+    page = bob.get(f"/agent/messages/{message.id}").get_data(as_text=True)
+    failed = bob.post(f"/agent/messages/{message.id}/reply", data={"reply": "Bob's answer",
+                      "csrf_token": hidden(page, "csrf_token")}, follow_redirects=True)  # fmt: skip
+    html = failed.get_data(as_text=True)
+    assert "The e-mail could not be sent" in html and ">Bob&#39;s answer</textarea>" in html
+    assert inbox.mails == []
+    with line.app_context(), get_db().reading() as db:
+        assert not db.scalars(select(MessageHistory).where(MessageHistory.action == "replied")).all()

@@ -250,6 +250,18 @@ def take_over(session: Session, message_id: int, agent: Agent) -> Message:
     return message
 
 
+def note_replied(session: Session, message_id: int, agent: Agent, text: str) -> None:
+    """An answer sent by e-mail: in the history, with what it said, and the message is touched."""
+    message = get(session, message_id)
+    message.changed_at = utcnow()
+    add_history(session, message, agent, "replied", f"by e-mail to {message.contact_email}: {text}"[:MAX_NOTE])
+
+
+def must_hold(message: Message, agent: Agent, doing: str) -> None:
+    """`_must_hold`, for a page that checks before it acts."""
+    _must_hold(message, agent, doing)
+
+
 def _must_hold(message: Message, agent: Agent, doing: str) -> None:
     """Done and call-back are for the agent who holds the message: another agent takes it over first."""
     if message.status == "in_progress" and message.assignee_id not in (None, agent.id):

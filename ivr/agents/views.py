@@ -32,6 +32,7 @@ from ivr.db import get_db
 from ivr.flows import graph
 from ivr.flows.nodes import WAITING
 from ivr.languages import line_languages
+from ivr.messages import reply
 from ivr.messages.words import (
     REASONS,
     language_name,
@@ -45,6 +46,7 @@ bp = Blueprint("agents", __name__, url_prefix="/agent", template_folder="templat
 # The agents' pages are in English (the callers' language is the line's, issue 17).
 AGENTS_LOCALE = "en_US"
 DRAFT = "agent_note_draft"  # a note kept across a log-in, so an expired session loses nothing
+REPLY_DRAFT = "agent_reply_draft"  # an answer that could not be sent, shown again
 
 
 @bp.app_context_processor
@@ -274,6 +276,8 @@ def message_page(message_id: int):  # type: ignore[no-untyped-def]
             assignee=message.assignee.name if message.assignee else "",
             click_to_call=callback.missing(current_app.config, agent),
             draft=session.pop(DRAFT, ""),
+            reply_draft=session.pop(REPLY_DRAFT, ""),
+            cannot_reply=reply.can_reply(message, current_app.config),
         )
 
 
@@ -393,6 +397,27 @@ def _act(message_id: int, action: str):  # type: ignore[no-untyped-def]
         flash(str(error), "error")
         if action == "note":
             session[DRAFT] = note  # shown again in the form
+    return redirect(url_for("agents.message_page", message_id=message_id))
+
+
+@bp.post("/messages/<int:message_id>/reply")
+@login_required
+def reply_by_email(message_id: int):  # type: ignore[no-untyped-def]
+    """Answer a message written on the help centre by e-mail; what was sent goes in its history."""
+    text = queue.NOT_TEXT.sub("", request.form.get("reply", "").replace("\r\n", "\n")).strip()
+    try:
+        with get_db().reading() as db:
+            message = queue.get(db, message_id)
+            agent = _agent(db)
+            queue.must_hold(message, agent, "answer it")
+            db.expunge(message)
+        reply.send(message, text, agent.name, current_app.config)
+        with get_db().transaction() as db:
+            queue.note_replied(db, message_id, _agent(db), text)
+        flash(f"Your answer was sent to {message.contact_email}.", "ok")
+    except (queue.QueueError, reply.NotSent) as error:
+        flash(str(error), "error")
+        session[REPLY_DRAFT] = text  # shown again in the form
     return redirect(url_for("agents.message_page", message_id=message_id))
 
 

@@ -117,6 +117,11 @@ def _email(said: dict[str, Any], settings: dict[str, Any]) -> None:
         f"Open it in the queue: {said['link']}",
     ]
     mail.set_content("\n".join(lines))
+    by_smtp(mail, settings)
+
+
+def by_smtp(mail: EmailMessage, settings: dict[str, Any]) -> None:
+    """Send `mail` through the line's SMTP server (IVR_SMTP_*), within TIMEOUT_SECONDS a step."""
     with smtplib.SMTP(str(settings["SMTP_HOST"]), int(settings.get("SMTP_PORT", 587)), timeout=TIMEOUT_SECONDS) as smtp:
         if settings.get("SMTP_STARTTLS", True):
             smtp.starttls()
