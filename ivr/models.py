@@ -124,6 +124,25 @@ class FaqQuery(Base):
     helpful: Mapped[bool | None] = mapped_column(Boolean)
 
 
+class HelpEvent(Base):
+    """What a visitor of the help centre did: a search and what it got ("answer", "options", "none"),
+    an answer read, or a "Was this helpful?" vote (and on no, why). Counted on the insights page."""
+
+    __tablename__ = "help_events"
+    __table_args__ = (Index("ix_help_events_kind_at", "kind", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(10))  # search | read | vote
+    language: Mapped[str] = mapped_column(String(16), default="en-US", server_default="en-US")
+    outcome: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    asked: Mapped[str] = mapped_column(Text, default="", server_default="")
+    slug: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    helpful: Mapped[bool | None] = mapped_column(Boolean)
+    # not_asked (not what I asked) | not_clear | not_solved (did not solve it) | "" (none given)
+    reason: Mapped[str] = mapped_column(String(20), default="", server_default="")
+
+
 class Order(Base):
     __tablename__ = "orders"
 

@@ -12,7 +12,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.conftest import ROOT, free_port, make_app
-from tests.helpers import CHROMIUM, OUTPUT, no_sideways_scroll
+from tests.helpers import CHROMIUM, OUTPUT, PASSWORD, no_sideways_scroll, supervisor
 
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -26,7 +26,9 @@ pytestmark = [
 
 @pytest.fixture
 def help_site(tmp_path: Path, template_db: Path) -> Iterator[str]:
-    app = make_app(tmp_path, template_db, LANGUAGES="en-US,fi-FI,lv-LV", CLOCK="2026-11-24T10:00:00-05:00")
+    app = make_app(tmp_path, template_db, LANGUAGES="en-US,fi-FI,lv-LV", CLOCK="2026-11-24T10:00:00-05:00",
+                   SECRET_KEY="help-browser")  # fmt: skip
+    supervisor(app)
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -84,6 +86,11 @@ def test_a_visitor_searches_and_reads_answers_at_a_phones_width_and_a_desks(help
             page.get_by_role("link", name="How much does delivery cost?").click()
             expect(page.locator("article")).to_contain_text("Standard delivery costs 4 dollars 99")
             problems += serious_problems(page)
+            page.get_by_role("button", name="No").click()  # "Was this helpful?", then why not
+            page.get_by_role("button", name="Not clear").click()
+            expect(page.locator("#helpful")).to_contain_text("Thank you for telling us.")
+            problems += serious_problems(page)
+            page.screenshot(path=str(OUTPUT / f"help-article-voted-{width}.png"), full_page=True)
             page.get_by_role("link", name="suomi").click()
             expect(page.locator("html")).to_have_attribute("lang", "fi-FI")
             expect(page.locator("article")).to_contain_text("Tavallinen toimitus maksaa 4 dollaria 99 senttiä")
@@ -96,5 +103,22 @@ def test_a_visitor_searches_and_reads_answers_at_a_phones_width_and_a_desks(help
 
             page.keyboard.press("Tab")  # the first stop is the skip link, then the page
             assert page.evaluate("document.activeElement.className") == "skip"
+
+            # A question with no answer sent to the team, then the supervisor's insights count it all.
+            page.goto(help_site + "/help/search?lang=en-US&q=do+you+sell+gift+cards")
+            page.get_by_label("E-mail").fill("ada@example.com")
+            page.get_by_role("button", name="Send").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+            desk = context.new_page()
+            desk.goto(help_site + "/agent/login")
+            desk.get_by_label("Name").fill("carol")
+            desk.get_by_label("Password").fill(PASSWORD)
+            desk.get_by_role("button", name="Log in").click()
+            expect(desk.locator(".queue")).to_contain_text("do you sell gift cards")
+            desk.goto(help_site + "/agent/insights?from=2026-11-24&to=2026-11-24")
+            card = desk.locator("#web")
+            expect(card).to_contain_text("0 helpful · 1 not (not clear 1)")
+            expect(card).to_contain_text("1 messages sent")
+            desk.screenshot(path=str(OUTPUT / f"help-insights-{width}.png"), full_page=True)
         finally:
             browser.close()

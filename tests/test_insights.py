@@ -36,6 +36,11 @@ from tests.helpers import (
 
 __all__ = ["app", "postgres_url"]
 
+# The one answer a caller said did not help ("how long does shipping take", then "no").
+WEB_ANSWERS = [
+    {"slug": "delivery_times", "language": "en-US", "web_yes": 0, "web_no": 0, "phone_yes": 0, "phone_no": 1}
+]
+
 EXPECTED_PROMPTS = (
     # node, reached, went on, hung up, to a person, not understood, voice, voice not understood
     Prompt("main_menu", 9, 5, 1, 2, 2, 2, 1),
@@ -121,10 +126,13 @@ def test_every_figure_from_calls_with_known_outcomes(app: Flask) -> None:
                       "to_person": p.to_person, "not_understood": p.not_understood} for p in EXPECTED_PROMPTS],
         "unanswered": [
             {"words": "life mean", "sample": "what is the meaning of life", "asked": 2, "not_found": 2, "not_helped": 0,
-             "language": "en-US"},
+             "language": "en-US", "channel": "phone"},
             {"words": "doe how long ship take", "sample": "how long does shipping take", "asked": 1, "not_found": 0,
-             "not_helped": 1, "language": "en-US"},
+             "not_helped": 1, "language": "en-US", "channel": "phone"},
         ],
+        # No one visited the help centre; the phone's "did that answer your question?" per answer.
+        "web": {"searches": 0, "answered": 0, "options": 0, "none": 0, "reads": 0, "helpful": 0, "not_helpful": 0,
+                "reasons": {}, "messages": 0, "answers": WEB_ANSWERS},
         "messages": {"received": 2, "closed": 1, "median_hours": 2.5, "p90_hours": 2.5,
                      "oldest_open": "2026-11-24T16:00:00+00:00",
                      "per_agent": [{"agent": "ann", "closed": 1, "median_hours": 2.5, "p90_hours": 2.5}]},

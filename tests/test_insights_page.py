@@ -49,7 +49,7 @@ def shown(monkeypatch: pytest.MonkeyPatch) -> list[tuple[dt.date, dt.date]]:
     """The page's figures are made up here (the periods asked are noted)."""
     asked: list[tuple[dt.date, dt.date]] = []
 
-    def figures(session, settings, start, end):  # type: ignore[no-untyped-def]
+    def figures(session, settings, start, end, catalog=None):  # type: ignore[no-untyped-def]
         asked.append((start, end))
         return made_up(start, end)
 
@@ -137,7 +137,7 @@ def test_every_table_as_csv_with_caller_text_never_a_formula(app: Flask, shown: 
     supervisor(app)
     carol = login(app, "carol")
     page = carol.get("/agent/insights?from=2026-11-01&to=2026-11-30").get_data(as_text=True)
-    for table in ("outcomes", "days", "drop_off", "unanswered", "messages", "hours", "speech"):
+    for table in ("outcomes", "days", "drop_off", "unanswered", "messages", "hours", "speech", "web"):
         link = f"/agent/insights.csv?table={table}&amp;from=2026-11-01&amp;to=2026-11-30"
         assert link in page, table
         reply = carol.get(html.unescape(link))
@@ -147,8 +147,8 @@ def test_every_table_as_csv_with_caller_text_never_a_formula(app: Flask, shown: 
         )
         assert reply.headers["X-Content-Type-Options"] == "nosniff"
     unanswered = rows_of(carol.get("/agent/insights.csv?table=unanswered&from=2026-11-01&to=2026-11-30"))
-    assert unanswered[0] == ["question", "words", "language", "asked", "not_found", "not_helped"]
-    assert unanswered[1] == ["'" + HOSTILE, "hyperlink http x", "en-US", "4", "3", "1"]
+    assert unanswered[0] == ["question", "words", "language", "asked", "not_found", "not_helped", "where"]
+    assert unanswered[1] == ["'" + HOSTILE, "hyperlink http x", "en-US", "4", "3", "1", "phone"]
     assert unanswered[2][0] == SCRIPT  # CSV is not HTML: the words as said
     days = rows_of(carol.get("/agent/insights.csv?table=days&from=2026-11-01&to=2026-11-30"))
     assert len(days) == 31 and days[1] == ["2026-11-01", "10", "5", "0.500"]
@@ -268,7 +268,7 @@ def test_a_caller_hears_the_new_entry_on_their_next_call(app: Flask, phone) -> N
 
 
 def test_a_period_without_calls(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
-    def nothing(session, settings, start, end):  # type: ignore[no-untyped-def]
+    def nothing(session, settings, start, end, catalog=None):  # type: ignore[no-untyped-def]
         days = tuple(Day(start + dt.timedelta(days=n), 0, 0) for n in range((end - start).days + 1))
         return Figures(start, end, 0, {}, days, (), (), Messages(0, 0, None, None, None))
 
@@ -319,5 +319,5 @@ def test_the_page_from_calls_with_known_outcomes(app: Flask, monkeypatch: pytest
     assert days[1:] == [["2026-11-23", "0", "0", "0.000"], ["2026-11-24", "9", "1", "0.111"],
                         ["2026-11-25", "0", "0", "0.000"]]  # fmt: skip
     unanswered = rows_of(carol.get(f"/agent/insights.csv?table=unanswered&{period}"))
-    assert unanswered[1:] == [["what is the meaning of life", "life mean", "en-US", "2", "2", "0"],
-                              ["how long does shipping take", "doe how long ship take", "en-US", "1", "0", "1"]]  # fmt: skip
+    assert unanswered[1:] == [["what is the meaning of life", "life mean", "en-US", "2", "2", "0", "phone"],
+                              ["how long does shipping take", "doe how long ship take", "en-US", "1", "0", "1", "phone"]]  # fmt: skip

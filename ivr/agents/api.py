@@ -181,7 +181,7 @@ def insights():  # type: ignore[no-untyped-def]
     except insights_page.PeriodError as error:
         return _error(str(error), 400)
     with get_db().reading() as db:
-        found = figures.figures(db, current_app.config, period.start, period.end)
+        found = figures.figures(db, current_app.config, period.start, period.end, current_app.extensions["ivr.catalog"])
     return jsonify(figures.as_json(found))
 
 

@@ -109,7 +109,9 @@ def prompt_words(node_id: str) -> str:
 
 def load(period: Period) -> Figures:
     with get_db().reading() as session:
-        return insights.figures(session, current_app.config, period.start, period.end)
+        return insights.figures(
+            session, current_app.config, period.start, period.end, current_app.extensions["ivr.catalog"]
+        )
 
 
 def _share(part: int, whole: int) -> float:
@@ -143,8 +145,17 @@ def _drop_off(f: Figures) -> tuple[list[str], list[list[object]]]:
 
 
 def _unanswered(f: Figures) -> tuple[list[str], list[list[object]]]:
-    return ["question", "words", "language", "asked", "not_found", "not_helped"], [
-        [a.sample, a.key, a.language, a.asked, a.not_found, a.not_helped] for a in f.asked
+    return ["question", "words", "language", "asked", "not_found", "not_helped", "where"], [
+        [a.sample, a.key, a.language, a.asked, a.not_found, a.not_helped, a.channel] for a in f.asked
+    ]
+
+
+def _web(f: Figures) -> tuple[list[str], list[list[object]]]:
+    """The first row is the whole help centre; then each answer's votes online beside the phone's."""
+    w = f.web
+    return ["answer", "language", "helpful_online", "not_helpful_online", "helped_by_phone", "not_helped_by_phone"], [
+        ["every answer", "", w.helpful, w.not_helpful, "", ""],
+        *[[v.slug, v.language, v.web_yes, v.web_no, v.phone_yes, v.phone_no] for v in w.votes],
     ]
 
 
@@ -180,7 +191,7 @@ def _speech(f: Figures) -> tuple[list[str], list[list[object]]]:
 
 TABLES: dict[str, Callable[[Figures], tuple[list[str], list[list[object]]]]] = {
     "outcomes": _outcomes, "days": _days, "drop_off": _drop_off, "unanswered": _unanswered,
-    "messages": _messages, "hours": _by_hour, "speech": _speech,
+    "messages": _messages, "hours": _by_hour, "speech": _speech, "web": _web,
 }  # fmt: skip
 
 

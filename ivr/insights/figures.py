@@ -15,7 +15,20 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from ivr.hours import OpeningHours
-from ivr.models import Agent, InsightAsked, InsightDay, InsightHour, InsightPrompt, Message, MessageHistory, as_utc
+from ivr.insights.rollup import question_key
+from ivr.models import (
+    Agent,
+    FaqQuery,
+    HelpEvent,
+    InsightAsked,
+    InsightDay,
+    InsightHour,
+    InsightPrompt,
+    Message,
+    MessageHistory,
+    as_utc,
+)
+from ivr.speech.matching import ENGLISH
 
 # How a call ended (ivr.flows.state.OUTCOMES), as the API names them.
 OUTCOME_NAMES = {"helped": "helped", "transferred": "transferred", "message_left": "message", "gave_up": "gave_up",
@@ -59,6 +72,8 @@ class Asked:
     not_found: int
     not_helped: int
     language: str
+    # Where it was asked: "phone", or "web" (a search of the help centre that found nothing).
+    channel: str = "phone"
 
 
 @dataclass(frozen=True)
@@ -80,6 +95,36 @@ class Messages:
 
 
 @dataclass(frozen=True)
+class Votes:
+    """Whether one answer helped: online ("Was this helpful?") beside the phone ("did that answer
+    your question?")."""
+
+    slug: str
+    language: str
+    web_yes: int = 0
+    web_no: int = 0
+    phone_yes: int = 0
+    phone_no: int = 0
+
+
+@dataclass(frozen=True)
+class Web:
+    """What visitors of the help centre did: searches and what they got, answers read, votes (and
+    on no, why), messages sent to the team."""
+
+    searches: int = 0
+    answered: int = 0
+    options: int = 0
+    none: int = 0
+    reads: int = 0
+    helpful: int = 0
+    not_helpful: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    messages: int = 0
+    votes: tuple[Votes, ...] = ()
+
+
+@dataclass(frozen=True)
 class Figures:
     start: dt.date  # first day, in the line's time zone
     end: dt.date  # last day, included
@@ -98,6 +143,7 @@ class Figures:
     # Calls followed by another call from the same number within 24 hours, and of those the helped.
     called_again: int = 0
     helped_called_again: int = 0
+    web: Web = field(default_factory=Web)
 
     @property
     def contained(self) -> int:
@@ -187,7 +233,75 @@ def _messages(session: Session, since: dt.datetime, until: dt.datetime) -> Messa
     )
 
 
-def figures(session: Session, settings: dict[str, Any], start: dt.date, end: dt.date) -> Figures:
+def _web(session: Session, since: dt.datetime, until: dt.datetime) -> Web:
+    """The help centre's figures for the period, from its events and the messages written on it."""
+    in_period = and_(HelpEvent.at >= since, HelpEvent.at < until)
+    counts = dict(
+        session.execute(
+            select(HelpEvent.kind + ":" + HelpEvent.outcome, func.count()).where(in_period)
+            .group_by(HelpEvent.kind, HelpEvent.outcome)
+        ).all()
+    )  # fmt: skip
+    votes: dict[tuple[str, str], dict[str, int]] = {}
+    reasons: dict[str, int] = {}
+    for slug, language, helpful, reason, n in session.execute(
+        select(HelpEvent.slug, HelpEvent.language, HelpEvent.helpful, HelpEvent.reason, func.count())
+        .where(in_period, HelpEvent.kind == "vote")
+        .group_by(HelpEvent.slug, HelpEvent.language, HelpEvent.helpful, HelpEvent.reason)
+    ):
+        votes.setdefault((slug, language), {})["web_yes" if helpful else "web_no"] = (
+            votes.get((slug, language), {}).get("web_yes" if helpful else "web_no", 0) + n
+        )
+        if not helpful and reason:
+            reasons[reason] = reasons.get(reason, 0) + n
+    for slug, language, helpful, n in session.execute(
+        select(FaqQuery.answered_slug, FaqQuery.language, FaqQuery.helpful, func.count())
+        .where(FaqQuery.at >= since, FaqQuery.at < until, FaqQuery.helpful.is_not(None))
+        .group_by(FaqQuery.answered_slug, FaqQuery.language, FaqQuery.helpful)
+    ):
+        if slug:
+            name = "phone_yes" if helpful else "phone_no"
+            votes.setdefault((slug, language), {})[name] = votes.get((slug, language), {}).get(name, 0) + n
+    messages = session.scalar(
+        select(func.count()).select_from(Message)
+        .where(Message.channel == "web", Message.created_at >= since, Message.created_at < until)
+    )  # fmt: skip
+    yes = sum(v.get("web_yes", 0) for v in votes.values())
+    no = sum(v.get("web_no", 0) for v in votes.values())
+    return Web(
+        searches=sum(n for key, n in counts.items() if key.startswith("search:")),
+        answered=counts.get("search:answer", 0),
+        options=counts.get("search:options", 0),
+        none=counts.get("search:none", 0),
+        reads=counts.get("read:", 0),
+        helpful=yes,
+        not_helpful=no,
+        reasons=reasons,
+        messages=int(messages or 0),
+        votes=tuple(
+            Votes(slug, language, **found)
+            for (slug, language), found in sorted(votes.items(), key=lambda item: (-sum(item[1].values()), item[0]))
+        ),
+    )
+
+
+def _web_unanswered(session: Session, since: dt.datetime, until: dt.datetime, catalog: Any) -> list[Asked]:
+    """The help centre's searches that found nothing, grouped by their words as callers' questions are."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for asked, language in session.execute(
+        select(HelpEvent.asked, HelpEvent.language).where(
+            HelpEvent.kind == "search", HelpEvent.outcome == "none", HelpEvent.at >= since, HelpEvent.at < until
+        )
+    ):
+        try:
+            words = catalog.words(language) if catalog is not None else ENGLISH
+        except Exception:  # a language no catalog has any more
+            words = ENGLISH
+        groups.setdefault((language, question_key(asked, words)), []).append(asked)
+    return [Asked(key, min(said), len(said), len(said), 0, language, "web") for (language, key), said in groups.items()]
+
+
+def figures(session: Session, settings: dict[str, Any], start: dt.date, end: dt.date, catalog: Any = None) -> Figures:
     """The figures of the days `start` to `end` (both included, the line's time zone)."""
     hours = OpeningHours.from_settings(settings)
     in_period = lambda column: and_(column >= start, column <= end)  # noqa: E731
@@ -243,6 +357,11 @@ def figures(session: Session, settings: dict[str, Any], start: dt.date, end: dt.
         by_hour[day.weekday()][hour] += int(calls or 0)
 
     since, until = _local_midnight(hours, start), _local_midnight(hours, end + dt.timedelta(days=1))
+    # The help centre's searches that found nothing join the callers' questions, most asked first.
+    asked = sorted(
+        [*asked, *_web_unanswered(session, since, until, catalog)],
+        key=lambda a: (-a.asked, -(a.not_found + a.not_helped), a.language, a.key, a.channel),
+    )[:TOP_ASKED]
     return Figures(
         start=start,
         end=end,
@@ -258,6 +377,7 @@ def figures(session: Session, settings: dict[str, Any], start: dt.date, end: dt.
         steps=steps,
         called_again=called_again,
         helped_called_again=helped_called_again,
+        web=_web(session, since, until),
     )
 
 
@@ -306,9 +426,32 @@ def as_json(f: Figures) -> dict[str, Any]:
                 "not_found": a.not_found,
                 "not_helped": a.not_helped,
                 "language": a.language,
+                "channel": a.channel,
             }
             for a in f.asked
         ],
+        "web": {
+            "searches": f.web.searches,
+            "answered": f.web.answered,
+            "options": f.web.options,
+            "none": f.web.none,
+            "reads": f.web.reads,
+            "helpful": f.web.helpful,
+            "not_helpful": f.web.not_helpful,
+            "reasons": f.web.reasons,
+            "messages": f.web.messages,
+            "answers": [
+                {
+                    "slug": v.slug,
+                    "language": v.language,
+                    "web_yes": v.web_yes,
+                    "web_no": v.web_no,
+                    "phone_yes": v.phone_yes,
+                    "phone_no": v.phone_no,
+                }
+                for v in f.web.votes
+            ],  # fmt: skip
+        },
         "messages": {
             "received": m.received,
             "closed": m.closed,

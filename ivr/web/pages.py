@@ -11,14 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import ValidationError, validate_csrf
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ivr import hours as clock
 from ivr.db import get_db
 from ivr.knowledge import decision as knowledge
-from ivr.models import FaqEntry, FaqQuery
+from ivr.models import FaqEntry, FaqQuery, HelpEvent
 from ivr.security import CONTROL
 from ivr.spoken import Speaker
 from ivr.web import visitors
@@ -45,6 +46,8 @@ API_PROBLEMS = {
     "empty_query": "q is missing: the question, in a few words",
     "too_long": f"q is longer than {MAX_QUERY} characters",
 }
+# Why an answer did not help, as a visitor may say (the texts reason_<name>).
+REASONS = ("not_asked", "not_clear", "not_solved")
 # The decision's kinds as the web names them.
 KINDS = {"answer": "answer", "refine": "options", "none": "none"}
 # Pages and styles come from this server only; nothing may frame them.
@@ -86,6 +89,7 @@ def search() -> tuple[str, int] | str:
     with get_db().reading() as db:
         decided = decision(db, language, asked)
         topics = topics_in(db, language)
+    searched(language, asked, decided)
     # Nothing found: the message form, with the question in it.
     asked_form = form({"question": asked}) if decided.kind == "none" else {}
     return render_template(
@@ -106,7 +110,40 @@ def article(slug: str) -> str:
             .where(FaqEntry.language == language, FaqEntry.category == entry.category, FaqEntry.slug != slug)
             .order_by(FaqEntry.id)
         ).all()
-        return render_template("help/article.html", **page(language), entry=entry, related=related)
+        shown = render_template(
+            "help/article.html", **page(language), **form(), entry=entry, related=related, voted=votes().get(slug)
+        )
+    record(HelpEvent(kind="read", language=language, slug=slug))
+    return shown
+
+
+@bp.post("/articles/<slug>/vote")
+def vote(slug: str) -> Response:
+    """ "Was this helpful?": yes or no, then on no why; one vote per answer per visitor's session."""
+    language = language_now()
+    helpful, reason = request.form.get("helpful", ""), request.form.get("reason", "")
+    try:
+        validate_csrf(request.form.get("csrf_token", ""))
+    except (ValidationError, RuntimeError):
+        abort(400)
+    if helpful not in ("yes", "no", "") or reason not in ("", *REASONS):
+        abort(400)
+    with get_db().transaction() as db:
+        if db.scalar(select(FaqEntry.id).where(FaqEntry.language == language, FaqEntry.slug == slug)) is None:
+            abort(404)
+        given = votes().get(slug)
+        if given is None and helpful:
+            event = HelpEvent(kind="vote", language=language, slug=slug, helpful=helpful == "yes",
+                              at=clock.now(current_app.config))  # fmt: skip
+            db.add(event)
+            db.flush()
+            session["votes"] = {**votes(), slug: [event.id, helpful, ""]}
+        elif given is not None and given[1] == "no" and not given[2] and reason:
+            event = db.get(HelpEvent, given[0])
+            if event is not None:
+                event.reason = reason
+            session["votes"] = {**votes(), slug: [given[0], "no", reason]}
+    return redirect(url_for("help.article", slug=slug, lang=language, _anchor="helpful"))
 
 
 @bp.get("/topics/<path:topic>")
@@ -134,6 +171,7 @@ def api_search() -> tuple[Response, int] | Response:
         return api_error(API_PROBLEMS[problem])
     with get_db().reading() as db:
         decided = decision(db, language, asked)
+    searched(language, asked, decided)
     entries = [
         {
             "slug": f.slug,
@@ -154,6 +192,24 @@ def not_found(_error: Exception) -> tuple[str, int]:
 
 
 # ---- what the pages need -------------------------------------------------------------------------
+
+
+def votes() -> dict[str, list[Any]]:
+    """The visitor's votes in this session: slug -> [event id, "yes" or "no", reason]."""
+    given = session.get("votes")
+    return given if isinstance(given, dict) else {}
+
+
+def searched(language: str, asked: str, decided: knowledge.Decision) -> None:
+    record(HelpEvent(kind="search", language=language, outcome=KINDS[decided.kind], asked=asked,
+                     slug=decided.found[0].slug if decided.found else ""))  # fmt: skip
+
+
+def record(event: HelpEvent) -> None:
+    """Keep what a visitor did for the insights, in a short transaction of its own."""
+    event.at = event.at or clock.now(current_app.config)
+    with get_db().transaction() as db:
+        db.add(event)
 
 
 def offered() -> list[str]:
@@ -198,20 +254,26 @@ def topics_in(db: Session, language: str) -> list[str]:
 
 
 def most_asked(db: Session, language: str) -> list[FaqEntry]:
-    """The answers most given to callers in `language` over the last POPULAR_DAYS, topped
-    up in the knowledge base's order while there are fewer."""
+    """The answers most given to callers and read online in `language` over the last POPULAR_DAYS,
+    topped up in the knowledge base's order while there are fewer."""
     since = clock.now(current_app.config) - dt.timedelta(days=POPULAR_DAYS)
-    counted = db.execute(
+    given = db.execute(
         select(FaqQuery.answered_slug, func.count())
         .where(FaqQuery.language == language, FaqQuery.at >= since, FaqQuery.answered_slug.is_not(None))
         .group_by(FaqQuery.answered_slug)
-        .order_by(func.count().desc(), FaqQuery.answered_slug)
-        .limit(POPULAR)
     ).all()
+    read = db.execute(
+        select(HelpEvent.slug, func.count())
+        .where(HelpEvent.kind == "read", HelpEvent.language == language, HelpEvent.at >= since)
+        .group_by(HelpEvent.slug)
+    ).all()
+    totals: dict[str, int] = {}
+    for slug, count in [*given, *read]:
+        totals[slug] = totals.get(slug, 0) + count
     entries = {
         e.slug: e for e in db.scalars(select(FaqEntry).where(FaqEntry.language == language).order_by(FaqEntry.id))
     }
-    slugs = [slug for slug, _ in counted if slug in entries]
+    slugs = [slug for slug in sorted(totals, key=lambda slug: (-totals[slug], slug)) if slug in entries]
     slugs += [slug for slug in entries if slug not in slugs]
     return [entries[slug] for slug in slugs[:POPULAR]]
 
