@@ -78,6 +78,7 @@ bench: db
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/speech.py
 	$(BIN)/python bench/faq.py
+	$(BIN)/python bench/help.py
 	$(BIN)/python bench/voicemail.py
 
 # The official small English Vosk model, into models/ (needs the internet; optional: without it,
