@@ -68,6 +68,8 @@ def test_a_visitor_searches_and_reads_answers_at_a_phones_width_and_a_desks(help
             problems = serious_problems(page)
             page.screenshot(path=str(OUTPUT / f"help-home-{width}.png"), full_page=True)
 
+            page.get_by_label("Your question").press_sequentially("how much is deliv", delay=20)
+            expect(page.locator("#suggestions")).to_contain_text("Delivery costs")  # as they type
             for asked, heading, name in [
                 ("how do I return an item", "Returning an item", "answer"),
                 ("delivery", "Did you mean one of these?", "options"),

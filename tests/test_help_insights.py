@@ -79,6 +79,7 @@ def test_the_insights_count_the_help_centre_beside_the_phone(line: Flask) -> Non
     for asked in ("how do i return an item", "delivery", "do you sell gift cards", "Do you sell gift cards?"):
         assert web.get("/help/search", query_string={"q": asked, "lang": "en-US"}).status_code == 200
     assert web.get("/help/api/search?q=paljonko+toimitus+maksaa&lang=fi-FI").status_code == 200
+    assert web.get("/help/api/search?q=deliv&lang=en-US&suggest=1").status_code == 200  # as someone types: not counted
     vote(web, "returns", helpful="no")
     vote(web, "returns", reason="not_asked")
     other = line.test_client()

@@ -171,7 +171,8 @@ def api_search() -> tuple[Response, int] | Response:
         return api_error(API_PROBLEMS[problem])
     with get_db().reading() as db:
         decided = decision(db, language, asked)
-    searched(language, asked, decided)
+    if not request.args.get("suggest"):  # suggestions as someone types are not searches
+        searched(language, asked, decided)
     entries = [
         {
             "slug": f.slug,
