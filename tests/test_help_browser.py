@@ -1,5 +1,5 @@
 """The help centre in a real browser (Debian's Chromium, driven by Playwright) at a phone's width and
-a desk's: a search with an answer, with options, with none; every page checked by axe-core for
+a desk's: a search with an answer, with options, with none; every help-centre page checked by axe-core for
 serious or critical accessibility problems. Screenshots go to test-output/ for a person to look at."""
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from werkzeug.serving import make_server
 
 from tests.conftest import ROOT, free_port, make_app
-from tests.helpers import CHROMIUM, OUTPUT, PASSWORD, no_sideways_scroll, supervisor
+from tests.helpers import CHROMIUM, OUTPUT, PASSWORD, Inbox, no_sideways_scroll, supervisor
 
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -25,16 +26,22 @@ pytestmark = [
 
 
 @pytest.fixture
-def help_site(tmp_path: Path, template_db: Path) -> Iterator[str]:
+def help_site(tmp_path: Path, template_db: Path) -> Iterator[tuple[str, Inbox]]:
+    """The line served over HTTP, with a real (local) SMTP server, aiosmtpd's, for the team's answers."""
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
     app = make_app(tmp_path, template_db, LANGUAGES="en-US,fi-FI,lv-LV", CLOCK="2026-11-24T10:00:00-05:00",
-                   SECRET_KEY="help-browser")  # fmt: skip
+                   SECRET_KEY="help-browser", SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, SMTP_STARTTLS=False,
+                   MAIL_FROM="help@northwind.example")  # fmt: skip
     supervisor(app)
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield f"http://127.0.0.1:{server.server_port}", inbox
     finally:
         server.shutdown()
+        smtp.stop()
         app.extensions["ivr.db"].engine.dispose()
 
 
@@ -52,9 +59,12 @@ def serious_problems(page) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("width", [390, 1280])
-def test_a_visitor_searches_and_reads_answers_at_a_phones_width_and_a_desks(help_site: str, width: int) -> None:
+def test_a_visitor_searches_and_reads_answers_at_a_phones_width_and_a_desks(
+    help_site: tuple[str, Inbox], width: int
+) -> None:
     from playwright.sync_api import expect, sync_playwright
 
+    help_site, inbox = help_site  # type: ignore[assignment]
     OUTPUT.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
@@ -117,10 +127,20 @@ def test_a_visitor_searches_and_reads_answers_at_a_phones_width_and_a_desks(help
             desk.get_by_label("Password").fill(PASSWORD)
             desk.get_by_role("button", name="Log in").click()
             expect(desk.locator(".queue")).to_contain_text("do you sell gift cards")
+            row = desk.locator("table.queue tbody tr").filter(has_text="ada@example.com")
+            expect(row).to_contain_text("online")
+            row.locator("a").first.click()
+            expect(desk.get_by_role("heading", level=1)).to_have_text("Written message from ada@example.com")
+            desk.get_by_label("Answer by e-mail to ada@example.com").fill("We do: ask at any store.")
+            desk.get_by_role("button", name="Send the answer").click()
+            expect(desk.locator(".flash")).to_contain_text("Your answer was sent to ada@example.com.")
+            assert len(inbox.mails) == 1 and b"We do: ask at any store." in inbox.mails[0]
+            desk.screenshot(path=str(OUTPUT / f"help-answered-{width}.png"), full_page=True)
             desk.goto(help_site + "/agent/insights?from=2026-11-24&to=2026-11-24")
             card = desk.locator("#web")
             expect(card).to_contain_text("0 helpful · 1 not (not clear 1)")
             expect(card).to_contain_text("1 messages sent")
             desk.screenshot(path=str(OUTPUT / f"help-insights-{width}.png"), full_page=True)
+
         finally:
             browser.close()
