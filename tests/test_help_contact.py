@@ -90,6 +90,14 @@ def test_a_message_sent_lands_in_the_agents_queue_found_by_its_words(line: Flask
     assert "What they wrote" in page and "audio" not in page.lower()
 
 
+def test_the_form_says_when_the_team_answers_holidays_included(tmp_path: Path, template_db: Path) -> None:
+    # Thursday 26 November 2026 (Thanksgiving, a holiday on this line), 10:00 in New York.
+    app = make_app(tmp_path, template_db, CLOCK="2026-11-26T10:00:00-05:00", SECRET_KEY="k", HOLIDAYS="11-26")
+    page = app.test_client().get("/help/contact").get_data(as_text=True)
+    assert "We are back tomorrow at 9 AM, and answer then." in page  # the holiday is skipped
+    assert "Monday to Friday, 9 AM to 5 PM" in page
+
+
 def test_the_same_form_sent_twice_is_one_message(line: Flask, web: FlaskClient) -> None:
     form = filled(web)
     assert web.post("/help/contact", data=form).status_code == 200

@@ -33,7 +33,9 @@ def contact() -> str:
         "question": cleaned(request.args.get("q", ""))[:LONGEST],
         "order": cleaned(request.args.get("order", "")),
     }
-    return render_template("help/contact.html", **page(language), **form(prefilled), errors=[])
+    return render_template(
+        "help/contact.html", **page(language), **form(prefilled), errors=[], hours=hours_now(language)
+    )
 
 
 @bp.post("/contact")
@@ -70,7 +72,10 @@ def send() -> tuple[str, int] | str:
 
 def again(language: str, values: dict[str, str], errors: list[str], status: int) -> tuple[str, int]:
     """The form again with what the visitor wrote, and what to do."""
-    return render_template("help/contact.html", **page(language), **form(values), errors=errors), status
+    shown = render_template(
+        "help/contact.html", **page(language), **form(values), errors=errors, hours=hours_now(language)
+    )
+    return shown, status
 
 
 def problems(values: dict[str, str]) -> list[str]:
