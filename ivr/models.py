@@ -166,10 +166,11 @@ class Call(Base):
 
     __tablename__ = "calls"
     # A caller's earlier calls on an agent's page (migration 0010); written once, when the call begins.
-    # Ended calls not yet in the insights' day rows, found by the worker (migration 0016).
+    # Ended calls not yet in the insights' day rows, found by the worker in the order they began
+    # (migration 0022): no index holds a column a call step writes, so a step's UPDATE writes no index.
     __table_args__ = (
         Index("ix_calls_from_started", "from_number", "started_at"),
-        Index("ix_calls_summarised_updated", "summarised", "updated_at"),
+        Index("ix_calls_summarised_started", "summarised", "started_at"),
     )
 
     call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)

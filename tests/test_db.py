@@ -318,3 +318,17 @@ def test_a_sqlite_without_json_functions_is_named_at_start_up(monkeypatch: pytes
     monkeypatch.setitem(calls.APPEND_EVENT, "sqlite", "json_insert_missing(events, '$[#]', json(:event))")
     with pytest.raises(RuntimeError, match=r"SQLite 3\.31 or later"):
         calls.check_sqlite_json()
+
+
+def test_a_call_step_writes_no_index() -> None:
+    """A step's UPDATE sets none of the columns an index of `calls` holds, so it writes its row alone
+    (each index it moved cost every step a page or two more: bench/webhooks.py)."""
+    import re
+
+    from ivr.calls import ADVANCE_CALL
+    from ivr.models import Call
+
+    written = set(re.findall(r"(\w+) = ", ADVANCE_CALL.split(" WHERE ")[0]))
+    assert {"node", "step", "updated_at", "events"} <= written
+    indexed = {column.name for index in Call.__table__.indexes for column in index.columns}
+    assert indexed and not indexed & written

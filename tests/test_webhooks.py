@@ -8,9 +8,12 @@ from xml.etree import ElementTree
 
 import pytest
 from flask import Flask
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
 from ivr.models import Call
+from ivr.voice.signature import signature_of
 from tests.conftest import TOKEN, make_app
 from tests.helpers import post, sid, twilio_params
 
@@ -101,6 +104,16 @@ def test_signature_for_another_url_is_refused(client) -> None:  # type: ignore[n
     signature = RequestValidator(TOKEN).compute_signature("http://localhost/voice/status", params)
     response = client.post("/voice/incoming", data=params, headers={"X-Twilio-Signature": signature})
     assert response.status_code == 403
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    url=st.text(max_size=80),
+    params=st.dictionaries(st.text(max_size=12), st.text(max_size=40), max_size=12),
+)
+def test_the_signature_is_the_twilio_librarys(url: str, params: dict[str, str]) -> None:
+    """The webhooks' one-HMAC check signs exactly as RequestValidator does, whatever the names and values."""
+    assert signature_of(TOKEN, url, params) == RequestValidator(TOKEN).compute_signature(url, params)
 
 
 @pytest.mark.parametrize("path", ["/voice/step/main%20menu?n=1", "/voice/step/men%C3%BC?n=1&x=a%2Fb"])

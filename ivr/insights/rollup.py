@@ -232,9 +232,11 @@ def roll_up(session: Session, settings: dict[str, Any], now: dt.datetime, limit:
     """Roll up to `limit` ended calls not yet summarised into the day rows; how many. The caller's
     transaction commits the claim and the counts together."""
     over = or_(Call.ended_at.is_not(None), Call.updated_at < now - QUIET)
+    # Oldest first, by start (ix_calls_summarised_started): no index holds `updated_at`, which every
+    # call step writes; calls still going are passed over in that index, and they are few.
     candidates = list(
         session.scalars(
-            select(Call.call_sid).where(and_(Call.summarised == false(), over)).order_by(Call.updated_at).limit(limit)
+            select(Call.call_sid).where(and_(Call.summarised == false(), over)).order_by(Call.started_at).limit(limit)
         )
     )
     if not candidates:

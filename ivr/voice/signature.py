@@ -9,6 +9,7 @@ default port, as Twilio's own signing is inconsistent about it.
 
 from __future__ import annotations
 
+import base64
 import functools
 import hmac
 import io
@@ -120,18 +121,26 @@ class SignedParams(dict[str, str]):
         return [self[name]]
 
 
+def signature_of(token: str, url: str, params: dict[str, str]) -> str:
+    """Twilio's signature of a request: base64 of HMAC-SHA1 over the URL and each parameter's name
+    and value in name order (what RequestValidator.compute_signature gives for one value per name),
+    in one C call: the library's loop of string additions and sets cost more than the HMAC."""
+    signed = url + "".join([name + params[name] for name in sorted(params)])
+    return base64.b64encode(hmac.digest(token.encode(), signed.encode(), "sha1")).decode()
+
+
 def is_signed_by_twilio(environ: dict[str, Any], settings: dict[str, Any]) -> bool:
     token = settings.get("TWILIO_AUTH_TOKEN", "")
     signature = environ.get("HTTP_X_TWILIO_SIGNATURE", "")
     if not token or not signature:
         return False
-    validator, url = RequestValidator(token), signed_url(environ, settings.get("PUBLIC_URL", ""))
-    # The URL as seen is almost always the one signed: one HMAC. Only when it differs does the library
-    # try the other port spellings (it always computes both, which is the hot path's dearest part).
-    params = SignedParams(posted(environ))
-    expected = validator.compute_signature(url, params)
-    # hmac's constant-time comparison, in C (the library's own compare loops in Python).
-    return hmac.compare_digest(expected.encode(), signature.encode()) or validator.validate(url, params, signature)
+    url, params = signed_url(environ, settings.get("PUBLIC_URL", "")), posted(environ)
+    # The URL as seen is almost always the one signed: one HMAC, compared in constant time (in C).
+    # Only when it differs does the library try the other port spellings (it always computes both).
+    expected = signature_of(token, url, params)
+    if hmac.compare_digest(expected.encode(), signature.encode()):
+        return True
+    return RequestValidator(token).validate(url, SignedParams(params), signature)
 
 
 def twilio_only(view: Callable[..., Any]) -> Callable[..., Any]:
