@@ -48,7 +48,7 @@ graphviz:
 # The browser test needs Debian's Chromium, the real-voice tests pocketsphinx-testdata's recordings,
 # the PostgreSQL test the server's binaries, the diagram tests Graphviz; as root they are installed
 # here, otherwise the tests say how.
-TEST_DEBS := chromium pocketsphinx-testdata postgresql graphviz npm
+TEST_DEBS := chromium pocketsphinx-testdata postgresql graphviz
 test: $(VENV)/.installed
 	@missing=$$(for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	[ -z "$$missing" ] || [ "$$(id -u)" != 0 ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null)
@@ -63,6 +63,8 @@ test-slow: $(VENV)/.installed
 # without npm the tests that need it say how to get it.
 axe: tests/browser/node_modules/.installed
 tests/browser/node_modules/.installed: tests/browser/package-lock.json
+	@command -v npm >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null) || true
 	@if command -v npm >/dev/null 2>&1; then \
 	  (cd tests/browser && npm ci --silent --no-audit --no-fund) && touch $@; \
 	else echo "npm is not installed, so the accessibility checks are skipped: apt-get install npm"; fi
