@@ -38,9 +38,10 @@ def as_utc(moment: dt.datetime) -> dt.datetime:
 
 
 def modelled(name: str | None, type_: str, _parent: Any = None) -> bool:
-    """Whether Alembic's comparison should see a table: not the full-text index's tables (FTS5 makes
-    message_search and its shadow tables), which the models do not declare (migration 0009)."""
-    return not (type_ == "table" and (name or "").startswith("message_search"))
+    """Whether Alembic's comparison should see a table: not the full-text indexes' tables (FTS5 makes
+    message_search, product_search and their shadow tables), which the models do not declare
+    (migrations 0009, 0023)."""
+    return not (type_ == "table" and (name or "").startswith(("message_search", "product_search")))
 
 
 class Base(DeclarativeBase):
@@ -159,6 +160,56 @@ class Order(Base):
     refund_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
 
     customer: Mapped[Customer] = relationship(back_populates="orders")
+
+
+class ProductCategory(Base):
+    """A shelf of the product directory: a code, and its name in each language."""
+
+    __tablename__ = "product_categories"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    names: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+
+class Product(Base):
+    """Something the company sells: its price (in the line's currency) and whether it can be had now;
+    its words are in `texts`, one per language."""
+
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    category: Mapped[str] = mapped_column(ForeignKey("product_categories.code"), index=True)
+    price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    # in_stock | low | out_of_stock | discontinued (ivr.products.catalogue.AVAILABILITY)
+    availability: Mapped[str] = mapped_column(String(20))
+    # Size labels, the same in every language ("42", "M").
+    sizes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    texts: Mapped[list[ProductText]] = relationship(
+        back_populates="product", cascade="all, delete-orphan", order_by="ProductText.language"
+    )
+
+
+class ProductText(Base):
+    """A product in one language: its name, description, colours and the words callers use for it."""
+
+    __tablename__ = "product_texts"
+    __table_args__ = (UniqueConstraint("product_id", "language", name="uq_product_texts_product_language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    colours: Mapped[list[str]] = mapped_column(JSON, default=list)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # What the full-text index finds it by (ivr/products/search.py): its name and code; the rest.
+    search_name: Mapped[str] = mapped_column(Text, default="", server_default="")
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    product: Mapped[Product] = relationship(back_populates="texts")
 
 
 class Call(Base):

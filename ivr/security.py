@@ -14,3 +14,20 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 def clean(value: str) -> str:
     """A value from outside, fit for a database row, an XML attribute or a log line."""
     return CONTROL.sub("", value)[:MAX_VALUE]
+
+
+# What a spreadsheet takes for the start of a formula (OWASP, CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A cell a spreadsheet shows as text, never runs as a formula: text that starts with = + - @, a tab
+    or a carriage return gets a ' before it."""
+    if isinstance(value, str) and value[:1] in FORMULA_START:
+        return "'" + value
+    return value
+
+
+def csv_value(cell: str) -> str:
+    """A cell read back from a file `csv_cell` wrote: the ' it put before a formula's start removed."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in FORMULA_START and cell[1:2] else cell

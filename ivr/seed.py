@@ -1,5 +1,6 @@
-"""Demo customers and orders, relative to the day they are loaded. Loading twice changes nothing
-but the dates, so `make run` can load them every time."""
+"""The demo line: customers and orders (relative to the day they are loaded), the knowledge base and
+the product directory. Loading twice changes nothing but the dates, so `make run` can load them
+every time."""
 
 from __future__ import annotations
 
@@ -82,3 +83,15 @@ def load_demo_data(session: Session, today: dt.date | None = None) -> None:
         for column in ("carrier", "tracking_number", "ships_on", "expected_on", "delivered_on", "refund_amount"):
             setattr(order, column, fields.get(column))
         order.customer_id, order.status = customer.id, fields["status"]
+
+
+def load_demo_line(session: Session, today: dt.date | None = None) -> str:
+    """Everything `flask seed` loads, in the caller's transaction; what was loaded, in words."""
+    from ivr.knowledge.entries import load_demo
+    from ivr.products.store import load_demo as load_demo_products
+
+    today = today or line_today()
+    load_demo_data(session, today)
+    added, updated = load_demo(session)
+    products = load_demo_products(session)
+    return f"{len(CUSTOMERS)} customers, {len(_orders(today))} orders, {added + updated} questions, {products} products"

@@ -46,12 +46,10 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     upgrade(url)
     app = create_app({"DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_MEDIA_HOSTS": MEDIA_HOSTS})
     from ivr.db import get_db
-    from ivr.knowledge.entries import load_demo
-    from ivr.seed import line_today, load_demo_data
+    from ivr.seed import line_today, load_demo_line
 
     with app.app_context(), get_db().transaction() as session:
-        load_demo_data(session)
-        load_demo(session)
+        load_demo_line(session)
         SEEDED_FOR[path] = line_today()
     get_db_engine = app.extensions["ivr.db"].engine
     get_db_engine.dispose()

@@ -25,6 +25,7 @@ from ivr.db import get_db
 from ivr.errors import PromptError
 from ivr.insights import figures as insights
 from ivr.insights.figures import Figures
+from ivr.security import csv_cell
 
 PERIODS = {"today": ("Today", 1), "7": ("7 days", 7), "30": ("30 days", 30)}
 DEFAULT_PERIOD = "30"
@@ -193,14 +194,6 @@ TABLES: dict[str, Callable[[Figures], tuple[list[str], list[list[object]]]]] = {
     "outcomes": _outcomes, "days": _days, "drop_off": _drop_off, "unanswered": _unanswered,
     "messages": _messages, "hours": _by_hour, "speech": _speech, "web": _web,
 }  # fmt: skip
-
-
-def csv_cell(value: object) -> object:
-    """A cell a spreadsheet shows as text, never runs as a formula (OWASP, CSV injection): text that
-    starts with = + - @, a tab or a carriage return gets a ' before it."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def to_csv(header: list[str], rows: Iterable[list[object]]) -> str:

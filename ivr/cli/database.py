@@ -20,11 +20,9 @@ def db_upgrade() -> None:
 
 @click.command("seed")
 def seed() -> None:
-    """Load the demo customers and orders (safe to run again)."""
-    from ivr.knowledge.entries import load_demo
-    from ivr.seed import load_demo_data
+    """Load the demo customers, orders, questions and products (safe to run again)."""
+    from ivr.seed import load_demo_line
 
     with get_db().transaction() as session:
-        load_demo_data(session)
-        added, updated = load_demo(session)
-    click.echo(f"demo data loaded: 3 customers, 5 orders, {added + updated} questions")
+        loaded = load_demo_line(session)
+    click.echo(f"demo data loaded: {loaded}")

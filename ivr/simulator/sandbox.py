@@ -94,16 +94,14 @@ class Sandbox:
 
     def __enter__(self) -> Sandbox:
         from ivr.db import upgrade
-        from ivr.knowledge.entries import load_demo
-        from ivr.seed import load_demo_data
+        from ivr.seed import load_demo_line
 
         self.folder = Path(tempfile.mkdtemp(prefix="ivr-sandbox-"))
         upgrade(f"sqlite:///{self.template}")
         app = self._app(self.template, self.folder)
         try:
             with app.app_context(), app.extensions["ivr.db"].transaction() as session:
-                load_demo_data(session)
-                load_demo(session)
+                load_demo_line(session)
         finally:
             app.extensions["ivr.db"].engine.dispose()
         return self

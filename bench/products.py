@@ -1,0 +1,157 @@
+"""The product directory's search over HTTP with 10,000 products, on SQLite and on PostgreSQL.
+
+Each database (PostgreSQL: a throwaway cluster, when its binaries are installed) is migrated and
+given the 40 demo products and made-up ones up to --products, each in English, Finnish and Latvian,
+named as a shop names them (a kind of thing and what it is like: "Compact kettle 417"), so a word
+finds hundreds. gunicorn (2 sync workers) serves it; one visitor after another asks what people
+type: the start of a word ("kettl"), a word with its accents left out ("tejkanna"), two words, a
+product's code, a category with and without words, a second page, nothing (the whole directory), and
+a word no product has, at /help/products (the page) and /help/api/products (the JSON). Printed: p50,
+p95 and the slowest in milliseconds per page and database. Target: p95 <= 30 ms.
+Run: .venv/bin/python bench/products.py [--products 10000] [--requests 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.agents import databases, serve  # noqa: E402
+from ivr.db import Database, upgrade  # noqa: E402
+from ivr.products.catalogue import Catalogue, ProductRow, ProductWords, read  # noqa: E402
+from ivr.products.store import DEMO_FILE, import_catalogue  # noqa: E402
+
+TARGET_MS = 30.0
+# What things are, and what they are like, in each language (a made-up shop's shelves).
+KINDS = {
+    "en-US": ["kettle", "lamp", "chair", "jacket", "boot", "speaker", "mug", "knife", "pan", "tent", "backpack",
+              "blanket", "glove", "radio", "clock", "shovel", "hose", "scarf", "towel", "teapot"],
+    "fi-FI": ["vedenkeitin", "lamppu", "tuoli", "takki", "saapas", "kaiutin", "muki", "veitsi", "paistinpannu",
+              "teltta", "reppu", "peitto", "hansikas", "radio", "kello", "lapio", "letku", "huivi", "pyyhe",
+              "teekannu"],
+    "lv-LV": ["tējkanna", "lampa", "krēsls", "jaka", "zābaks", "skaļrunis", "krūze", "nazis", "panna", "telts",
+              "mugursoma", "sega", "cimds", "radio", "pulkstenis", "lāpsta", "šļūtene", "šalle", "dvielis",
+              "tējas kanna"],
+}  # fmt: skip
+LIKE = {
+    "en-US": ["Compact", "Classic", "Quiet", "Light", "Sturdy", "Folding", "Wooden", "Steel", "Glass", "Travel"],
+    "fi-FI": ["Kompakti", "Klassinen", "Hiljainen", "Kevyt", "Tukeva", "Taitettava", "Puinen", "Teräksinen",
+              "Lasinen", "Matka"],
+    "lv-LV": ["Kompakts", "Klasisks", "Kluss", "Viegls", "Izturīgs", "Saliekams", "Koka", "Tērauda", "Stikla",
+              "Ceļojumu"],
+}  # fmt: skip
+# What visitors type, per language (searches that find hundreds, a few, one, or none).
+TYPED = {
+    "en-US": ["kettl", "kettles", "compact lamp", "quiet", "boots", "steel knife 12", "zzyzx", "travel mug"],
+    "fi-FI": ["vedenkeitintä", "lamppu", "kevyt takki", "teraksinen", "saappaat", "muki 77", "zzyzx"],
+    "lv-LV": ["tejkanna", "tējkannu", "lampa", "viegla jaka", "zabaks", "krūze 42", "zzyzx"],
+}
+
+
+def made_up(count: int, categories: list[str], seed: int = 11) -> list[ProductRow]:
+    """`count` products in three languages, named as a shop names them."""
+    rng = random.Random(seed)
+    availability = ["in_stock"] * 7 + ["low", "out_of_stock", "discontinued"]
+    rows = []
+    for n in range(count):
+        kind, like = rng.randrange(len(KINDS["en-US"])), rng.randrange(len(LIKE["en-US"]))
+        texts = {
+            language: ProductWords(
+                name=f"{LIKE[language][like]} {KINDS[language][kind]} {n}",
+                description=f"{LIKE[language][like]} {KINDS[language][kind]}, {rng.randrange(1, 60)} cm.",
+                keywords=[KINDS[language][kind]],
+            )
+            for language in KINDS
+        }
+        price = Decimal(rng.randrange(300, 40000)) / 100
+        rows.append(ProductRow(f"BN-{n:05}", rng.choice(categories), price, rng.choice(availability), [], texts))
+    return rows
+
+
+def fill(url: str, count: int) -> None:
+    upgrade(url)
+    demo = read(DEMO_FILE)
+    db = Database(url)
+    with db.transaction() as session:
+        rows = demo.products + made_up(count - len(demo.products), list(demo.categories))
+        import_catalogue(session, Catalogue(rows, demo.categories), "USD")
+    db.engine.dispose()
+
+
+def asks(count: int, seed: int = 5) -> list[dict[str, str]]:
+    """What `count` visitors ask, in turn: words, a code, categories, pages, everything."""
+    rng = random.Random(seed)
+    kinds = [
+        lambda language: {"q": rng.choice(TYPED[language])},
+        lambda language: {"q": f"BN-{rng.randrange(9000):05}"},
+        lambda language: {"q": rng.choice(TYPED[language]), "category": "kitchen"},
+        lambda language: {"category": rng.choice(["kitchen", "garden", "footwear"])},
+        lambda language: {"q": rng.choice(TYPED[language])[:4], "page": "2"},
+        lambda language: {},
+    ]
+    return [{"lang": (language := rng.choice(list(KINDS))), **rng.choice(kinds)(language)} for _ in range(count)]
+
+
+def timed(base: str, path: str, asked: list[dict[str, str]]) -> list[float]:
+    session = requests.Session()
+    for params in asked[:5]:  # the first few warm the caches
+        session.get(base + path, params=params, timeout=30)
+    times = []
+    for params in asked:
+        started = time.perf_counter()
+        reply = session.get(base + path, params=params, timeout=30)
+        times.append(1000 * (time.perf_counter() - started))
+        if reply.status_code != 200:
+            raise RuntimeError(f"{reply.url}: {reply.status_code}")
+    return sorted(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=300)
+    args = parser.parse_args()
+    asked = asks(args.requests)
+    results: dict[str, dict[str, list[float]]] = {}
+    with databases("ivr-bench-products-") as (work, urls):
+        for name, url in urls.items():
+            started = time.perf_counter()
+            fill(url, args.products)
+            print(f"{name}: {args.products} products in 3 languages imported in {time.perf_counter() - started:.0f} s",
+                  flush=True)  # fmt: skip
+            process, base = serve(url, work)
+            try:
+                results[name] = {path: timed(base, path, asked) for path in ("/help/products", "/help/api/products")}
+            finally:
+                process.terminate()
+                process.wait(timeout=10)
+    print(f"\n{args.products} products, {args.requests} searches per page, one at a time, gunicorn 2 sync workers,"
+          f" {os.cpu_count()} cores")  # fmt: skip
+    print(f"{'page':22}" + "".join(f"{n + ' p50':>17}{n + ' p95':>17}{n + ' slowest':>20}" for n in results))
+    missed = False
+    for path in ("/help/products", "/help/api/products"):
+        cells = ""
+        for name in results:
+            times = results[name][path]
+            p95 = times[int(len(times) * 0.95) - 1]
+            missed |= p95 > TARGET_MS
+            cells += f"{times[len(times) // 2]:>17.1f}{p95:>17.1f}{times[-1]:>20.1f}"
+        print(f"{path:22}{cells}")
+    if "PostgreSQL" not in results:
+        print("PostgreSQL: not measured (its server binaries are not installed: apt-get install postgresql)")
+    print(f"target: p95 <= {TARGET_MS:.0f} ms: {'MISSED' if missed else 'met'}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
