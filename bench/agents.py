@@ -125,9 +125,11 @@ class SimpleCustomer:
         self.name, self.account_number, self.phone = row["name"], row["account_number"], row["phone"]
 
 
-def serve(url: str, work: Path, role: str = "agent") -> tuple[subprocess.Popen, str]:  # type: ignore[type-arg]
-    """gunicorn as `make run` starts it, on `url`, with the agent "ann" (in `role`) to log in as."""
-    env = {**os.environ, "IVR_DATABASE_URL": url, "IVR_SECRET_KEY": "bench", "IVR_TWILIO_AUTH_TOKEN": "bench"}
+def serve(url: str, work: Path, role: str = "agent", **settings: str) -> tuple[subprocess.Popen, str]:  # type: ignore[type-arg]
+    """gunicorn as `make run` starts it, on `url` (and any other IVR_ `settings`), with the agent "ann"
+    (in `role`) to log in as."""
+    env = {**os.environ, "IVR_DATABASE_URL": url, "IVR_SECRET_KEY": "bench", "IVR_TWILIO_AUTH_TOKEN": "bench",
+           **{f"IVR_{name}": value for name, value in settings.items()}}  # fmt: skip
     subprocess.run([str(BIN / "flask"), "--app", "wsgi", "agents", "create", "ann", "--role", role], cwd=ROOT, env=env,
                    check=True, input=PASSWORD + "\n", text=True, capture_output=True)  # fmt: skip
     port = free_port()

@@ -196,7 +196,11 @@ class ProductText(Base):
     """A product in one language: its name, description, colours and the words callers use for it."""
 
     __tablename__ = "product_texts"
-    __table_args__ = (UniqueConstraint("product_id", "language", name="uq_product_texts_product_language"),)
+    __table_args__ = (
+        UniqueConstraint("product_id", "language", name="uq_product_texts_product_language"),
+        # The directory in a language, by name: a page of it without sorting them all.
+        Index("ix_product_texts_language_name", "language", "name"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))

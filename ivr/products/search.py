@@ -80,22 +80,17 @@ def find(session: Session, language: str, query: str, words: Words, category: st
     """The products with words in `language` matching `query` (every product with none typed), in
     `category` if given; the best matches first, else by name."""
     found = terms(query, words)
-    texts = select(ProductText.id).where(ProductText.language == language)
-    if found:
-        texts = _matching(session, texts, found)
-    matching = select(Product, ProductText).join(ProductText, ProductText.product_id == Product.id)
-    matching = matching.where(ProductText.id.in_(texts))
+    joined = select(Product, ProductText).join(ProductText, ProductText.product_id == Product.id)
+    joined = joined.where(ProductText.language == language)
+    matching, rank = _matching(session, joined, found) if found else (joined, None)
     counts = session.execute(
-        select(Product.category, func.count())
-        .join(ProductText, ProductText.product_id == Product.id)
-        .where(ProductText.id.in_(texts))
-        .group_by(Product.category)
+        matching.with_only_columns(Product.category, func.count()).group_by(Product.category)
     ).all()
     by_category = {code: count for code, count in counts}
     if category:
         matching = matching.where(Product.category == category)
     total = by_category.get(category, 0) if category else sum(by_category.values())
-    ordered = _ranked(session, matching, found) if found else matching.order_by(ProductText.name, Product.code)
+    ordered = matching.order_by(*([rank] if rank is not None else []), ProductText.name, Product.code)
     rows = session.execute(ordered.limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
     return Page([(product, text) for product, text in rows], total, by_category)
 
@@ -105,29 +100,15 @@ def category_names(session: Session, language: str) -> dict[str, str]:
     return {c.code: c.names.get(language) or c.code for c in session.scalars(select(ProductCategory))}
 
 
-def _postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-def _matching(session: Session, texts: Select, found: list[tuple[str, ...]]) -> Select:  # type: ignore[type-arg]
-    if _postgresql(session):
-        return texts.where(_VECTOR.op("@@")(func.to_tsquery("simple", _tsquery(found))))
-    fts = select(FTS.c.rowid).where(FTS.c.product_search.op("MATCH")(_fts_query(found)))
-    return texts.where(ProductText.id.in_(fts))
-
-
-def _ranked(session: Session, query: Select, found: list[tuple[str, ...]]) -> Select:  # type: ignore[type-arg]
-    """The best match first: a word in the name counts ten times one elsewhere."""
-    if _postgresql(session):
-        rank = func.ts_rank(_VECTOR, func.to_tsquery("simple", _tsquery(found)))
-        return query.order_by(rank.desc(), ProductText.name, Product.code)
-    bm25 = func.bm25(literal_column("product_search"), 10.0, 1.0)
-    ranks = (
-        select(FTS.c.rowid.label("text_id"), bm25.label("score"))
-        .where(FTS.c.product_search.op("MATCH")(_fts_query(found)))
-        .subquery()
-    )
-    return query.join(ranks, ranks.c.text_id == ProductText.id).order_by(ranks.c.score, ProductText.name, Product.code)
+def _matching(session: Session, query: Select, found: list[tuple[str, ...]]):  # type: ignore[no-untyped-def,type-arg]
+    """`query` limited to the texts that match, and what orders the best match first (a word in the
+    name counts ten times one elsewhere)."""
+    if session.get_bind().dialect.name == "postgresql":
+        matched = func.to_tsquery("simple", _tsquery(found))
+        return query.where(_VECTOR.op("@@")(matched)), func.ts_rank(_VECTOR, matched).desc()
+    # FTS5 ranks only in a query that reads it with MATCH: it drives the join.
+    fts = query.join(FTS, FTS.c.rowid == ProductText.id).where(FTS.c.product_search.op("MATCH")(_fts_query(found)))
+    return fts, func.bm25(literal_column("product_search"), 10.0, 1.0)
 
 
 def _tsquery(found: list[tuple[str, ...]]) -> str:

@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("search_text", sa.Text(), nullable=False, server_default=""),
         sa.UniqueConstraint("product_id", "language", name="uq_product_texts_product_language"),
     )
+    op.create_index("ix_product_texts_language_name", "product_texts", ["language", "name"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "ALTER TABLE product_texts ADD COLUMN search_vector tsvector GENERATED ALWAYS AS"
@@ -85,6 +86,7 @@ def downgrade() -> None:
         for name in ("insert", "delete", "update"):
             op.execute(f"DROP TRIGGER product_search_{name}")
         op.execute("DROP TABLE product_search")
+    op.drop_index("ix_product_texts_language_name", "product_texts")
     op.drop_table("product_texts")
     op.drop_index("ix_products_category", "products")
     op.drop_table("products")
