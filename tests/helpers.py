@@ -235,6 +235,23 @@ def site(tmp_path: Path, template_db: Path) -> Iterator[tuple[Flask, str]]:
         app.extensions["ivr.db"].engine.dispose()
 
 
+# axe-core, for the browser tests' accessibility checks (`make axe` installs it).
+AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def serious_problems(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """axe-core's serious and critical violations on the page, as lines."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => { const r = await axe.run(document); return [r.passes.length, r.violations]; }")
+    checks_passed, found = result
+    assert checks_passed > 10, "axe-core checked nothing"
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
 def no_sideways_scroll(page) -> None:  # type: ignore[no-untyped-def]
     wide = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert wide[0] <= wide[1], f"{page.url}: the page is {wide[0]} px wide in a {wide[1]} px window"

@@ -12,10 +12,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from werkzeug.serving import make_server
 
-from tests.conftest import ROOT, free_port, make_app
-from tests.helpers import CHROMIUM, OUTPUT, PASSWORD, Inbox, no_sideways_scroll, supervisor
-
-AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+from tests.conftest import free_port, make_app
+from tests.helpers import AXE, CHROMIUM, OUTPUT, PASSWORD, Inbox, no_sideways_scroll, serious_problems, supervisor
 
 pytestmark = [
     pytest.mark.skipif(
@@ -43,19 +41,6 @@ def help_site(tmp_path: Path, template_db: Path) -> Iterator[tuple[str, Inbox]]:
         server.shutdown()
         smtp.stop()
         app.extensions["ivr.db"].engine.dispose()
-
-
-def serious_problems(page) -> list[str]:  # type: ignore[no-untyped-def]
-    """axe-core's serious and critical violations on the page, as lines."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => { const r = await axe.run(document); return [r.passes.length, r.violations]; }")
-    checks_passed, found = result
-    assert checks_passed > 10, "axe-core checked nothing"
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-        for v in found
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 @pytest.mark.parametrize("width", [390, 1280])
