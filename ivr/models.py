@@ -62,6 +62,8 @@ class Customer(Base):
     plan: Mapped[str] = mapped_column(String(60), default="")
     last_payment_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     last_payment_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The postcode of the account's address: with an order number, what proves an order is theirs online.
+    postcode: Mapped[str | None] = mapped_column(String(16))
 
     orders: Mapped[list[Order]] = relationship(back_populates="customer", order_by="Order.number")
 
@@ -402,6 +404,23 @@ class MessageHistory(Base):
 
     message: Mapped[Message] = relationship(back_populates="history")
     agent: Mapped[Agent | None] = relationship()
+
+
+class OrderLookup(Base):
+    """A look-up of an order on the help centre: what throttles guessing, per address and per order
+    number. The address only as a keyed hash; never what was given as proof."""
+
+    __tablename__ = "order_lookups"
+    __table_args__ = (
+        Index("ix_order_lookups_address_at", "address", "at"),
+        Index("ix_order_lookups_number_at", "number", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    address: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str] = mapped_column(String(20))
+    found: Mapped[bool] = mapped_column(Boolean)
 
 
 class LoginAttempt(Base):

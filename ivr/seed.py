@@ -19,6 +19,8 @@ CUSTOMERS = [
     ("Grace Hopper", "+15550100002", "100002", "2468", "0.00", None),
     ("Alan Turing", "+15550100003", "100003", "1357", "120.00", -5),
 ]
+# account: the postcode of the address on it
+POSTCODES = {"100001": "10001", "100002": "94105", "100003": "60601"}
 
 
 # account: plan, last payment amount, paid how many days ago
@@ -68,6 +70,7 @@ def load_demo_data(session: Session, today: dt.date | None = None) -> None:
         elif not check_password_hash(customer.pin_hash, pin):
             customer.pin_hash = hash_pin(pin)
         customer.name, customer.phone, customer.balance = name, phone, Decimal(balance)
+        customer.postcode = POSTCODES[account]
         customer.balance_due_on = today + dt.timedelta(days=due_in) if due_in is not None else None
         plan, paid, paid_days_ago = ACCOUNT_PLANS[account]
         customer.plan, customer.last_payment_amount = plan, Decimal(paid)

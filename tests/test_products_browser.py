@@ -1,6 +1,7 @@
 """The product directory in a real browser (Debian's Chromium, driven by Playwright) at a phone's width and
-a desk's, on the demo catalogue: a Latvian search typed without its accents, a category filter, a product's
-page; each page checked by axe-core for serious or critical problems. Screenshots go to test-output/."""
+a desk's, on the demo line: a Latvian search typed without its accents, a category filter, a product's
+page, a Finnish order look-up wrong then right; each page checked by axe-core for serious or critical
+problems. Screenshots go to test-output/."""
 
 from __future__ import annotations
 
@@ -87,6 +88,40 @@ def test_a_visitor_finds_a_product_without_typing_its_accents(shop: str, width: 
             page.get_by_role("link", name="English").click()
             expect(page.get_by_role("heading", name="Glass kettle")).to_be_visible()
             expect(page.locator(".product .price")).to_have_text("$49.00")
+            assert problems == []
+        finally:
+            browser.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_visitor_looks_up_an_order_wrong_then_right(shop: str, width: int) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    OUTPUT.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True, locale="fi-FI")
+            page = context.new_page()
+            page.goto(shop + "/help/?lang=fi-FI")
+            page.get_by_role("link", name="Missä tilaukseni on?").click()
+            page.get_by_label("Tilausnumero").fill("5001")
+            page.get_by_label("Puhelinnumeron neljä viimeistä numeroa tai postinumero").fill("1234")
+            page.get_by_role("button", name="Näytä tila").click()
+            expect(page.get_by_role("alert")).to_contain_text("Emme löytäneet tilausta")
+            expect(page.get_by_label("Tilausnumero")).to_have_value("5001")  # the number kept, the digits not
+            expect(page.get_by_label("Puhelinnumeron neljä viimeistä numeroa tai postinumero")).to_have_value("")
+            problems = serious_problems(page)
+            no_sideways_scroll(page)
+            page.screenshot(path=str(OUTPUT / f"order-wrong-fi-{width}.png"), full_page=True)
+
+            page.get_by_label("Puhelinnumeron neljä viimeistä numeroa tai postinumero").fill("0001")
+            page.get_by_role("button", name="Näytä tila").click()
+            expect(page.get_by_role("heading", name="Tilaus 5001")).to_be_visible()
+            expect(page.get_by_role("status")).to_contain_text("UPS")
+            problems += serious_problems(page)
+            no_sideways_scroll(page)
+            page.screenshot(path=str(OUTPUT / f"order-right-fi-{width}.png"), full_page=True)
             assert problems == []
         finally:
             browser.close()

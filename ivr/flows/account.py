@@ -157,7 +157,7 @@ def account_summary(state: CallState, context: Context) -> Goto:
 
 def open_orders_report(state: CallState, context: Context) -> Goto:
     orders = _open_orders(context, state.verified_customer_id or 0)
-    said = tuple(order_report(order, context, state.language) for order in orders) or (Say("no_open_orders"),)
+    said = tuple(order_report(order, context.speaker(state.language)) for order in orders) or (Say("no_open_orders"),)
     return Goto("account_menu", say=said, repeatable=True, helped="order_status")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 
 from ivr.flows.actions import Say
@@ -9,7 +11,7 @@ from ivr.flows.context import Context
 from ivr.flows.nodes import Goto, Handler, Menu, NumberEntry, Option, Question
 from ivr.flows.state import CallState
 from ivr.models import Order
-from ivr.spoken import spoken_digits
+from ivr.spoken import Speaker, spoken_digits
 
 MAX_LOOKUPS = 3
 
@@ -26,20 +28,20 @@ def order_lookup(state: CallState, context: Context) -> Goto:
             return Goto("after_failures", say=said, remember={"failed_at": "order_number"}, forget=("order_misses",),
                         not_helped=True)  # fmt: skip
         return Goto("order_number", say=said, remember={"order_misses": misses}, not_helped=True)
-    said = (order_report(order, context, state.language),)
+    said = (order_report(order, context.speaker(state.language)),)
     return Goto("order_result", say=said, forget=("order_misses",), repeatable=True, helped="order_status")
 
 
-def order_report(order: Order, context: Context, language: str) -> Say:
-    """The prompt for an order's status, with its values as callers of `language` hear them."""
-    speak = context.speaker(language)
-    values = {"number": spoken_digits(order.number)}
+def order_report(order: Order, speak: Speaker, digits: Callable[[str], str] = spoken_digits) -> Say:
+    """The prompt for an order's status, with its values in `speak`'s language: numbers said digit by
+    digit for callers (`digits`), as written for people reading them (`str`)."""
+    values = {"number": digits(order.number)}
     # Each status's prompt gets every value HANDLER_PROMPTS declares for it, dates or not.
     if order.status == "processing":
         values["ships"] = speak.date(order.ships_on) if order.ships_on else speak.word("soon")
     elif order.status == "shipped":
         values["carrier"] = order.carrier or speak.word("our_carrier")
-        values["tracking"] = spoken_digits((order.tracking_number or "")[-4:])
+        values["tracking"] = digits((order.tracking_number or "")[-4:])
         values["expected"] = speak.date(order.expected_on) if order.expected_on else speak.word("soon")
     elif order.status == "delivered":
         values["delivered"] = speak.date(order.delivered_on) if order.delivered_on else speak.word("recently")

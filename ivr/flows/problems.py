@@ -102,7 +102,7 @@ def problem_check(state: CallState, context: Context) -> Goto:
         case = f"order {number}: {KINDS[kind]}; status says {status_for_agents(order, context)}"
         if customer is None:
             case += "; caller not identified"
-        return Goto("problem_taken", say=(order_report(order, context, state.language),),
+        return Goto("problem_taken", say=(order_report(order, context.speaker(state.language)),),
                     remember={"problem_case": case}, forget=("problem_misses",), repeatable=True)  # fmt: skip
     spoken = {"number": spoken_digits(number)}
     said = (Say("problem_order_unknown", spoken) if customer is not None else Say("order_not_found", spoken),)
