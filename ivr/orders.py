@@ -1,5 +1,8 @@
-"""An order looked up from outside the phone (the help centre): its number and a proof that it is
-the visitor's, the last four digits of the phone number on its account or the account's postcode.
+"""Orders in words, and looked up from outside the phone.
+
+`order_report`: an order's status as the phone says it and the help centre shows it. `look_up`: an
+order found from the help centre by its number and a proof that it is the visitor's, the last four
+digits of the phone number on its account or the account's postcode.
 
 Whatever is wrong (no such order, the wrong digits, no phone or postcode on the account), the answer
 is the same, after the same work: no one can tell an order that exists from one that does not. Each
@@ -13,12 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, joinedload
 
+from ivr.flows.actions import Say
 from ivr.models import Order, OrderLookup
+from ivr.spoken import Speaker, spoken_digits
 
 NUMBER = re.compile(r"[0-9]{1,20}")
 MISSES = 5
@@ -71,3 +77,21 @@ def too_many(session: Session, number: str, address: str, now: dt.datetime) -> b
     from_here = misses.where(OrderLookup.address == address, OrderLookup.at >= now - ADDRESS_WINDOW)
     for_number = misses.where(OrderLookup.number == number[:20], OrderLookup.at >= now - NUMBER_WINDOW)
     return (session.scalar(from_here) or 0) >= MISSES or (session.scalar(for_number) or 0) >= MISSES
+
+
+def order_report(order: Order, speak: Speaker, digits: Callable[[str], str] = spoken_digits) -> Say:
+    """The prompt for an order's status, with its values in `speak`'s language: numbers said digit by
+    digit for callers (`digits`), as written for people reading them (`str`)."""
+    values = {"number": digits(order.number)}
+    # Each status's prompt gets every value HANDLER_PROMPTS declares for it, dates or not.
+    if order.status == "processing":
+        values["ships"] = speak.date(order.ships_on) if order.ships_on else speak.word("soon")
+    elif order.status == "shipped":
+        values["carrier"] = order.carrier or speak.word("our_carrier")
+        values["tracking"] = digits((order.tracking_number or "")[-4:])
+        values["expected"] = speak.date(order.expected_on) if order.expected_on else speak.word("soon")
+    elif order.status == "delivered":
+        values["delivered"] = speak.date(order.delivered_on) if order.delivered_on else speak.word("recently")
+    elif order.status == "cancelled":
+        values["refund"] = speak.money(order.refund_amount or 0)
+    return Say(f"order_{order.status}", values)

@@ -48,8 +48,9 @@ def at(node_id: str) -> CallState:
     """A call waiting at `node_id`, with what its prompt needs (choices found, an account to check)."""
     choices = [{"label": "delivery", "value": "delivery"}, {"label": "returns", "value": "returns"}]
     offers = [{"label": "English", "value": "en-US", "language": "en-US"}]
+    products = [{"label": "Electric kettle", "value": "KI-301"}, {"label": "Glass kettle", "value": "KI-302"}]
     return CallState(node=node_id, step=4, collected={"faq_choices": choices, "account_candidate": 1,
-                                                      "language_choices": offers})  # fmt: skip
+                                                      "language_choices": offers, "product_choices": products})  # fmt: skip
 
 
 def context(clock: str) -> Context:

@@ -15,9 +15,8 @@ from sqlalchemy import event, func, select
 
 from ivr import hours as clock
 from ivr.db import get_db
-from ivr.flows.orders import order_report
 from ivr.models import Customer, Order, OrderLookup
-from ivr.orders import MISSES
+from ivr.orders import MISSES, order_report
 from ivr.spoken import Speaker
 from tests.conftest import make_app
 from tests.helpers import csrf

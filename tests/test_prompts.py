@@ -56,7 +56,7 @@ def values(language: str) -> dict[str, list[str]]:
 
     future = days(0, 1, 3, 20, 40) + [speak.word("soon")]
     openings = [speak.opening(HOURS.next_opening(at), at) for at in MOMENTS] + [speak.opening(None, NOW)]
-    done = [CATALOG.text(language, f"done_{d}") for d in ("order_status", "account", "answer")]
+    done = [CATALOG.text(language, f"done_{d}") for d in ("order_status", "account", "answer", "product")]
     return {
         "number": [spoken_digits("5002"), spoken_digits("100001")],
         "ships": future,
@@ -85,7 +85,14 @@ def values(language: str) -> dict[str, list[str]]:
         "last": [speak.weekday(4, "to")],
         "start": [speak.time(dt.time(9))],
         "end": [speak.time(dt.time(17)), speak.word("midnight")],
+        "name": [PRODUCTS[language]],
+        "price": [speak.money(Decimal("39")), speak.money(Decimal("4.5"))],
+        "size": ["42", "XL"],
     }
+
+
+# A product's name in each language, as the demo directory gives it.
+PRODUCTS = {"en-US": "Electric kettle", "fi-FI": "Vedenkeitin", "lv-LV": "Elektriskā tējkanna"}
 
 
 # An entry's title in each language, as a knowledge-base entry gives it.

@@ -17,10 +17,10 @@ from werkzeug.security import check_password_hash
 from ivr.flows.actions import Say
 from ivr.flows.context import Context
 from ivr.flows.nodes import Goto, Handler, Menu, Message, NumberEntry, Option, Question
-from ivr.flows.orders import order_report
 from ivr.flows.state import CallState
 from ivr.flows.voicemail import leave_message
 from ivr.models import Customer, Order, PinAttempt, as_utc
+from ivr.orders import order_report
 from ivr.spoken import spoken_digits
 
 PIN_TRIES_PER_CALL = 3

@@ -2,7 +2,7 @@
 their own words, the commands that work at every prompt, and the goodbye.
 
 Anything said at the main menu (or at an "anything else?") that is surely none of the options goes
-to `own_words`: the option the words resemble when the knowledge base has nothing clearly better
+to `own_words`: a product it names (ivr/flows/products.py), the option the words resemble when the knowledge base has nothing clearly better
 (`meant_option`), else the knowledge base's answer (one clear answer is read, close ones are offered
 as a short menu); with nothing at all, the caller is asked once more in other words, then offered
 the topics, a person or a message.
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from babel.lists import format_list
 
-from ivr.flows import problems
+from ivr.flows import problems, products
 from ivr.flows.actions import Say
 from ivr.flows.context import Context
 from ivr.flows.nodes import Command, Goto, Handler, Hangup, Menu, Message, Option, Question
@@ -99,19 +99,27 @@ def own_words(state: CallState, context: Context) -> Goto:
     decided = weighed(asked, decide(state, context, asked), mine)
     if guess in PROBLEMS and not decided.whole:
         return Goto(str(guess), forget=("own_words_misses",))  # a problem, unless every word is one answer's
+    # A product named: asked about ("how much is the kettle"), or named alone ("the glass kettle");
+    # not named in another question ("how do I return a kettle").
+    asking = products.asks_about_a_product(state, context, asked)
+    named = products.product_named(state, context, asked)
+    if named.products and (asking or named.whole):
+        return products.to_product(state, context, asked, named)
     if meant_option(asked, guess, decided, mine, yours):
         return Goto(str(guess), forget=("own_words_misses",))
     answered = answer_for(state, context, asked, decided)
     if answered is not None:
         return answered
     log_not_found(state, context, asked)
+    # Asked about a product the directory does not have: said so, then the usual way on.
+    not_found = Say("product_not_found") if asking else Say("own_words_not_found")
     misses = state.retries + 1
     if misses >= int(context.settings.get("MAX_RETRIES", 3)):
-        return Goto("after_failures", say=(Say("own_words_not_found"),), remember={"failed_at": asked_at},
+        return Goto("after_failures", say=(not_found,), remember={"failed_at": asked_at},
                     forget=("own_words_misses",))  # fmt: skip
     if not state.collected.get("own_words_misses"):
-        return Goto("ask_again", remember={"own_words_misses": 1}, misses=misses)
-    return Goto("faq_again", say=(Say("own_words_not_found"),), remember={"faq_asked": asked},
+        return Goto("ask_again", say=(not_found,) if asking else (), remember={"own_words_misses": 1}, misses=misses)
+    return Goto("faq_again", say=(not_found,), remember={"faq_asked": asked},
                 forget=("own_words_misses",), misses=misses)  # fmt: skip
 
 
@@ -157,6 +165,8 @@ NODES = [
             **{option.goto: "words meant this option" for option in MAIN_OPTIONS},
             **{command.goto: "words meant this command" for command in COMMANDS if command.goto},
             "order_lookup": "an order number",
+            "product_answer": "a product named",
+            "product_pick": "products named alike",
             "faq_answer": "one clear answer",
             "faq_confirm": "one, not sure",
             "faq_refine": "a few close answers",

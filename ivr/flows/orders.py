@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy import select
 
 from ivr.flows.actions import Say
@@ -11,7 +9,8 @@ from ivr.flows.context import Context
 from ivr.flows.nodes import Goto, Handler, Menu, NumberEntry, Option, Question
 from ivr.flows.state import CallState
 from ivr.models import Order
-from ivr.spoken import Speaker, spoken_digits
+from ivr.orders import order_report
+from ivr.spoken import spoken_digits
 
 MAX_LOOKUPS = 3
 
@@ -30,24 +29,6 @@ def order_lookup(state: CallState, context: Context) -> Goto:
         return Goto("order_number", say=said, remember={"order_misses": misses}, not_helped=True)
     said = (order_report(order, context.speaker(state.language)),)
     return Goto("order_result", say=said, forget=("order_misses",), repeatable=True, helped="order_status")
-
-
-def order_report(order: Order, speak: Speaker, digits: Callable[[str], str] = spoken_digits) -> Say:
-    """The prompt for an order's status, with its values in `speak`'s language: numbers said digit by
-    digit for callers (`digits`), as written for people reading them (`str`)."""
-    values = {"number": digits(order.number)}
-    # Each status's prompt gets every value HANDLER_PROMPTS declares for it, dates or not.
-    if order.status == "processing":
-        values["ships"] = speak.date(order.ships_on) if order.ships_on else speak.word("soon")
-    elif order.status == "shipped":
-        values["carrier"] = order.carrier or speak.word("our_carrier")
-        values["tracking"] = digits((order.tracking_number or "")[-4:])
-        values["expected"] = speak.date(order.expected_on) if order.expected_on else speak.word("soon")
-    elif order.status == "delivered":
-        values["delivered"] = speak.date(order.delivered_on) if order.delivered_on else speak.word("recently")
-    elif order.status == "cancelled":
-        values["refund"] = speak.money(order.refund_amount or 0)
-    return Say(f"order_{order.status}", values)
 
 
 NODES = [

@@ -19,10 +19,10 @@ from sqlalchemy import select
 from ivr.flows.actions import Say
 from ivr.flows.context import Context
 from ivr.flows.nodes import Goto, Handler, Menu, NumberEntry, Option
-from ivr.flows.orders import order_report
 from ivr.flows.state import CallState
 from ivr.flows.voicemail import leave_message
 from ivr.models import Customer, Order
+from ivr.orders import order_report
 from ivr.speech.matching import best_options, coverage, said_together
 from ivr.speech.numbers import numbers_in
 from ivr.spoken import spoken_digits

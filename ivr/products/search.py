@@ -95,28 +95,41 @@ def find(session: Session, language: str, query: str, words: Words, category: st
     return Page([(product, text) for product, text in rows], total, by_category)
 
 
+def candidates(
+    session: Session, language: str, found: list[tuple[str, ...]], limit: int
+) -> list[tuple[Product, ProductText]]:
+    """The products with words in `language` that match any of the terms (not all: a caller's
+    sentence has words no product has), the best `limit` first."""
+    if not found:
+        return []
+    joined = select(Product, ProductText).join(ProductText, ProductText.product_id == Product.id)
+    matching, rank = _matching(session, joined.where(ProductText.language == language), found, any_term=True)
+    return [(product, text) for product, text in session.execute(matching.order_by(rank, Product.code).limit(limit))]
+
+
 def category_names(session: Session, language: str) -> dict[str, str]:
     """Each category's name in `language` (its code where it has none)."""
     return {c.code: c.names.get(language) or c.code for c in session.scalars(select(ProductCategory))}
 
 
-def _matching(session: Session, query: Select, found: list[tuple[str, ...]]):  # type: ignore[no-untyped-def,type-arg]
-    """`query` limited to the texts that match, and what orders the best match first (a word in the
-    name counts ten times one elsewhere)."""
+def _matching(session: Session, query: Select, found: list[tuple[str, ...]], any_term: bool = False):  # type: ignore[no-untyped-def,type-arg]
+    """`query` limited to the texts that match every term (`any_term`: any of them), and what orders
+    the best match first (a word in the name counts ten times one elsewhere)."""
     if session.get_bind().dialect.name == "postgresql":
-        matched = func.to_tsquery("simple", _tsquery(found))
+        matched = func.to_tsquery("simple", _tsquery(found, " | " if any_term else " & "))
         return query.where(_VECTOR.op("@@")(matched)), func.ts_rank(_VECTOR, matched).desc()
     # FTS5 ranks only in a query that reads it with MATCH: it drives the join.
-    fts = query.join(FTS, FTS.c.rowid == ProductText.id).where(FTS.c.product_search.op("MATCH")(_fts_query(found)))
+    fts_query = _fts_query(found, " OR " if any_term else " AND ")
+    fts = query.join(FTS, FTS.c.rowid == ProductText.id).where(FTS.c.product_search.op("MATCH")(fts_query))
     return fts, func.bm25(literal_column("product_search"), 10.0, 1.0)
 
 
-def _tsquery(found: list[tuple[str, ...]]) -> str:
-    """to_tsquery's text: every term (&), each any of its forms (|) as a prefix (:*). Its words are
-    letters and digits only (\\w), none of tsquery's operators."""
-    return " & ".join("(" + " | ".join(f"{form}:*" for form in forms) + ")" for forms in found)
+def _tsquery(found: list[tuple[str, ...]], joined: str = " & ") -> str:
+    """to_tsquery's text: every term (&, or any: |), each any of its forms (|) as a prefix (:*). Its
+    words are letters and digits only (\\w), none of tsquery's operators."""
+    return joined.join("(" + " | ".join(f"{form}:*" for form in forms) + ")" for forms in found)
 
 
-def _fts_query(found: list[tuple[str, ...]]) -> str:
-    """FTS5's query: every term (AND), each any of its forms (OR) as a quoted prefix ("kettl"*)."""
-    return " AND ".join("(" + " OR ".join(f'"{form}"*' for form in forms) + ")" for forms in found)
+def _fts_query(found: list[tuple[str, ...]], joined: str = " AND ") -> str:
+    """FTS5's query: every term (AND, or any: OR), each any of its forms (OR) as a quoted prefix ("kettl"*)."""
+    return joined.join("(" + " OR ".join(f'"{form}"*' for form in forms) + ")" for forms in found)

@@ -10,9 +10,8 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 
 from ivr import hours as clock
 from ivr.db import get_db
-from ivr.flows.orders import order_report
 from ivr.messages.written import source_of
-from ivr.orders import NUMBER, look_up
+from ivr.orders import NUMBER, look_up, order_report
 from ivr.spoken import Speaker
 from ivr.web.contact import cleaned
 from ivr.web.form import form

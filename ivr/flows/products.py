@@ -1,0 +1,120 @@
+"""Products on the phone: a caller who names a product at the main menu or after "anything else"
+("do you have the trail runner in stock", "how much is the kettle") hears its price and whether it can
+be had, in their language; two or three products named alike are offered to choose from; a question
+about a product that is not in the range is said so, honestly, with the usual way on.
+
+The words decide (ivr/products/heard.py): a product is named when all the words of its name or of
+one of its keywords were said. Whether the caller asks about it (rather than, say, how to return it)
+is for `main.own_words`: a product question's words (`product_cue`: "how much", "in stock", "do you
+have") make it one, and so does the product's name said alone; else the words go on to the options
+and the knowledge base as before.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ivr.flows.actions import Say
+from ivr.flows.context import Context
+from ivr.flows.nodes import Choose, Goto, Handler, Menu, Option, Question
+from ivr.flows.state import CallState
+from ivr.models import Product
+from ivr.products.heard import Named, named
+from ivr.speech.matching import ENGLISH, words_of
+from ivr.speech.numbers import numbers_in
+
+# What a product question carries from step to step.
+PRODUCT_KEYS = ("product_code", "product_choices", "product_size")
+
+
+def product_named(state: CallState, context: Context, asked: str) -> Named:
+    """The products the caller's words name, in the call's language."""
+    words = context.catalog.words(state.language) if context.catalog is not None else ENGLISH
+    return named(context.session, state.language, asked, words)
+
+
+def asks_about_a_product(state: CallState, context: Context, asked: str) -> bool:
+    """Whether the words ask what something costs or whether it can be had (the catalog's `product_cue`)."""
+    if context.catalog is None:
+        return False
+    said = f" {' '.join(words_of(asked))} "
+    return any(f" {' '.join(words_of(cue))} " in said for cue in context.catalog.phrases(state.language, "product_cue"))
+
+
+def to_product(state: CallState, context: Context, asked: str, found: Named) -> Goto:
+    """To the one product named (with a size the caller said, if any), or to a choice among a few."""
+    size = _size_said(state, context, asked)
+    if found.certain:
+        product, _text = found.products[0]
+        return Goto("product_answer", remember={"product_code": product.code, "product_size": size},
+                    forget=("own_words_misses",))  # fmt: skip
+    choices = [{"label": text.name, "value": product.code} for product, text in found.products]
+    return Goto("product_pick", remember={"product_choices": choices, "product_size": size},
+                forget=("own_words_misses",))  # fmt: skip
+
+
+def product_answer(state: CallState, context: Context) -> Goto:
+    """The product's price and whether it can be had (and the size asked for, whether it comes in it)."""
+    code = str(state.collected.get("product_code", ""))
+    query = select(Product).where(Product.code == code).options(selectinload(Product.texts))
+    product = context.session.scalar(query)
+    text = next((t for t in product.texts if t.language == state.language), None) if product else None
+    if product is None or text is None:  # taken out of the directory during the call
+        return Goto("product_result", say=(Say("product_not_found"),), forget=PRODUCT_KEYS)
+    speak = context.speaker(state.language)
+    values = {"name": text.name}
+    if product.availability != "discontinued":  # what it cost once is not said
+        values["price"] = speak.money(product.price)
+    said = [Say(f"product_{product.availability}", values)]
+    size = str(state.collected.get("product_size") or "")
+    if size and product.sizes and product.availability != "discontinued":
+        said.append(Say("product_size_yes" if size in product.sizes else "product_size_no", {"size": size}))
+    helped = "product" if product.availability != "discontinued" else None
+    return Goto("product_result", say=tuple(said), repeatable=True, helped=helped, forget=("product_choices",))
+
+
+def _size_said(state: CallState, context: Context, asked: str) -> str:
+    """A size the caller asked for ("in size 42"): a number of two digits or fewer, said once."""
+    if context.catalog is None:
+        return ""
+    said = [n for n in numbers_in(asked, context.catalog.numbers(state.language)) if len(n) <= 2]
+    return said[0] if len(said) == 1 else ""
+
+
+NODES = [
+    Handler("product_answer", run=product_answer, exits={"product_result": "its price and availability"}),
+    Choose(
+        "product_pick",
+        prompt="product_pick",
+        choices_from="product_choices",
+        store_as="product_code",
+        goto="product_answer",
+        announce="product_choice",
+        help="product_pick_help",
+        footer="faq_none_of_these",
+        also=(Option("", "none_of_these", goto="ask_again"),),
+    ),
+    Menu(
+        "product_result",
+        prompt="anything_else",
+        options=(Option("", "nothing_else", goto="goodbye"), Option("", "yes", goto="main_menu")),
+        help="anything_else_help",
+        footer="to_main_menu",
+        question=Question(store_as="faq_question", goto="own_words"),
+        understands="main_menu",
+        anything_else=True,
+    ),
+]
+
+HANDLER_PHRASES = {"product_cue"}
+HANDLER_PROMPTS = {
+    "product_in_stock": {"name", "price"},
+    "product_low": {"name", "price"},
+    "product_out_of_stock": {"name", "price"},
+    "product_discontinued": {"name"},
+    "product_size_yes": {"size"},
+    "product_size_no": {"size"},
+    "product_not_found": set(),
+    "done_product": set(),
+}
