@@ -1,8 +1,8 @@
 """The product directory's search over HTTP with 10,000 products, on SQLite and on PostgreSQL.
 
 Each database (PostgreSQL: a throwaway cluster, when its binaries are installed) is migrated and
-given the 40 demo products and made-up ones up to --products, each in English, Finnish and Latvian,
-named as a shop names them (a kind of thing and what it is like: "Compact kettle 417"), so a word
+given the demo line (its customers, orders, questions and 40 products) and made-up products up to
+--products, each in English, Finnish and Latvian, named as a shop names them (a kind of thing and what it is like: "Compact kettle 417"), so a word
 finds hundreds. gunicorn (2 sync workers) serves it; one visitor after another asks what people
 type: the start of a word ("kettl"), a word with its accents left out ("tejkanna"), two words, a
 product's code, a category with and without words, a second page, nothing (the whole directory), and
@@ -12,9 +12,11 @@ p50, p95 and the slowest in milliseconds per page and database. Target: p95 <= 3
 
 On the phone (SQLite, the same 10,000 products, gunicorn 2 sync workers, one request at a time,
 each a signed webhook of its own call): the step that answers a product question said at the main
-menu ("how much is the glass kettle"), beside the step that answers an order number typed at the
-order prompt, and a question for the knowledge base said at the main menu (the same way in as the
-product's). Target: the product step's median within 10% of the order step's.
+menu ("how much is the glass kettle"), beside the step that answers an order number said at the main
+menu (the same way in: the menu's understanding of speech, then the caller's own words), the same
+order number typed at the order prompt (no speech to understand), and a question for the knowledge
+base said at the main menu. Target: the product step's median within 10% of the order step's, the
+one said at the same prompt.
 Run: .venv/bin/python bench/products.py [--products 10000] [--requests 300]
 """
 
@@ -42,6 +44,7 @@ from bench.webhooks import params as webhook  # noqa: E402
 from ivr.db import Database, upgrade  # noqa: E402
 from ivr.products.catalogue import Catalogue, ProductRow, ProductWords, read  # noqa: E402
 from ivr.products.store import DEMO_FILE, import_catalogue  # noqa: E402
+from ivr.seed import load_demo_line  # noqa: E402
 
 TARGET_MS = 30.0
 # What things are, and what they are like, in each language (a made-up shop's shelves).
@@ -97,6 +100,7 @@ def fill(url: str, count: int) -> None:
     with db.transaction() as session:
         rows = demo.products + made_up(count - len(demo.products), list(demo.categories))
         import_catalogue(session, Catalogue(rows, demo.categories), "USD")
+        load_demo_line(session)  # the demo customers, orders and questions, for the phone rows
     if db.is_postgresql:  # the statistics autovacuum gathers within a minute of a bulk import
         with db.engine.connect() as connection:
             connection.execute(text("ANALYZE"))
@@ -133,15 +137,22 @@ def timed(base: str, path: str, asked: list[dict[str, str]]) -> list[float]:
 
 
 PHONE_TOKEN = "bench"  # serve() starts the server with IVR_TWILIO_AUTH_TOKEN=bench
-# What each timed step is: the node the call waits at, and what the caller does there.
+# What each timed step is: the node the call waits at, and what callers do there (in turn: the
+# recogniser's words differ from call to call, and so does the work of understanding them).
 STEPS = {
-    "product question (said)": ("main_menu", {"SpeechResult": "how much is the glass kettle", "Confidence": "0.9"}),
-    "order status (typed)": ("order_number", {"Digits": "5001"}),
-    "knowledge-base question (said)": (
-        "main_menu",
-        {"SpeechResult": "how much does delivery cost", "Confidence": "0.9"},
-    ),
-}
+    "product question (said)": ("main_menu", "SpeechResult", [
+        "how much is the glass kettle", "do you have the trail runner in stock", "what does the toaster cost",
+        "how much is the headlamp", "is the wheelbarrow in stock", "do you sell the garden hose",
+        "how much are the wool socks", "do you have the backpack"]),
+    "order status (said)": ("main_menu", "SpeechResult", [
+        "five thousand and one", "five oh oh two", "five thousand three", "it's five zero zero four",
+        "five thousand and five", "um five oh oh one", "five zero zero three", "five thousand two"]),
+    "order status (typed)": ("order_number", "Digits", ["5001", "5002", "5003", "5004", "5005"]),
+    "knowledge-base question (said)": ("main_menu", "SpeechResult", [
+        "how much does delivery cost", "when are you open", "how do I return an item",
+        "can I change my delivery address", "how long does delivery take", "how do I open an account",
+        "can I pay in store", "do you have a loyalty programme"]),
+}  # fmt: skip
 
 
 def signed_post(session: requests.Session, base: str, path: str, form: dict[str, str]) -> requests.Response:
@@ -156,7 +167,8 @@ def phone_steps(base: str, count: int) -> dict[str, list[float]]:
     session = requests.Session()
     times: dict[str, list[float]] = {name: [] for name in STEPS}
     for n in range(count + 3):
-        for name, (node, said) in STEPS.items():
+        for name, (node, field, inputs) in STEPS.items():
+            said = {field: inputs[n % len(inputs)], **({"Confidence": "0.9"} if field == "SpeechResult" else {})}
             sid = "CA" + secrets.token_hex(16)
             signed_post(session, base, "/voice/incoming", webhook(sid))
             step = 1
@@ -166,8 +178,9 @@ def phone_steps(base: str, count: int) -> dict[str, list[float]]:
             started = time.perf_counter()
             reply = signed_post(session, base, f"/voice/step/{node}?n={step}", webhook(sid, **said))
             elapsed = 1000 * (time.perf_counter() - started)
-            if reply.status_code != 200 or "<Say" not in reply.text:
-                raise RuntimeError(f"{name}: {reply.status_code} {reply.text[:200]}")
+            expected = {"product": "costs", "order": "Order 5"}.get(name.split()[0], "<Say")
+            if reply.status_code != 200 or expected not in reply.text:
+                raise RuntimeError(f"{name}: {reply.status_code}, not what it should answer: {reply.text[:300]}")
             if n >= 3:  # the first few warm the caches (and each worker's knowledge-base index)
                 times[name].append(elapsed)
     return {name: sorted(found) for name, found in times.items()}
@@ -214,11 +227,11 @@ def main() -> int:
     print(f"{'step':34}{'p50 ms':>10}{'p95 ms':>10}{'slowest':>10}")
     for step, times in phone.items():
         print(f"{step:34}{times[len(times) // 2]:>10.1f}{times[int(len(times) * 0.95) - 1]:>10.1f}{times[-1]:>10.1f}")
-    product, order = (phone[k][len(phone[k]) // 2] for k in ("product question (said)", "order status (typed)"))
+    product, order = (phone[k][len(phone[k]) // 2] for k in ("product question (said)", "order status (said)"))
     within = product <= order * 1.1
     print(
-        f"product question at {product / order:.0%} of the order step's median (target <= 110%):"
-        f" {'met' if within else 'MISSED'}"
+        f"product question at {product / order:.0%} of the median of the order status said at the same prompt"
+        f" (target <= 110%): {'met' if within else 'MISSED'}"
     )
     return 1 if missed or not within else 0
 

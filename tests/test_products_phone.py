@@ -34,10 +34,10 @@ from ivr.products.heard import named
 def test_the_products_a_caller_names(app: Flask, language: str, said: str, meant: list[str]) -> None:
     with app.app_context(), get_db().reading() as session:
         found = named(session, language, said, app.extensions["ivr.catalog"].words(language))
-        assert sorted(text.name for _product, text in found.products) == sorted(meant)
+        assert sorted(product.name for product in found.products) == sorted(meant)
         # What can be had comes first among those named alike.
         order = ["in_stock", "low", "out_of_stock", "discontinued"]
-        ranks = [order.index(product.availability) for product, _text in found.products]
+        ranks = [order.index(product.availability) for product in found.products]
         assert ranks == sorted(ranks)
 
 

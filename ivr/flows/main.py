@@ -96,15 +96,17 @@ def own_words(state: CallState, context: Context) -> Goto:
     mine, yours = (
         context.catalog.phrases(state.language, name) if context.catalog else [] for name in ("mine", "yours")
     )
-    decided = weighed(asked, decide(state, context, asked), mine)
-    if guess in PROBLEMS and not decided.whole:
+    decided = weighed(asked, decide(state, context, asked), mine) if guess in PROBLEMS else None
+    if decided is not None and not decided.whole:
         return Goto(str(guess), forget=("own_words_misses",))  # a problem, unless every word is one answer's
     # A product named: asked about ("how much is the kettle"), or named alone ("the glass kettle");
-    # not named in another question ("how do I return a kettle").
+    # not named in another question ("how do I return a kettle"). The knowledge base is not asked.
     asking = products.asks_about_a_product(state, context, asked)
     named = products.product_named(state, context, asked)
     if named.products and (asking or named.whole):
         return products.to_product(state, context, asked, named)
+    if decided is None:
+        decided = weighed(asked, decide(state, context, asked), mine)
     if meant_option(asked, guess, decided, mine, yours):
         return Goto(str(guess), forget=("own_words_misses",))
     answered = answer_for(state, context, asked, decided)

@@ -13,13 +13,12 @@ and the knowledge base as before.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from ivr.flows.actions import Say
 from ivr.flows.context import Context
 from ivr.flows.nodes import Choose, Goto, Handler, Menu, Option, Question
 from ivr.flows.state import CallState
-from ivr.models import Product
+from ivr.models import Product, ProductText
 from ivr.products.heard import Named, named
 from ivr.speech.matching import ENGLISH, words_of
 from ivr.speech.numbers import numbers_in
@@ -30,8 +29,11 @@ PRODUCT_KEYS = ("product_code", "product_choices", "product_size")
 
 def product_named(state: CallState, context: Context, asked: str) -> Named:
     """The products the caller's words name, in the call's language."""
-    words = context.catalog.words(state.language) if context.catalog is not None else ENGLISH
-    return named(context.session, state.language, asked, words)
+    if context.catalog is None:
+        return named(context.session, state.language, asked, ENGLISH)
+    cues = context.catalog.phrases(state.language, "product_cue")
+    asking = frozenset(word for cue in cues for word in words_of(cue))
+    return named(context.session, state.language, asked, context.catalog.words(state.language), asking)
 
 
 def asks_about_a_product(state: CallState, context: Context, asked: str) -> bool:
@@ -46,10 +48,9 @@ def to_product(state: CallState, context: Context, asked: str, found: Named) -> 
     """To the one product named (with a size the caller said, if any), or to a choice among a few."""
     size = _size_said(state, context, asked)
     if found.certain:
-        product, _text = found.products[0]
-        return Goto("product_answer", remember={"product_code": product.code, "product_size": size},
+        return Goto("product_answer", remember={"product_code": found.products[0].code, "product_size": size},
                     forget=("own_words_misses",))  # fmt: skip
-    choices = [{"label": text.name, "value": product.code} for product, text in found.products]
+    choices = [{"label": product.name, "value": product.code} for product in found.products]
     return Goto("product_pick", remember={"product_choices": choices, "product_size": size},
                 forget=("own_words_misses",))  # fmt: skip
 
@@ -57,9 +58,9 @@ def to_product(state: CallState, context: Context, asked: str, found: Named) -> 
 def product_answer(state: CallState, context: Context) -> Goto:
     """The product's price and whether it can be had (and the size asked for, whether it comes in it)."""
     code = str(state.collected.get("product_code", ""))
-    query = select(Product).where(Product.code == code).options(selectinload(Product.texts))
-    product = context.session.scalar(query)
-    text = next((t for t in product.texts if t.language == state.language), None) if product else None
+    query = select(Product, ProductText).join(ProductText, ProductText.product_id == Product.id)
+    found = context.session.execute(query.where(Product.code == code, ProductText.language == state.language)).first()
+    product, text = found if found is not None else (None, None)
     if product is None or text is None:  # taken out of the directory during the call
         return Goto("product_result", say=(Say("product_not_found"),), forget=PRODUCT_KEYS)
     speak = context.speaker(state.language)

@@ -95,16 +95,19 @@ def find(session: Session, language: str, query: str, words: Words, category: st
     return Page([(product, text) for product, text in rows], total, by_category)
 
 
-def candidates(
-    session: Session, language: str, found: list[tuple[str, ...]], limit: int
-) -> list[tuple[Product, ProductText]]:
-    """The products with words in `language` that match any of the terms (not all: a caller's
-    sentence has words no product has), the best `limit` first."""
+def candidates(session: Session, language: str, found: list[tuple[str, ...]], limit: int,
+               any_term: bool = False) -> list[tuple[str, str, str, list[str]]]:  # fmt: skip
+    """The products with words in `language` that match every term (`any_term`: any of them, as a
+    caller's sentence has words no product has), as (code, availability, name, keywords), the
+    shortest names first: a product a caller names whole is among the first, however many others
+    share its words ("Glass kettle" before "Glass kettle lid")."""
     if not found:
         return []
-    joined = select(Product, ProductText).join(ProductText, ProductText.product_id == Product.id)
-    matching, rank = _matching(session, joined.where(ProductText.language == language), found, any_term=True)
-    return [(product, text) for product, text in session.execute(matching.order_by(rank, Product.code).limit(limit))]
+    columns = select(Product.code, Product.availability, ProductText.name, ProductText.keywords)
+    joined = columns.join(ProductText, ProductText.product_id == Product.id).where(ProductText.language == language)
+    matching, _rank = _matching(session, joined, found, any_term)
+    shortest = matching.order_by(func.length(ProductText.search_name), Product.code).limit(limit)
+    return [tuple(row) for row in session.execute(shortest)]  # type: ignore[misc]
 
 
 def category_names(session: Session, language: str) -> dict[str, str]:

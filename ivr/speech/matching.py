@@ -121,13 +121,25 @@ def normalise(text: str, words: Words = ENGLISH) -> list[str]:
 
 
 @lru_cache(maxsize=16384)
-def _phrase(phrase: str, words: Words = ENGLISH) -> tuple[str, ...]:
+def phrase_words(phrase: str, words: Words = ENGLISH) -> tuple[str, ...]:
     """A catalog phrase, normalised once: menus compare every caller's words with the same phrases."""
     return tuple(normalise(phrase, words))
 
 
+@lru_cache(maxsize=65536)
 def _same(a: str, b: str) -> bool:
-    return a == b or (min(len(a), len(b)) >= 4 and SequenceMatcher(None, a, b).ratio() >= FUZZY_RATIO)
+    """The same word, or nearly (a recogniser's slip): difflib's ratio, after its cheap upper bounds
+    (most pairs of words are far apart). Kept: callers say the same words to the same phrases."""
+    if a == b:
+        return True
+    if min(len(a), len(b)) < 4:
+        return False
+    similar = SequenceMatcher(None, a, b)
+    return (
+        similar.real_quick_ratio() >= FUZZY_RATIO
+        and similar.quick_ratio() >= FUZZY_RATIO
+        and similar.ratio() >= FUZZY_RATIO
+    )
 
 
 def _phrase_score(phrase: list[str], said: list[str]) -> int:
@@ -138,7 +150,7 @@ def _phrase_score(phrase: list[str], said: list[str]) -> int:
 
 
 def _score(phrase: str, said: list[str], raw: list[str], words: Words) -> int:
-    found = list(_phrase(phrase, words))
+    found = list(phrase_words(phrase, words))
     if not found:  # all filler ("yeah", "that's it"): only the very phrase counts, hesitations aside
         return 1 if raw and words_of(phrase) == raw else 0
     return _phrase_score(found, said)
@@ -167,7 +179,7 @@ def said_together(text: str, phrases: Sequence[str], words: Words = ENGLISH) -> 
     shipped", not "the shipping address on an order")."""
     said = normalise(text, words)
     for phrase in phrases:
-        found = _phrase(phrase, words)
+        found = phrase_words(phrase, words)
         if len(found) >= 2 and any(
             all(_same(w, s) for w, s in zip(found, said[i : i + len(found)], strict=True))
             for i in range(len(said) - len(found) + 1)
@@ -181,7 +193,7 @@ def coverage(text: str, phrases: Sequence[str], words: Words = ENGLISH) -> float
     said = normalise(text, words)
     if not said:
         return 1.0 if any(words_of(p) == _raw(text, words) for p in phrases) else 0.0
-    vocabulary = {word for phrase in phrases for word in _phrase(phrase, words)}
+    vocabulary = {word for phrase in phrases for word in phrase_words(phrase, words)}
     return sum(any(_same(w, v) for v in vocabulary) for w in said) / len(said)
 
 
