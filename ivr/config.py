@@ -65,6 +65,9 @@ DEFAULTS: dict[str, Any] = {
     "TWILIO_MEDIA_HOSTS": "",
     # The IVR's own Twilio number: click-to-call rings the agent from it, then connects the caller.
     "PHONE_NUMBER": "",
+    # The number texts to callers are sent from (E.164, an SMS-capable Twilio number): with it (and
+    # IVR_PUBLIC_URL and IVR_TWILIO_ACCOUNT_SID) a caller may have the link to what they heard texted.
+    "SMS_FROM": "",
     # Agent pages' session cookie: Secure (https only) when "auto" sees an https IVR_PUBLIC_URL.
     "SECURE_COOKIES": "auto",
     # Telling the team a message waits (ivr/messages/notify.py), sent by the worker a little after the message

@@ -423,6 +423,25 @@ class OrderLookup(Base):
     found: Mapped[bool] = mapped_column(Boolean)
 
 
+class TextMessage(Base):
+    """A text message to a caller with a link to the help centre (ivr/texts.py): one per call at most,
+    sent by the worker, tried again after a pause when it fails."""
+
+    __tablename__ = "texts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    to_number: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    # pending | sent | failed
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    twilio_sid: Mapped[str] = mapped_column(String(64), default="")
+
+
 class LoginAttempt(Base):
     """A log-in to the agents' pages: what throttles guessing. Never the password itself."""
 

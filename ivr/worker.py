@@ -1,4 +1,5 @@
-"""The background worker: copies recordings into our storage, transcribes them, applies retention.
+"""The background worker: copies recordings into our storage, transcribes them, applies retention,
+tells the team about messages and sends callers the texts they asked for.
 
 Webhooks never wait for any of this. Jobs live in the messages table (which step a message is at,
 and `next_try_at`), so any number of workers on any host can share them: a worker claims a message
@@ -20,12 +21,14 @@ from typing import Any
 
 import requests
 from sqlalchemy import select, update
+from twilio.http import HttpClient
+from twilio.http.http_client import TwilioHttpClient
 
-from ivr import recordings
+from ivr import recordings, texts
 from ivr.db import Database
 from ivr.insights import rollup
 from ivr.messages import notify, search
-from ivr.models import Message, MessageHistory, Notification
+from ivr.models import Message, MessageHistory, Notification, TextMessage
 from ivr.prompts import Catalog
 from ivr.speech import recognizer as speech
 from ivr.speech.audio import load
@@ -60,10 +63,13 @@ def _said(error: Exception) -> Exception:
 
 class Worker:
     def __init__(
-        self, database: Database, settings: dict[str, Any], threads: int | None = None, catalog: Catalog | None = None
-    ) -> None:
+        self, database: Database, settings: dict[str, Any], threads: int | None = None, catalog: Catalog | None = None,
+        twilio_http: HttpClient | None = None,
+    ) -> None:  # fmt: skip
         self.db = database
         self.settings = settings
+        # How texts reach Twilio's REST API: the twilio package's own client, unless a test gives another.
+        self.twilio_http = twilio_http
         # How each language's words are stemmed in a transcript's search document: the line's catalog.
         self.catalog = catalog if catalog is not None else Catalog.load()
         # Messages are worked on side by side: a long message being transcribed never holds up the
@@ -84,6 +90,7 @@ class Worker:
             done = sum(self._claim_and_work(message_id, now) for message_id in due)
         done += self.apply_retention(now)
         done += self.send_notifications(now)
+        done += self.send_texts(now)
         # Not counted as jobs: a whole batch means more calls wait, and the loop goes on without a pause.
         self.calls_waiting = self.summarise_calls(now) >= rollup.BATCH
         return done
@@ -262,6 +269,51 @@ class Worker:
             if values["status"] == "failed":
                 session.add(MessageHistory(message_id=message.id, action="not told",
                                            detail=f"{channel} failed after {attempts} tries: {values['error']}"))  # fmt: skip
+
+    def send_texts(self, now: dt.datetime) -> int:
+        """Texts to callers that are due (ivr/texts.py), each claimed as notifications are; a failure is
+        tried again later, up to texts.TEXT_ATTEMPTS."""
+        with self.db.reading() as session:
+            due = list(session.scalars(
+                select(TextMessage.id).where(TextMessage.status == "pending", TextMessage.next_try_at <= now)
+                .order_by(TextMessage.next_try_at).limit(20)
+            ))  # fmt: skip
+        sent = 0
+        # The twilio package's own HTTP client for this pass (its connections closed after it).
+        http = self.twilio_http or (TwilioHttpClient() if due else None)
+        try:
+            for text_id in due:
+                sent += self._text(text_id, now, http)
+        finally:
+            if http is not None and http is not self.twilio_http and http.session is not None:
+                http.session.close()
+        return sent
+
+    def _text(self, text_id: int, now: dt.datetime, http: HttpClient | None) -> int:
+        """Send one text if this worker claims it; 1 when it did (sent or not), else 0."""
+        with self.db.transaction() as session:
+            claimed = session.execute(
+                update(TextMessage)
+                .where(TextMessage.id == text_id, TextMessage.status == "pending", TextMessage.next_try_at <= now)
+                .values(next_try_at=now + LEASE)
+            )  # fmt: skip
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                return 0
+            text = session.get(TextMessage, text_id)
+            assert text is not None
+            attempts = text.attempts + 1
+        values: dict[str, Any]
+        try:
+            sid = texts.send(text, self.settings, http)
+            values = {"status": "sent", "sent_at": now, "next_try_at": None, "error": "", "twilio_sid": sid}
+        except texts.NotSent as error:
+            failed = attempts >= texts.TEXT_ATTEMPTS
+            log.warning("text %s to a caller failed (attempt %d): %s", text_id, attempts, error)
+            values = {"status": "failed" if failed else "pending", "error": str(error),
+                      "next_try_at": None if failed else now + pause(attempts)}  # fmt: skip
+        with self.db.transaction() as session:
+            session.execute(update(TextMessage).where(TextMessage.id == text_id).values(attempts=attempts, **values))
+        return 1
 
     def apply_retention(self, now: dt.datetime) -> int:
         """Delete the audio of messages older than the retention period; the messages stay."""

@@ -35,6 +35,8 @@ MOMENTS = (
 )
 # Prompts that are words for inside another prompt, not sentences of their own.
 FRAGMENTS = set(VALUE_PROMPTS) | {p for p in CATALOG.languages["en-US"].prompts if p.startswith("done_")}
+# A text message's words, not a sentence said: the company and the link.
+FRAGMENTS.add("text_body")
 # Words of English that must not be left in another language's sentences, but for those that are
 # also words of that language (Latvian "to" is "that", Finnish "on" is "is").
 ENGLISH = {"the", "and", "press", "please", "your", "order", "today", "tomorrow", "yesterday", "on", "at", "to",
@@ -88,6 +90,7 @@ def values(language: str) -> dict[str, list[str]]:
         "name": [PRODUCTS[language]],
         "price": [speak.money(Decimal("39")), speak.money(Decimal("4.5"))],
         "size": ["42", "XL"],
+        "link": [f"https://help.example.com/help/orders?lang={language}"],
     }
 
 

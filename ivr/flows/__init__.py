@@ -11,7 +11,18 @@ from ivr.flows.nodes import Flow
 
 # One module per branch, imported when the flow is built (not when ivr.flows is), so that a branch
 # that does not import is a line from `flows check`, not a traceback from every command.
-BRANCH_NAMES = ("language", "main", "account", "orders", "products", "people", "problems", "questions", "voicemail")
+BRANCH_NAMES = (
+    "language",
+    "main",
+    "account",
+    "orders",
+    "products",
+    "people",
+    "problems",
+    "questions",
+    "texts",
+    "voicemail",
+)
 
 
 def branches() -> tuple[ModuleType, ...]:

@@ -8,6 +8,7 @@ from ivr.flows.actions import Say
 from ivr.flows.context import Context
 from ivr.flows.nodes import Goto, Handler, Menu, NumberEntry, Option, Question
 from ivr.flows.state import CallState
+from ivr.flows.texts import offer_text
 from ivr.models import Order
 from ivr.orders import order_report
 from ivr.spoken import spoken_digits
@@ -28,7 +29,8 @@ def order_lookup(state: CallState, context: Context) -> Goto:
                         not_helped=True)  # fmt: skip
         return Goto("order_number", say=said, remember={"order_misses": misses}, not_helped=True)
     said = (order_report(order, context.speaker(state.language)),)
-    return Goto("order_result", say=said, forget=("order_misses",), repeatable=True, helped="order_status")
+    return offer_text(state, context, "order_result", "/help/orders", say=said, forget=("order_misses",),
+                      repeatable=True, helped="order_status")  # fmt: skip
 
 
 NODES = [
@@ -44,7 +46,12 @@ NODES = [
     Handler(
         "order_lookup",
         run=order_lookup,
-        exits={"order_result": "found", "order_number": "not found, try again", "after_failures": "third miss"},
+        exits={
+            "order_result": "found",
+            "text_offer": "found, a text offered",
+            "order_number": "not found, try again",
+            "after_failures": "third miss",
+        },  # fmt: skip
     ),
     Menu(
         "order_result",

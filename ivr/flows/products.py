@@ -18,6 +18,7 @@ from ivr.flows.actions import Say
 from ivr.flows.context import Context
 from ivr.flows.nodes import Choose, Goto, Handler, Menu, Option, Question
 from ivr.flows.state import CallState
+from ivr.flows.texts import offer_text
 from ivr.models import Product, ProductText
 from ivr.products.heard import Named, named
 from ivr.speech.matching import ENGLISH, words_of
@@ -71,8 +72,10 @@ def product_answer(state: CallState, context: Context) -> Goto:
     size = str(state.collected.get("product_size") or "")
     if size and product.sizes and product.availability != "discontinued":
         said.append(Say("product_size_yes" if size in product.sizes else "product_size_no", {"size": size}))
-    helped = "product" if product.availability != "discontinued" else None
-    return Goto("product_result", say=tuple(said), repeatable=True, helped=helped, forget=("product_choices",))
+    if product.availability == "discontinued":
+        return Goto("product_result", say=tuple(said), repeatable=True, forget=("product_choices",))
+    return offer_text(state, context, "product_result", f"/help/products/{product.code}", say=tuple(said),
+                      repeatable=True, helped="product", forget=("product_choices",))  # fmt: skip
 
 
 def _size_said(state: CallState, context: Context, asked: str) -> str:
@@ -84,7 +87,11 @@ def _size_said(state: CallState, context: Context, asked: str) -> str:
 
 
 NODES = [
-    Handler("product_answer", run=product_answer, exits={"product_result": "its price and availability"}),
+    Handler(
+        "product_answer",
+        run=product_answer,
+        exits={"product_result": "its price and availability", "text_offer": "its price, a text offered"},
+    ),
     Choose(
         "product_pick",
         prompt="product_pick",

@@ -18,6 +18,7 @@ from ivr.flows.actions import Say
 from ivr.flows.context import Context
 from ivr.flows.nodes import MAX_CHOICES, Choose, Goto, Handler, Menu, Option, Question
 from ivr.flows.state import CallState
+from ivr.flows.texts import offer_text
 from ivr.flows.voicemail import leave_message
 from ivr.knowledge import decision as knowledge
 from ivr.models import FaqEntry, FaqQuery
@@ -120,7 +121,8 @@ def faq_answer(state: CallState, context: Context) -> Goto:
         return Goto("faq_start", say=(Say("faq_not_found"),))
     query_id = _log(context, state, str(state.collected.get("faq_asked", "")), entry.slug)
     said = (Say("faq_answer", {"answer": entry.answer}),)
-    return Goto("faq_helpful", say=said, remember={"faq_query_id": query_id}, repeatable=True)
+    return offer_text(state, context, "faq_helpful", f"/help/articles/{entry.slug}", say=said,
+                      remember={"faq_query_id": query_id}, repeatable=True)  # fmt: skip
 
 
 def faq_not_meant(state: CallState, context: Context) -> Goto:
@@ -236,7 +238,11 @@ NODES = [
         question=Question(store_as="faq_question", goto="faq_search"),
         recovery=True,
     ),
-    Handler("faq_answer", run=faq_answer, exits={"faq_helpful": "answer read", "faq_start": "entry removed"}),
+    Handler(
+        "faq_answer",
+        run=faq_answer,
+        exits={"faq_helpful": "answer read", "text_offer": "answer read, a text offered", "faq_start": "entry removed"},
+    ),
     Menu(
         "faq_helpful",
         prompt="faq_helpful",

@@ -32,10 +32,11 @@ def _signature(token: str, url: str, params: dict[str, str]) -> str:
 class FlaskTransport:
     """Posts through Flask's test client: the whole app, no network."""
 
-    def __init__(self, app, token: str, base_url: str = "http://localhost") -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, app, token: str, base_url: str | None = None) -> None:  # type: ignore[no-untyped-def]
         self.app = app
         self.token = token
-        self.base_url = base_url.rstrip("/")
+        # Signed as Twilio signs: for the app's public URL when it has one.
+        self.base_url = (base_url or app.config.get("PUBLIC_URL") or "http://localhost").rstrip("/")
 
     def post(self, url: str, params: dict[str, str]) -> Reply:
         absolute = urljoin(self.base_url + "/", url)
