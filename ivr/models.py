@@ -211,7 +211,8 @@ class ProductText(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     colours: Mapped[list[str]] = mapped_column(JSON, default=list)
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
-    # What the full-text index finds it by (ivr/products/search.py): its name and code; the rest.
+    # What the full-text index finds it by (ivr/products/search.py): what it is called (name, code,
+    # keywords); the rest.
     search_name: Mapped[str] = mapped_column(Text, default="", server_default="")
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 

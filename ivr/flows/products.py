@@ -21,6 +21,7 @@ from ivr.flows.state import CallState
 from ivr.flows.texts import offer_text
 from ivr.models import Product, ProductText
 from ivr.products.heard import Named, named
+from ivr.products.heard import Product as NamedProduct
 from ivr.speech.matching import ENGLISH, words_of
 from ivr.speech.numbers import numbers_in
 
@@ -49,6 +50,7 @@ def to_product(state: CallState, context: Context, asked: str, found: Named) -> 
     """To the one product named (with a size the caller said, if any), or to a choice among a few."""
     size = _size_said(state, context, asked)
     if found.certain:
+        state.transient["product"] = found.products[0]  # this step's answer needs no look-up again
         return Goto("product_answer", remember={"product_code": found.products[0].code, "product_size": size},
                     forget=("own_words_misses",))  # fmt: skip
     choices = [{"label": product.name, "value": product.code} for product in found.products]
@@ -59,13 +61,13 @@ def to_product(state: CallState, context: Context, asked: str, found: Named) -> 
 def product_answer(state: CallState, context: Context) -> Goto:
     """The product's price and whether it can be had (and the size asked for, whether it comes in it)."""
     code = str(state.collected.get("product_code", ""))
-    query = select(Product, ProductText).join(ProductText, ProductText.product_id == Product.id)
-    found = context.session.execute(query.where(Product.code == code, ProductText.language == state.language)).first()
-    product, text = found if found is not None else (None, None)
-    if product is None or text is None:  # taken out of the directory during the call
+    product = state.transient.get("product")
+    if not isinstance(product, NamedProduct) or product.code != code:  # picked from a choice: looked up
+        product = _product(context, code, state.language)
+    if product is None:  # taken out of the directory during the call
         return Goto("product_result", say=(Say("product_not_found"),), forget=PRODUCT_KEYS)
     speak = context.speaker(state.language)
-    values = {"name": text.name}
+    values = {"name": product.name}
     if product.availability != "discontinued":  # what it cost once is not said
         values["price"] = speak.money(product.price)
     said = [Say(f"product_{product.availability}", values)]
@@ -76,6 +78,16 @@ def product_answer(state: CallState, context: Context) -> Goto:
         return Goto("product_result", say=tuple(said), repeatable=True, forget=("product_choices",))
     return offer_text(state, context, "product_result", f"/help/products/{product.code}", say=tuple(said),
                       repeatable=True, helped="product", forget=("product_choices",))  # fmt: skip
+
+
+def _product(context: Context, code: str, language: str) -> NamedProduct | None:
+    """The product `code` as its answer says it in `language`, or None when it is not (any more)."""
+    query = select(Product, ProductText).join(ProductText, ProductText.product_id == Product.id)
+    found = context.session.execute(query.where(Product.code == code, ProductText.language == language)).first()
+    if found is None:
+        return None
+    product, text = found
+    return NamedProduct(product.code, text.name, product.availability, product.price, tuple(product.sizes))
 
 
 def _size_said(state: CallState, context: Context, asked: str) -> str:

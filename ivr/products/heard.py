@@ -12,6 +12,7 @@ said, as the directory's search reads them: all of them, else any); only those a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 
 from sqlalchemy.orm import Session
@@ -28,11 +29,14 @@ CANDIDATES = 40
 
 @dataclass(frozen=True)
 class Product:
-    """A product as a caller names it: its code, its name in the call's language, and whether it can be had."""
+    """A product as a caller names it: its code, its name in the call's language, whether it can be
+    had, its price and sizes (what its answer says)."""
 
     code: str
     name: str
     availability: str
+    price: Decimal = Decimal(0)
+    sizes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,13 +65,14 @@ def named(session: Session, language: str, said: str, words: Words, asking: froz
     found = terms(" ".join(content), words)
     rows = candidates(session, language, found, CANDIDATES) or candidates(session, language, found, CANDIDATES, True)
     scored = []
-    for rank, (code, availability, name, keywords) in enumerate(rows):
+    for rank, (code, availability, name, keywords, price, sizes) in enumerate(rows):
         said_in = [p for p in (_phrase_stems(phrase, words) for phrase in (name, *keywords)) if p and set(p) <= heard]
         if said_in:
             whole = any(set(p) == heard for p in said_in)
             # The longest phrase said; of equal ones, a name over a keyword ("backpack": the Backpack).
             by_name = _phrase_stems(name, words) in said_in
-            scored.append(((max(len(p) for p in said_in), by_name), rank, Product(code, name, availability), whole))
+            product = Product(code, name, availability, price, tuple(sizes))
+            scored.append(((max(len(p) for p in said_in), by_name), rank, product, whole))
     if not scored:
         return Named()
     best = max(score for score, *_ in scored)

@@ -2,10 +2,10 @@
 "Mäkinen", "tejkanna" finds "tējkanna"), the start of a word ("kettl"), a plural or an inflected form
 ("kettles", "vedenkeitintä").
 
-Each product's words in a language are kept as two documents (product_texts.search_name: its name
-and code; search_text: its keywords, colours, sizes, category and description), lower case and
-without accents. The database's own full-text index matches them (SQLite FTS5, PostgreSQL tsvector;
-migration 0024) and ranks a match in the name above one in the description. What someone types is
+Each product's words in a language are kept as two documents (product_texts.search_name: its name,
+code and keywords, what it is called; search_text: its colours, sizes, category and description),
+lower case and without accents. The database's own full-text index matches them (SQLite FTS5, PostgreSQL tsvector;
+migration 0024) and ranks a match in what it is called above one in the description. What someone types is
 normalised the same way here, so both databases match the same words: every word typed must start a
 word of the product's, either as typed or as its stem in the visitor's language. Nothing typed is
 ever read as an operator: only letters and digits reach the query.
@@ -16,8 +16,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 
-from sqlalchemy import Select, column, func, literal_column, select, table
+from sqlalchemy import JSON, Numeric, Select, column, func, literal_column, select, table
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from ivr.models import Product, ProductCategory, ProductText
@@ -42,9 +44,11 @@ def plain_words(text: str) -> list[str]:
 
 
 def documents(product: Product, text: ProductText, category_name: str) -> tuple[str, str]:
-    """What a product is found by in `text`'s language: (its name and code, everything else)."""
-    name = " ".join([*plain_words(text.name), *plain_words(product.code), product.code.replace("-", "").casefold()])
-    rest = [*text.keywords, *text.colours, *product.sizes, category_name, text.description]
+    """What a product is found by in `text`'s language: (what it is called: its name, code and
+    keywords; everything else)."""
+    called = [text.name, product.code, product.code.replace("-", ""), *text.keywords]
+    name = " ".join(word for part in called for word in plain_words(part))
+    rest = [*text.colours, *product.sizes, category_name, text.description]
     return name, " ".join(word for part in rest for word in plain_words(part))
 
 
@@ -95,19 +99,38 @@ def find(session: Session, language: str, query: str, words: Words, category: st
     return Page([(product, text) for product, text in rows], total, by_category)
 
 
+# What a caller may name, asked as plain SQL (built once, not a statement per call step): a
+# product's code, availability, name and keywords, where what it is called matches.
+_CALLED = {
+    "sqlite": "SELECT p.code, p.availability, t.name, t.keywords, p.price, p.sizes FROM product_search"
+    " JOIN product_texts t ON t.id = product_search.rowid JOIN products p ON p.id = t.product_id"
+    " WHERE product_search MATCH :match AND t.language = :language"
+    " ORDER BY length(t.name), p.code LIMIT :limit",
+    "postgresql": "SELECT p.code, p.availability, t.name, t.keywords, p.price, p.sizes FROM product_texts t"
+    " JOIN products p ON p.id = t.product_id"
+    " WHERE t.language = :language AND t.search_vector @@ to_tsquery('simple', :match)"
+    " ORDER BY length(t.name), p.code LIMIT :limit",
+}
+CALLED = {
+    dialect: sql_text(sql).columns(keywords=JSON, sizes=JSON, price=Numeric(12, 2)) for dialect, sql in _CALLED.items()
+}
+
+
 def candidates(session: Session, language: str, found: list[tuple[str, ...]], limit: int,
-               any_term: bool = False) -> list[tuple[str, str, str, list[str]]]:  # fmt: skip
-    """The products with words in `language` that match every term (`any_term`: any of them, as a
-    caller's sentence has words no product has), as (code, availability, name, keywords), the
-    shortest names first: a product a caller names whole is among the first, however many others
-    share its words ("Glass kettle" before "Glass kettle lid")."""
+               any_term: bool = False) -> list[tuple[str, str, str, list[str], Decimal, list[str]]]:  # fmt: skip
+    """The products called (name, code, keywords) in `language` by words that match every term
+    (`any_term`: any of them, as a caller's sentence has words no product has), as (code,
+    availability, name, keywords, price, sizes), the shortest names first: a product a caller names whole is among
+    the first, however many others share its words ("Glass kettle" before "Glass kettle lid")."""
     if not found:
         return []
-    columns = select(Product.code, Product.availability, ProductText.name, ProductText.keywords)
-    joined = columns.join(ProductText, ProductText.product_id == Product.id).where(ProductText.language == language)
-    matching, _rank = _matching(session, joined, found, any_term)
-    shortest = matching.order_by(func.length(ProductText.search_name), Product.code).limit(limit)
-    return [tuple(row) for row in session.execute(shortest)]  # type: ignore[misc]
+    if session.get_bind().dialect.name == "postgresql":
+        statement, match = CALLED["postgresql"], _tsquery(found, " | " if any_term else " & ", "A")
+    else:
+        statement, match = CALLED["sqlite"], f"search_name : ({_fts_query(found, ' OR ' if any_term else ' AND ')})"
+    rows = session.execute(statement, {"match": match, "language": language, "limit": limit})
+    return [(code, availability, name, keywords or [], Decimal(price), sizes or [])
+            for code, availability, name, keywords, price, sizes in rows]  # fmt: skip
 
 
 def category_names(session: Session, language: str) -> dict[str, str]:
@@ -115,22 +138,23 @@ def category_names(session: Session, language: str) -> dict[str, str]:
     return {c.code: c.names.get(language) or c.code for c in session.scalars(select(ProductCategory))}
 
 
-def _matching(session: Session, query: Select, found: list[tuple[str, ...]], any_term: bool = False):  # type: ignore[no-untyped-def,type-arg]
-    """`query` limited to the texts that match every term (`any_term`: any of them), and what orders
-    the best match first (a word in the name counts ten times one elsewhere)."""
+def _matching(session: Session, query: Select, found: list[tuple[str, ...]]):  # type: ignore[no-untyped-def,type-arg]
+    """`query` limited to the texts that match every term, and what orders the best match first (a
+    word in what it is called counts ten times one elsewhere)."""
     if session.get_bind().dialect.name == "postgresql":
-        matched = func.to_tsquery("simple", _tsquery(found, " | " if any_term else " & "))
+        matched = func.to_tsquery("simple", _tsquery(found))
         return query.where(_VECTOR.op("@@")(matched)), func.ts_rank(_VECTOR, matched).desc()
     # FTS5 ranks only in a query that reads it with MATCH: it drives the join.
-    fts_query = _fts_query(found, " OR " if any_term else " AND ")
+    fts_query = _fts_query(found)
     fts = query.join(FTS, FTS.c.rowid == ProductText.id).where(FTS.c.product_search.op("MATCH")(fts_query))
     return fts, func.bm25(literal_column("product_search"), 10.0, 1.0)
 
 
-def _tsquery(found: list[tuple[str, ...]], joined: str = " & ") -> str:
-    """to_tsquery's text: every term (&, or any: |), each any of its forms (|) as a prefix (:*). Its
-    words are letters and digits only (\\w), none of tsquery's operators."""
-    return joined.join("(" + " | ".join(f"{form}:*" for form in forms) + ")" for forms in found)
+def _tsquery(found: list[tuple[str, ...]], joined: str = " & ", weight: str = "") -> str:
+    """to_tsquery's text: every term (&, or any: |), each any of its forms (|) as a prefix (:*), of
+    `weight` (A: what the product is called) if given. Its words are letters and digits only (\\w),
+    none of tsquery's operators."""
+    return joined.join("(" + " | ".join(f"{form}:*{weight}" for form in forms) + ")" for forms in found)
 
 
 def _fts_query(found: list[tuple[str, ...]], joined: str = " AND ") -> str:

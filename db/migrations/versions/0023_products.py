@@ -9,7 +9,7 @@ per language; a category's name in each language. Loaded with `flask --app wsgi 
 
 The directory's search (ivr/products/search.py) matches product_texts.search_name and search_text:
 SQLite with an FTS5 table kept in step by triggers, PostgreSQL with a generated tsvector column
-(the name weighted above the rest) and a GIN index.
+(what a product is called, its name, code and keywords, weighted above the rest) and a GIN index.
 """
 
 from __future__ import annotations
