@@ -226,15 +226,8 @@ class Worker:
             ))  # fmt: skip
         sent = 0
         for notification_id in due:
-            with self.db.transaction() as session:  # claimed, as messages are: one worker sends it
-                claimed = session.execute(
-                    update(Notification)
-                    .where(Notification.id == notification_id, Notification.status == "pending",
-                           Notification.next_try_at <= now)
-                    .values(next_try_at=now + LEASE)
-                )  # fmt: skip
-                if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                    continue
+            if not self._claim_pending(Notification, notification_id, now):  # one worker sends it
+                continue
             self._notify(notification_id, now)
             sent += 1
         return sent
@@ -289,16 +282,22 @@ class Worker:
                 http.session.close()
         return sent
 
-    def _text(self, text_id: int, now: dt.datetime, http: HttpClient | None) -> int:
-        """Send one text if this worker claims it; 1 when it did (sent or not), else 0."""
+    def _claim_pending(self, model: type[Notification] | type[TextMessage], row_id: int, now: dt.datetime) -> bool:
+        """Claim a pending notification or text that is due, as messages are claimed: moving its next
+        try past the lease in one conditional UPDATE; only the claimant sends it."""
         with self.db.transaction() as session:
             claimed = session.execute(
-                update(TextMessage)
-                .where(TextMessage.id == text_id, TextMessage.status == "pending", TextMessage.next_try_at <= now)
+                update(model)
+                .where(model.id == row_id, model.status == "pending", model.next_try_at <= now)
                 .values(next_try_at=now + LEASE)
-            )  # fmt: skip
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                return 0
+            )
+            return claimed.rowcount == 1  # type: ignore[attr-defined]
+
+    def _text(self, text_id: int, now: dt.datetime, http: HttpClient | None) -> int:
+        """Send one text if this worker claims it; 1 when it did (sent or not), else 0."""
+        if not self._claim_pending(TextMessage, text_id, now):
+            return 0
+        with self.db.reading() as session:
             text = session.get(TextMessage, text_id)
             assert text is not None
             attempts = text.attempts + 1
