@@ -90,7 +90,8 @@ def own_words(state: CallState, context: Context) -> Goto:
     asked = str(state.collected.get("faq_question", "")).strip()
     guess = state.collected.pop("faq_question_guess", None)
     asked_at = str(state.collected.pop("faq_question_at", "") or "main_menu")
-    order = order_number_in(asked, state, context)
+    numbers = numbers_said(asked, state, context)
+    order = numbers[0] if len(numbers) == 1 and len(numbers[0]) == ORDER_DIGITS else None
     if order is not None and guess not in PROBLEMS:  # a problem takes the number along
         return Goto("order_lookup", remember={"order_number": order}, forget=("own_words_misses",))
     mine, yours = (
@@ -104,7 +105,7 @@ def own_words(state: CallState, context: Context) -> Goto:
     asking = products.asks_about_a_product(state, context, asked)
     named = products.product_named(state, context, asked)
     if named.products and (asking or named.whole):
-        return products.to_product(state, context, asked, named)
+        return products.to_product(state, named, numbers)
     if decided is None:
         decided = weighed(asked, decide(state, context, asked), mine)
     if meant_option(asked, guess, decided, mine, yours):
@@ -125,13 +126,12 @@ def own_words(state: CallState, context: Context) -> Goto:
                 forget=("own_words_misses",), misses=misses)  # fmt: skip
 
 
-def order_number_in(asked: str, state: CallState, context: Context) -> str | None:
-    """An order number said in so many words ("five thousand and three"): the only number said, of
-    an order number's length. The caller means that order's status."""
+def numbers_said(asked: str, state: CallState, context: Context) -> list[str]:
+    """The numbers said in so many words ("five thousand and three"), read once: the only one, of an
+    order number's length, is that order's status; of two digits or fewer, with a product, a size."""
     if context.catalog is None:
-        return None
-    said = numbers_in(asked, context.catalog.numbers(state.language))
-    return said[0] if len(said) == 1 and len(said[0]) == ORDER_DIGITS else None
+        return []
+    return numbers_in(asked, context.catalog.numbers(state.language))
 
 
 def declined(state: CallState, context: Context) -> Goto:

@@ -23,7 +23,6 @@ from ivr.models import Product, ProductText
 from ivr.products.heard import Named, named
 from ivr.products.heard import Product as NamedProduct
 from ivr.speech.matching import ENGLISH, words_of
-from ivr.speech.numbers import numbers_in
 
 # What a product question carries from step to step.
 PRODUCT_KEYS = ("product_code", "product_choices", "product_size")
@@ -46,9 +45,11 @@ def asks_about_a_product(state: CallState, context: Context, asked: str) -> bool
     return any(f" {' '.join(words_of(cue))} " in said for cue in context.catalog.phrases(state.language, "product_cue"))
 
 
-def to_product(state: CallState, context: Context, asked: str, found: Named) -> Goto:
-    """To the one product named (with a size the caller said, if any), or to a choice among a few."""
-    size = _size_said(state, context, asked)
+def to_product(state: CallState, found: Named, numbers: list[str]) -> Goto:
+    """To the one product named (with a size the caller said among `numbers`: one of two digits or
+    fewer), or to a choice among a few."""
+    sizes = [n for n in numbers if len(n) <= 2]
+    size = sizes[0] if len(sizes) == 1 else ""
     if found.certain:
         state.transient["product"] = found.products[0]  # this step's answer needs no look-up again
         return Goto("product_answer", remember={"product_code": found.products[0].code, "product_size": size},
@@ -88,14 +89,6 @@ def _product(context: Context, code: str, language: str) -> NamedProduct | None:
         return None
     product, text = found
     return NamedProduct(product.code, text.name, product.availability, product.price, tuple(product.sizes))
-
-
-def _size_said(state: CallState, context: Context, asked: str) -> str:
-    """A size the caller asked for ("in size 42"): a number of two digits or fewer, said once."""
-    if context.catalog is None:
-        return ""
-    said = [n for n in numbers_in(asked, context.catalog.numbers(state.language)) if len(n) <= 2]
-    return said[0] if len(said) == 1 else ""
 
 
 NODES = [
