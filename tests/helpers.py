@@ -21,6 +21,7 @@ import tempfile
 import threading
 import wave
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -250,6 +251,22 @@ def serious_problems(page) -> list[str]:  # type: ignore[no-untyped-def]
         for v in found
         if v["impact"] in ("serious", "critical")
     ]
+
+
+@contextmanager
+def browser_page(width: int, locale: str = "en-US") -> Iterator[Any]:
+    """A page in Debian's Chromium, `width` px wide (900 high), in `locale`; screenshots' folder made.
+    axe runs as a script the pages' policy would refuse: this browser lets it in (bypass_csp)."""
+    from playwright.sync_api import sync_playwright
+
+    OUTPUT.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True, locale=locale)
+            yield context.new_page()
+        finally:
+            browser.close()
 
 
 def no_sideways_scroll(page) -> None:  # type: ignore[no-untyped-def]
