@@ -29,8 +29,8 @@ def order_lookup(state: CallState, context: Context) -> Goto:
                         not_helped=True)  # fmt: skip
         return Goto("order_number", say=said, remember={"order_misses": misses}, not_helped=True)
     said = (order_report(order, context.speaker(state.language)),)
-    return offer_text(state, context, "order_result", "/help/orders", say=said, forget=("order_misses",),
-                      repeatable=True, helped="order_status")  # fmt: skip
+    found = Goto("order_result", say=said, forget=("order_misses",), repeatable=True, helped="order_status")
+    return offer_text(state, context, found, "/help/orders")
 
 
 NODES = [

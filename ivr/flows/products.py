@@ -77,8 +77,8 @@ def product_answer(state: CallState, context: Context) -> Goto:
         said.append(Say("product_size_yes" if size in product.sizes else "product_size_no", {"size": size}))
     if product.availability == "discontinued":
         return Goto("product_result", say=tuple(said), repeatable=True, forget=("product_choices",))
-    return offer_text(state, context, "product_result", f"/help/products/{product.code}", say=tuple(said),
-                      repeatable=True, helped="product", forget=("product_choices",))  # fmt: skip
+    answered = Goto("product_result", say=tuple(said), repeatable=True, helped="product", forget=("product_choices",))
+    return offer_text(state, context, answered, f"/help/products/{product.code}")
 
 
 def _product(context: Context, code: str, language: str) -> NamedProduct | None:

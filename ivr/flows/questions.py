@@ -121,8 +121,8 @@ def faq_answer(state: CallState, context: Context) -> Goto:
         return Goto("faq_start", say=(Say("faq_not_found"),))
     query_id = _log(context, state, str(state.collected.get("faq_asked", "")), entry.slug)
     said = (Say("faq_answer", {"answer": entry.answer}),)
-    return offer_text(state, context, "faq_helpful", f"/help/articles/{entry.slug}", say=said,
-                      remember={"faq_query_id": query_id}, repeatable=True)  # fmt: skip
+    answered = Goto("faq_helpful", say=said, remember={"faq_query_id": query_id}, repeatable=True)
+    return offer_text(state, context, answered, f"/help/articles/{entry.slug}")
 
 
 def faq_not_meant(state: CallState, context: Context) -> Goto:

@@ -5,6 +5,8 @@ on where it was going (`text_then`)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy.exc import IntegrityError
 
 from ivr import texts
@@ -17,14 +19,17 @@ from ivr.flows.state import CallState
 AFTER = {"faq_helpful": "after an answer", "product_result": "after a product", "order_result": "after an order"}
 
 
-def offer_text(state: CallState, context: Context, then: str, path: str, **goto: object) -> Goto:
-    """Go on to `then` (with `goto`'s say and remember), asking first whether to text the link to
-    `path` when a text can be sent to this caller and none was offered in this call yet."""
-    offer = then in AFTER and not state.collected.get("text_offered") and texts.can_text(context.settings, state.caller)
-    if not offer:
-        return Goto(then, **goto)  # type: ignore[arg-type]
-    remember = {**dict(goto.pop("remember", {}) or {}), "text_offered": True, "text_then": then, "text_path": path}  # type: ignore[call-overload]
-    return Goto("text_offer", remember=remember, **goto)  # type: ignore[arg-type]
+def offer_text(state: CallState, context: Context, goto: Goto, path: str) -> Goto:
+    """`goto` as it is, or, when a text can be sent to this caller and none was offered in this call
+    yet, first the offer to text the link to `path` (then on to where `goto` was going)."""
+    if (
+        goto.next not in AFTER
+        or state.collected.get("text_offered")
+        or not texts.can_text(context.settings, state.caller)
+    ):
+        return goto
+    offered = {"text_offered": True, "text_then": goto.next, "text_path": path}
+    return replace(goto, next="text_offer", remember={**goto.remember, **offered})
 
 
 def text_send(state: CallState, context: Context) -> Goto:
