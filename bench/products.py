@@ -16,7 +16,8 @@ menu ("how much is the glass kettle"), beside the step that answers an order num
 menu (the same way in: the menu's understanding of speech, then the caller's own words), the same
 order number typed at the order prompt (no speech to understand), and a question for the knowledge
 base said at the main menu. Target: the product step's median within 10% of the order step's, the
-one said at the same prompt.
+one said at the same prompt. (Each worker builds its index of the names once, on its first product
+question: that step is among the slowest, not the median.)
 Run: .venv/bin/python bench/products.py [--products 10000] [--requests 300]
 """
 

@@ -202,6 +202,8 @@ class ProductText(Base):
         UniqueConstraint("product_id", "language", name="uq_product_texts_product_language"),
         # The directory in a language, by name: a page of it without sorting them all.
         Index("ix_product_texts_language_name", "language", "name"),
+        # The newest change of a language's names: the version the phone's index of them is built for.
+        Index("ix_product_texts_language_revised_at", "language", "revised_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -215,6 +217,8 @@ class ProductText(Base):
     # keywords); the rest.
     search_name: Mapped[str] = mapped_column(Text, default="", server_default="")
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Set on every change (ivr/products/heard.py builds its index of names again after one).
+    revised_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
     product: Mapped[Product] = relationship(back_populates="texts")
 

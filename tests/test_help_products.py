@@ -9,11 +9,12 @@ import pytest
 import yaml
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from ivr.db import get_db
 from ivr.models import Product, ProductCategory, ProductText
 from ivr.products.catalogue import from_yaml
+from ivr.products.heard import named
 from ivr.products.store import import_catalogue
 from ivr.web.products import PER_PAGE
 from tests.helpers import postgres_url
@@ -223,5 +224,17 @@ def test_postgresql_finds_the_same(postgres_url: str) -> None:
                 assert got[-1] == "Tea towel"
         reply = client.get("/help/api/products", query_string={"q": "kettle", "lang": "en-US"}).get_json()
         assert reply["categories"] == {"kitchen": {"name": "Kitchen", "count": 3}}
+        # The phone's look-up of what a caller names, and its index built again after a change.
+        words = app.extensions["ivr.catalog"].words("en-US")
+        with app.app_context(), get_db().reading() as session:
+            assert [p.name for p in named(session, "en-US", "how much is the glass kettle", words).products] == [
+                "Glass kettle"
+            ]
+        with app.app_context(), get_db().transaction() as session:
+            session.scalars(select(ProductText).where(ProductText.name == "Glass kettle")).one().name = "Clear kettle"
+        with app.app_context(), get_db().reading() as session:
+            assert [p.name for p in named(session, "en-US", "is the clear kettle in stock", words).products] == [
+                "Clear kettle"
+            ]
     finally:
         app.extensions["ivr.db"].engine.dispose()

@@ -320,4 +320,4 @@ def test_the_page_from_calls_with_known_outcomes(app: Flask, monkeypatch: pytest
                         ["2026-11-25", "0", "0", "0.000"]]  # fmt: skip
     unanswered = rows_of(carol.get(f"/agent/insights.csv?table=unanswered&{period}"))
     assert unanswered[1:] == [["what is the meaning of life", "life mean", "en-US", "2", "2", "0", "phone"],
-                              ["how long does shipping take", "doe how long ship take", "en-US", "1", "0", "1", "phone"]]  # fmt: skip
+                              ["how long does shipping take", "how long ship take", "en-US", "1", "0", "1", "phone"]]  # fmt: skip

@@ -4,10 +4,15 @@ question the knowledge base answers; a question about something the directory do
 from __future__ import annotations
 
 import pytest
+import yaml
 from flask import Flask
+from sqlalchemy import delete, select
 
 from ivr.db import get_db
+from ivr.models import Product, ProductText
+from ivr.products.catalogue import Catalogue, from_yaml
 from ivr.products.heard import named
+from ivr.products.store import import_catalogue
 
 
 @pytest.mark.parametrize(
@@ -59,3 +64,60 @@ def test_a_product_question_past_the_end_of_the_range_says_so_then_leads_on(phon
     call.say("price of a jetski")
     call.hears("I couldn't find that among our products")
     call.hears("person|message")  # the third miss: a person or a message, as at any prompt
+
+
+def _bags(*extra: dict) -> Catalogue:  # type: ignore[type-arg]
+    """A Backpack, and 300 products sharing its word (each with it and "daypack" as keywords, as shops do)."""
+    products = [
+        {"code": "BP-0", "category": "bags", "price": "49.00", "availability": "in_stock",
+         "en-US": {"name": "Backpack", "keywords": ["rucksack"]}},
+        *({"code": f"BP-{n}", "category": "bags", "price": "19.00", "availability": "in_stock",
+           "en-US": {"name": f"Light backpack {n}", "keywords": ["backpack", "daypack"]}} for n in range(1, 301)),
+        *extra,
+    ]  # fmt: skip
+    return from_yaml(yaml.safe_dump({"categories": {"bags": {"en-US": "Bags"}}, "products": products}))
+
+
+def _named(app: Flask, said: str) -> list[str]:
+    with get_db().reading() as session:
+        return [p.name for p in named(session, "en-US", said, app.extensions["ivr.catalog"].words("en-US")).products]
+
+
+def test_the_product_named_whole_is_found_among_hundreds_that_share_its_word(app: Flask) -> None:
+    with app.app_context():
+        with get_db().transaction() as session:
+            session.execute(delete(Product))  # the demo's products: only these
+            import_catalogue(session, _bags(), "USD")
+        assert _named(app, "do you have the backpack") == ["Backpack"]
+        assert _named(app, "how much are backpacks") == ["Backpack"]
+        assert _named(app, "how much is the rucksack") == ["Backpack"]  # by its keyword
+        assert _named(app, "how much is the light backpack 200") == ["Light backpack 200"]
+        assert _named(app, "do you have anything light") == []  # no product is called just "light"
+        # Many named alike (by a keyword): three offered, the shortest names first.
+        assert _named(app, "do you have a daypack") == ["Light backpack 1", "Light backpack 2", "Light backpack 3"]
+
+
+def test_a_sentence_full_of_products_words_is_still_read(app: Flask) -> None:
+    with app.app_context():
+        with get_db().reading() as session:
+            every = " ".join(session.scalars(select(ProductText.name).where(ProductText.language == "en-US")))
+        assert len(set(every.lower().split())) > 40
+        assert _named(app, f"{every} and the trail runner")  # looked up in the smaller groups of words
+
+
+def test_names_changed_are_heard_at_the_next_question(app: Flask) -> None:
+    with app.app_context():
+        assert _named(app, "how much is the glass kettle") == ["Glass kettle"]  # the index is built
+        renamed = {"code": "SB-1", "category": "bags", "price": "300.00", "availability": "low",
+                   "en-US": {"name": "Snowboard bag"}}  # fmt: skip
+        with get_db().transaction() as session:
+            import_catalogue(session, _bags(renamed), "USD")
+            glass = session.scalar(select(ProductText).where(ProductText.name == "Glass kettle"))
+            assert glass is not None
+            glass.name, glass.keywords = "Crystal kettle", []
+        assert _named(app, "how much is the snowboard bag") == ["Snowboard bag"]
+        assert _named(app, "how much is the crystal kettle") == ["Crystal kettle"]
+        assert "Glass kettle" not in _named(app, "how much is the glass kettle")
+        with get_db().transaction() as session:
+            session.execute(delete(Product).where(Product.code == "SB-1"))
+        assert _named(app, "how much is the snowboard bag") == []  # taken out: named no more

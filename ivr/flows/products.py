@@ -30,11 +30,8 @@ PRODUCT_KEYS = ("product_code", "product_choices", "product_size")
 
 def product_named(state: CallState, context: Context, asked: str) -> Named:
     """The products the caller's words name, in the call's language."""
-    if context.catalog is None:
-        return named(context.session, state.language, asked, ENGLISH)
-    cues = context.catalog.phrases(state.language, "product_cue")
-    asking = frozenset(word for cue in cues for word in words_of(cue))
-    return named(context.session, state.language, asked, context.catalog.words(state.language), asking)
+    words = context.catalog.words(state.language) if context.catalog else ENGLISH
+    return named(context.session, state.language, asked, words)
 
 
 def asks_about_a_product(state: CallState, context: Context, asked: str) -> bool:

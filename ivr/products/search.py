@@ -5,7 +5,7 @@
 Each product's words in a language are kept as two documents (product_texts.search_name: its name,
 code and keywords, what it is called; search_text: its colours, sizes, category and description),
 lower case and without accents. The database's own full-text index matches them (SQLite FTS5, PostgreSQL tsvector;
-migration 0024) and ranks a match in what it is called above one in the description. What someone types is
+migration 0023) and ranks a match in what it is called above one in the description. What someone types is
 normalised the same way here, so both databases match the same words: every word typed must start a
 word of the product's, either as typed or as its stem in the visitor's language. Nothing typed is
 ever read as an operator: only letters and digits reach the query.
@@ -16,10 +16,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal
 
-from sqlalchemy import JSON, Numeric, Select, column, func, literal_column, select, table
-from sqlalchemy import text as sql_text
+from sqlalchemy import Select, column, func, literal_column, select, table
 from sqlalchemy.orm import Session
 
 from ivr.models import Product, ProductCategory, ProductText
@@ -97,40 +95,6 @@ def find(session: Session, language: str, query: str, words: Words, category: st
     ordered = matching.order_by(*([rank] if rank is not None else []), ProductText.name, Product.code)
     rows = session.execute(ordered.limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
     return Page([(product, text) for product, text in rows], total, by_category)
-
-
-# What a caller may name, asked as plain SQL (built once, not a statement per call step): a
-# product's code, availability, name and keywords, where what it is called matches.
-_CALLED = {
-    "sqlite": "SELECT p.code, p.availability, t.name, t.keywords, p.price, p.sizes FROM product_search"
-    " JOIN product_texts t ON t.id = product_search.rowid JOIN products p ON p.id = t.product_id"
-    " WHERE product_search MATCH :match AND t.language = :language"
-    " ORDER BY length(t.name), p.code LIMIT :limit",
-    "postgresql": "SELECT p.code, p.availability, t.name, t.keywords, p.price, p.sizes FROM product_texts t"
-    " JOIN products p ON p.id = t.product_id"
-    " WHERE t.language = :language AND t.search_vector @@ to_tsquery('simple', :match)"
-    " ORDER BY length(t.name), p.code LIMIT :limit",
-}
-CALLED = {
-    dialect: sql_text(sql).columns(keywords=JSON, sizes=JSON, price=Numeric(12, 2)) for dialect, sql in _CALLED.items()
-}
-
-
-def candidates(session: Session, language: str, found: list[tuple[str, ...]], limit: int,
-               any_term: bool = False) -> list[tuple[str, str, str, list[str], Decimal, list[str]]]:  # fmt: skip
-    """The products called (name, code, keywords) in `language` by words that match every term
-    (`any_term`: any of them, as a caller's sentence has words no product has), as (code,
-    availability, name, keywords, price, sizes), the shortest names first: a product a caller names whole is among
-    the first, however many others share its words ("Glass kettle" before "Glass kettle lid")."""
-    if not found:
-        return []
-    if session.get_bind().dialect.name == "postgresql":
-        statement, match = CALLED["postgresql"], _tsquery(found, " | " if any_term else " & ", "A")
-    else:
-        statement, match = CALLED["sqlite"], f"search_name : ({_fts_query(found, ' OR ' if any_term else ' AND ')})"
-    rows = session.execute(statement, {"match": match, "language": language, "limit": limit})
-    return [(code, availability, name, keywords or [], Decimal(price), sizes or [])
-            for code, availability, name, keywords, price, sizes in rows]  # fmt: skip
 
 
 def category_names(session: Session, language: str) -> dict[str, str]:

@@ -35,6 +35,8 @@ SCALES = (100, 1000)
 BETWEEN, BEFORE_SCALE = "between", "before_scale"
 # What num2words is asked to say, to learn a language's words: 0-999 and the thousands.
 SAID = (*range(1000), *range(1000, 1_000_000, 1000))
+# Words other than number words remembered per language, at most (how each was read).
+KEPT_WORDS = 20_000
 
 TOKEN = re.compile(r"[^\W\d_]+|[0-9]+")  # words in any alphabet; ASCII digits (int() takes others too)
 
@@ -230,13 +232,20 @@ class _Vocabulary:
         }
         self.between = generated.joiners | {word for word, where in declared.fillers if where == BETWEEN}
         self.before_scale = frozenset(word for word, where in declared.fillers if where == BEFORE_SCALE)
+        # Other words, as read before: whether a word is made of number words is worked out once
+        # (callers say the same words; most are none).
+        self.others: dict[str, tuple[Atom, ...] | None] = {}
 
     def atoms(self, token: str) -> tuple[Atom, ...] | None:
         if token.isascii() and token.isdigit():  # "①" and "²" are digits to str.isdigit, not to int()
             return (Atom(int(token), DIGITS, token),)
         if token in self.words:
             return self.words[token]
-        return _compound(self.code, token) or _split(token, self.pieces)
+        if token not in self.others:
+            if len(self.others) >= KEPT_WORDS:
+                self.others.clear()
+            self.others[token] = _compound(self.code, token) or _split(token, self.pieces)
+        return self.others[token]
 
 
 @lru_cache(maxsize=32)
@@ -291,10 +300,10 @@ def numbers_in(text: str, words: NumberWords = ENGLISH_NUMBERS) -> list[str]:
     """Each number said in `text` ("order five zero zero one, not fifty" -> ["5001", "50"])."""
     known = vocabulary(words)
     tokens = _tokens(text)
+    read = [known.atoms(token) for token in tokens]
     runs: list[list[Atom]] = [[]]
-    for i, token in enumerate(tokens):
-        following = known.atoms(tokens[i + 1]) if i + 1 < len(tokens) else None
-        atoms = known.atoms(token)
+    for i, (token, atoms) in enumerate(zip(tokens, read, strict=True)):
+        following = read[i + 1] if i + 1 < len(tokens) else None
         if atoms is not None:
             runs[-1].extend(atoms)
         elif token in known.before_scale and following and following[0].kind == SCALE:
