@@ -304,6 +304,8 @@ class Message(Base):
         Index("ix_messages_language_status", "language", "status", "assignee_id"),
         # How many messages one address sent from the help centre lately (migration 0020).
         Index("ix_messages_source_created", "source", "created_at"),
+        # Each agent's least recently touched claim, for the team page (migration 0027).
+        Index("ix_messages_status_assignee_touched", "status", "assignee_id", "touched_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -337,6 +339,9 @@ class Message(Base):
     changed_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow, index=True
     )
+    # When an agent last acted on it (claimed, noted, called, done, reopened, took over, gave it):
+    # what makes a claim stale. Set by ivr/agents/queue.py's add_history, never by the worker.
+    touched_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow)
     # new | in_progress | done | replaced (the caller recorded it again)
     status: Mapped[str] = mapped_column(String(20), default="new")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))

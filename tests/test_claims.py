@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from ivr.db import get_db
 from ivr.models import Message
-from tests.helpers import FakeTwilio, api_token, app, bearer, csrf, leave_message, login  # noqa: F401
+from tests.helpers import FakeTwilio, api_token, app, bearer, csrf, leave_message, login, supervisor  # noqa: F401
 
 __all__ = ["app"]
 
@@ -79,14 +79,36 @@ def test_a_claim_nobody_touches_shows_as_stale(app: Flask) -> None:
     assert "untouched" not in bob.get(f"/agent/messages/{message_id}").get_data(as_text=True)
     long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=30)
     with app.app_context(), get_db().transaction() as session:
-        session.execute(update(Message).where(Message.id == message_id).values(changed_at=long_ago))
+        session.execute(update(Message).where(Message.id == message_id).values(touched_at=long_ago))
+    # What the system does to the message since (a transcript arriving) is no agent's touch.
+    with app.app_context(), get_db().transaction() as session:
+        session.get(Message, message_id).transcript = "I would like a refund"  # type: ignore[union-attr]
     assert "untouched for 30 h" in bob.get(f"/agent/messages/{message_id}").get_data(as_text=True)
     assert "untouched since" in bob.get("/agent/?show=in_progress").get_data(as_text=True)
+    touched = client.get(f"/agent/api/messages/{message_id}", headers=ann).get_json()
+    assert dt.datetime.fromisoformat(touched["touched_at"]) < dt.datetime.fromisoformat(touched["changed_at"])
+    supervisor(app)
+    team = login(app, "carol").get("/agent/team").get_data(as_text=True)
+    assert "stale" in team and 'href="/agent/?show=in_progress&amp;held_by=ann"' in team
     app.config["CLAIM_STALE_HOURS"] = 48
     assert "untouched" not in bob.get(f"/agent/messages/{message_id}").get_data(as_text=True)
     app.config["CLAIM_STALE_HOURS"] = 24
     post(client, message_id, "note", ann, text="still on it")  # a note touches the claim
     assert "untouched" not in bob.get(f"/agent/messages/{message_id}").get_data(as_text=True)
+    assert "stale" not in login(app, "carol").get("/agent/team").get_data(as_text=True)
+
+
+def test_the_queue_lists_one_agents_messages(app: Flask) -> None:
+    mine, bobs, nobodys = leave_message(app), leave_message(app), leave_message(app)
+    client, ann, bob = app.test_client(), bearer(api_token(app)), bearer(api_token(app, "bob"))
+    post(client, mine, "claim", ann)
+    post(client, bobs, "claim", bob)
+    page = login(app, "bob").get("/agent/?show=all&held_by=ann").get_data(as_text=True)
+    assert f"/agent/messages/{mine}" in page and "held by ann" in page
+    assert f"/agent/messages/{bobs}" not in page and f"/agent/messages/{nobodys}" not in page
+    assert "<option selected>ann</option>" in page
+    anyone = login(app, "bob").get("/agent/?show=all&held_by=<b>nobody</b>").get_data(as_text=True)
+    assert all(f"/agent/messages/{m}" in anyone for m in (mine, bobs, nobodys)) and "<b>nobody" not in anyone
 
 
 def test_every_api_answer_is_json_with_zoned_times(app: Flask) -> None:

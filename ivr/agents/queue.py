@@ -101,24 +101,27 @@ def listing(
     page: int = 1,
     language: str = "",
     line: tuple[dict[str, Any], Catalog | None] = ({}, None),
+    held_by: int | None = None,
 ) -> Page:
     """A page of the queue. Without a search: new messages first, then those in progress, then done,
     oldest first within each. With one: the best match first. The counts combine with the search,
-    and with `language` (only the messages left in it; a code the caller has checked). `line`: the
-    line's settings and catalog, whose languages' stemmers read the search."""
+    with `language` (only the messages left in it; a code the caller has checked) and with
+    `held_by` (an agent's id: the messages they hold or closed). `line`: the line's settings and
+    catalog, whose languages' stemmers read the search."""
     if show not in FILTERS:
         raise QueueError(f"There is no filter {show!r}: use one of {', '.join(FILTERS)}.")
     found = search.terms(query, *line)
     searched = bool(query.strip())
     if searched and not found:  # only signs (%, _, *): nothing is a wildcard, so nothing matches
         return Page([], 0, 1, 1, {name: 0 for name in FILTERS}, True)
-    everything = counts(session, agent_id, found, language)
+    everything = counts(session, agent_id, found, language, held_by)
     total = everything[show]
     pages = max(1, -(-total // PAGE_SIZE))
     number = min(max(1, page), pages)
     order = case((Message.status == "new", 0), (Message.status == "in_progress", 1), else_=2)
     chosen = select(Message).where(_visible(), _filter(show, agent_id))
     chosen = chosen.where(Message.language == language) if language else chosen
+    chosen = chosen.where(Message.assignee_id == held_by) if held_by is not None else chosen
     chosen = search.ranked(session, chosen, found) if found else chosen
     chosen = chosen.order_by(order, Message.created_at, Message.id).options(selectinload(Message.assignee))
     messages = list(session.scalars(chosen.limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)))
@@ -126,12 +129,17 @@ def listing(
 
 
 def counts(
-    session: Session, agent_id: int, found: list[tuple[str, ...]] | None = None, language: str = ""
+    session: Session,
+    agent_id: int,
+    found: list[tuple[str, ...]] | None = None,
+    language: str = "",
+    held_by: int | None = None,
 ) -> dict[str, int]:
-    """How many messages each filter shows (of those matching the search, in the language), from one
-    grouped count."""
+    """How many messages each filter shows (of those matching the search, in the language, held by
+    the agent), from one grouped count."""
     query = select(Message.status, Message.assignee_id, func.count()).group_by(Message.status, Message.assignee_id)
     query = query.where(Message.language == language) if language else query
+    query = query.where(Message.assignee_id == held_by) if held_by is not None else query
     rows = session.execute(query.where(search.condition(session, found)) if found else query).all()
     by_status: dict[str, int] = {}
     held = 0
@@ -200,9 +208,12 @@ def orders_of(session: Session, customer: Customer | None) -> list[Order]:
 
 
 def add_history(session: Session, message: Message, agent: Agent | None, action: str, detail: str = "") -> None:
+    """An action in the message's history; one by an agent touches it (its claim is not stale)."""
     session.add(
         MessageHistory(message_id=message.id, agent_id=agent.id if agent else None, action=action, detail=detail)
     )
+    if agent is not None:
+        message.touched_at = utcnow()
 
 
 def claim(session: Session, message_id: int, agent: Agent) -> Message:
@@ -253,7 +264,6 @@ def take_over(session: Session, message_id: int, agent: Agent) -> Message:
 def note_replied(session: Session, message_id: int, agent: Agent, text: str) -> None:
     """An answer sent by e-mail: in the history, with what it said, and the message is touched."""
     message = get(session, message_id)
-    message.changed_at = utcnow()
     add_history(session, message, agent, "replied", f"by e-mail to {message.contact_email}: {text}"[:MAX_NOTE])
 
 
@@ -282,8 +292,7 @@ def add_note(session: Session, message_id: int, agent: Agent, text: str) -> Mess
         )
     note = MessageNote(message_id=message.id, agent_id=agent.id, text=text)
     session.add(note)
-    message.changed_at = utcnow()  # a note touches the message (and its claim is not stale)
-    add_history(session, message, agent, "note")
+    add_history(session, message, agent, "note")  # touches the message (and so changes it)
     return note
 
 
@@ -321,9 +330,15 @@ def note_called_back(session: Session, message_id: int, agent: Agent, detail: st
     add_history(session, get(session, message_id), agent, "called back", detail)
 
 
+def touched(message: Message) -> dt.datetime:
+    """When an agent last acted on `message` (when it was left, if none has)."""
+    return as_utc(message.touched_at or message.created_at)
+
+
 def claim_is_stale(message: Message, now: dt.datetime, after: dt.timedelta) -> bool:
-    """A claim nobody has touched (an action, a note) for `after`: its holder may be away."""
-    return message.status == "in_progress" and now - as_utc(message.changed_at) >= after
+    """A claim no agent has touched (an action, a note) for `after`: its holder may be away. What
+    the worker or a transcript changes does not count."""
+    return message.status == "in_progress" and now - touched(message) >= after
 
 
 def iso(moment: dt.datetime) -> str:
@@ -332,13 +347,14 @@ def iso(moment: dt.datetime) -> str:
 
 
 def as_dict(session: Session, message: Message, full: bool = False, who: Caller | None = None) -> dict[str, Any]:
-    """The message as the JSON API gives it. `touched_at`: when it last changed (a claim untouched
-    for IVR_CLAIM_STALE_HOURS is stale)."""
+    """The message as the JSON API gives it. `touched_at`: when an agent last acted on it (a claim
+    untouched for IVR_CLAIM_STALE_HOURS is stale); `changed_at`: when anything about it last changed."""
     who = who or caller_of(session, message)
     data: dict[str, Any] = {
         "id": message.id,
         "created_at": iso(message.created_at),
-        "touched_at": iso(message.changed_at),
+        "touched_at": iso(touched(message)),
+        "changed_at": iso(message.changed_at),
         "caller": message.caller,
         "customer": {
             "id": who.customer.id,

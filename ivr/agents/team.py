@@ -18,7 +18,7 @@ class Workload:
     name: str
     role: str
     holding: int  # messages in progress with them
-    oldest_touch: dt.datetime | None  # the least recently touched of those
+    oldest_touch: dt.datetime | None  # the least recently touched of those (by an agent)
     done_today: int
 
 
@@ -32,7 +32,7 @@ def workload(session: Session, day_starts: dt.datetime) -> list[Workload]:
     held = {
         agent_id: (count, oldest)
         for agent_id, count, oldest in session.execute(
-            select(Message.assignee_id, func.count(), func.min(Message.changed_at))
+            select(Message.assignee_id, func.count(), func.min(Message.touched_at))
             .where(Message.status == "in_progress")
             .group_by(Message.assignee_id)
         )

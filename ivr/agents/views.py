@@ -213,6 +213,7 @@ def queue_page():  # type: ignore[no-untyped-def]
     search = request.args.get("q", "")[:200]
     page = request.args.get("page", "1")
     language = request.args.get("language", "")
+    held_by = request.args.get("held_by", "")
     if show not in queue.FILTERS:
         show = "open"
     now = dt.datetime.now(dt.UTC)
@@ -220,6 +221,9 @@ def queue_page():  # type: ignore[no-untyped-def]
         languages = queue.languages(db, current_app.config)
         if language not in languages:  # anything else shows every language, and is never shown back
             language = ""
+        people = team.colleagues(db)
+        holder = next((a for a in people if a.name == held_by), None)  # anyone else: every holder
+        held_by = holder.name if holder else ""
         found = queue.listing(
             db,
             show,
@@ -228,6 +232,7 @@ def queue_page():  # type: ignore[no-untyped-def]
             queue.page_number(page),
             language,
             (current_app.config, current_app.extensions.get("ivr.catalog")),
+            holder.id if holder else None,
         )
         after = _stale_after()
         callers = queue.callers_of(db, found.messages)
@@ -240,9 +245,11 @@ def queue_page():  # type: ignore[no-untyped-def]
             search=search,
             language=language,
             languages=languages,
+            held_by=held_by,
+            people=[a.name for a in people],
             found=found,
             counts=found.counts,
-            overall=queue.counts(db, current_user.id) if found.searched or language else found.counts,
+            overall=queue.counts(db, current_user.id) if found.searched or language or holder else found.counts,
             oldest=queue.oldest_waiting(db, now),
             now=now,
             filters=queue.FILTERS,
