@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 import pytest
 from flask import Flask
@@ -12,7 +13,7 @@ from ivr.agents import callback, views
 from ivr.agents.story import story
 from ivr.db import get_db
 from ivr.flows.inputs import DialOutcome
-from ivr.models import Agent, Message
+from ivr.models import Agent, Call, Message
 from ivr.voice.webhooks import read_input
 from tests.helpers import api_token, app, bearer, leave_message, login  # noqa: F401
 
@@ -80,7 +81,7 @@ def test_the_message_page_shows_the_callers_earlier_calls_and_messages(app: Flas
         for minutes, message_id in enumerate((third, other, second, first)):
             session.get(Message, message_id).created_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
     page = login(app).get(f"/agent/messages/{third}").get_data(as_text=True)
-    assert "Their third message this week, and" in page and "other call" in page
+    assert "Their third message in a week, after" in page and "other call" in page
     assert f'href="/agent/messages/{first}"' in page and f'href="/agent/messages/{second}"' in page
     assert f'href="/agent/messages/{other}"' not in page
     assert "asked about an order" in page and "found what they needed" in page
@@ -92,6 +93,42 @@ def test_the_message_page_shows_the_callers_earlier_calls_and_messages(app: Flas
     assert all(e["message_id"] != third for e in earlier)
     grace = login(app).get(f"/agent/messages/{other}").get_data(as_text=True)
     assert "No earlier calls or messages from them." in grace
+
+
+def test_before_this_is_measured_from_when_the_message_was_left(app: Flask) -> None:
+    """Contacts before the message, the newest ten and how many more; those after it apart, as "since
+    then"; the week's counts are the week before the message, not before today."""
+    from tests.helpers import left
+
+    caller, day = "+15550199999", 24 * 60
+    message = left(app, caller, minutes_ago=3 * day)  # three days ago
+    before = [left(app, caller, minutes_ago=3 * day + 60 * k) for k in range(1, 13)]  # 12 messages before it
+    after = [left(app, caller, minutes_ago=3 * day - 60 * k) for k in range(1, 5)]  # 4 since
+    now = dt.datetime.now(dt.UTC)
+    with app.app_context(), get_db().transaction() as session:
+        for minutes, outcome in ((3 * day + 30, "hung_up"), (3 * day + 90, "helped"), (3 * day + 150, "gave_up"),
+                                 (11 * day, "hung_up"), (3 * day - 30, "helped"), (60, "hung_up")):  # fmt: skip
+            session.add(Call(call_sid="CA" + secrets.token_hex(16), from_number=caller, to_number="+15550100000",
+                             node="call_over", started_at=now - dt.timedelta(minutes=minutes), outcome=outcome,
+                             events=[]))  # fmt: skip
+    page = login(app).get(f"/agent/messages/{message}").get_data(as_text=True)
+    listed = page.split('id="before"')[1].split('id="since"')[0]
+    since = page.split('id="since"')[1].split("What they did")[0]
+    assert "Their 13th message in a week, after" in page and "3 other calls in the week before it" in page
+    assert listed.count("<li>") == 10 and "and 6 more before" in listed  # 12 messages and 4 calls before
+    assert all(f"/agent/messages/{m}\"" not in listed for m in after)
+    assert since.count("<li>") == 6 and "more since" not in since  # 4 messages and 2 calls since
+    assert all(f"/agent/messages/{m}\"" in since for m in after)
+    every = login(app).get(f"/agent/messages/{message}?contacts=all").get_data(as_text=True)
+    assert every.split('id="before"')[1].split('id="since"')[0].count("<li>") == 16
+    assert all(f"/agent/messages/{m}\"" in every for m in before)
+    api = app.test_client().get(f"/agent/api/messages/{message}", headers=bearer(api_token(app))).get_json()
+    left_at = dt.datetime.fromisoformat(api["created_at"])
+    assert len(api["earlier"]) == 10 and api["more_earlier"] == 6 and len(api["since"]) == 6 and api["more_since"] == 0
+    assert all(dt.datetime.fromisoformat(c["at"]) < left_at for c in api["earlier"])
+    assert all(dt.datetime.fromisoformat(c["at"]) >= left_at for c in api["since"])
+    newest_first = [c["at"] for c in api["earlier"]]
+    assert newest_first == sorted(newest_first, reverse=True)
 
 
 def test_times_read_as_the_team_reads_the_clock(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -391,10 +391,13 @@ def as_dict(session: Session, message: Message, full: bool = False, who: Caller 
     if full:
         data["path"] = list(message.path or [])
         data["story"] = story(data["path"])
-        data["earlier"] = [
-            {"at": iso(c.at), "kind": c.kind, "did": c.did, "ended": c.ended, "message_id": c.message_id}
-            for c in contacts.earlier(session, message, who.customer, dt.datetime.now(dt.UTC)).contacts
-        ]
+        other = contacts.earlier(session, message, who.customer)
+        data["earlier"], data["since"] = (
+            [{"at": iso(c.at), "kind": c.kind, "did": c.did, "ended": c.ended, "message_id": c.message_id}
+             for c in listed]
+            for listed in (other.contacts, other.since)
+        )  # fmt: skip
+        data["more_earlier"], data["more_since"] = other.more_before, other.more_since
         data["orders"] = [{"number": o.number, "status": o.status} for o in orders_of(session, who.customer)]
         data["notes"] = [{"agent": n.agent.name, "text": n.text, "at": iso(n.created_at)} for n in message.notes]
         data["history"] = [{"agent": h.agent.name if h.agent else None, "action": h.action, "detail": h.detail,

@@ -47,6 +47,8 @@ bp = Blueprint("agents", __name__, url_prefix="/agent", template_folder="templat
 AGENTS_LOCALE = "en_US"
 DRAFT = "agent_note_draft"  # a note kept across a log-in, so an expired session loses nothing
 REPLY_DRAFT = "agent_reply_draft"  # an answer that could not be sent, shown again
+# "Before this" and "since then" in full (?contacts=all): the most shown.
+ALL_CONTACTS = 500
 
 
 @bp.app_context_processor
@@ -274,7 +276,9 @@ def message_page(message_id: int):  # type: ignore[no-untyped-def]
             mine=message.assignee_id == agent.id,
             stale=queue.claim_is_stale(message, now, _stale_after()),
             now=now,
-            earlier=contacts.earlier(db, message, who.customer, now),
+            earlier=contacts.earlier(
+                db, message, who.customer, ALL_CONTACTS if request.args.get("contacts") == "all" else contacts.SHOWN
+            ),
             colleagues=[a.name for a in team.colleagues(db)] if current_user.supervisor else [],
             ordinal=contacts.ordinal,
             orders=queue.orders_of(db, who.customer),
