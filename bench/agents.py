@@ -21,6 +21,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -171,42 +172,49 @@ def timed(base: str, looks: dict[str, str], count: int) -> dict[str, tuple[float
     return results
 
 
-def postgres(work: Path) -> tuple[str, list[str]] | None:
+@contextmanager
+def postgres() -> Iterator[str | None]:
+    """A throwaway PostgreSQL cluster's URL (None when its binaries are not installed), stopped and
+    its folder removed afterwards."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not found and not shutil.which("initdb"):
-        return None
+        yield None
+        return
     binaries = Path(found[-1]).parent if found else Path(shutil.which("initdb") or "").parent
+    # Not inside the work folder: that is private to root, and the server runs as postgres.
     data = Path(tempfile.mkdtemp(prefix="ivr-bench-pg-"))
     as_user: list[str] = []
     if os.geteuid() == 0:
         shutil.chown(data, "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
-    port = free_port()
-    subprocess.run([*as_user, str(binaries / "initdb"), "-D", str(data / "c"), "-U", "postgres", "-A", "trust"],
-                   check=True, capture_output=True)  # fmt: skip
-    subprocess.run([*as_user, str(binaries / "pg_ctl"), "-D", str(data / "c"), "-w", "-l", str(data / "log"), "-o",
-                    f"-p {port} -h 127.0.0.1 -k {data}", "start"], check=True, capture_output=True)  # fmt: skip
-    subprocess.run(
-        [str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "ivr"], check=True
-    )
-    stop = [*as_user, str(binaries / "pg_ctl"), "-D", str(data / "c"), "-m", "fast", "stop"]
-    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/ivr", stop
+    try:
+        port = free_port()
+        subprocess.run([*as_user, str(binaries / "initdb"), "-D", str(data / "c"), "-U", "postgres", "-A", "trust"],
+                       check=True, capture_output=True)  # fmt: skip
+        subprocess.run([*as_user, str(binaries / "pg_ctl"), "-D", str(data / "c"), "-w", "-l", str(data / "log"),
+                        "-o", f"-p {port} -h 127.0.0.1 -k {data}", "start"], check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "ivr"], check=True
+        )
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/ivr"
+    finally:
+        subprocess.run([*as_user, str(binaries / "pg_ctl"), "-D", str(data / "c"), "-m", "fast", "stop"],
+                       capture_output=True)  # fmt: skip
+        shutil.rmtree(data, ignore_errors=True)
 
 
 @contextmanager
 def databases(prefix: str) -> Iterator[tuple[Path, dict[str, str]]]:
     """A work folder and the databases to measure on: SQLite, and PostgreSQL (a throwaway cluster)
-    when its binaries are installed; all taken away afterwards."""
+    when its binaries are installed; all taken away afterwards, also after Ctrl-C or a kill (SIGTERM)."""
     work = Path(tempfile.mkdtemp(prefix=prefix))
-    urls, stop = {"SQLite": f"sqlite:///{work / 'bench.sqlite3'}"}, None
-    pg = postgres(work)
-    if pg is not None:
-        urls["PostgreSQL"], stop = pg
+    before = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a kill runs the clean-up too
     try:
-        yield work, urls
+        with postgres() as pg:
+            urls = {"SQLite": f"sqlite:///{work / 'bench.sqlite3'}", **({"PostgreSQL": pg} if pg else {})}
+            yield work, urls
     finally:
-        if stop:
-            subprocess.run(stop, capture_output=True)
+        signal.signal(signal.SIGTERM, before)
         shutil.rmtree(work, ignore_errors=True)
 
 
