@@ -86,6 +86,8 @@ DEFAULTS: dict[str, Any] = {
     "NOTIFY_DELAY_SECONDS": 60,
     # A claim nobody has touched (no note, no action) for this many hours shows as stale in the queue.
     "CLAIM_STALE_HOURS": 24,
+    # How often an open queue, message or team page asks whether it changed (it updates in place).
+    "LIVE_SECONDS": 15,
     # Recordings' audio is deleted this many days after the message was left (the message is kept).
     "AUDIO_RETENTION_DAYS": 90,
     # Messages the worker copies and transcribes side by side; 0: one per core.

@@ -185,3 +185,67 @@ def test_the_queue_works_on_a_phone_and_a_desk(site: tuple[Flask, str], width: i
             browser.close()
     for name in ("queue", "language", "search", "message", "team"):
         assert (OUTPUT / f"agent-{name}-{width}.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_queue_updates_without_losing_what_the_agent_types(site: tuple[Flask, str], width: int) -> None:
+    """A search half typed when the queue changes keeps its text and its focus; the new message is
+    announced (the title, a polite live region), not pushed into the list, until the agent asks."""
+    import re
+
+    from playwright.sync_api import expect
+
+    from tests.helpers import browser_page, left
+
+    app, base = site
+    app.config["LIVE_SECONDS"] = 1
+    left(app, "+15550100001", "my parcel has not come")
+    with browser_page(width) as page:
+        page.goto(base + "/agent/")
+        page.get_by_label("Name").fill("ann")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        rows = page.locator("table.queue tbody tr[data-id]")
+        expect(rows).to_have_count(1)
+        search = page.get_by_label("Search messages")
+        search.click()
+        search.type("Lovel")
+        left(app, "+15550100002", "I would like a refund")  # meanwhile, a new message
+        expect(page.locator("#news")).to_contain_text("1 new message", timeout=10_000)
+        expect(page).to_have_title(re.compile(r"^\(2 new\) Queue"))
+        expect(page.locator("[data-live=counts]")).to_contain_text("2 new")
+        assert search.input_value() == "Lovel"
+        assert page.evaluate("document.activeElement.getAttribute('name')") == "q"
+        expect(rows).to_have_count(1)  # not pushed into view
+        page.screenshot(path=str(OUTPUT / f"agent-queue-live-{width}.png"), full_page=True)
+        no_sideways_scroll(page)
+        page.get_by_role("button", name="Show them").click()
+        expect(rows).to_have_count(2)
+        expect(page.locator("#news")).to_be_empty()
+        assert search.input_value() == "Lovel"
+
+
+def test_a_message_page_shows_a_colleagues_note_while_one_is_typed(site: tuple[Flask, str]) -> None:
+    from playwright.sync_api import expect
+
+    from tests.helpers import api_token, bearer, browser_page, left
+
+    app, base = site
+    app.config["LIVE_SECONDS"] = 1
+    message_id = left(app, "+15550100001", "my parcel has not come")
+    app.test_cli_runner().invoke(args=["agents", "create", "bob"], input=PASSWORD + "\n")
+    with browser_page(1280) as page:
+        page.goto(base + f"/agent/messages/{message_id}")
+        page.get_by_label("Name").fill("ann")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        note = page.get_by_label("Add a note")
+        note.click()
+        note.type("Rang her at noon,")
+        bob = app.test_client().post(f"/agent/api/messages/{message_id}/note", json={"text": "She rang again."},
+                                     headers=bearer(api_token(app, "bob")))  # fmt: skip
+        assert bob.status_code == 200
+        expect(page.locator("ul.notes")).to_contain_text("She rang again.", timeout=10_000)
+        expect(page.locator("ul.history")).to_contain_text("bob · note")
+        assert note.input_value() == "Rang her at noon,"
+        assert page.evaluate("document.activeElement.getAttribute('name')") == "text"

@@ -141,3 +141,26 @@ def test_an_unexpected_failure_in_the_api_is_json(app: Flask, monkeypatch) -> No
     reply = app.test_client().get("/agent/api/messages", headers=bearer(api_token(app)))
     assert reply.status_code == 500 and "nothing was changed" in reply.get_json()["error"]
     assert message_id
+
+
+def test_the_desks_pages_answer_not_modified_until_something_changes(app: Flask) -> None:
+    """What static/live.js asks every IVR_LIVE_SECONDS: the page, or 304 while nothing changed."""
+    message_id = leave_message(app)
+    ann = login(app)
+    for path in ("/agent/", f"/agent/messages/{message_id}"):
+        first = ann.get(path)
+        page = first.get_data(as_text=True)
+        assert first.status_code == 200 and first.headers["ETag"] and 'http-equiv="refresh"' not in page
+        assert f'data-live-etag="&quot;{first.headers["ETag"].strip(chr(34))}&quot;"' in page and "live.js" in page
+        again = ann.get(path, headers={"If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304 and again.get_data() == b""
+        assert (
+            ann.get(
+                path + ("&" if "?" in path else "?") + "show=all", headers={"If-None-Match": first.headers["ETag"]}
+            ).status_code
+            == 200
+        )
+    etag = ann.get("/agent/").headers["ETag"]
+    leave_message(app)  # a new message: the queue has changed
+    assert ann.get("/agent/", headers={"If-None-Match": etag}).status_code == 200
+    assert login(app, "bob").get("/agent/", headers={"If-None-Match": etag}).status_code == 200  # another agent's

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 from urllib.parse import urlsplit
 
@@ -220,6 +221,9 @@ def queue_page():  # type: ignore[no-untyped-def]
         show = "open"
     now = dt.datetime.now(dt.UTC)
     with get_db().reading() as db:
+        etag = _page_version(db)
+        if request.if_none_match.contains(etag):
+            return _not_modified()
         languages = queue.languages(db, current_app.config)
         if language not in languages:  # anything else shows every language, and is never shown back
             language = ""
@@ -240,21 +244,25 @@ def queue_page():  # type: ignore[no-untyped-def]
         callers = queue.callers_of(db, found.messages)
         rows = [(m, callers[m.id], m.assignee.name if m.assignee else "", queue.claim_is_stale(m, now, after))
                 for m in found.messages]  # fmt: skip
-        return render_template(
-            "agent/queue.html",
-            rows=rows,
-            show=show,
-            search=search,
-            language=language,
-            languages=languages,
-            held_by=held_by,
-            people=[a.name for a in people],
-            found=found,
-            counts=found.counts,
-            overall=queue.counts(db, current_user.id) if found.searched or language or holder else found.counts,
-            oldest=queue.oldest_waiting(db, now),
-            now=now,
-            filters=queue.FILTERS,
+        return _live(
+            etag,
+            render_template(
+                "agent/queue.html",
+            live_etag=etag,
+                rows=rows,
+                show=show,
+                search=search,
+                language=language,
+                languages=languages,
+                held_by=held_by,
+                people=[a.name for a in people],
+                found=found,
+                counts=found.counts,
+                overall=queue.counts(db, current_user.id) if found.searched or language or holder else found.counts,
+                oldest=queue.oldest_waiting(db, now),
+                now=now,
+                filters=queue.FILTERS,
+            ),
         )
 
 
@@ -266,29 +274,36 @@ def message_page(message_id: int):  # type: ignore[no-untyped-def]
             message = queue.get(db, message_id)
         except queue.QueueError:
             abort(404)
+        etag = _page_version(db)
+        if request.if_none_match.contains(etag):
+            return _not_modified()
         agent = _agent(db)
         who = queue.caller_of(db, message)
         now = dt.datetime.now(dt.UTC)
-        return render_template(
-            "agent/message.html",
-            message=message,
-            who=who,
-            mine=message.assignee_id == agent.id,
-            stale=queue.claim_is_stale(message, now, _stale_after()),
-            now=now,
-            earlier=contacts.earlier(
-                db, message, who.customer, ALL_CONTACTS if request.args.get("contacts") == "all" else contacts.SHOWN
+        return _live(
+            etag,
+            render_template(
+                "agent/message.html",
+            live_etag=etag,
+                message=message,
+                who=who,
+                mine=message.assignee_id == agent.id,
+                stale=queue.claim_is_stale(message, now, _stale_after()),
+                now=now,
+                earlier=contacts.earlier(
+                    db, message, who.customer, ALL_CONTACTS if request.args.get("contacts") == "all" else contacts.SHOWN
+                ),
+                colleagues=[a.name for a in team.colleagues(db)] if current_user.supervisor else [],
+                ordinal=contacts.ordinal,
+                orders=queue.orders_of(db, who.customer),
+                notes=[(n, n.agent.name) for n in message.notes],
+                history=[(h, h.agent.name if h.agent else "system") for h in message.history],
+                assignee=message.assignee.name if message.assignee else "",
+                click_to_call=callback.missing(current_app.config, agent),
+                draft=session.pop(DRAFT, ""),
+                reply_draft=session.pop(REPLY_DRAFT, ""),
+                cannot_reply=reply.can_reply(message, current_app.config),
             ),
-            colleagues=[a.name for a in team.colleagues(db)] if current_user.supervisor else [],
-            ordinal=contacts.ordinal,
-            orders=queue.orders_of(db, who.customer),
-            notes=[(n, n.agent.name) for n in message.notes],
-            history=[(h, h.agent.name if h.agent else "system") for h in message.history],
-            assignee=message.assignee.name if message.assignee else "",
-            click_to_call=callback.missing(current_app.config, agent),
-            draft=session.pop(DRAFT, ""),
-            reply_draft=session.pop(REPLY_DRAFT, ""),
-            cannot_reply=reply.can_reply(message, current_app.config),
         )
 
 
@@ -300,18 +315,46 @@ def team_page():  # type: ignore[no-untyped-def]
         return render_template("agent/refused.html", why="The team page is for supervisors."), 403
     now = dt.datetime.now(dt.UTC)
     with get_db().reading() as db:
-        return render_template(
-            "agent/team.html",
-            people=team.workload(db, team.day_starts(current_app.extensions["ivr.hours"], now)),
-            counts=queue.counts(db, current_user.id),
-            oldest=queue.oldest_waiting(db, now),
-            now=now,
-            stale_after=_stale_after(),
+        etag = _page_version(db)
+        if request.if_none_match.contains(etag):
+            return _not_modified()
+        return _live(
+            etag,
+            render_template(
+                "agent/team.html",
+            live_etag=etag,
+                people=team.workload(db, team.day_starts(current_app.extensions["ivr.hours"], now)),
+                counts=queue.counts(db, current_user.id),
+                oldest=queue.oldest_waiting(db, now),
+                now=now,
+                stale_after=_stale_after(),
+            ),
         )
 
 
 def _stale_after() -> dt.timedelta:
     return dt.timedelta(hours=current_app.config["CLAIM_STALE_HOURS"])
+
+
+def _page_version(db) -> str:  # type: ignore[no-untyped-def]
+    """A queue, message or team page's ETag: what it shows changes with any message (one index
+    lookup), with the minute (times are said as "waited 5 min"), and with who looks at what. An open
+    page asks with it every IVR_LIVE_SECONDS (static/live.js) and is answered 304 while it holds."""
+    minute = int(dt.datetime.now(dt.UTC).timestamp() // 60)
+    seen = f"{queue.version(db)}|{minute}|{current_user.id}|{current_user.supervisor}|{request.full_path}"
+    return hashlib.sha256(seen.encode()).hexdigest()[:32]
+
+
+def _live(etag: str, page: str) -> Response:
+    """`page` with its ETag, checked again by the browser each time it asks (nothing cached as is)."""
+    response = current_app.make_response(page)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _not_modified() -> Response:
+    return current_app.response_class(status=304, headers={"Cache-Control": "private, no-cache"})
 
 
 @bp.get("/flows")
