@@ -249,3 +249,29 @@ def test_a_message_page_shows_a_colleagues_note_while_one_is_typed(site: tuple[F
         expect(page.locator("ul.history")).to_contain_text("bob · note")
         assert note.input_value() == "Rang her at noon,"
         assert page.evaluate("document.activeElement.getAttribute('name')") == "text"
+
+
+def test_the_search_forgives_accents_starts_and_numbers(site: tuple[Flask, str]) -> None:
+    from playwright.sync_api import expect
+
+    from ivr.models import Customer
+    from tests.helpers import browser_page, left
+
+    app, base = site
+    with app.app_context(), get_db().transaction() as session:
+        session.add(Customer(name="Aino Mäkinen", phone="+358401234567", account_number="FI-1", pin_hash="x"))
+    aino = left(app, "+358401234567", "soitan tilauksesta")
+    ada = left(app, "+15550100001", "where is my parcel", collected={"order_number": "5001"})
+    left(app, "+15550100002", "please send the invoice again")
+    with browser_page(390) as page:
+        page.goto(base + "/agent/")
+        page.get_by_label("Name").fill("ann")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        for typed, meant in (("Makinen", aino), ("Lovel", ada), ("order 5001", ada), ("0001", ada)):
+            search = page.get_by_label("Search messages")
+            search.fill(typed)
+            search.press("Enter")
+            expect(page.locator(".found")).to_contain_text(f"1 message matches “{typed}”")
+            expect(page.locator("table.queue tbody tr[data-id]")).to_have_attribute("data-id", str(meant))
+        page.screenshot(path=str(OUTPUT / "agent-search-390.png"), full_page=True)

@@ -116,12 +116,12 @@ def test_before_this_is_measured_from_when_the_message_was_left(app: Flask) -> N
     since = page.split('id="since"')[1].split("What they did")[0]
     assert "Their 13th message in a week, after" in page and "3 other calls in the week before it" in page
     assert listed.count("<li>") == 10 and "and 6 more before" in listed  # 12 messages and 4 calls before
-    assert all(f"/agent/messages/{m}\"" not in listed for m in after)
+    assert all(f'/agent/messages/{m}"' not in listed for m in after)
     assert since.count("<li>") == 6 and "more since" not in since  # 4 messages and 2 calls since
-    assert all(f"/agent/messages/{m}\"" in since for m in after)
+    assert all(f'/agent/messages/{m}"' in since for m in after)
     every = login(app).get(f"/agent/messages/{message}?contacts=all").get_data(as_text=True)
     assert every.split('id="before"')[1].split('id="since"')[0].count("<li>") == 16
-    assert all(f"/agent/messages/{m}\"" in every for m in before)
+    assert all(f'/agent/messages/{m}"' in every for m in before)
     api = app.test_client().get(f"/agent/api/messages/{message}", headers=bearer(api_token(app))).get_json()
     left_at = dt.datetime.fromisoformat(api["created_at"])
     assert len(api["earlier"]) == 10 and api["more_earlier"] == 6 and len(api["since"]) == 6 and api["more_since"] == 0

@@ -115,6 +115,8 @@ def listing(
     if searched and not found:  # only signs (%, _, *): nothing is a wildcard, so nothing matches
         return Page([], 0, 1, 1, {name: 0 for name in FILTERS}, True)
     everything = counts(session, agent_id, found, language, held_by)
+    any_term = len(found) > 1 and everything["all"] == 0  # no message has every word: any of them
+    everything = counts(session, agent_id, found, language, held_by, True) if any_term else everything
     total = everything[show]
     pages = max(1, -(-total // PAGE_SIZE))
     number = min(max(1, page), pages)
@@ -122,8 +124,11 @@ def listing(
     chosen = select(Message).where(_visible(), _filter(show, agent_id))
     chosen = chosen.where(Message.language == language) if language else chosen
     chosen = chosen.where(Message.assignee_id == held_by) if held_by is not None else chosen
-    chosen = search.ranked(session, chosen, found) if found else chosen
-    chosen = chosen.order_by(order, Message.created_at, Message.id).options(selectinload(Message.assignee))
+    if found:  # the best match first; of equal ones, the newest
+        chosen = search.ranked(session, chosen, found, any_term).order_by(Message.created_at.desc(), Message.id.desc())
+    else:
+        chosen = chosen.order_by(order, Message.created_at, Message.id)
+    chosen = chosen.options(selectinload(Message.assignee))
     messages = list(session.scalars(chosen.limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)))
     return Page(messages, total, number, pages, everything, searched)
 
@@ -134,13 +139,14 @@ def counts(
     found: list[tuple[str, ...]] | None = None,
     language: str = "",
     held_by: int | None = None,
+    any_term: bool = False,
 ) -> dict[str, int]:
-    """How many messages each filter shows (of those matching the search, in the language, held by
-    the agent), from one grouped count."""
+    """How many messages each filter shows (of those matching the search: every word, or any, in the
+    language, held by the agent), from one grouped count."""
     query = select(Message.status, Message.assignee_id, func.count()).group_by(Message.status, Message.assignee_id)
     query = query.where(Message.language == language) if language else query
     query = query.where(Message.assignee_id == held_by) if held_by is not None else query
-    rows = session.execute(query.where(search.condition(session, found)) if found else query).all()
+    rows = session.execute(query.where(search.condition(session, found, any_term)) if found else query).all()
     by_status: dict[str, int] = {}
     held = 0
     for status, assignee, count in rows:  # a row per status and agent: read from one index

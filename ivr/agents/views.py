@@ -248,7 +248,7 @@ def queue_page():  # type: ignore[no-untyped-def]
             etag,
             render_template(
                 "agent/queue.html",
-            live_etag=etag,
+                live_etag=etag,
                 rows=rows,
                 show=show,
                 search=search,
@@ -284,7 +284,7 @@ def message_page(message_id: int):  # type: ignore[no-untyped-def]
             etag,
             render_template(
                 "agent/message.html",
-            live_etag=etag,
+                live_etag=etag,
                 message=message,
                 who=who,
                 mine=message.assignee_id == agent.id,
@@ -322,7 +322,7 @@ def team_page():  # type: ignore[no-untyped-def]
             etag,
             render_template(
                 "agent/team.html",
-            live_etag=etag,
+                live_etag=etag,
                 people=team.workload(db, team.day_starts(current_app.extensions["ivr.hours"], now)),
                 counts=queue.counts(db, current_user.id),
                 oldest=queue.oldest_waiting(db, now),

@@ -4,10 +4,16 @@ called from (in any format), an order number they mentioned, words of the transc
 Each message has a search document (`messages.search_text`): those facts as normalised words. The
 database's own full-text index matches it (SQLite FTS5, PostgreSQL tsvector; migration 0009) and
 ranks the results. Words are normalised here, the same way for the document and for what an agent
-types, so both databases match the same words: lower case, stemmed, numbers as digits. A message's
-words are stemmed as its language's catalog says (English where that language has no catalog yet);
-what an agent types is stemmed in every language of the line, and a word matches in any of them.
-What an agent types is words only: nothing in it is an operator or a wildcard.
+types, so both databases match the same words: lower case, accents off ("Makinen" is "Mäkinen",
+"Berzins" "Bērziņš"), stemmed, numbers as digits. A message's words are stemmed as its language's
+catalog says (English where that language has no catalog yet); what an agent types is stemmed in
+every language of the line, and a word matches in any of them.
+
+Each word typed matches the start of a word ("Lovel" finds Lovelace), as typed or as a stem: every
+word first, and when no message has them all, any of them (the best first: "order 5001" finds the
+order's messages though they never say "order"). A phone number is found by all its digits, the
+national number or its last four to seven digits. Among equal matches the newest comes first. What
+an agent types is letters and digits only: nothing in it is an operator.
 """
 
 from __future__ import annotations
@@ -23,21 +29,23 @@ from ivr.errors import PromptError
 from ivr.languages import line_languages
 from ivr.models import Call, Customer, Message
 from ivr.prompts import Catalog
-from ivr.speech.matching import ENGLISH, Words
+from ivr.speech.matching import ENGLISH, Words, plain
 from ivr.speech.numbers import numbers_in
 
-WORD = re.compile(r"\w+")
+WORD = re.compile(r"[^\W_]+")
 # What an agent types when looking for a number: digits and the usual separators, 7 digits or more.
 PHONE_LIKE = re.compile(r"\+?[\d\s().\-/]{7,}")
 # The call's values that are numbers a caller gave (orders, accounts).
 GIVEN_NUMBERS = ("order_number", "account_number")
+# A word typed matches the start of a document's word when it is this long or longer.
+SHORTEST_START = 3
 # The FTS5 table over messages.search_text (SQLite).
 FTS = table("message_search", column("rowid"), column("rank"), column("message_search"))
 
 
 def words(text: str, language: Words = ENGLISH) -> list[str]:
-    """Lower case words stemmed as `language` stems them; digits stay as they are."""
-    return [w if w.isdigit() else language.stem(w) for w in WORD.findall(text.casefold())]
+    """Lower case words without accents, stemmed as `language` stems them; digits stay as they are."""
+    return [w if w.isdigit() else language.stem(w) for w in WORD.findall(plain(text))]
 
 
 def language_words(code: str, catalog: Catalog | None = None) -> Words:
@@ -57,11 +65,12 @@ def line_words(settings: dict[str, Any], catalog: Catalog | None = None) -> list
 
 def phone_forms(number: str) -> list[str]:
     """A number as agents may type it: all its digits (+1 555 010 0001), the national number
-    (555 010 0001, and with a trunk 0 as Europe writes it), and the last seven digits (010 0001)."""
+    (555 010 0001, and with a trunk 0 as Europe writes it), and its last seven to four digits
+    (010 0001, ..., 0001)."""
     digits = re.sub(r"\D", "", number)
     if len(digits) < 7:
         return [digits] if digits else []
-    forms = [digits, digits[-7:]]
+    forms = [digits, *(digits[-n:] for n in (7, 6, 5, 4))]
     try:
         national = str(phonenumbers.parse(number if number.startswith("+") else f"+{digits}").national_number)
     except phonenumbers.NumberParseException:
@@ -112,30 +121,35 @@ def reindex(session: Session, catalog: Catalog | None = None) -> int:
 
 
 def terms(query: str, settings: dict[str, Any], catalog: Catalog | None = None) -> list[tuple[str, ...]]:
-    """What an agent typed, as the words documents hold: each word as its stems in the line's
-    languages (any of them matches), a phone number as one run of digits."""
+    """What an agent typed, as the starts of the words documents hold: each word as typed (accents
+    off) and as its stems in the line's languages (any of them matches), a phone number as one run of
+    digits."""
     query = query.strip()
     if PHONE_LIKE.fullmatch(query) and len(re.sub(r"\D", "", query)) >= 7:
         return [(re.sub(r"\D", "", query),)]
     stemmers = line_words(settings, catalog)
-    return [tuple(dict.fromkeys(words(word, language)[0] for language in stemmers))
-            for word in WORD.findall(query.casefold())]  # fmt: skip
+    return [
+        (word,) if word.isdigit() else tuple(dict.fromkeys([word, *(language.stem(word) for language in stemmers)]))
+        for word in WORD.findall(plain(query))
+    ]
 
 
-def condition(session: Session, found: list[tuple[str, ...]]):  # type: ignore[no-untyped-def]
-    """A condition on messages: every term (one of its stems) is in the message's document."""
+def condition(session: Session, found: list[tuple[str, ...]], any_term: bool = False):  # type: ignore[no-untyped-def]
+    """A condition on messages: every term (any, with `any_term`) starts a word of the document."""
     if _postgresql(session):
-        return _VECTOR.op("@@")(_tsquery(found))
-    return Message.id.in_(select(FTS.c.rowid).where(FTS.c.message_search.op("MATCH")(_fts_query(found))))
+        return _VECTOR.op("@@")(func.to_tsquery("simple", _tsquery(found, any_term)))
+    fts = select(FTS.c.rowid).where(FTS.c.message_search.op("MATCH")(_fts_query(found, any_term)))
+    return Message.id.in_(fts)
 
 
-def ranked(session: Session, query, found: list[tuple[str, ...]]):  # type: ignore[no-untyped-def]
+def ranked(session: Session, query, found: list[tuple[str, ...]], any_term: bool = False):  # type: ignore[no-untyped-def]
     """`query` (a select of messages) limited to the matches, the best first."""
     if _postgresql(session):
-        return query.where(_VECTOR.op("@@")(_tsquery(found))).order_by(func.ts_rank(_VECTOR, _tsquery(found)).desc())
+        matched = func.to_tsquery("simple", _tsquery(found, any_term))
+        return query.where(_VECTOR.op("@@")(matched)).order_by(func.ts_rank(_VECTOR, matched).desc())
     return (
         query.join(FTS, FTS.c.rowid == Message.id)
-        .where(FTS.c.message_search.op("MATCH")(_fts_query(found)))
+        .where(FTS.c.message_search.op("MATCH")(_fts_query(found, any_term)))
         .order_by(FTS.c.rank)
     )
 
@@ -147,21 +161,21 @@ def _postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _tsquery(found: list[tuple[str, ...]]):  # type: ignore[no-untyped-def]
-    """Every term, each any of its stems: tsquery's own && and || on plain queries (nothing typed is
-    read as an operator)."""
-    query = None
-    for stems in found:
-        either = None
-        for stem in stems:
-            plain = func.plainto_tsquery("simple", stem)
-            either = plain if either is None else either.op("||")(plain)
-        query = either if query is None else query.op("&&")(either)
-    return query
+def _tsquery(found: list[tuple[str, ...]], any_term: bool) -> str:
+    """to_tsquery's text: each term any of its forms (|) as the start of a word (:*); every term (&)
+    or any (|). Forms are letters and digits only (WORD), never one of tsquery's operators."""
+    either = (" | ".join(f"{form}{_start(form, ':*')}" for form in forms) for forms in found)
+    return (" | " if any_term else " & ").join(f"({forms})" for forms in either)
 
 
-def _fts_query(found: list[tuple[str, ...]]) -> str:
-    """Each stem a quoted string (FTS5 reads nothing in it as an operator, a column or a prefix);
-    a term's stems in parentheses, joined by OR; every term (AND)."""
-    quoted = (" OR ".join('"' + stem.replace('"', '""') + '"' for stem in stems) for stems in found)
-    return " AND ".join(f"({either})" for either in quoted)
+def _start(form: str, prefix: str) -> str:
+    """`prefix` (the query's "a word starting with") for a form of 3 characters or more; a shorter
+    one matches only itself ("or" is not every "order")."""
+    return prefix if len(form) >= SHORTEST_START else ""
+
+
+def _fts_query(found: list[tuple[str, ...]], any_term: bool) -> str:
+    """FTS5's query: each form a quoted prefix ("lovel"*), a term's forms joined by OR, every term
+    (AND) or any (OR). Forms are letters and digits only: nothing is read as an operator or a column."""
+    quoted = (" OR ".join(f'"{form}"{_start(form, "*")}' for form in forms) for forms in found)
+    return (" OR " if any_term else " AND ").join(f"({either})" for either in quoted)

@@ -30,8 +30,7 @@ from sqlalchemy.orm import Session
 from ivr.models import Product as ProductRow
 from ivr.models import ProductText
 from ivr.products.catalogue import AVAILABILITY
-from ivr.products.search import plain
-from ivr.speech.matching import Words, words_of
+from ivr.speech.matching import Words, plain, words_of
 
 # More than this many products named alike: the first ones (what can be had, shortest name) are offered.
 MAX_OFFERED = 3

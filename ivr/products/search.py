@@ -14,14 +14,13 @@ ever read as an operator: only letters and digits reach the query.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import Select, column, func, literal_column, select, table
 from sqlalchemy.orm import Session
 
 from ivr.models import Product, ProductCategory, ProductText
-from ivr.speech.matching import Words
+from ivr.speech.matching import Words, plain
 
 WORD = re.compile(r"\w+")
 # The FTS5 table over product_texts (SQLite): its columns are search_name and search_text.
@@ -29,12 +28,6 @@ FTS = table("product_search", column("rowid"), column("rank"), column("product_s
 _VECTOR = literal_column("product_texts.search_vector")
 # How many words of a query count: a search is a few words, not a paragraph.
 MAX_TERMS = 8
-
-
-def plain(text: str) -> str:
-    """Lower case, without accents: ä is a, ē is e, ß is ss."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def plain_words(text: str) -> list[str]:

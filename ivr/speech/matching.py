@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -107,6 +108,12 @@ def _written(spoken: tuple[tuple[str, str], ...], word: str) -> str:
         if said.startswith("-") and word.endswith(said[1:]) and len(word) > len(said):
             return word[: len(word) - len(said) + 1] + written[1:]
     return word
+
+
+def plain(text: str) -> str:
+    """Lower case, without accents: ä is a, ē is e, ß is ss (what people type without them)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def words_of(text: str) -> list[str]:
