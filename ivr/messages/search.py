@@ -169,9 +169,10 @@ def _tsquery(found: list[tuple[str, ...]], any_term: bool) -> str:
 
 
 def _start(form: str, prefix: str) -> str:
-    """`prefix` (the query's "a word starting with") for a form of 3 characters or more; a shorter
-    one matches only itself ("or" is not every "order")."""
-    return prefix if len(form) >= SHORTEST_START else ""
+    """`prefix` (the query's "a word starting with") for a word of 3 letters or more; a shorter one
+    matches only itself ("or" is not every "order"), and so does a number (documents hold a phone
+    number's endings: "0017" is a number ending in 0017, not every number starting with it)."""
+    return prefix if len(form) >= SHORTEST_START and not form.isdigit() else ""
 
 
 def _fts_query(found: list[tuple[str, ...]], any_term: bool) -> str:
