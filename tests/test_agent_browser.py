@@ -275,3 +275,28 @@ def test_the_search_forgives_accents_starts_and_numbers(site: tuple[Flask, str])
             expect(page.locator(".found")).to_contain_text(f"1 message matches “{typed}”")
             expect(page.locator("table.queue tbody tr[data-id]")).to_have_attribute("data-id", str(meant))
         page.screenshot(path=str(OUTPUT / "agent-search-390.png"), full_page=True)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_done_on_an_unclaimed_message_asks_first(site: tuple[Flask, str], width: int) -> None:
+    from playwright.sync_api import expect
+
+    from tests.helpers import browser_page, left
+
+    app, base = site
+    first = left(app, "+15550100001", "my parcel has not come")
+    second = left(app, "+15550100002", "please send the invoice again")
+    with browser_page(width) as page:
+        page.goto(base + f"/agent/messages/{first}")
+        page.get_by_label("Name").fill("ann")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("button", name="Mark done").click()
+        expect(page.get_by_role("alert")).to_contain_text("Mark done without reading?")
+        page.screenshot(path=str(OUTPUT / f"agent-done-asks-{width}.png"), full_page=True)
+        no_sideways_scroll(page)
+        page.get_by_role("button", name="Mark done anyway").click()
+        expect(page.get_by_text("Marked done.")).to_be_visible()
+        page.get_by_role("link", name="Next message").click()
+        expect(page.get_by_role("heading", name="Message from +15550100002")).to_be_visible()
+        assert page.url.endswith(f"/agent/messages/{second}")

@@ -143,9 +143,48 @@ def test_click_to_call_rings_the_agent_then_the_caller(app: Flask) -> None:
     assert "Twilio refused the call" in refused.get_data(as_text=True)
     history = json.loads(ann.get(f"/agent/api/messages/{message_id}").get_data(as_text=True))["history"]
     assert [h["action"] for h in history].count("called back") == 1
+    # ...but the attempt is in the history, with why, from the page and from the API alike.
+    failed = [h for h in history if h["action"] == "click-to-call failed"]
+    assert len(failed) == 1 and "Twilio refused the call" in failed[0]["detail"] and failed[0]["agent"] == "ann"
+    api = app.test_client().post(f"/agent/api/messages/{message_id}/call", headers=bearer(api_token(app)))
+    assert api.status_code == 502
+    history = json.loads(ann.get(f"/agent/api/messages/{message_id}").get_data(as_text=True))["history"]
+    assert [h["action"] for h in history].count("click-to-call failed") == 2
     # An agent without a phone gets the tel: link and is told why click-to-call is not there.
     bob_page = login(app, "bob").get(page).get_data(as_text=True)
     assert 'href="tel:+15550100001"' in bob_page and "has no phone number" in bob_page
+
+
+def test_done_on_a_message_nobody_claimed_asks_first_then_offers_the_next(app: Flask) -> None:
+    first, second = leave_message(app), leave_message(app)
+    ann = login(app)
+    page = f"/agent/messages/{first}"
+    asked = ann.post(f"{page}/done", data={"csrf_token": csrf(ann, page)}, follow_redirects=True).get_data(as_text=True)
+    assert "Mark done without reading?" in asked and "Mark done anyway" in asked
+    assert json.loads(ann.get(f"/agent/api/messages/{first}").get_data(as_text=True))["status"] == "new"  # not yet
+    done = ann.post(f"{page}/done", data={"csrf_token": csrf(ann, page), "unread": "yes"}, follow_redirects=True)
+    text = done.get_data(as_text=True)
+    assert "Marked done." in text and "Mark done without reading?" not in text
+    assert f'href="/agent/messages/{second}">Next message' in text
+    # A claimed message closes at once.
+    page = f"/agent/messages/{second}"
+    ann.post(f"{page}/claim", data={"csrf_token": csrf(ann, page)})
+    closed = ann.post(f"{page}/done", data={"csrf_token": csrf(ann, page)}, follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert "Marked done." in closed and "Next message" not in closed  # nothing new waits
+
+
+def test_an_agents_phone_is_set_without_touching_their_password(app: Flask) -> None:
+    ann = login(app)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["agents", "phone", "ann", "+15550100999"])
+    assert result.exit_code == 0 and "click-to-call rings +15550100999" in result.output
+    assert ann.get("/agent/").status_code == 200  # still logged in
+    refused = runner.invoke(args=["agents", "phone", "ann", "5550100999"])
+    assert refused.exit_code != 0 and "must be E.164" in refused.output
+    assert runner.invoke(args=["agents", "phone", "nobody", "+15550100999"]).exit_code != 0
+    assert "no phone" in runner.invoke(args=["agents", "phone", "ann"]).output
 
 
 def basic(name: str, password: str) -> dict[str, str]:

@@ -146,6 +146,10 @@ def act(message_id: int, action: str):  # type: ignore[no-untyped-def]
     except queue.QueueError as error:
         return _error(str(error), 404 if isinstance(error, queue.NoSuchMessage) else 409)
     except callback.CallBackError as error:
+        with get_db().transaction() as db:
+            caller = db.get(Agent, current_user.id)
+            assert caller is not None
+            queue.note_call_failed(db, message_id, caller, str(error))
         return _error(str(error), 502 if error.upstream else 400)
     with get_db().reading() as db:
         return jsonify(queue.as_dict(db, queue.get(db, message_id), full=True))

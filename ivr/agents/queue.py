@@ -166,6 +166,12 @@ def oldest_new(session: Session) -> dt.datetime | None:
     return None if oldest is None else as_utc(oldest)
 
 
+def next_new(session: Session, after: int) -> int | None:
+    """The message to work on next, once message `after` is done: the oldest new one besides it."""
+    query = select(Message.id).where(Message.status == "new", Message.id != after)
+    return session.scalar(query.order_by(Message.created_at, Message.id).limit(1))
+
+
 def oldest_waiting(session: Session, now: dt.datetime) -> dt.timedelta | None:
     """How long the oldest new (unclaimed) message has waited."""
     oldest = oldest_new(session)
@@ -334,6 +340,12 @@ def calling_back(session: Session, message_id: int, agent: Agent) -> Message:
 
 def note_called_back(session: Session, message_id: int, agent: Agent, detail: str) -> None:
     add_history(session, get(session, message_id), agent, "called back", detail)
+
+
+def note_call_failed(session: Session, message_id: int, agent: Agent, why: str) -> None:
+    """A click-to-call that was not made is in the history too, with why (in its own transaction:
+    the one that tried was rolled back)."""
+    add_history(session, get(session, message_id), agent, "click-to-call failed", why[:MAX_NOTE])
 
 
 def touched(message: Message) -> dt.datetime:

@@ -303,6 +303,8 @@ def message_page(message_id: int):  # type: ignore[no-untyped-def]
                 draft=session.pop(DRAFT, ""),
                 reply_draft=session.pop(REPLY_DRAFT, ""),
                 cannot_reply=reply.can_reply(message, current_app.config),
+                confirm_done=request.args.get("confirm") == "done" and message.status == "new",
+                next_new=queue.next_new(db, message.id) if message.status == "done" else None,
             ),
         )
 
@@ -435,6 +437,9 @@ def _act(message_id: int, action: str):  # type: ignore[no-untyped-def]
                 queue.add_note(db, message_id, agent, note)
                 flash("Note added.", "ok")
             elif action == "done":
+                if queue.get(db, message_id).status == "new" and request.form.get("unread") != "yes":
+                    # Nobody has claimed it, so perhaps nobody has read it: asked once, on its page.
+                    return redirect(url_for("agents.message_page", message_id=message_id, confirm="done"))
                 queue.mark_done(db, message_id, agent)
                 flash("Marked done.", "ok")
             elif action == "reopen":
@@ -451,6 +456,9 @@ def _act(message_id: int, action: str):  # type: ignore[no-untyped-def]
         flash(str(error), "error")
         if action == "note":
             session[DRAFT] = note  # shown again in the form
+        if isinstance(error, callback.CallBackError):  # a call that failed is in the history too
+            with get_db().transaction() as db:
+                queue.note_call_failed(db, message_id, _agent(db), str(error))
     return redirect(url_for("agents.message_page", message_id=message_id))
 
 

@@ -59,6 +59,19 @@ def agents_password(name: str) -> None:
     click.echo(f"agent {name}: new password; their sessions have ended")
 
 
+@agents_cli.command("phone")
+@click.argument("name")
+@click.argument("number", default="")
+def agents_phone(name: str, number: str) -> None:
+    """Set the phone click-to-call rings for an agent (E.164; none given: no phone). Their password
+    and sessions stay as they are."""
+    if number and not re.fullmatch(r"\+[0-9]{2,15}", number):
+        raise click.ClickException(f"the number must be E.164, like +15550100123, not {number!r}")
+    with get_db().transaction() as session:
+        _agent_named(session, name).phone = number
+    click.echo(f"agent {name}: " + (f"click-to-call rings {number}" if number else "no phone; click-to-call is off"))
+
+
 @agents_cli.command("disable")
 @click.argument("name")
 def agents_disable(name: str) -> None:
