@@ -242,10 +242,12 @@ def test_a_message_page_shows_a_colleagues_note_while_one_is_typed(site: tuple[F
         note = page.get_by_label("Add a note")
         note.click()
         note.type("Rang her at noon,")
-        bob = app.test_client().post(f"/agent/api/messages/{message_id}/note", json={"text": "She rang again."},
+        bob = app.test_client().post(f"/agent/api/messages/{message_id}/note", json={"text": "She rang again.\nAsked for a refund."},
                                      headers=bearer(api_token(app, "bob")))  # fmt: skip
         assert bob.status_code == 200
         expect(page.locator("ul.notes")).to_contain_text("She rang again.", timeout=10_000)
+        # The note keeps its lines.
+        assert "She rang again.\nAsked for a refund." in page.locator("ul.notes li p").last.inner_text()
         expect(page.locator("ul.history")).to_contain_text("bob · note")
         assert note.input_value() == "Rang her at noon,"
         assert page.evaluate("document.activeElement.getAttribute('name')") == "text"

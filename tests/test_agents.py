@@ -15,7 +15,7 @@ from ivr.db import get_db
 from ivr.models import Agent, Message
 from ivr.worker import Worker
 from tests.conftest import TOKEN
-from tests.helpers import PASSWORD, FakeTwilio, api_token, app, bearer, csrf, leave_message, login
+from tests.helpers import PASSWORD, FakeTwilio, api_token, app, bearer, csrf, leave_message, login, supervisor
 
 __all__ = ["app"]
 
@@ -152,7 +152,14 @@ def test_click_to_call_rings_the_agent_then_the_caller(app: Flask) -> None:
     assert [h["action"] for h in history].count("click-to-call failed") == 2
     # An agent without a phone gets the tel: link and is told why click-to-call is not there.
     bob_page = login(app, "bob").get(page).get_data(as_text=True)
-    assert 'href="tel:+15550100001"' in bob_page and "has no phone number" in bob_page
+    assert 'href="tel:+15550100001"' in bob_page and "Click-to-call needs your phone number" in bob_page
+    assert "IVR_" not in bob_page and "agents phone" not in bob_page  # the server's settings are not an agent's
+    app.config["TWILIO_ACCOUNT_SID"] = ""
+    unset = login(app, "bob").get(page).get_data(as_text=True)
+    assert "Click-to-call is not set up; call with the phone link." in unset and "IVR_" not in unset
+    supervisor(app)
+    told = login(app, "carol").get(page).get_data(as_text=True)
+    assert "IVR_TWILIO_ACCOUNT_SID" in told  # a supervisor is told what is missing
 
 
 def test_done_on_a_message_nobody_claimed_asks_first_then_offers_the_next(app: Flask) -> None:
@@ -417,3 +424,44 @@ def test_guesses_sent_at_once_are_counted_one_after_another(app: Flask, monkeypa
     with ThreadPoolExecutor(max_workers=20) as pool:
         results = list(pool.map(guess, range(40)))
     assert results.count("checked") == agents.MAX_FAILURES == len(checked)
+
+
+def test_words_and_numbers_read_as_people_write_them(app: Flask) -> None:
+    from ivr.agents.views import _hours
+    from tests.helpers import left
+
+    home, abroad = left(app, "+15550100001", "hello"), left(app, "+442079460000", "hello from London")
+    stranger = left(app, "+15550199999", "where is it", collected={"order_number": "5001"})
+    ann = login(app)
+    queue_page = ann.get("/agent/?show=all").get_data(as_text=True)
+    assert "(555) 010-0001" in queue_page and "+44 20 7946 0000" in queue_page  # national at home, else international
+    assert "Message from (555) 010-0001" in ann.get(f"/agent/messages/{home}").get_data(as_text=True)
+    assert 'href="tel:+442079460000"' in ann.get(f"/agent/messages/{abroad}").get_data(as_text=True)
+    page = f"/agent/messages/{stranger}"
+    assert "Order 5001 (given in the call): <strong>shipped</strong>" in ann.get(page).get_data(as_text=True)
+    ann.post(f"{page}/claim", data={"csrf_token": csrf(ann, page)})
+    in_progress = ann.get("/agent/?show=in_progress").get_data(as_text=True)
+    assert "1 message in progress" in in_progress and "in in progress" not in in_progress
+    assert (_hours(None), _hours(1 / 60), _hours(0.5), _hours(0.999), _hours(2.5)) == (
+        "—",
+        "1 min",
+        "30 min",
+        "60 min",
+        "2.5 h",
+    )
+
+
+def test_a_missing_message_and_a_failed_log_in_keep_the_agent_on_the_desk(app: Flask) -> None:
+    ann = login(app)
+    missing = ann.get("/agent/messages/999999")
+    text = missing.get_data(as_text=True)
+    assert missing.status_code == 404 and "Not here" in text and 'href="/agent/"' in text and "Log out" in text
+    client = app.test_client()
+    refused = client.post(
+        "/agent/login", data={"name": "ann", "password": "wrong", "csrf_token": csrf(client, "/agent/login")}
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 401 and 'value="ann"' in page and "wrong" not in page
+    hostile = client.post("/agent/login", data={"name": '"><script>x</script>', "password": "x",
+                                                 "csrf_token": csrf(client, "/agent/login")})  # fmt: skip
+    assert "<script>x</script>" not in hostile.get_data(as_text=True)

@@ -35,8 +35,19 @@ def missing(settings: dict[str, Any], agent: Agent) -> str | None:
                 " Meanwhile, call with the phone link.")  # fmt: skip
     if not agent.phone:
         return (f"Click-to-call rings your phone first, and {agent.name} has no phone number yet: whoever runs"
-                f" the line adds it (agents create {agent.name} --phone +1...). Meanwhile, call with the phone link.")  # fmt: skip
+                f" the line adds it (agents phone {agent.name} +1...). Meanwhile, call with the phone link.")  # fmt: skip
     return None
+
+
+def hint(settings: dict[str, Any], agent: Agent) -> str | None:
+    """What a message page says when click-to-call is not available: to a supervisor, what is missing
+    (settings, a phone); to an agent, what to do, without the server's settings."""
+    why = missing(settings, agent)
+    if why is None or agent.role == "supervisor":
+        return why
+    if settings.get("TWILIO_ACCOUNT_SID") and settings.get("TWILIO_AUTH_TOKEN") and settings.get("PHONE_NUMBER"):
+        return "Click-to-call needs your phone number: ask a supervisor to add it. Meanwhile, call with the phone link."
+    return "Click-to-call is not set up; call with the phone link."
 
 
 def call_back(settings: dict[str, Any], http_client: HttpClient | None, agent: Agent, caller: str) -> str:

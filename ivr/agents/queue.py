@@ -20,7 +20,7 @@ from ivr.errors import IVRError
 from ivr.languages import line_languages
 from ivr.messages import search
 from ivr.messages.words import no_model_note, transcript_uncertain, transcript_words
-from ivr.models import Agent, Customer, Message, MessageHistory, MessageNote, Order, as_utc, utcnow
+from ivr.models import Agent, Call, Customer, Message, MessageHistory, MessageNote, Order, as_utc, utcnow
 from ivr.prompts import Catalog
 
 # Filters of the queue; "open" (new, then in progress) is the default view.
@@ -217,6 +217,13 @@ def orders_of(session: Session, customer: Customer | None) -> list[Order]:
     if customer is None:
         return []
     return list(session.scalars(select(Order).where(Order.customer_id == customer.id).order_by(Order.number)))
+
+
+def order_given(session: Session, message: Message) -> Order | None:
+    """The order whose number the caller typed or said in the message's call, if there is one."""
+    collected = session.scalar(select(Call.collected).where(Call.call_sid == message.call_sid))
+    number = str((collected or {}).get("order_number") or "") if isinstance(collected, dict) else ""
+    return session.scalar(select(Order).where(Order.number == number)) if number.isdigit() else None
 
 
 def add_history(session: Session, message: Message, agent: Agent | None, action: str, detail: str = "") -> None:

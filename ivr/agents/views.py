@@ -7,6 +7,7 @@ import hashlib
 import io
 from urllib.parse import urlsplit
 
+import phonenumbers
 import soundfile
 from babel.dates import format_date, format_datetime, format_time
 from flask import (
@@ -142,6 +143,45 @@ def _waited(delta: dt.timedelta) -> str:
     return f"{hours} h {minutes} min" if hours < 48 else f"{hours // 24} days"
 
 
+@bp.app_template_filter("hours")
+def _hours(hours: float | None) -> str:
+    """A time to close as people say it: minutes below an hour ("12 min"), else hours ("2.5 h")."""
+    if hours is None:
+        return "—"
+    if hours < 1:
+        return f"{max(round(hours * 60), 1)} min"
+    return f"{hours:.1f} h"
+
+
+@bp.app_template_filter("phone")
+def _phone(number: str | None) -> str:
+    """A phone number as people write it: the line's own country's in its national format ("(555)
+    010-0001"), any other in the international one ("+44 20 7946 0000"); what is not a number as is."""
+    if not number:
+        return ""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return number
+    home = _line_country()
+    form = phonenumbers.PhoneNumberFormat
+    same = phonenumbers.region_code_for_number(parsed) == home or parsed.country_code == _country_code(home)
+    return phonenumbers.format_number(parsed, form.NATIONAL if same else form.INTERNATIONAL)
+
+
+def _line_country() -> str:
+    """The line's country: its own number's (IVR_PHONE_NUMBER), else the United States."""
+    try:
+        own = phonenumbers.parse(str(current_app.config.get("PHONE_NUMBER") or ""), None)
+        return phonenumbers.region_code_for_number(own) or "US"
+    except phonenumbers.NumberParseException:
+        return "US"
+
+
+def _country_code(region: str) -> int:
+    return phonenumbers.country_code_for_region(region)
+
+
 @bp.before_request
 def _csrf() -> None:
     """Every form the pages send carries the CSRF token (Twilio's webhooks are signed instead)."""
@@ -192,7 +232,10 @@ def login():  # type: ignore[no-untyped-def]
                     return redirect(_safe_next(request.form.get("next")))
                 flash("That name and password do not match an agent.", "error")
     return render_template(
-        "agent/login.html", next=request.values.get("next", ""), draft=request.form.get("draft", "")
+        "agent/login.html",
+        next=request.values.get("next", ""),
+        draft=request.form.get("draft", ""),
+        name=request.form.get("name", "")[:80],  # kept after a failed log-in; the password never is
     ), (401 if request.method == "POST" else 200)
 
 
@@ -296,10 +339,11 @@ def message_page(message_id: int):  # type: ignore[no-untyped-def]
                 colleagues=[a.name for a in team.colleagues(db)] if current_user.supervisor else [],
                 ordinal=contacts.ordinal,
                 orders=queue.orders_of(db, who.customer),
+                order_given=queue.order_given(db, message),
                 notes=[(n, n.agent.name) for n in message.notes],
                 history=[(h, h.agent.name if h.agent else "system") for h in message.history],
                 assignee=message.assignee.name if message.assignee else "",
-                click_to_call=callback.missing(current_app.config, agent),
+                click_to_call=callback.hint(current_app.config, agent),
                 draft=session.pop(DRAFT, ""),
                 reply_draft=session.pop(REPLY_DRAFT, ""),
                 cannot_reply=reply.can_reply(message, current_app.config),
@@ -487,6 +531,18 @@ def reply_by_email(message_id: int):  # type: ignore[no-untyped-def]
 @login_required
 def act(message_id: int, action: str):  # type: ignore[no-untyped-def]
     return _act(message_id, action)
+
+
+@bp.errorhandler(404)
+def not_found(_error: Exception):  # type: ignore[no-untyped-def]
+    """A message that is not there, in the desk's own layout with a way back (the API answers JSON)."""
+    return render_template("agent/missing.html"), 404
+
+
+@bp.errorhandler(500)
+def went_wrong(_error: Exception):  # type: ignore[no-untyped-def]
+    """An error on a desk page, said plainly in the desk's layout with a way back."""
+    return render_template("agent/missing.html", broken=True), 500
 
 
 @bp.app_errorhandler(CSRFError)
