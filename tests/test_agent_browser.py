@@ -302,3 +302,36 @@ def test_done_on_an_unclaimed_message_asks_first(site: tuple[Flask, str], width:
         page.get_by_role("link", name="Next message").click()
         expect(page.get_by_role("heading", name="Message from +15550100002")).to_be_visible()
         assert page.url.endswith(f"/agent/messages/{second}")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_stale_claim_shows_on_the_queue_and_the_team_page(site: tuple[Flask, str], width: int) -> None:
+    import datetime as dt
+
+    from playwright.sync_api import expect
+
+    from tests.helpers import api_token, bearer, browser_page, left, supervisor
+
+    app, base = site
+    message_id = left(app, "+15550100001", "my parcel has not come")
+    assert (
+        app.test_client().post(f"/agent/api/messages/{message_id}/claim", headers=bearer(api_token(app))).status_code
+        == 200
+    )
+    with app.app_context(), get_db().transaction() as session:
+        session.execute(update(Message).where(Message.id == message_id)
+                        .values(touched_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=30)))  # fmt: skip
+    supervisor(app)
+    with browser_page(width) as page:
+        page.goto(base + "/agent/team")
+        page.get_by_label("Name").fill("carol")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.locator("table.team")).to_contain_text("stale")
+        page.screenshot(path=str(OUTPUT / f"agent-team-stale-{width}.png"), full_page=True)
+        no_sideways_scroll(page)
+        page.get_by_role("link", name="ann", exact=True).click()  # the team page leads to what ann holds
+        expect(page.locator(".found")).to_contain_text("held by ann")
+        row = page.locator(f"table.queue tbody tr[data-id='{message_id}']")
+        expect(row).to_contain_text("untouched since")
+        page.screenshot(path=str(OUTPUT / f"agent-queue-stale-{width}.png"), full_page=True)
