@@ -211,7 +211,7 @@ def check_search(app: Flask) -> None:
                             ("Makinen", [aino]), ("mäkinen", [aino]), ("MAKINEN", [aino]), ("Berzins", [janis]),
                             ("bērziņš", [janis]), ("Lovel", [ada]), ("lovelac", [ada]), ("0001", [ada]),
                             ("4567", [aino]), ("order 5001", [ada]), ("pasutijumu", [janis]),
-                            ("0100", []), ("500", [])]:  # fmt: skip
+                            ("0100", []), ("500", []), ("５５５ ０１０ ０００１", [ada])]:  # fmt: skip
         reply = found(app, query)
         assert ids(reply) == expected, (query, ids(reply))
         assert reply["total"] == len(expected) and reply["query"] == query

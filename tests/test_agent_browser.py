@@ -54,13 +54,13 @@ def test_an_agent_finds_plays_claims_notes_and_closes_a_message(site: tuple[Flas
             page.get_by_label("Password").fill(PASSWORD)
             page.get_by_role("button", name="Log in").click()
             expect(page.locator(".summary")).to_contain_text("1 new · 0 in progress · 0 mine · oldest waiting")
-            row = page.locator("table.queue tbody tr").filter(has_text="+15550100001")
+            row = page.locator("table.queue tbody tr").filter(has_text="(555) 010-0001")
             expect(row).to_contain_text("out of hours")
             expect(row).to_contain_text("Ada Lovelace (by caller ID)")
             page.screenshot(path=str(OUTPUT / "agent-queue.png"), full_page=True)
 
             row.get_by_role("link").click()
-            expect(page.get_by_role("heading", name="Message from +15550100001")).to_be_visible()
+            expect(page.get_by_role("heading", name="Message from (555) 010-0001")).to_be_visible()
             audio = page.locator("audio")
             audio.evaluate("a => a.play()")
             page.wait_for_function("document.querySelector('audio').currentTime > 0.2", timeout=10000)
@@ -300,7 +300,7 @@ def test_done_on_an_unclaimed_message_asks_first(site: tuple[Flask, str], width:
         page.get_by_role("button", name="Mark done anyway").click()
         expect(page.get_by_text("Marked done.")).to_be_visible()
         page.get_by_role("link", name="Next message").click()
-        expect(page.get_by_role("heading", name="Message from +15550100002")).to_be_visible()
+        expect(page.get_by_role("heading", name="Message from (555) 010-0002")).to_be_visible()
         assert page.url.endswith(f"/agent/messages/{second}")
 
 

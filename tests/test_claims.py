@@ -147,20 +147,32 @@ def test_the_desks_pages_answer_not_modified_until_something_changes(app: Flask)
     """What static/live.js asks every IVR_LIVE_SECONDS: the page, or 304 while nothing changed."""
     message_id = leave_message(app)
     ann = login(app)
+    live = {"X-Requested-With": "live"}
     for path in ("/agent/", f"/agent/messages/{message_id}"):
         first = ann.get(path)
         page = first.get_data(as_text=True)
         assert first.status_code == 200 and first.headers["ETag"] and 'http-equiv="refresh"' not in page
         assert f'data-live-etag="&quot;{first.headers["ETag"].strip(chr(34))}&quot;"' in page and "live.js" in page
-        again = ann.get(path, headers={"If-None-Match": first.headers["ETag"]})
+        again = ann.get(path, headers={"If-None-Match": first.headers["ETag"], **live})
         assert again.status_code == 304 and again.get_data() == b""
-        assert (
-            ann.get(
-                path + ("&" if "?" in path else "?") + "show=all", headers={"If-None-Match": first.headers["ETag"]}
-            ).status_code
-            == 200
-        )
+        other = path + ("&" if "?" in path else "?") + "show=all"
+        assert ann.get(other, headers={"If-None-Match": first.headers["ETag"], **live}).status_code == 200
+        # A person opening the page gets it whole (with what was flashed to them), never a 304.
+        assert ann.get(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 200
     etag = ann.get("/agent/").headers["ETag"]
     leave_message(app)  # a new message: the queue has changed
-    assert ann.get("/agent/", headers={"If-None-Match": etag}).status_code == 200
-    assert login(app, "bob").get("/agent/", headers={"If-None-Match": etag}).status_code == 200  # another agent's
+    assert ann.get("/agent/", headers={"If-None-Match": etag, **live}).status_code == 200
+    assert login(app, "bob").get("/agent/", headers={"If-None-Match": etag, **live}).status_code == 200  # another's
+
+
+def test_a_live_update_never_takes_what_was_meant_for_the_next_page(app: Flask) -> None:
+    """A note refused (empty after trimming) is kept with its error for the page the agent opens
+    next; a live update of any page in between takes neither."""
+    first, second = leave_message(app), leave_message(app)
+    ann = login(app)
+    page = f"/agent/messages/{first}"
+    ann.post(f"{page}/note", data={"csrf_token": csrf(ann, page), "text": "x" * 6000})
+    seen = ann.get(f"/agent/messages/{second}", headers={"X-Requested-With": "live"}).get_data(as_text=True)
+    assert "x" * 6000 not in seen and "characters long" not in seen
+    shown = ann.get(page).get_data(as_text=True)
+    assert "x" * 6000 in shown and "characters long" in shown

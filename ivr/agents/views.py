@@ -265,7 +265,7 @@ def queue_page():  # type: ignore[no-untyped-def]
     now = dt.datetime.now(dt.UTC)
     with get_db().reading() as db:
         etag = _page_version(db)
-        if request.if_none_match.contains(etag):
+        if _live_request() and request.if_none_match.contains(etag):
             return _not_modified()
         languages = queue.languages(db, current_app.config)
         if language not in languages:  # anything else shows every language, and is never shown back
@@ -318,7 +318,7 @@ def message_page(message_id: int):  # type: ignore[no-untyped-def]
         except queue.QueueError:
             abort(404)
         etag = _page_version(db)
-        if request.if_none_match.contains(etag):
+        if _live_request() and request.if_none_match.contains(etag):
             return _not_modified()
         agent = _agent(db)
         who = queue.caller_of(db, message)
@@ -344,8 +344,8 @@ def message_page(message_id: int):  # type: ignore[no-untyped-def]
                 history=[(h, h.agent.name if h.agent else "system") for h in message.history],
                 assignee=message.assignee.name if message.assignee else "",
                 click_to_call=callback.hint(current_app.config, agent),
-                draft=session.pop(DRAFT, ""),
-                reply_draft=session.pop(REPLY_DRAFT, ""),
+                draft="" if _live_request() else session.pop(DRAFT, ""),
+                reply_draft="" if _live_request() else session.pop(REPLY_DRAFT, ""),
                 cannot_reply=reply.can_reply(message, current_app.config),
                 confirm_done=request.args.get("confirm") == "done" and message.status == "new",
                 next_new=queue.next_new(db, message.id) if message.status == "done" else None,
@@ -362,7 +362,7 @@ def team_page():  # type: ignore[no-untyped-def]
     now = dt.datetime.now(dt.UTC)
     with get_db().reading() as db:
         etag = _page_version(db)
-        if request.if_none_match.contains(etag):
+        if _live_request() and request.if_none_match.contains(etag):
             return _not_modified()
         return _live(
             etag,
@@ -397,6 +397,12 @@ def _live(etag: str, page: str) -> Response:
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+def _live_request() -> bool:
+    """Whether live.js asks (not a person opening the page): only it is answered 304, and it never
+    takes the flashed messages or a kept note meant for the page a person opens next."""
+    return request.headers.get("X-Requested-With") == "live"
 
 
 def _not_modified() -> Response:

@@ -124,7 +124,7 @@ def terms(query: str, settings: dict[str, Any], catalog: Catalog | None = None) 
     """What an agent typed, as the starts of the words documents hold: each word as typed (accents
     off) and as its stems in the line's languages (any of them matches), a phone number as one run of
     digits."""
-    query = query.strip()
+    query = plain(query.strip())  # fullwidth digits and letters too
     if PHONE_LIKE.fullmatch(query) and len(re.sub(r"\D", "", query)) >= 7:
         return [(re.sub(r"\D", "", query),)]
     stemmers = line_words(settings, catalog)
