@@ -17,11 +17,13 @@ from sqlalchemy import select
 
 from ivr.agents.views import bp
 from ivr.db import get_db
+from ivr.knowledge.decision import Rules
 from ivr.knowledge.entries import FIELDS, import_entries, language_error
 from ivr.languages import line_languages
 from ivr.messages.words import language_name
 from ivr.models import FaqEntry
 from ivr.security import CONTROL
+from ivr.speech.matching import Words, words_of
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
 # The columns' sizes (ivr.models.FaqEntry); the question and answer are text, kept sayable.
@@ -33,6 +35,20 @@ NAMES = {"slug": "Slug", "category": "Category", "title": "Title", "question": "
 def slug_of(words: str) -> str:
     """A slug suggested from a group's words: "refund card" -> "refund_card"."""
     return re.sub(r"[^a-z0-9]+", "_", words.lower()).strip("_")[: LONGEST["slug"]]
+
+
+def keywords_of(question: str, words: Words, rules: Rules) -> str:
+    """Keywords suggested from a question: its words that carry something (not the language's filler,
+    nor the knowledge base's question words: "where" must not make "where is my parcel" a store's)."""
+    kept = [w for w in words_of(question) if w not in words.filler and words.stem(w) not in rules.ignore and len(w) > 2]
+    return ", ".join(dict.fromkeys(kept))
+
+
+def known_category(typed: str, categories: Sequence[str]) -> str | None:
+    """The existing category `typed` means, whatever its case and spaces ("opening  Hours" is
+    "Opening hours"); None for a new one."""
+    wanted = " ".join(typed.split()).casefold()
+    return next((c for c in categories if " ".join(c.split()).casefold() == wanted), None)
 
 
 def problems(typed: dict[str, str], languages: Sequence[str], taken: bool) -> dict[str, str]:
@@ -67,17 +83,27 @@ def new_entry():  # type: ignore[no-untyped-def]
         typed["slug"] = typed["slug"] or slug_of(typed["keywords"])
     if typed["language"] not in languages:
         typed["language"] = languages[0] if request.method == "GET" else typed["language"]
+    catalog = current_app.extensions["ivr.catalog"]
+    if request.method == "GET" and not typed["keywords"] and typed["question"] and typed["language"] in languages:
+        typed["keywords"] = keywords_of(typed["question"], catalog.words(typed["language"]),
+                                        catalog.knowledge(typed["language"]))  # fmt: skip
     with get_db().reading() as session:
-        categories = sorted(set(session.scalars(select(FaqEntry.category))))
+        categories = sorted(set(session.scalars(select(FaqEntry.category))), key=str.casefold)
     wrong: dict[str, str] = {}
     if request.method == "POST":
+        # A category typed in another case is the existing one; a new topic only when asked for.
+        known = known_category(typed["category"], categories)
+        typed["category"] = known or typed["category"]
+        if known is None and typed["category"] and request.form.get("new_category") != "yes":
+            wrong["category"] = (f"“{typed['category']}” is not a topic yet, and a new one is offered to every caller "
+                                 "in the topics menu: choose an existing one, or tick “a new topic” to add it.")  # fmt: skip
         keywords = [k.strip() for k in re.split(r"[,\n]", typed["keywords"]) if k.strip()]
         with get_db().transaction() as session:
             taken = session.scalar(
                 select(FaqEntry.id).where(FaqEntry.language == typed["language"], FaqEntry.slug == typed["slug"].strip())
             ) is not None  # fmt: skip
             typed["slug"] = typed["slug"].strip()
-            wrong = problems(typed, languages, taken)
+            wrong = {**wrong, **problems(typed, languages, taken)}
             if not wrong:
                 import_entries(session, [{**{name: typed[name] for name in FIELDS}, "keywords": keywords,
                                           "language": typed["language"]}])  # fmt: skip
@@ -87,5 +113,5 @@ def new_entry():  # type: ignore[no-untyped-def]
             return redirect(url_for("agents.insights_page"))
     return render_template(
         "agent/faq_entry.html", typed=typed, wrong=wrong, languages=languages, categories=categories,
-        language_name=language_name, longest=LONGEST,
+        language_name=language_name, longest=LONGEST, new_category=request.form.get("new_category") == "yes",
     ), (400 if wrong else 200)  # fmt: skip
