@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 from urllib.parse import urlsplit
@@ -163,23 +164,20 @@ def _phone(number: str | None) -> str:
         parsed = phonenumbers.parse(number, None)
     except phonenumbers.NumberParseException:
         return number
-    home = _line_country()
+    home = _country(str(current_app.config.get("PHONE_NUMBER") or ""))
     form = phonenumbers.PhoneNumberFormat
-    same = phonenumbers.region_code_for_number(parsed) == home or parsed.country_code == _country_code(home)
+    same = parsed.country_code == phonenumbers.country_code_for_region(home)
     return phonenumbers.format_number(parsed, form.NATIONAL if same else form.INTERNATIONAL)
 
 
-def _line_country() -> str:
-    """The line's country: its own number's (IVR_PHONE_NUMBER), else the United States."""
+@functools.lru_cache(maxsize=8)
+def _country(own_number: str) -> str:
+    """The line's country: its own number's (IVR_PHONE_NUMBER), else the United States. Worked out
+    once, not for every number on a page."""
     try:
-        own = phonenumbers.parse(str(current_app.config.get("PHONE_NUMBER") or ""), None)
-        return phonenumbers.region_code_for_number(own) or "US"
+        return phonenumbers.region_code_for_number(phonenumbers.parse(own_number, None)) or "US"
     except phonenumbers.NumberParseException:
         return "US"
-
-
-def _country_code(region: str) -> int:
-    return phonenumbers.country_code_for_region(region)
 
 
 @bp.before_request
