@@ -109,13 +109,36 @@ class FaqEntry(Base):
     )
 
 
+class FaqVersion(Base):
+    """One state of a knowledge-base entry, kept on every change (the editor, `faq import`, an undo):
+    who made it and when, so a change that made callers worse off can be seen and taken back. Keyed by
+    language and slug, not the entry's id, so an entry undone out of existence keeps its history."""
+
+    __tablename__ = "faq_versions"
+    __table_args__ = (Index("ix_faq_versions_language_slug_id", "language", "slug", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    language: Mapped[str] = mapped_column(String(16))
+    slug: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    by: Mapped[str] = mapped_column(String(80))  # an agent's name, "faq import", "before versions"
+    # created | edited | restored | removed (an undone creation: the fields are the last state)
+    action: Mapped[str] = mapped_column(String(10))
+    category: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(120))
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
 class FaqQuery(Base):
     """What a caller asked and what they got: for the people who keep the knowledge base.
 
     One row per call step, so a Twilio retry of the same step is not logged twice."""
 
     __tablename__ = "faq_queries"
-    __table_args__ = (UniqueConstraint("call_sid", "step"),)
+    # The recent questions of a language (the editor's preview of an entry).
+    __table_args__ = (UniqueConstraint("call_sid", "step"), Index("ix_faq_queries_language_at", "language", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(64), index=True)

@@ -149,7 +149,7 @@ def supervisor(app: Flask, name: str = "carol") -> None:
     result = app.test_cli_runner().invoke(
         args=["agents", "create", name, "--role", "supervisor"], input=PASSWORD + "\n"
     )
-    assert result.exit_code == 0 and "supervisor carol created" in result.output, result.output
+    assert result.exit_code == 0 and f"supervisor {name} created" in result.output, result.output
 
 
 # ---- the queue's search: messages left, and the same checks on SQLite and PostgreSQL -------------------

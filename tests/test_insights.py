@@ -54,8 +54,8 @@ EXPECTED_PROMPTS = (
     Prompt("order_result", 1, 0, 1, 0, 0, 0, 0),
 )
 EXPECTED_ASKED = (
-    Asked("life mean", "what is the meaning of life", 2, 2, 0, "en-US"),
-    Asked("how long ship take", "how long does shipping take", 1, 0, 1, "en-US"),
+    Asked("life mean", "what is the meaning of life", 2, 2, 0, "en-US", "phone", dt.date(2026, 11, 24)),
+    Asked("how long ship take", "how long does shipping take", 1, 0, 1, "en-US", "phone", dt.date(2026, 11, 24)),
 )
 OPEN_HOURS = tuple(
     tuple((day < 5 and 9 <= hour < 17) or (day == 5 and 10 <= hour < 14) for hour in range(24)) for day in range(7)

@@ -176,7 +176,7 @@ def test_an_unanswered_group_becomes_an_entry(app: Flask, shown: list) -> None: 
     form = carol.get(html.unescape(links[1])).get_data(as_text=True)
     assert "&lt;script&gt;alert(1)&lt;/script&gt; where is my refund</textarea>" in form
     # The caller's question; keywords suggested from its words without the language's stop words.
-    keywords = html.unescape(re.search(r'name="keywords" value="([^"]*)"', form).group(1)).split(", ")  # type: ignore[union-attr]
+    keywords = html.unescape(re.search(r'name="keywords"[^>]*>([^<]*)</textarea>', form).group(1)).split(", ")  # type: ignore[union-attr]
     assert "refund" in keywords and not {"where", "is", "my"} & set(keywords)
     assert 'name="slug" value=""' in form
     assert '<option value="en-US" selected>' in form
@@ -189,7 +189,9 @@ def test_an_unanswered_group_becomes_an_entry(app: Flask, shown: list) -> None: 
     said = html.unescape(refused.get_data(as_text=True))
     assert refused.status_code == 400 and "3 things to fix" in said and "is not a topic yet" in said
     assert "Title is needed." in said and "A slug is lower-case letters" in said
-    assert "Refunds reach your card within 5 working days.</textarea>" in said and 'value="refund, money back"' in said
+    assert (
+        "Refunds reach your card within 5 working days.</textarea>" in said and ">refund, money back</textarea>" in said
+    )
     for wrong, why in ((dict(slug="returns"), "There is already an entry returns in English"),
                        (dict(language="fi-FI"), "Choose one of the languages the line speaks."),
                        (dict(category="x" * 41), "Category is too long: at most 40 characters.")):  # fmt: skip

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from babel.dates import format_date
 from flask import Response, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from ivr.agents import charts
 from ivr.agents.views import AGENTS_LOCALE, bp
@@ -25,6 +26,8 @@ from ivr.db import get_db
 from ivr.errors import PromptError
 from ivr.insights import figures as insights
 from ivr.insights.figures import Figures
+from ivr.knowledge.decision import ask
+from ivr.models import FaqEntry, as_utc
 from ivr.security import csv_cell
 
 PERIODS = {"today": ("Today", 1), "7": ("7 days", 7), "30": ("30 days", 30)}
@@ -113,6 +116,41 @@ def load(period: Period) -> Figures:
         return insights.figures(
             session, current_app.config, period.start, period.end, current_app.extensions["ivr.catalog"]
         )
+
+
+@dataclass(frozen=True)
+class AnsweredNow:
+    """What an unanswered group's question gets from the knowledge base today."""
+
+    slug: str
+    title: str
+    # An entry made or changed since the group was last asked answers it (a group that found
+    # nothing then and an answer now; or an unhelpful answer changed since).
+    handled: bool
+
+
+def answered_now(groups: Iterable[insights.Asked]) -> list[tuple[insights.Asked, AnsweredNow | None]]:
+    """Each group with what its question gets now; the groups still to handle first, in their order."""
+    catalog, hours = current_app.extensions["ivr.catalog"], current_app.extensions["ivr.hours"]
+    rows: list[tuple[insights.Asked, AnsweredNow | None]] = []
+    with get_db().reading() as session:
+        for group in groups:
+            try:
+                words, rules = catalog.words(group.language), catalog.knowledge(group.language)
+            except PromptError:  # a language the line no longer speaks
+                rows.append((group, None))
+                continue
+            decision = ask(session, group.language, group.sample, words, rules)
+            if decision.kind != "answer":
+                rows.append((group, None))
+                continue
+            found = decision.found[0]
+            revised = session.scalar(
+                select(FaqEntry.revised_at).where(FaqEntry.language == group.language, FaqEntry.slug == found.slug)
+            )
+            since = revised is not None and group.last is not None and hours.local(as_utc(revised)).date() >= group.last
+            rows.append((group, AnsweredNow(found.slug, found.title, group.not_helped == 0 or since)))
+    return sorted(rows, key=lambda row: row[1] is not None and row[1].handled)
 
 
 def _share(part: int, whole: int) -> float:
@@ -231,7 +269,7 @@ def insights_page():  # type: ignore[no-untyped-def]
              "hours": charts.heat_map(figures), "speech": charts.speech(figures, prompt_words)}  # fmt: skip
     return render_template(
         "agent/insights.html", error=None, period=period, periods=PERIODS, today=now, figures=figures,
-        tables=tables, charts=drawn,
+        tables=tables, charts=drawn, unanswered=answered_now(figures.asked),
         csv=lambda table: url_for("agents.insights_csv", table=table, **{"from": period.start.isoformat(),
                                                                           "to": period.end.isoformat()}),
     )  # fmt: skip

@@ -74,6 +74,8 @@ class Asked:
     language: str
     # Where it was asked: "phone", or "web" (a search of the help centre that found nothing).
     channel: str = "phone"
+    # The day it was last asked (the line's time zone): an entry made or changed since may handle it.
+    last: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -285,11 +287,19 @@ def _web(session: Session, since: dt.datetime, until: dt.datetime) -> Web:
     )
 
 
-def _web_unanswered(session: Session, since: dt.datetime, until: dt.datetime, catalog: Any) -> list[Asked]:
+def _day(value: object) -> dt.date | None:
+    """A day read back from an aggregate (SQLite may give it as text)."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value if isinstance(value, dt.date) else None
+
+
+def _web_unanswered(
+    session: Session, since: dt.datetime, until: dt.datetime, catalog: Any, hours: OpeningHours
+) -> list[Asked]:
     """The help centre's searches that found nothing, grouped by their words as callers' questions are."""
     groups: dict[tuple[str, str], list[str]] = {}
-    for asked, language in session.execute(
-        select(HelpEvent.asked, HelpEvent.language).where(
+    last: dict[tuple[str, str], dt.date] = {}
+    for asked, language, at in session.execute(
+        select(HelpEvent.asked, HelpEvent.language, HelpEvent.at).where(
             HelpEvent.kind == "search", HelpEvent.outcome == "none", HelpEvent.at >= since, HelpEvent.at < until
         )
     ):
@@ -297,8 +307,14 @@ def _web_unanswered(session: Session, since: dt.datetime, until: dt.datetime, ca
             words = catalog.words(language) if catalog is not None else ENGLISH
         except Exception:  # a language no catalog has any more
             words = ENGLISH
-        groups.setdefault((language, question_key(asked, words)), []).append(asked)
-    return [Asked(key, min(said), len(said), len(said), 0, language, "web") for (language, key), said in groups.items()]
+        group = (language, question_key(asked, words))
+        groups.setdefault(group, []).append(asked)
+        day = hours.local(as_utc(at)).date()
+        last[group] = max(last.get(group, day), day)
+    return [
+        Asked(key, min(said), len(said), len(said), 0, language, "web", last[(language, key)])
+        for (language, key), said in groups.items()
+    ]
 
 
 def figures(session: Session, settings: dict[str, Any], start: dt.date, end: dt.date, catalog: Any = None) -> Figures:
@@ -340,14 +356,14 @@ def figures(session: Session, settings: dict[str, Any], start: dt.date, end: dt.
     asked_total, missed = func.sum(InsightAsked.asked), func.sum(InsightAsked.not_found + InsightAsked.not_helped)
     asked_rows = session.connection().execute(
         select(InsightAsked.language, InsightAsked.key, asked_total, func.sum(InsightAsked.not_found),
-               func.sum(InsightAsked.not_helped), func.min(InsightAsked.sample))
+               func.sum(InsightAsked.not_helped), func.min(InsightAsked.sample), func.max(InsightAsked.day))
         .where(in_period(InsightAsked.day)).group_by(InsightAsked.language, InsightAsked.key)
         .having(missed > 0).order_by(asked_total.desc(), missed.desc(), InsightAsked.language, InsightAsked.key)
         .limit(TOP_ASKED)
     ).all()  # fmt: skip
     asked = [
-        Asked(key, sample or "", int(n or 0), int(nf or 0), int(nh or 0), language)
-        for language, key, n, nf, nh, sample in asked_rows
+        Asked(key, sample or "", int(n or 0), int(nf or 0), int(nh or 0), language, "phone", _day(last))
+        for language, key, n, nf, nh, sample, last in asked_rows
     ]
 
     by_hour = [[0] * 24 for _ in range(7)]
@@ -359,7 +375,7 @@ def figures(session: Session, settings: dict[str, Any], start: dt.date, end: dt.
     since, until = _local_midnight(hours, start), _local_midnight(hours, end + dt.timedelta(days=1))
     # The help centre's searches that found nothing join the callers' questions, most asked first.
     asked = sorted(
-        [*asked, *_web_unanswered(session, since, until, catalog)],
+        [*asked, *_web_unanswered(session, since, until, catalog, hours)],
         key=lambda a: (-a.asked, -(a.not_found + a.not_helped), a.language, a.key, a.channel),
     )[:TOP_ASKED]
     return Figures(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ivr.config import PROJECT_ROOT
 from ivr.errors import IVRError
+from ivr.knowledge.versions import record
 from ivr.languages import CODE
 from ivr.models import FaqEntry, FaqQuery
 
@@ -78,9 +79,9 @@ def read_file(path: Path) -> list[dict[str, Any]]:
     return entries
 
 
-def import_entries(session: Session, entries: list[dict[str, Any]]) -> tuple[int, int]:
+def import_entries(session: Session, entries: list[dict[str, Any]], by: str = "faq import") -> tuple[int, int]:
     """Add new entries and update existing ones by language and slug; (added, updated). Nothing is
-    deleted."""
+    deleted. Each change is kept as a version by `by` (ivr/knowledge/versions.py)."""
     added = updated = 0
     for item in entries:
         language = str(item.get("language") or DEFAULT_LANGUAGE)
@@ -95,6 +96,7 @@ def import_entries(session: Session, entries: list[dict[str, Any]]) -> tuple[int
         for name in FIELDS[1:]:
             setattr(entry, name, str(item[name]).strip())
         entry.keywords = [str(k).strip() for k in item.get("keywords", []) if str(k).strip()]
+        record(session, entry, by, "created" if entry.id is None else "edited")
     return added, updated
 
 
@@ -116,7 +118,7 @@ def export_entries(session: Session, language: str | None = None) -> str:
 
 def load_demo(session: Session) -> tuple[int, int]:
     """The demo entries of every language (all files read before any is imported)."""
-    return import_entries(session, [entry for path in DEMO_FILES for entry in read_file(path)])
+    return import_entries(session, [entry for path in DEMO_FILES for entry in read_file(path)], by="demo data")
 
 
 # ---- what callers asked ---------------------------------------------------------------------
