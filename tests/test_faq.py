@@ -368,3 +368,40 @@ def test_the_index_is_built_again_when_the_entries_change(app: Flask) -> None:
             assert again is not first
             decided = decide(again, "do you do gift wrapping", CATALOG.knowledge("en-US"))
             assert [f.slug for f in decided.found] == ["returns"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_entries_are_scored_as_rank_bm25_scores_every_entry(language: str) -> None:
+    """The index scores only the entries that have a question's words: the same numbers, to the last
+    bit, as rank-bm25's get_scores over every entry (what the decision was tuned with)."""
+    index, rules = Index(demo_entries(language), CATALOG.words(language)), CATALOG.knowledge(language)
+    asked = [q for q, _ in questions(language)] + questions_not_in_base(language, "not_in_base")
+    checked = 0
+    for text in asked:
+        said = index.said(text, rules)
+        every = index.bm25.get_scores(said)  # type: ignore[union-attr]
+        scored = index.scores(said)
+        assert every.tolist() == scored.tolist(), text
+        checked += bool(scored.any())
+    assert checked > len(asked) / 2
+
+
+def test_an_index_with_one_entry_changed_decides_as_one_built_afresh() -> None:
+    """The editor's preview changes one entry of the index it has (Index.with_entry): every question
+    gets what an index built from the changed entries would give."""
+    entries, words, rules = demo_entries("en-US"), CATALOG.words("en-US"), CATALOG.knowledge("en-US")
+    returns = next(e for e in entries if e.slug == "returns")
+    changed = FaqEntry(**{**{c: getattr(returns, c) for c in ("language", "slug", "category", "title", "question",
+                                                             "answer")}, "keywords": ["parcel back", "send back"]})  # fmt: skip
+    parking = FaqEntry(language="en-US", slug="parking", category="store", title="Parking", question="Can I park?",
+                       answer="Behind the store.", keywords=["parking", "car park"])  # fmt: skip
+    index = Index(entries, words)
+    for entry, afresh in (
+        (changed, [changed if e.slug == "returns" else e for e in entries]),
+        (parking, [*entries, parking]),
+    ):
+        quick, built = index.with_entry(entry), Index(afresh, words)
+        asked = [q for q, _ in questions("en-US")] + questions_not_in_base("en-US", "not_in_base") + ["can i park here"]
+        assert [decide(quick, q, rules) for q in asked] == [decide(built, q, rules) for q in asked]
+    assert decide(index.with_entry(parking), "can i park here", rules).found[0].slug == "parking"
+    assert [e.slug for e in index.entries] == [e.slug for e in entries]  # the index it came from is unchanged

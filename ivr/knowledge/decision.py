@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from os.path import commonprefix
 from typing import Any, Literal
 
+import numpy as np
 from rank_bm25 import BM25Okapi
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -172,8 +173,8 @@ class Found:
 @dataclass(frozen=True)
 class Decision:
     """What a question gets: `kind` "answer" (found[0]), "refine" (the found to choose between), or
-    "none"; `ranked` every entry above the floor, best first (what the words resemble, for a menu
-    deciding between an option and the knowledge base)."""
+    "none"; `ranked` the nearest two entries above the floor and every other that could answer, best
+    first (what the words resemble, for a menu deciding between an option and the knowledge base)."""
 
     kind: Kind
     found: tuple[Found, ...] = ()
@@ -217,11 +218,33 @@ class Index:
     topics: dict[str, frozenset[str]] = field(default_factory=dict)
     # Each entry's keyword phrases of two words or more, as sets of words.
     phrases: list[tuple[frozenset[str], ...]] = field(default_factory=list)
+    # word -> (the entries that have it, BM25's weight of it in each, its idf apart), as arrays: a
+    # question is scored from the entries that have its words, not entry by entry.
+    weights: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    # Each entry's slug, title and answer, read once.
+    said_as: list[tuple[str, str, str]] = field(default_factory=list)
+
+    # Each entry's words as BM25 ranks them (given: the entries' own words are not read again).
+    documents: list[list[str]] = field(default_factory=list)
+    # Questions already decided by this index, for the editor's preview (ivr/knowledge/preview.py).
+    decided: dict[tuple[str, Rules], Decision] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        documents = [_document(e, self.words) for e in self.entries]
+        if not self.documents:
+            self.documents = [_document(e, self.words) for e in self.entries]
+            self.about = [frozenset(_document(e, self.words, answer=False)) for e in self.entries]
+            self.phrases = [_phrases(e, self.words) for e in self.entries]
+        documents = self.documents
         self.bm25 = BM25Okapi(documents) if documents else None
-        self.about = [frozenset(_document(e, self.words, answer=False)) for e in self.entries]
+        postings: dict[str, list[tuple[int, int]]] = {}
+        for i, frequencies in enumerate(self.bm25.doc_freqs if self.bm25 else ()):
+            for word, count in frequencies.items():
+                postings.setdefault(word, []).append((i, count))
+        if self.bm25 is not None:
+            k1, b, avgdl, lengths = self.bm25.k1, self.bm25.b, self.bm25.avgdl, np.array(self.bm25.doc_len)
+            for word, found in postings.items():
+                where, counts = np.array([i for i, _ in found]), np.array([c for _, c in found])
+                self.weights[word] = (where, counts * (k1 + 1) / (counts + k1 * (1 - b + b * lengths[where] / avgdl)))
         self.vocabularies = [frozenset(d) for d in documents]
         self.vocabulary = frozenset().union(*self.vocabularies)
         self.known = sorted(self.vocabulary)
@@ -231,7 +254,19 @@ class Index:
             for word in about:
                 slugs.setdefault(word, set()).add(entry.slug)
         self.topics = {word: frozenset(found) for word, found in slugs.items()}
-        self.phrases = [_phrases(e, self.words) for e in self.entries]
+        self.said_as = [(e.slug, e.title, e.answer) for e in self.entries]
+
+    def with_entry(self, entry: FaqEntry) -> Index:
+        """This index with `entry` added, or in place of the entry of its slug (an editor's preview):
+        the other entries' words are not read again."""
+        kept = [i for i, e in enumerate(self.entries) if e.slug != entry.slug]
+        return Index(
+            [*(self.entries[i] for i in kept), entry],
+            self.words,
+            about=[*(self.about[i] for i in kept), frozenset(_document(entry, self.words, answer=False))],
+            phrases=[*(self.phrases[i] for i in kept), _phrases(entry, self.words)],
+            documents=[*(self.documents[i] for i in kept), _document(entry, self.words)],
+        )
 
     def mixed(self, found: Found, content: Sequence[str], rules: Rules) -> bool:
         """Whether the question also names what another entry is about, which `found` does not cover
@@ -245,11 +280,15 @@ class Index:
         """The question's words as the entries spell them (stemmed, other endings mapped), numbers left out."""
         return [known for _, known in self.heard(asked, rules)]
 
-    def heard(self, asked: str, rules: Rules) -> list[tuple[str, str]]:
-        """Each of the question's words as stemmed, and as the entries spell it (numbers left out)."""
+    def heard(self, asked: str, rules: Rules, stems: Sequence[str] | None = None) -> list[tuple[str, str]]:
+        """Each of the question's words as stemmed, and as the entries spell it (numbers left out);
+        `stems` given: the question's stems(), already made."""
+        return [(w, self.known_as(w, rules)) for w in (self.stems(asked, rules) if stems is None else stems)]
+
+    def stems(self, asked: str, rules: Rules) -> list[str]:
+        """The question's words stemmed, numbers left out: the same for every index of a language."""
         numbers = number_vocabulary(rules.numbers)
-        words = " ".join(w for w in words_of(asked) if numbers.atoms(w) is None)
-        return [(w, self.known_as(w, rules)) for w in normalise(words, self.words)]
+        return normalise(" ".join(w for w in words_of(asked) if numbers.atoms(w) is None), self.words)
 
     def known_as(self, word: str, rules: Rules) -> str:
         """`word` as the entries spell it: itself, another ending of an entry word, or (in a compounding
@@ -264,16 +303,41 @@ class Index:
         )
         return heads[0][::-1] if len(heads) == 1 and len(heads[0]) >= len(word) + HEAD - 1 else word
 
-    def rank(self, said: Sequence[str], content: Sequence[str]) -> list[Found]:
+    def scores(self, said: Sequence[str]) -> Any:
+        """Every entry's BM25 score for the words `said` (an array): rank-bm25's BM25Okapi, the same
+        numbers as its get_scores, from the entries that have each word only."""
+        scores = np.zeros(len(self.entries))
+        if self.bm25 is None:
+            return scores
+        for word in said:
+            if word in self.weights:
+                where, weight = self.weights[word]
+                scores[where] += (self.bm25.idf.get(word) or 0) * weight
+        return scores
+
+    def rank(self, said: Sequence[str], content: Sequence[str], rules: Rules | None = None) -> list[Found]:
         """Entries above the floor for the words `said`, best first, each with what of the question's
-        `content` words it covers."""
+        `content` words it covers. With `rules`, only what a decision looks at: the nearest two, and
+        those that could answer (enough of the content words to cover it) down to the `close` share of
+        the best that does."""
         if not said or not content or self.bm25 is None:
             return []
-        scores = self.bm25.get_scores(list(said))
-        ranked = sorted(range(len(self.entries)), key=lambda i: -scores[i])
-        found = []
-        for i in ranked:
-            if scores[i] < MIN_SCORE:
+        scores = self.scores(said)
+        above = np.flatnonzero(scores >= MIN_SCORE)
+        order = above[np.argsort(-scores[above], kind="stable")]
+        if rules is not None:
+            # Coverage is at most the share of words covered, and `enough` needs as many words: after
+            # the nearest two, an entry with fewer of them cannot answer and is not looked at.
+            need = min(rules.enough, rules.covers * len(content))
+            has = np.zeros(len(self.entries), dtype=int)
+            for word in dict.fromkeys(content):
+                if word in self.weights:
+                    has[self.weights[word][0]] += 1
+            order = np.concatenate([order[:2], order[2:][has[order[2:]] >= need]])
+        found: list[Found] = []
+        floor, words = MIN_SCORE, set(content)
+        for i, score in zip(order.tolist(), scores[order].tolist(), strict=True):
+            if score < floor:
                 break
             covered = tuple(w for w in content if w in self.vocabularies[i])
             # A word only the answer has counts half: answers mention much they are not about
@@ -281,28 +345,34 @@ class Index:
             about = sum(w in self.about[i] for w in covered)
             weight = about + ANSWER_ONLY * (len(covered) - about)
             # A phrase counts when all its words are content words of the question (not ignored ones).
-            phrased = frozenset().union(*(p for p in self.phrases[i] if p <= set(content)))
-            e = self.entries[i]
-            found.append(
-                Found(e.slug, e.title, e.answer, float(scores[i]), covered, weight / len(content), about, phrased)
-            )
+            phrased = frozenset().union(*(p for p in self.phrases[i] if p <= words))
+            slug, title, answer = self.said_as[i]
+            found.append(Found(slug, title, answer, score, covered, weight / len(content), about, phrased))
+            if rules is not None and floor == MIN_SCORE and answers(found[-1], rules):
+                # Entries below the `close` share of the best that answers are never offered beside it.
+                floor = max(MIN_SCORE, rules.close * found[-1].score)
         return found
+
+
+def content_of(heard: Sequence[tuple[str, str]], rules: Rules) -> list[str]:
+    """The words of a question that count (Index.heard's): a word the language ignores is no content
+    however the entries spell it ("viikolla", a week); each word once ("avata ... avata" is one word
+    of the question, not two). Only an entry with one of them can be what a question gets."""
+    return list(
+        dict.fromkeys(
+            known for stem, known in heard if stem not in rules.ignore and known not in rules.ignore and len(known) > 1
+        )
+    )
 
 
 def decide(index: Index, asked: str, rules: Rules) -> Decision:
     """One answer, a few to choose between, or none (with why), for `asked` in `index`'s language."""
     heard = index.heard(asked, rules)
     said = [known for _, known in heard]
-    # A word the language ignores is no content however the entries spell it ("viikolla", a week).
-    # Each word once: "avata ... avata" is one word of the question, not two.
-    content = list(
-        dict.fromkeys(
-            known for stem, known in heard if stem not in rules.ignore and known not in rules.ignore and len(known) > 1
-        )
-    )
+    content = content_of(heard, rules)
     if not content:
         return Decision("none", why="no_words")
-    ranked = tuple(index.rank(said, content))
+    ranked = tuple(index.rank(said, content, rules))
     covering = [f for f in ranked if answers(f, rules)]
     if not covering and ranked and offered(ranked, rules):
         return Decision("refine", ranked[:1], ranked, "weak")  # "It sounds like ... Is that right?"
