@@ -64,7 +64,7 @@ def known_category(typed: str, categories: Sequence[str]) -> str | None:
     return next((c for c in categories if " ".join(c.split()).casefold() == wanted), None)
 
 
-def problems(typed: dict[str, str], languages: Sequence[str], taken: bool) -> dict[str, str]:
+def problems(typed: dict[str, str], languages: Sequence[str], taken: bool, named: bool = False) -> dict[str, str]:
     """What keeps the typed entry out, by field (empty: it can be saved)."""
     wrong: dict[str, str] = {}
     for name in (*FIELDS, "keywords"):
@@ -73,7 +73,8 @@ def problems(typed: dict[str, str], languages: Sequence[str], taken: bool) -> di
     for name in FIELDS:
         if not typed[name].strip():
             wrong.setdefault(name, f"{NAMES[name]} is needed.")
-    if "slug" not in wrong and not SLUG.fullmatch(typed["slug"]):
+    # An existing entry (`named`) keeps the slug it has, as `faq import` gave it.
+    if "slug" not in wrong and not named and not SLUG.fullmatch(typed["slug"]):
         wrong["slug"] = "A slug is lower-case letters, digits, _ and -, starting with a letter or digit (refund_card)."
     if typed["language"] not in languages or language_error(typed["language"]):
         wrong["language"] = "Choose one of the languages the line speaks."
@@ -110,7 +111,7 @@ def _preview(session, typed: dict[str, str]) -> Preview:  # type: ignore[no-unty
 
 def _entry_of(language: str, slug: str):  # type: ignore[no-untyped-def]
     """The entry's row and its history, or 404 for a language the line does not speak or a slug never kept."""
-    if language not in line_languages(current_app.config) or len(slug) > LONGEST["slug"] or not SLUG.fullmatch(slug):
+    if language not in line_languages(current_app.config) or len(slug) > LONGEST["slug"]:
         abort(404)
     with get_db().reading() as session:
         entry = session.scalar(select(FaqEntry).where(FaqEntry.language == language, FaqEntry.slug == slug))
@@ -205,7 +206,7 @@ def _entry_form(existing: tuple[str, str] | None):  # type: ignore[no-untyped-de
                                                         FaqEntry.slug == typed["slug"]))  # fmt: skip
             newest = history(session, typed["language"], typed["slug"], 1) if typed["language"] in languages else []
             taken = now is not None and not existing
-            wrong = {**wrong, **problems(typed, languages, taken)}
+            wrong = {**wrong, **problems(typed, languages, taken, named=existing is not None)}
             if existing and newest and str(newest[0].id) != request.form.get("latest", ""):
                 # Someone saved the entry since this form was shown: nothing is overwritten unseen.
                 conflict = (f"{newest[0].by} changed this entry ({views._when(newest[0].at)}) while you were "
