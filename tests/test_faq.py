@@ -405,3 +405,11 @@ def test_an_index_with_one_entry_changed_decides_as_one_built_afresh() -> None:
         assert [decide(quick, q, rules) for q in asked] == [decide(built, q, rules) for q in asked]
     assert decide(index.with_entry(parking), "can i park here", rules).found[0].slug == "parking"
     assert [e.slug for e in index.entries] == [e.slug for e in entries]  # the index it came from is unchanged
+
+
+def test_a_base_without_a_word_decides_nothing_and_does_not_fail() -> None:
+    """An editor's preview in a language with no entries yet, of an entry typed with filler only."""
+    words, rules = CATALOG.words("en-US"), CATALOG.knowledge("en-US")
+    empty = FaqEntry(language="en-US", slug="x", category="", title="", question="?", answer="", keywords=[])
+    assert decide(Index([empty], words), "is there parking", rules).kind == "none"
+    assert decide(Index([], words).with_entry(empty), "um", rules).why == "no_words"

@@ -31,12 +31,13 @@ from tests.helpers import (  # noqa: F401
     csrf,
     login,
     no_sideways_scroll,
+    postgres_url,
     serious_problems,
     site,
     supervisor,
 )
 
-__all__ = ["app"]
+__all__ = ["app", "postgres_url"]
 
 PARKING = {"language": "en-US", "question": "Is there parking at your store?", "keywords": "parking, park, car park",
            "title": "Parking", "category": "Opening Hours", "answer": "Yes: park free of charge behind the store.",
@@ -248,6 +249,11 @@ def test_only_supervisors_and_only_entries_that_exist(app: Flask) -> None:  # no
         "/agent/faq/en-US/returns/undo", data={"csrf_token": token, "latest": "9" * 40}, follow_redirects=True
     )
     assert "Nothing changed" in text_of(odd.get_data(as_text=True)) and entry(app, "returns") is not None
+    for latest in ("²", "-1", ""):  # digits of other scripts, a sign, nothing: nothing changes, no error
+        said = client.post(
+            "/agent/faq/en-US/returns/undo", data={"csrf_token": token, "latest": latest}, follow_redirects=True
+        )
+        assert said.status_code == 200 and "Nothing changed" in text_of(said.get_data(as_text=True))
     assert client.post("/agent/faq/en-US/returns/undo", data={"latest": "1"}).status_code == 400  # no CSRF token
     # The list: a word finds entries; markup in a title is text.
     with app.app_context(), get_db().transaction() as session:
@@ -262,6 +268,11 @@ def test_only_supervisors_and_only_entries_that_exist(app: Flask) -> None:  # no
     saved = client.post("/agent/faq/en-US/Gift%20Tags%3F", data={"csrf_token": token, "latest": latest, "title": "Tags",
         "category": "store", "question": "Do you sell tags?", "answer": "Yes, at the till.", "action": "save"})  # fmt: skip
     assert saved.status_code == 302 and entry(app, "Gift Tags?").answer == "Yes, at the till."  # type: ignore[union-attr]
+    found = text_of(client.get("/agent/faq?language=en-US&q=open_account").get_data(as_text=True))
+    assert (
+        "opening an account" in found and "returning an item" not in found
+    )  # a slug's _ is a character, not a wildcard
+    assert "No entry has those words." in text_of(client.get("/agent/faq?language=en-US&q=%25").get_data(as_text=True))
     listed = client.get("/agent/faq?language=en-US&q=gift").get_data(as_text=True)
     assert "&lt;b&gt;Gift&lt;/b&gt; tags" in listed and "<b>Gift" not in listed and "Returns" not in text_of(listed)
 
@@ -392,3 +403,49 @@ def test_the_preview_in_a_browser(site: tuple[Flask, str], width: int) -> None: 
         expect(page.get_by_role("status").first).to_contain_text("Entry holidays is removed")
     assert entry(app, "holidays") is None
     assert (OUTPUT / f"faq-preview-{width}.png").stat().st_size > 20_000
+
+
+def test_on_postgresql_two_undos_at_once_take_back_one_change(postgres_url: str) -> None:  # noqa: F811
+    """The first undo locks the entry's row; the second waits, then sees the change and does nothing.
+    The migration's first versions and faq import's versions work on PostgreSQL as on SQLite."""
+    import threading
+
+    from ivr.db import Database
+    from ivr.knowledge.entries import load_demo
+    from ivr.knowledge.versions import VersionError, history, undo
+
+    upgrade(postgres_url)
+    db = Database(postgres_url)
+    try:
+        with db.transaction() as session:
+            load_demo(session)
+            import_entries(session, [{"slug": "returns", "category": "returns and refunds", "title": "returning",
+                                      "question": "How do I return something?", "answer": "Changed.",
+                                      "language": "en-US"}], by="carol")  # fmt: skip
+        with db.reading() as session:
+            latest = history(session, "en-US", "returns", 1)[0].id
+        second: list[object] = []
+        with db.transaction() as first:
+            undo(first, "en-US", "returns", latest, "carol")  # holds the row's lock until the end of this block
+
+            def colleague() -> None:
+                try:
+                    with db.transaction() as session:
+                        second.append(undo(session, "en-US", "returns", latest, "dave"))
+                except VersionError as error:
+                    second.append(error)
+
+            thread = threading.Thread(target=colleague)
+            thread.start()
+            thread.join(1.0)
+            assert thread.is_alive()  # waiting for the lock
+        thread.join(10)
+        assert len(second) == 1 and isinstance(second[0], VersionError)
+        with db.reading() as session:
+            entry = session.scalar(select(FaqEntry).where(FaqEntry.language == "en-US", FaqEntry.slug == "returns"))
+            assert entry is not None and entry.answer != "Changed."
+            assert [(v.action, v.by) for v in history(session, "en-US", "returns")] == [
+                ("restored", "carol"), ("edited", "carol"), ("created", "demo data"),
+            ]  # fmt: skip
+    finally:
+        db.engine.dispose()

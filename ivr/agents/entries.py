@@ -19,6 +19,7 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from ivr.agents import views
 from ivr.agents.views import bp
@@ -137,10 +138,9 @@ def entries_page():  # type: ignore[no-untyped-def]
     with get_db().reading() as session:
         query = select(FaqEntry).where(FaqEntry.language == language)
         for word in looked_for.split()[:8]:
-            like = f"%{word.replace('%', '').replace('_', '')}%"
-            query = query.where(
-                or_(*(getattr(FaqEntry, n).ilike(like) for n in ("slug", "title", "question", "category")))
-            )
+            names = ("slug", "title", "question", "category")
+            query = query.where(or_(*(func.lower(getattr(FaqEntry, n)).contains(word.lower(), autoescape=True)
+                                      for n in names)))  # fmt: skip
         entries = session.scalars(query.order_by(func.lower(FaqEntry.category), FaqEntry.title).limit(LISTED + 1)).all()
         latest = select(FaqVersion.slug, func.max(FaqVersion.id).label("id")).where(FaqVersion.language == language)
         latest_ids = latest.group_by(FaqVersion.slug).subquery()
@@ -178,14 +178,14 @@ def _entry_form(existing: tuple[str, str] | None):  # type: ignore[no-untyped-de
         typed["language"], typed["slug"] = existing
         if request.method == "GET" and entry is not None:
             typed.update({name: getattr(entry, name) for name in FIELDS[1:]}, keywords=", ".join(entry.keywords))
-    if request.method == "GET" and not existing:
-        typed["slug"] = typed["slug"] or slug_of(typed["keywords"])
     if typed["language"] not in languages:
         typed["language"] = languages[0] if request.method == "GET" else typed["language"]
     catalog = current_app.extensions["ivr.catalog"]
     if request.method == "GET" and not typed["keywords"] and typed["question"] and typed["language"] in languages:
         typed["keywords"] = keywords_of(typed["question"], catalog.words(typed["language"]),
                                         catalog.knowledge(typed["language"]))  # fmt: skip
+    if request.method == "GET" and not existing:
+        typed["slug"] = typed["slug"] or slug_of(typed["keywords"].split(",")[0])
     with get_db().reading() as session:
         categories = sorted(set(session.scalars(select(FaqEntry.category))), key=str.casefold)
     wrong: dict[str, str] = {}
@@ -201,33 +201,40 @@ def _entry_form(existing: tuple[str, str] | None):  # type: ignore[no-untyped-de
             wrong["category"] = (f"“{typed['category']}” is not a topic yet, and a new one is offered to every caller "
                                  "in the topics menu: choose an existing one, or tick “a new topic” to add it.")  # fmt: skip
         saving = request.form.get("action") != "preview"
-        with get_db().transaction() as session:
-            now = session.scalar(select(FaqEntry).where(FaqEntry.language == typed["language"],
-                                                        FaqEntry.slug == typed["slug"]))  # fmt: skip
-            newest = history(session, typed["language"], typed["slug"], 1) if typed["language"] in languages else []
-            taken = now is not None and not existing
-            wrong = {**wrong, **problems(typed, languages, taken, named=existing is not None)}
-            if existing and newest and str(newest[0].id) != request.form.get("latest", ""):
-                # Someone saved the entry since this form was shown: nothing is overwritten unseen.
-                conflict = (f"{newest[0].by} changed this entry ({views._when(newest[0].at)}) while you were "
-                            "editing: what you typed is kept here and theirs is in the history below. "
-                            "Save again to put yours in its place.")  # fmt: skip
-            if typed["language"] in languages and not language_error(typed["language"]) and typed["question"]:
+        # The preview is read apart from the save: the phone line's writes never wait for it.
+        if typed["language"] in languages and not language_error(typed["language"]) and typed["question"]:
+            with get_db().reading() as session:
                 shown = _preview(session, typed)
-            if saving and not wrong and not conflict and shown is not None and (shown.takes or shown.loses):
-                if request.form.get("seen") != _seen(typed):
-                    held = ("Not saved yet: this would change what callers get now for the questions below. "
-                            "Look at them, then save again to confirm.")  # fmt: skip
-            if saving and not wrong and not conflict and not held:
-                import_entries(session, [{**{name: typed[name] for name in FIELDS}, "keywords": _keywords(typed),
-                                          "language": typed["language"]}], by=current_user.name)  # fmt: skip
+        try:
+            with get_db().transaction() as session:
+                # The entry's row locked (PostgreSQL), then its newest version read: two saves of one
+                # entry at once are one after the other, and the second sees the first.
+                now = session.scalar(select(FaqEntry).where(FaqEntry.language == typed["language"],
+                                                            FaqEntry.slug == typed["slug"]).with_for_update())  # fmt: skip
+                newest = history(session, typed["language"], typed["slug"], 1) if typed["language"] in languages else []
+                taken = now is not None and not existing
+                wrong = {**wrong, **problems(typed, languages, taken, named=existing is not None)}
+                if existing and newest and str(newest[0].id) != request.form.get("latest", ""):
+                    # Someone saved the entry since this form was shown: nothing is overwritten unseen.
+                    conflict = (f"{newest[0].by} changed this entry ({views._when(newest[0].at)}) while you were "
+                                "editing: what you typed is kept here and theirs is in the history below. "
+                                "Save again to put yours in its place.")  # fmt: skip
+                if saving and not wrong and not conflict and shown is not None and (shown.takes or shown.loses):
+                    if request.form.get("seen") != _seen(typed):
+                        held = ("Not saved yet: this would change what callers get now for the questions below. "
+                                "Look at them, then save again to confirm.")  # fmt: skip
+                if saving and not wrong and not conflict and not held:
+                    import_entries(session, [{**{name: typed[name] for name in FIELDS}, "keywords": _keywords(typed),
+                                              "language": typed["language"]}], by=current_user.name)  # fmt: skip
+        except IntegrityError:  # a colleague made the same entry at the same moment
+            conflict = "Someone made this entry at the same moment: what you typed is kept here. Look, then save again."
         if saving and not wrong and not conflict and not held:
             flash(f"Entry {typed['slug']} saved in {language_name(typed['language'])}: callers hear it from their next "
                   "question. Its history below can take the change back.", "ok")  # fmt: skip
             return redirect(url_for("agents.edit_entry", language=typed["language"], slug=typed["slug"]))
         if conflict and existing:
             entry, versions = _entry_of(*existing)
-            latest = versions[0].id
+            latest = versions[0].id if versions else 0
     return render_template(
         "agent/faq_entry.html", typed=typed, wrong=wrong, languages=languages, categories=categories,
         language_name=language_name, longest=LONGEST, new_category=request.form.get("new_category") == "yes",
@@ -257,7 +264,7 @@ def _change_back(language: str, slug: str, version_id: int | None):  # type: ign
     if version_id is not None and version_id not in {v.id for v in versions}:
         abort(404)
     latest = request.form.get("latest", "")
-    latest_id = int(latest) if latest.isdigit() and len(latest) < 19 else -1
+    latest_id = int(latest) if latest.isascii() and latest.isdigit() and len(latest) < 19 else -1
     try:
         with get_db().transaction() as session:
             if version_id is None:
@@ -266,6 +273,8 @@ def _change_back(language: str, slug: str, version_id: int | None):  # type: ign
                 done = restore(session, version_id, latest_id, current_user.name)
     except VersionError as error:
         flash(f"Nothing changed: {error}", "error")
+    except IntegrityError:  # a colleague brought the entry back at the same moment
+        flash("Nothing changed: the entry was changed at the same moment: look at its history again.", "error")
     else:
         what = "removed: callers no longer hear it" if done.entry is None else "back as it was: callers hear it so"
         flash(f"Entry {slug} is {what} from their next question.", "ok")

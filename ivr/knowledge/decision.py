@@ -235,7 +235,8 @@ class Index:
             self.about = [frozenset(_document(e, self.words, answer=False)) for e in self.entries]
             self.phrases = [_phrases(e, self.words) for e in self.entries]
         documents = self.documents
-        self.bm25 = BM25Okapi(documents) if documents else None
+        # No words at all (a base of one entry typed with filler only) is no index: BM25 divides by them.
+        self.bm25 = BM25Okapi(documents) if any(documents) else None
         postings: dict[str, list[tuple[int, int]]] = {}
         for i, frequencies in enumerate(self.bm25.doc_freqs if self.bm25 else ()):
             for word, count in frequencies.items():

@@ -52,6 +52,12 @@ def history(session: Session, language: str, slug: str, limit: int | None = None
     return session.scalars(query).all()
 
 
+def _lock(session: Session, language: str, slug: str) -> None:
+    """Lock the entry's row (PostgreSQL; SQLite writes one at a time) before its newest version is
+    read: a colleague's change at the same moment is seen, not overwritten."""
+    session.execute(select(FaqEntry.id).where(FaqEntry.language == language, FaqEntry.slug == slug).with_for_update())
+
+
 @dataclass(frozen=True)
 class Restored:
     entry: FaqEntry | None  # None: the entry was removed (an undone creation)
@@ -65,6 +71,7 @@ def restore(session: Session, version_id: int, latest_id: int, by: str) -> Resto
     version = session.get(FaqVersion, version_id)
     if version is None:
         raise VersionError("That version does not exist.")
+    _lock(session, version.language, version.slug)
     newest = history(session, version.language, version.slug, 1)[0]
     if newest.id != latest_id:
         raise VersionError(
@@ -89,6 +96,7 @@ def restore(session: Session, version_id: int, latest_id: int, by: str) -> Resto
 def undo(session: Session, language: str, slug: str, latest_id: int, by: str) -> Restored:
     """Take back the entry's latest change: restore the version before it, or remove an entry whose
     latest version is its creation (the removal is kept as a version too)."""
+    _lock(session, language, slug)
     versions = history(session, language, slug, 2)
     if not versions or versions[0].id != latest_id:
         raise VersionError("The entry was changed since this page was shown: look at its history again.")
