@@ -30,8 +30,9 @@ from ivr.speech.matching import Words
 # The recent questions: of the last DAYS, the latest MOST different ones of each channel.
 DAYS = 30
 MOST = 1000
-# Decisions of the base as it is kept per index, at most.
-KEPT_DECISIONS = 20_000
+# Decisions of the base as it is kept per index, at most: the recent questions of both channels, so
+# that a worker's few indexes never hold more than a few megabytes of them.
+KEPT_DECISIONS = 2 * MOST
 # Rows shown in each list of the preview (the counts say how many there are).
 SHOWN = 25
 
