@@ -16,25 +16,32 @@ $(VENV)/.installed: requirements.txt | $(BIN)/activate
 	touch $@
 
 setup: $(VENV)/.installed .env
+	@# An .env from before the media server had its own port let every port of 127.0.0.1 have the credentials.
+	@sed -i 's/^IVR_TWILIO_MEDIA_HOSTS=127\.0\.0\.1$$/IVR_TWILIO_MEDIA_HOSTS=127.0.0.1:5077/' .env
 	@grep -q '^IVR_SECRET_KEY=' .env || echo "IVR_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')" >> .env
 
 # A local auth token, so webhooks are signed and checked from the first run.
 .env:
 	@echo "IVR_TWILIO_AUTH_TOKEN=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(16))')" > .env
-	@echo "# The simulator's media server; remove this line on a server that takes real calls." >> .env
-	@echo "IVR_TWILIO_MEDIA_HOSTS=127.0.0.1" >> .env
+	@echo "# The simulator's media server, its one port; remove this line on a server that takes real calls." >> .env
+	@echo "IVR_TWILIO_MEDIA_HOSTS=127.0.0.1:5077" >> .env
 	@echo "Wrote .env with a local IVR_TWILIO_AUTH_TOKEN (replace it with your Twilio auth token to take real calls)."
 
 db: setup
 	$(FLASK) db upgrade
 	$(FLASK) seed
 
-# The web server (reloading on an edit of ivr/ or prompts/: gunicorn.dev.conf.py) and, beside it,
-# the worker that copies and transcribes voice messages.
+# The phone line's web server on :5000 (reloading on an edit of ivr/ or prompts/: gunicorn.dev.conf.py),
+# the desk and help centre in workers of their own on :5001 at a lower priority (a flood of log-ins
+# never holds a worker a caller waits for), and the worker that copies and transcribes voice messages.
+# The desk keeps to the last core (taskset, where there is one), as docs/production.md runs it.
+DESK_PORT := 5001
+DESK_CORE := $(shell command -v taskset >/dev/null 2>&1 && echo "taskset -c $$(($$(nproc) - 1))")
 run: db vosk graphviz
 	@$(FLASK) banner
 	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; $(FLASK) worker & \
-	$(BIN)/gunicorn --config gunicorn.dev.conf.py wsgi:app
+	$(DESK_CORE) nice -n 10 $(BIN)/gunicorn --config gunicorn.dev.conf.py --bind 127.0.0.1:$(DESK_PORT) wsgi:app & \
+	IVR_DESK_URL=http://127.0.0.1:$(DESK_PORT) $(BIN)/gunicorn --config gunicorn.dev.conf.py wsgi:app
 
 # The supervisors' flow diagrams (/agent/flows) are drawn by Graphviz's dot: installed here as root
 # when missing; otherwise, or if that fails, one line says how, and the server starts all the same.

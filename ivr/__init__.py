@@ -16,7 +16,7 @@ log = logging.getLogger("ivr")
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, prompts, the checked call flow, webhooks and commands."""
-    from ivr import agents, cli, db, front, voice, web
+    from ivr import agents, cli, db, front, headers, voice, web
     from ivr import hours as clock
     from ivr.flows.check import load_checked
     from ivr.flows.engine import Engine
@@ -57,14 +57,28 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # factory, taken from the app at hand rather than imported back from here.
     app.extensions["ivr.factory"] = create_app
     db.init_app(app)
+    headers.init_app(app)
     voice.init_app(app)
     agents.init_app(app)
     web.init_app(app)
     front.init_app(app)
     cli.init_app(app)
     simulator_cli.register(app)
+    if settings["DESK_URL"]:
+        _phone_line_only(app, str(settings["DESK_URL"]))
     _warn_about_security(app)
     return app
+
+
+def _phone_line_only(app: Flask, desk: str) -> None:
+    """These workers answer Twilio's webhooks only; a person (or a flood) is sent to the desk's workers."""
+    from flask import redirect, request
+
+    @app.before_request
+    def elsewhere():  # type: ignore[no-untyped-def]
+        if not request.path.startswith("/voice/"):
+            return redirect(desk.rstrip("/") + request.full_path.rstrip("?"), code=307)
+        return None
 
 
 def _listing_commands() -> bool:

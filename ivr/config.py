@@ -70,6 +70,10 @@ DEFAULTS: dict[str, Any] = {
     "SMS_FROM": "",
     # Agent pages' session cookie: Secure (https only) when "auto" sees an https IVR_PUBLIC_URL.
     "SECURE_COOKIES": "auto",
+    # Set for the gunicorn workers that answer Twilio only (`make run` and docs/production.md run the
+    # desk and help centre in workers of their own): anything but /voice/ is sent there (307), so that
+    # nothing a browser (or a flood of log-ins) asks ever holds a worker a caller waits for.
+    "DESK_URL": "",
     # Telling the team a message waits (ivr/messages/notify.py), sent by the worker a little after the message
     # was left (a caller may record it again meanwhile), retried with the worker's back-off.
     # E-mail: to these addresses (comma-separated) through this SMTP server.

@@ -26,6 +26,7 @@ from typing import ClassVar
 from flask import Flask, current_app
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.routing import IntegerConverter
 
 from ivr.config import PROJECT_ROOT
 
@@ -35,6 +36,18 @@ CHECKPOINT_EVERY_SECONDS = 0.1
 # Should the background checkpointer fall behind, the commit that takes the WAL past this many pages
 # (40 MB) checkpoints it, as SQLite does by itself at 1000.
 WAL_BACKSTOP_PAGES = 10_000
+
+
+# The database keeps ids as INTEGER: 32 bits on PostgreSQL, so a larger number in a URL names nothing.
+LARGEST_ID = 2**31 - 1
+
+
+class RowId(IntegerConverter):
+    """Flask's <int:...> for a row's id: 0 to LARGEST_ID, anything else is 404 (never an overflow)."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]  # noqa: A002
+        kwargs.setdefault("max", LARGEST_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 # The connection through which this thread is at the head of a writers' queue, if any.
@@ -231,6 +244,8 @@ class Database:
 
 
 def init_app(app: Flask) -> Database:
+    """The app's database; before any blueprint, so that every route reads <int:...> as a RowId."""
+    app.url_map.converters["int"] = RowId
     database = Database(app.config["DATABASE_URL"])
     app.extensions["ivr.db"] = database
     return database

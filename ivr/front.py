@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, render_template_string, url_for
 
+from ivr.headers import with_styles
+
 bp = Blueprint("front", __name__)
 
 PAGE = """<!doctype html>
@@ -13,7 +15,7 @@ PAGE = """<!doctype html>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>{{ company }} phone line</title>
-  <style>body { font: 1rem/1.5 system-ui, sans-serif; max-width: 36rem; margin: 2rem auto; padding: 0 1rem; }</style>
+  <style>{{ style }}</style>
 </head>
 <body>
   <h1>{{ company }} phone line</h1>
@@ -28,15 +30,20 @@ PAGE = """<!doctype html>
 """
 
 
+STYLE = "body { font: 1rem/1.5 system-ui, sans-serif; max-width: 36rem; margin: 2rem auto; padding: 0 1rem; }"
+
+
 @bp.get("/")
-def home() -> str:
-    return render_template_string(
+def home():  # type: ignore[no-untyped-def]
+    page = render_template_string(
         PAGE,
+        style=STYLE,
         company=current_app.config["COMPANY_NAME"],
         desk=url_for("agents.queue_page"),
         help=url_for("help.home"),
         incoming=url_for("voice.incoming"),
     )
+    return page, {"Content-Security-Policy": with_styles(STYLE)}
 
 
 def init_app(app: Flask) -> None:

@@ -309,6 +309,8 @@ class Agent(Base):
     api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # "agent" works the queue; "supervisor" also sees the team's workload and reassigns messages.
     role: Mapped[str] = mapped_column(String(20), default="agent", server_default="agent")
+    # Failed log-ins for this name since its last good one: told to the agent at the next log-in.
+    failed_log_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Message(Base):
@@ -476,14 +478,21 @@ class TextMessage(Base):
 
 
 class LoginAttempt(Base):
-    """A log-in to the agents' pages: what throttles guessing. Never the password itself."""
+    """A log-in to the agents' pages: what throttles guessing (ivr/agents/throttle.py), kept for its
+    window only. Never the password itself."""
 
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_name_at", "name", "at"),)
+    __table_args__ = (
+        Index("ix_login_attempts_name_at", "name", "at"),
+        Index("ix_login_attempts_address_at", "address", "at"),
+        Index("ix_login_attempts_at", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
     address: Mapped[str] = mapped_column(String(64), default="")
+    # The known device's own id (throttle.py's cookie), "" from a browser not known.
+    device: Mapped[str] = mapped_column(String(32), default="", server_default="")
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ok: Mapped[bool] = mapped_column(Boolean)
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import os
 import re
+import socket
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +25,9 @@ from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPSConnectionPool
 
 # Twilio's IDs: two letters and 32 hex digits.
 RECORDING_SID = re.compile(r"RE[0-9a-fA-F]{32}")
@@ -32,7 +37,10 @@ TWILIO_API_HOST = re.compile(r"api(\.[a-z0-9-]+\.[a-z]{2}[0-9])?\.twilio\.com")
 MEDIA_PATH = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Recordings/(RE[0-9a-fA-F]{32})(\.wav|\.mp3)?")
 # A two-minute message is about 2 MB as 8 kHz 16-bit WAV; far more is not a caller's message.
 MAX_BYTES = 25 * 1024 * 1024
+# The whole download (connecting, every redirect, the status line and headers, the body) ends within
+# DEADLINE_SECONDS; a host silent for READ_TIMEOUT_SECONDS is given up on sooner.
 DEADLINE_SECONDS = 60
+READ_TIMEOUT_SECONDS = 10
 MAX_REDIRECTS = 3
 
 
@@ -81,48 +89,168 @@ def problem(url: str, account_sid: str, settings: Mapping[str, Any]) -> str | No
     return None
 
 
+def sid_in(url: str) -> str:
+    """The RecordingSid a Twilio recording URL names ("" when it names none)."""
+    found = MEDIA_PATH.fullmatch(urlsplit(url).path)
+    return found.group(2) if found else ""
+
+
 def fetch(url: str, account_sid: str, token: str, settings: Mapping[str, Any]) -> bytes:
     """The recording's WAV bytes, with the account's credentials; RecordingRefused or
-    requests.RequestException (and HTTP errors as RecordingRefused) when it cannot be had."""
+    requests.RequestException (and HTTP errors as RecordingRefused) when it cannot be had.
+
+    One deadline, DEADLINE_SECONDS, holds from before the first connection to the last byte, over
+    every redirect: a host that trickles its headers or its body a byte at a time is cut off by it
+    (requests' own timeout is per read, and a byte every few seconds never trips it)."""
     why = problem(url, account_sid, settings)
     if why:
         raise RecordingRefused(why)
     url = url if url.endswith((".wav", ".mp3")) else f"{url}.wav"
-    started = time.monotonic()
-    with requests.Session() as session:
+    with _Deadline(DEADLINE_SECONDS) as deadline, requests.Session() as session:
         session.trust_env = False  # no proxy or .netrc from the environment gets the credentials
-        for _hop in range(MAX_REDIRECTS + 1):
-            trusted = _host_allowed(url, settings)
-            auth = (account_sid, token) if trusted and token else None
-            with session.get(url, auth=auth, timeout=10, stream=True, allow_redirects=False) as response:
-                if response.is_redirect:
-                    # Followed only to https, and with the credentials only to an allowed host.
-                    url = urljoin(url, response.headers.get("Location", ""))
-                    if urlsplit(url).scheme != "https" and not _host_allowed(url, settings):
-                        raise RecordingRefused("a redirect away from https")
-                    continue
-                if response.status_code != 200:
-                    raise RecordingRefused(f"HTTP {response.status_code} from {urlsplit(url).hostname}")
-                return _body(response, started)
+        session.mount("http://", _WatchedAdapter(deadline))
+        session.mount("https://", _WatchedAdapter(deadline))
+        try:
+            return _exchange(session, url, account_sid, token, settings, deadline)
+        except Exception:
+            if deadline.passed():  # whatever broke, the deadline broke it: say that, not a closed socket
+                raise deadline.refusal() from None
+            raise
+
+
+def _exchange(
+    session: requests.Session, url: str, account_sid: str, token: str, settings: Mapping[str, Any], deadline: _Deadline
+) -> bytes:
+    for _hop in range(MAX_REDIRECTS + 1):
+        trusted = _host_allowed(url, settings)
+        auth = (account_sid, token) if trusted and token else None
+        wait = deadline.read_timeout()
+        with session.get(url, auth=auth, timeout=wait, stream=True, allow_redirects=False) as response:
+            if response.is_redirect:
+                # Followed only to https, and with the credentials only to an allowed host.
+                url = urljoin(url, response.headers.get("Location", ""))
+                if urlsplit(url).scheme != "https" and not _host_allowed(url, settings):
+                    raise RecordingRefused("a redirect away from https")
+                continue
+            if response.status_code != 200:
+                raise RecordingRefused(f"HTTP {response.status_code} from {urlsplit(url).hostname}")
+            return _body(response, deadline)
     raise RecordingRefused(f"more than {MAX_REDIRECTS} redirects")
 
 
-def _body(response: requests.Response, started: float) -> bytes:
-    """The response body within the size limit and the overall deadline (a slow sender is cut off)."""
+def _body(response: requests.Response, deadline: _Deadline) -> bytes:
+    """The response body within the size limit and the deadline (a slow sender is cut off)."""
     declared = response.headers.get("Content-Length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > MAX_BYTES:
         raise RecordingRefused(f"the recording is larger than {MAX_BYTES // 1024 // 1024} MB")
     chunks, size = [], 0
-    # read1: whatever has arrived (at least a byte, within the read timeout), so that the deadline is
-    # checked however slowly the bytes come.
+    # read1: whatever has arrived (at least a byte), so that the size is checked however the bytes come.
     while chunk := response.raw.read1(64 * 1024, decode_content=True):
         size += len(chunk)
         if size > MAX_BYTES:
             raise RecordingRefused(f"the recording is larger than {MAX_BYTES // 1024 // 1024} MB")
-        if time.monotonic() - started > DEADLINE_SECONDS:
-            raise RecordingRefused(f"the download took longer than {DEADLINE_SECONDS} s")
         chunks.append(chunk)
+    if deadline.passed():  # a body cut at the deadline may end as if it were whole
+        raise deadline.refusal()
     return b"".join(chunks)
+
+
+class _Deadline:
+    """One download's deadline: when it passes, a timer shuts down every connection the download
+    opened, so that whatever read is in progress (the TLS handshake, the headers, the body) ends at
+    once. Each connection is watched through a duplicate of its socket, which stays ours until the
+    download is over: the timer never touches a descriptor closed meanwhile and reused by another
+    connection of the process."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+        self._lock = threading.Lock()
+        self._spares: list[socket.socket] = []
+        self._cut = False
+        self._timer = threading.Timer(seconds, self._cut_all)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            for spare in self._spares:
+                spare.close()
+            self._spares.clear()
+
+    def watch(self, sock: socket.socket) -> None:
+        """Cut `sock`'s connection at the deadline (at once if it has passed)."""
+        spare = sock.dup()
+        with self._lock:
+            self._spares.append(spare)
+            if self._cut:
+                _shut(spare)
+
+    def _cut_all(self) -> None:
+        with self._lock:
+            self._cut = True
+            for spare in self._spares:
+                _shut(spare)
+
+    def passed(self) -> bool:
+        return self._cut or time.monotonic() >= self.end
+
+    def refusal(self) -> RecordingRefused:
+        return RecordingRefused(f"the download took longer than {self.seconds:g} s")
+
+    def read_timeout(self) -> float:
+        """requests' timeout for the next request (connect, and each read): never past the deadline."""
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise self.refusal()
+        return min(READ_TIMEOUT_SECONDS, left)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:  # already closed by the other side
+        pass
+
+
+class _Watched:
+    """A urllib3 connection whose socket a _Deadline watches from the moment it connects (before any
+    TLS handshake: _new_conn is where urllib3 makes the socket, for http and https alike)."""
+
+    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+
+    def _new_conn(self) -> socket.socket:
+        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
+        self.deadline.watch(sock)
+        return sock
+
+
+class _WatchedHTTP(_Watched, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPS(_Watched, HTTPSConnection):
+    pass
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """requests' adapter, with every connection it opens for one download watched by its deadline."""
+
+    def __init__(self, deadline: _Deadline) -> None:
+        self.deadline = deadline
+        super().__init__()
+
+    def get_connection_with_tls_context(self, *args: Any, **kwargs: Any) -> Any:
+        pool = super().get_connection_with_tls_context(*args, **kwargs)
+        pool.ConnectionCls = _WatchedHTTPS if isinstance(pool, HTTPSConnectionPool) else _WatchedHTTP
+        pool.conn_kw["deadline"] = self.deadline
+        return pool
 
 
 # ---- where the copies are kept ----------------------------------------------------------------

@@ -4,6 +4,7 @@ channel cleans what it is given the same way (the phone's webhooks, the agents' 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 MAX_VALUE = 1000
 # Control characters (C0, DEL, C1) and the line and paragraph separators: invalid in XML 1.0 or
@@ -18,16 +19,25 @@ def clean(value: str) -> str:
 
 # What a spreadsheet takes for the start of a formula (OWASP, CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Characters that show as nothing: a spreadsheet may skip them before a formula's start.
+INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"
+
+
+def _formula(value: str) -> bool:
+    """Would a spreadsheet take this text for a formula? Read as it may read it: fullwidth ＝ ＋ ＠ as
+    = + @ (NFKC), and nothing invisible before them."""
+    start = value.lstrip(INVISIBLE)[:4]
+    return start != "" and unicodedata.normalize("NFKC", start).lstrip(INVISIBLE)[:1] in FORMULA_START
 
 
 def csv_cell(value: object) -> object:
-    """A cell a spreadsheet shows as text, never runs as a formula: text that starts with = + - @, a tab
-    or a carriage return gets a ' before it."""
-    if isinstance(value, str) and value[:1] in FORMULA_START:
+    """A cell a spreadsheet shows as text, never runs as a formula: text that starts (to a
+    spreadsheet's eye) with = + - @, a tab or a carriage return gets a ' before it."""
+    if isinstance(value, str) and value and _formula(value):
         return "'" + value
     return value
 
 
 def csv_value(cell: str) -> str:
     """A cell read back from a file `csv_cell` wrote: the ' it put before a formula's start removed."""
-    return cell[1:] if cell[:1] == "'" and cell[1:2] in FORMULA_START and cell[1:2] else cell
+    return cell[1:] if cell[:1] == "'" and len(cell) > 1 and _formula(cell[1:]) else cell

@@ -7,6 +7,12 @@ by moving its `next_try_at` forward in one conditional UPDATE, and only the clai
 Failures are retried with growing pauses and stay visible on the message; a message whose copy
 failed still shows in the queue with Twilio's URL.
 
+No job waits for another. A pass starts every due job in a thread of its lane (downloads, transcriptions,
+sends to the team and to callers) and goes on: a recording trickling in, a long transcription or a
+mail server that does not answer holds one thread of its own lane, never the other jobs, nor the next
+pass. Each job ends within its deadline, shorter than the lease its claim takes (see LEASE), so a job
+still running is never claimed again, by this worker or another.
+
 Run: `flask --app wsgi worker` (`make run` starts one beside the web server).
 """
 
@@ -15,8 +21,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from typing import Any
 
 import requests
@@ -25,6 +34,7 @@ from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
 
 from ivr import recordings, texts
+from ivr.agents import throttle
 from ivr.db import Database
 from ivr.insights import rollup
 from ivr.messages import notify, search
@@ -35,12 +45,26 @@ from ivr.speech.audio import load
 
 log = logging.getLogger(__name__)
 
-# A claimed job not finished within this time (a worker died) is free again.
+# A claimed job not finished within this time (a worker died) is free again. Every job ends well within
+# it: a download within recordings.DEADLINE_SECONDS (1 min, from connecting to the last byte), a send
+# within its timeouts (notify.TIMEOUT_SECONDS, TEXT_TIMEOUT_SECONDS: each step, not the whole send). A
+# transcription is CPU work that a thread cannot stop: a message is at most 2 minutes and takes seconds
+# to transcribe; one that took longer than the lease could be transcribed twice (the same words), never lost.
 LEASE = dt.timedelta(minutes=5)
+TEXT_TIMEOUT_SECONDS = 15
+# Each kind of job runs in a lane, a pool of threads of its own, so that no kind waits for another:
+# downloads and sends wait on other hosts, transcriptions on this host's cores. A lane has
+# LANE_THREADS threads, or the worker's `threads` when that is more.
+LANE_OF = {"download": "download", "transcribe": "transcribe", "notification": "send", "text": "send"}
+LANE_THREADS = {"download": 4, "transcribe": 1, "send": 2}
 DOWNLOAD_ATTEMPTS = 10
 TRANSCRIPT_ATTEMPTS = 5
 FIRST_PAUSE_SECONDS = 15
 LONGEST_PAUSE_SECONDS = 3600
+
+
+# A job: (the row's id, the pass's clock or None) -> 1 when this worker claimed the row and worked on it.
+Job = Callable[[int, dt.datetime | None], int]
 
 
 class DownloadError(Exception):
@@ -72,25 +96,44 @@ class Worker:
         self.twilio_http = twilio_http
         # How each language's words are stemmed in a transcript's search document: the line's catalog.
         self.catalog = catalog if catalog is not None else Catalog.load()
-        # Messages are worked on side by side: a long message being transcribed never holds up the
-        # copy or transcript of the others. One thread per core unless told otherwise.
+        # Messages are transcribed side by side, one a thread (and copied on at least as many): a long
+        # message being transcribed never holds up the others. One thread per core unless told otherwise.
         self.threads = max(threads or int(settings.get("WORKER_THREADS") or 0) or os.cpu_count() or 1, 1)
         self.calls_waiting = False  # ended calls left for the insights after a pass
+        # The jobs running or waiting for a thread, by (kind, row id): a pass starts only the others.
+        self._running: dict[tuple[str, int], Future[int]] = {}
+        self._lanes: dict[str, ThreadPoolExecutor] = {}
+        self._lock = threading.Lock()
+        self._closed = False
 
     # ---- the loop -------------------------------------------------------------------------
 
-    def run_once(self, now: dt.datetime | None = None) -> int:
-        """Every job that is due now; how many were done (successfully or not)."""
-        now = now or dt.datetime.now(dt.UTC)
-        due = self._due(now)
-        if len(due) > 1 and self.threads > 1:
-            with ThreadPoolExecutor(min(self.threads, len(due)), thread_name_prefix="message") as pool:
-                done = sum(pool.map(lambda message_id: self._claim_and_work(message_id, now), due))
-        else:
-            done = sum(self._claim_and_work(message_id, now) for message_id in due)
-        done += self.apply_retention(now)
-        done += self.send_notifications(now)
-        done += self.send_texts(now)
+    def run_once(self, now: dt.datetime | None = None, wait: bool = True) -> int:
+        """Start every job that is due now, each in its lane, then do the quick periodic jobs. With
+        `wait` (tests, `worker --once`), return when this pass's jobs have ended: how many had work
+        (a message's download and transcription count once). Without (run_forever): how many started.
+
+        `now` is the pass's clock (tests move it); None: each job reads the clock when it starts, so
+        that its claim's lease counts from then, not from when it began to wait for a thread."""
+        clock = now or dt.datetime.now(dt.UTC)
+        due: list[tuple[str, int, Job]] = [
+            *((kind, message_id, self._claim_and_work) for kind, message_id in self._due(clock)),
+            *(("notification", row, self._send_notification) for row in self._due_rows(Notification, clock)),
+            *(("text", row, self._send_text) for row in self._due_rows(TextMessage, clock)),
+        ]
+        jobs = [started for kind, row, job in due if (started := self._start(kind, row, job, now)) is not None]
+        done = self.periodic(clock)
+        if not wait:
+            return done + len(jobs)
+        self.wait()
+        return done + sum(job.result() for job in jobs)
+
+    def periodic(self, now: dt.datetime) -> int:
+        """The quick jobs of every pass, done in the loop itself: short database work that never waits
+        on another host. A new periodic job goes here."""
+        done = self.apply_retention(now)
+        with self.db.transaction() as session:  # not counted as jobs: nothing a person waits for
+            throttle.forget(session, now)
         # Not counted as jobs: a whole batch means more calls wait, and the loop goes on without a pause.
         self.calls_waiting = self.summarise_calls(now) >= rollup.BATCH
         return done
@@ -102,30 +145,85 @@ class Worker:
 
     def run_forever(self, interval: float = 1.0) -> None:
         log.info("worker started: recordings go to %s", recordings.store_for(self.settings))
-        while True:
-            try:
-                if not self.run_once() and not self.calls_waiting:
+        try:
+            while True:
+                try:
+                    if not self.run_once(wait=False) and not self.calls_waiting:
+                        time.sleep(interval)
+                except Exception:
+                    log.exception("worker pass failed; trying again")
                     time.sleep(interval)
-            except Exception:
-                log.exception("worker pass failed; trying again")
-                time.sleep(interval)
+        finally:
+            self.close(wait=False)
 
-    def _due(self, now: dt.datetime) -> list[int]:
+    def wait(self) -> None:
+        """Until every job started has ended (with the transcriptions that downloads started)."""
+        while True:
+            with self._lock:
+                running = [job for job in self._running.values() if not job.done()]
+            if not running:
+                return
+            wait_for(running)
+
+    def close(self, wait: bool = True) -> None:
+        """Stop the lanes' threads (when the jobs running have ended); jobs not started stay due."""
+        with self._lock:
+            self._closed = True
+            lanes, self._lanes = list(self._lanes.values()), {}
+        for lane in lanes:
+            lane.shutdown(wait=wait, cancel_futures=True)
+
+    def _start(self, kind: str, row_id: int, job: Job, now: dt.datetime | None) -> Future[int] | None:
+        """Run `job(row_id, now)` in its kind's lane, unless it is running or waiting there already."""
+        key = (kind, row_id)
+        with self._lock:
+            if key in self._running or self._closed:
+                return None
+            lane = LANE_OF[kind]
+            if lane not in self._lanes:
+                threads = max(LANE_THREADS[lane], self.threads)
+                self._lanes[lane] = ThreadPoolExecutor(threads, thread_name_prefix=f"worker-{lane}")
+            started = self._running[key] = self._lanes[lane].submit(job, row_id, now)
+        started.add_done_callback(lambda ended: self._ended(key, ended))
+        return started
+
+    def _ended(self, key: tuple[str, int], job: Future[int]) -> None:
+        with self._lock:
+            if self._running.get(key) is job:
+                del self._running[key]
+        error = None if job.cancelled() else job.exception()
+        if error is not None:
+            log.error("%s job %s failed", *key, exc_info=error)
+
+    def _due(self, now: dt.datetime) -> list[tuple[str, int]]:
+        """The messages due: (the kind of their next job, their id)."""
         with self.db.reading() as session:
             query = (
-                select(Message.id)
+                select(Message.id, Message.audio_status)
                 .where(Message.next_try_at.is_not(None), Message.next_try_at <= now)
                 .order_by(Message.next_try_at)
                 .limit(50)
             )
-            return list(session.scalars(query))
+            return [("transcribe" if audio == "stored" else "download", id_) for id_, audio in session.execute(query)]
 
-    def _claim_and_work(self, message_id: int, now: dt.datetime) -> bool:
-        """Claimed just before it is worked on, so a lease never runs out while a message waits its turn."""
+    def _due_rows(self, model: type[Notification] | type[TextMessage], now: dt.datetime) -> list[int]:
+        """The notifications or texts due to be sent."""
+        with self.db.reading() as session:
+            return list(session.scalars(
+                select(model.id).where(model.status == "pending", model.next_try_at <= now)
+                .order_by(model.next_try_at).limit(20)
+            ))  # fmt: skip
+
+    def _claim_and_work(self, message_id: int, at: dt.datetime | None) -> int:
+        """Claimed just before it is worked on, so a lease never runs out while a message waits its turn;
+        1 when this worker claimed it, else 0."""
+        now = at or dt.datetime.now(dt.UTC)
         if not self._claim(message_id, now):
-            return False
-        self._work(message_id, now)
-        return True
+            return 0
+        if self._work(message_id, now):
+            # Transcribed in its own lane (claimed again there), so that no download waits for it.
+            self._start("transcribe", message_id, self._claim_and_work, at)
+        return 1
 
     def _claim(self, message_id: int, now: dt.datetime) -> bool:
         with self.db.transaction() as session:
@@ -136,18 +234,20 @@ class Worker:
             )
             return claimed.rowcount == 1  # type: ignore[attr-defined]
 
-    def _work(self, message_id: int, now: dt.datetime) -> None:
+    def _work(self, message_id: int, now: dt.datetime) -> bool:
+        """The message's next step; True when it was a download that leaves the transcript to make."""
         with self.db.reading() as session:
             message = session.get(Message, message_id)
             if message is None:
-                return
+                return False
             audio_status, transcript_status = message.audio_status, message.transcript_status
-        if audio_status == "pending" and self.download(message_id, now):
-            audio_status, transcript_status = "stored", "pending"
+        if audio_status == "pending":
+            return self.download(message_id, now)
         if audio_status == "stored" and transcript_status == "pending":
             self.transcribe(message_id, now)
-        elif audio_status not in ("pending", "stored"):
+        elif audio_status != "stored":
             self._set(message_id, next_try_at=None)
+        return False
 
     # ---- jobs -----------------------------------------------------------------------------
 
@@ -218,19 +318,17 @@ class Worker:
                 search.refresh(session, transcribed, self.catalog)
 
     def send_notifications(self, now: dt.datetime) -> int:
-        """Tell the team about messages left a little while ago; a failure is tried again later."""
-        with self.db.reading() as session:
-            due = list(session.scalars(
-                select(Notification.id).where(Notification.status == "pending", Notification.next_try_at <= now)
-                .order_by(Notification.next_try_at).limit(20)
-            ))  # fmt: skip
-        sent = 0
-        for notification_id in due:
-            if not self._claim_pending(Notification, notification_id, now):  # one worker sends it
-                continue
-            self._notify(notification_id, now)
-            sent += 1
-        return sent
+        """Tell the team about messages left a little while ago, one after the other in this thread (a
+        pass sends each in the send lane instead); a failure is tried again later."""
+        return sum(self._send_notification(row, now) for row in self._due_rows(Notification, now))
+
+    def _send_notification(self, notification_id: int, at: dt.datetime | None) -> int:
+        """Send one notification if this worker claims it (one worker sends it); 1 when it did, else 0."""
+        now = at or dt.datetime.now(dt.UTC)
+        if not self._claim_pending(Notification, notification_id, now):
+            return 0
+        self._notify(notification_id, now)
+        return 1
 
     def _notify(self, notification_id: int, now: dt.datetime) -> None:
         with self.db.reading() as session:
@@ -264,23 +362,21 @@ class Worker:
                                            detail=f"{channel} failed after {attempts} tries: {values['error']}"))  # fmt: skip
 
     def send_texts(self, now: dt.datetime) -> int:
-        """Texts to callers that are due (ivr/texts.py), each claimed as notifications are; a failure is
-        tried again later, up to texts.TEXT_ATTEMPTS."""
-        with self.db.reading() as session:
-            due = list(session.scalars(
-                select(TextMessage.id).where(TextMessage.status == "pending", TextMessage.next_try_at <= now)
-                .order_by(TextMessage.next_try_at).limit(20)
-            ))  # fmt: skip
-        sent = 0
-        # The twilio package's own HTTP client for this pass (its connections closed after it).
-        http = self.twilio_http or (TwilioHttpClient() if due else None)
+        """Texts to callers that are due (ivr/texts.py), one after the other in this thread (a pass sends
+        each in the send lane instead), each claimed as notifications are; a failure is tried again
+        later, up to texts.TEXT_ATTEMPTS."""
+        return sum(self._send_text(row, now) for row in self._due_rows(TextMessage, now))
+
+    def _send_text(self, text_id: int, at: dt.datetime | None) -> int:
+        """Send one text if this worker claims it: 1 when it did (sent or not), else 0."""
+        # The twilio package's own HTTP client for this text, with a timeout (it has none of its own),
+        # its connections closed after it.
+        http = self.twilio_http or TwilioHttpClient(timeout=TEXT_TIMEOUT_SECONDS)
         try:
-            for text_id in due:
-                sent += self._text(text_id, now, http)
+            return self._text(text_id, at or dt.datetime.now(dt.UTC), http)
         finally:
-            if http is not None and http is not self.twilio_http and http.session is not None:
+            if http is not self.twilio_http and http.session is not None:
                 http.session.close()
-        return sent
 
     def _claim_pending(self, model: type[Notification] | type[TextMessage], row_id: int, now: dt.datetime) -> bool:
         """Claim a pending notification or text that is due, as messages are claimed: moving its next

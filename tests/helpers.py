@@ -274,16 +274,18 @@ def serious_problems(page) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 @contextmanager
-def browser_page(width: int, locale: str = "en-US") -> Iterator[Any]:
+def browser_page(width: int, locale: str = "en-US", bypass_csp: bool = True) -> Iterator[Any]:
     """A page in Debian's Chromium, `width` px wide (900 high), in `locale`; screenshots' folder made.
-    axe runs as a script the pages' policy would refuse: this browser lets it in (bypass_csp)."""
+    axe runs as a script the pages' policy would refuse: this browser lets it in (bypass_csp), unless
+    the test is of the policy itself."""
     from playwright.sync_api import sync_playwright
 
     OUTPUT.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         try:
-            context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True, locale=locale)
+            context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=bypass_csp,
+                                          locale=locale)  # fmt: skip
             yield context.new_page()
         finally:
             browser.close()

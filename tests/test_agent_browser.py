@@ -63,7 +63,7 @@ def test_an_agent_finds_plays_claims_notes_and_closes_a_message(site: tuple[Flas
             expect(page.get_by_role("heading", name="Message from (555) 010-0001")).to_be_visible()
             audio = page.locator("audio")
             audio.evaluate("a => a.play()")
-            page.wait_for_function("document.querySelector('audio').currentTime > 0.2", timeout=10000)
+            page.wait_for_function("() => document.querySelector('audio').currentTime > 0.2", timeout=10000)
             seconds = audio.evaluate("a => a.duration")
             assert 12 < seconds < 14, seconds
             audio.evaluate("a => a.pause()")

@@ -76,8 +76,10 @@ def test_make_run_leaves_no_control_socket_another_checkout_could_take(tmp_path:
     checkouts' `make run` on one host would replace and delete each other's."""
     import shlex
 
-    line = next(line for line in (ROOT / "Makefile").read_text().splitlines() if "/gunicorn " in line)
-    flags = shlex.split(line.split("/gunicorn", 1)[1].replace("wsgi:app", ""))  # its settings: gunicorn.dev.conf.py
+    lines = [line for line in (ROOT / "Makefile").read_text().splitlines() if "/gunicorn " in line]
+    assert len(lines) == 2  # the phone line's and the desk's
+    flags = shlex.split(lines[-1].split("/gunicorn", 1)[1].split("wsgi:app")[0])  # its settings: gunicorn.dev.conf.py
+    assert "--bind" not in flags  # the phone line's: the port comes from the settings file
     database, home = tmp_path / "run.sqlite3", tmp_path / "home"
     database.write_bytes(template_db.read_bytes())
     home.mkdir()

@@ -134,7 +134,11 @@ def test_interactive_question_mark_reads_a_number_hint_as_a_person_would(app: Fl
 def test_interactive_says_when_the_app_would_refuse_recorded_clips(app: Flask) -> None:
     assert "note: IVR_TWILIO_MEDIA_HOSTS" not in interactive(app, IN_HOURS, "hangup\n")
     app.config["TWILIO_MEDIA_HOSTS"] = ""  # an .env from before `make` wrote that line
-    assert "note: IVR_TWILIO_MEDIA_HOSTS does not list 127.0.0.1" in interactive(app, IN_HOURS, "hangup\n")
+    note = interactive(app, IN_HOURS, "hangup\n")
+    assert "note: IVR_TWILIO_MEDIA_HOSTS does not list the simulator's media server (127.0.0.1:" in note
+    assert "set IVR_TWILIO_MEDIA_HOSTS=127.0.0.1:5077 in .env" in note
+    app.config["TWILIO_MEDIA_HOSTS"] = "127.0.0.1:1"  # another port only: the clips would be refused too
+    assert "note: IVR_TWILIO_MEDIA_HOSTS does not list" in interactive(app, IN_HOURS, "hangup\n")
 
 
 def test_interactive_pound_at_the_recording_is_an_empty_recording(app: Flask) -> None:

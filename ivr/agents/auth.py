@@ -1,4 +1,4 @@
-"""Who may use the agents' desk: log-ins (throttled per name and address), sessions, API tokens.
+"""Who may use the agents' desk: log-ins (throttled: throttle.py), sessions, API tokens.
 
 Sessions are Flask-Login's, in a signed cookie that is HttpOnly, SameSite=Lax and Secure behind
 https; every form carries Flask-WTF's CSRF token. The API takes an agent's API token as a Bearer
@@ -15,15 +15,17 @@ import logging
 import re
 import secrets
 
-from flask import jsonify, redirect, request, url_for
+from flask import current_app, jsonify, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ivr.agents import throttle
 from ivr.db import get_db
-from ivr.models import Agent, LoginAttempt, as_utc
+from ivr.headers import secure_cookies
+from ivr.models import Agent, LoginAttempt
 from ivr.security import clean
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,9 @@ class AgentUser(UserMixin):
         self.name = name
         self.generation = generation
         self.role = role
+        # Set by a log-in: failed log-ins for the name since the last good one; this browser's device cookie.
+        self.failed_before = 0
+        self.device = ""
 
     @property
     def supervisor(self) -> bool:
@@ -53,87 +58,61 @@ def end_sessions(agent: Agent) -> None:
     agent.session_generation = (agent.session_generation or 0) + 1
 
 
-# Log-in throttling (OWASP ASVS 2.2): after MAX_FAILURES failed log-ins for one name from one
-# address within the window, that name waits there (even the right password) until the window has
-# passed since the last failure; from every address together a name waits after MAX_FAILURES_PER_NAME.
-# So a stranger's guesses lock out the stranger, not the agent at their own desk.
-MAX_FAILURES = 5
-MAX_FAILURES_PER_NAME = 50
-FAILURE_WINDOW = dt.timedelta(minutes=15)
-
-
-class TooManyFailures(Exception):
-    def __init__(self, minutes: int) -> None:
-        super().__init__(f"Too many failed log-ins for this name. Try again in {minutes} minutes.")
-
-
 @functools.lru_cache(maxsize=1)
 def _no_agents_hash() -> str:
     """Checked for a name no agent has, so that an unknown name takes as long as a known one."""
     return generate_password_hash(secrets.token_hex(16))
 
 
-def verify(name: str, password: str, address: str = "") -> AgentUser | None:
-    """The agent with these credentials, or None; every attempt is recorded, never the password.
+def verify(
+    name: str, password: str, address: str = "", device_cookie: str = "", now: dt.datetime | None = None
+) -> AgentUser | None:
+    """The agent with these credentials, or None; every attempt that is checked is recorded, never the
+    password.
 
-    Raises TooManyFailures while the name is throttled for this address. The attempt is written
-    (as failed) in the same transaction that counts the earlier ones, before the password is
-    checked, so guesses sent at once are counted one after another."""
-    now = dt.datetime.now(dt.UTC)
+    Raises TooManyFailures while the attempt must wait, and Busy while this host checks as many
+    passwords as it may at once (throttle.py): both before any password hash or write, so that a
+    flood costs little. A checked attempt is written (as failed) in the same transaction that counts
+    the earlier ones, before the password is checked, so guesses sent at once are counted one after
+    another. The agent who gets in is told the failures for their name since their last log-in
+    (`failed_before`) and gets a known-device cookie for this browser (`device`)."""
+    now = now or dt.datetime.now(dt.UTC)
     name, address = clean(name)[:80], clean(address)[:64]  # stored with the attempt
-    with get_db().transaction() as session:
-        agent = session.scalar(select(Agent).where(Agent.name == name).with_for_update())
-        _refuse_if_throttled(session, name, address, now)
-        attempt = LoginAttempt(name=name, address=address, at=now, ok=False)
-        session.add(attempt)
-        session.flush()
-        attempt_id = attempt.id
-        known = (
-            (agent.id, agent.name, agent.password_hash, agent.disabled, agent.session_generation, agent.role)
-            if agent
-            else None
-        )
-    ok = check_password_hash(known[2] if known else _no_agents_hash(), password) and bool(known) and not known[3]
+    settings = current_app.config
+    secret = str(settings.get("SECRET_KEY") or "")
+    with get_db().reading() as session:  # a refusal takes no write lock
+        agent_id = session.scalar(select(Agent.id).where(Agent.name == name))
+        device = throttle.known_device(secret, device_cookie, agent_id)
+        throttle.refuse_if_waiting(session, name, address, device, now)
+    with throttle.password_check(settings["DATA_DIR"], bool(device)):
+        with get_db().transaction() as session:
+            agent = session.scalar(select(Agent).where(Agent.name == name).with_for_update())
+            throttle.refuse_if_waiting(session, name, address, device, now)  # counted in turn
+            attempt = LoginAttempt(name=name, address=address, device=device, at=now, ok=False)
+            session.add(attempt)
+            if agent is not None:
+                agent.failed_log_ins = (agent.failed_log_ins or 0) + 1  # until the password is found right
+            session.flush()
+            attempt_id = attempt.id
+            known = (
+                (agent.id, agent.name, agent.password_hash, agent.disabled, agent.session_generation, agent.role)
+                if agent
+                else None
+            )
+        ok = check_password_hash(known[2] if known else _no_agents_hash(), password) and bool(known) and not known[3]
     if not ok or known is None:
         log.warning("failed agent log-in for %r from %s", name, address)
         return None
     with get_db().transaction() as session:
         session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(ok=True))
-    return AgentUser(known[0], known[1], known[4], known[5])
-
-
-def _refuse_if_throttled(session, name: str, address: str, now: dt.datetime) -> None:  # type: ignore[no-untyped-def]
-    """Failures for the name within the window since its last good log-in: from this address (since
-    a good one from here), and from all addresses (since any good one)."""
-    for where, most in (((LoginAttempt.address == address,), MAX_FAILURES), ((), MAX_FAILURES_PER_NAME)):
-        mine = (LoginAttempt.name == name, *where)
-        last_ok = session.scalar(select(func.max(LoginAttempt.at)).where(*mine, LoginAttempt.ok))
-        since = max(now - FAILURE_WINDOW, as_utc(last_ok) if last_ok else now - FAILURE_WINDOW)
-        count, latest = session.execute(
-            select(func.count(), func.max(LoginAttempt.at)).where(
-                *mine, LoginAttempt.ok.is_(False), LoginAttempt.at > since
-            )
-        ).one()
-        if count >= most and latest is not None:
-            wait = as_utc(latest) + FAILURE_WINDOW - now
-            raise TooManyFailures(max(1, int(wait.total_seconds() // 60) + 1))
-
-
-def failures_before_this_log_in(name: str) -> int:
-    """Failed log-ins for this name between its last two good ones: told to the agent who just
-    logged in, who may not have made them."""
-    with get_db().reading() as session:
-        good = session.scalars(
-            select(LoginAttempt.at).where(LoginAttempt.name == name, LoginAttempt.ok).order_by(LoginAttempt.at.desc())
-        ).all()[:2]
-        if not good:
-            return 0
-        query = select(func.count()).where(
-            LoginAttempt.name == name, LoginAttempt.ok.is_(False), LoginAttempt.at < good[0]
-        )
-        if len(good) == 2:
-            query = query.where(LoginAttempt.at > good[1])
-        return int(session.scalar(query) or 0)
+        agent = session.get(Agent, known[0])
+        failed_before = max((agent.failed_log_ins or 1) - 1, 0) if agent else 0
+        if agent is not None:
+            agent.failed_log_ins = 0
+    user = AgentUser(known[0], known[1], known[4], known[5])
+    user.failed_before = failed_before
+    user.device = throttle.device_cookie(secret, known[0], device or throttle.new_device())
+    return user
 
 
 # API clients (integrations) send an agent's API token as a Bearer token with every request. It is
@@ -210,6 +189,9 @@ class AgentSessions(SecureCookieSessionInterface):
     """Cookie sessions for the agents' pages and the help centre's (whose message form carries a CSRF
     token) only: Twilio's webhooks never carry one, and opening and saving a signed cookie on every
     call step cost a tenth of the step."""
+
+    def get_cookie_secure(self, app) -> bool:  # type: ignore[no-untyped-def]
+        return secure_cookies()
 
     def open_session(self, app, request):  # type: ignore[no-untyped-def]
         if not request.path.startswith(("/agent", "/help")):

@@ -28,12 +28,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
 from ivr import recordings
-from ivr.agents import callback, contacts, queue, team
-from ivr.agents.auth import TooManyFailures, csrf, end_sessions, failures_before_this_log_in, verify
+from ivr.agents import callback, contacts, queue, team, throttle
+from ivr.agents.auth import csrf, end_sessions, verify
 from ivr.agents.story import place, story
+from ivr.agents.throttle import TooManyFailures
 from ivr.db import get_db
 from ivr.flows import graph
 from ivr.flows.nodes import WAITING
+from ivr.headers import secure_cookies
 from ivr.languages import line_languages
 from ivr.messages import reply
 from ivr.messages.words import (
@@ -209,32 +211,46 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():  # type: ignore[no-untyped-def]
+    status, headers = (401 if request.method == "POST" else 200), {}
     if request.method == "POST":
         if not current_app.config.get("SECRET_KEY"):
             flash("Logging in needs IVR_SECRET_KEY to be set on the server.", "error")
         else:
             try:
-                user = verify(request.form.get("name", ""), request.form.get("password", ""), request.remote_addr or "")
+                user = verify(request.form.get("name", ""), request.form.get("password", ""),
+                              request.remote_addr or "", request.cookies.get(throttle.COOKIE, ""))  # fmt: skip
             except TooManyFailures as refusal:
                 flash(str(refusal), "error")
+                status, headers = 429, {"Retry-After": str(refusal.seconds)}
+            except throttle.Busy as busy:
+                flash(str(busy), "error")
+                status, headers = 503, {"Retry-After": "1"}
             else:
                 if user is not None:
                     session.clear()
                     login_user(user)
-                    failed = failures_before_this_log_in(user.name)
-                    if failed:
-                        flash(f"There were {failed} failed log-ins for your name since you last logged in.", "error")
+                    if user.failed_before:
+                        flash(f"There were {user.failed_before} failed log-ins for your name since you last logged in.",
+                              "error")  # fmt: skip
                     draft = request.form.get("draft", "")
                     if draft:
                         session[DRAFT] = draft
-                    return redirect(_safe_next(request.form.get("next")))
+                    response = redirect(_safe_next(request.form.get("next")))
+                    # This browser is the agent's known device from now on: a crowd's guesses never make it wait.
+                    response.set_cookie(throttle.COOKIE, user.device, max_age=throttle.COOKIE_DAYS * 86400,
+                                        path="/agent", secure=secure_cookies(), httponly=True, samesite="Lax")  # fmt: skip
+                    return response
                 flash("That name and password do not match an agent.", "error")
-    return render_template(
-        "agent/login.html",
-        next=request.values.get("next", ""),
-        draft=request.form.get("draft", ""),
-        name=request.form.get("name", "")[:80],  # kept after a failed log-in; the password never is
-    ), (401 if request.method == "POST" else 200)
+    return (
+        render_template(
+            "agent/login.html",
+            next=request.values.get("next", ""),
+            draft=request.form.get("draft", ""),
+            name=request.form.get("name", "")[:80],  # kept after a failed log-in; the password never is
+        ),
+        status,
+        headers,
+    )
 
 
 @bp.post("/logout")
@@ -440,7 +456,7 @@ def flow_diagram(branch: str | None):  # type: ignore[no-untyped-def]
         drawn[branch] = (engine.flow, svg)
     # Opened on its own, the drawing runs nothing and is never taken for another type.
     headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=300",
-               "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}  # fmt: skip
+               "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"}  # fmt: skip
     return Response(svg, mimetype="image/svg+xml", headers=headers)
 
 

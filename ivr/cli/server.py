@@ -33,12 +33,13 @@ def banner() -> None:
     """What `make run` prints before the server starts."""
     click.echo(
         "\n"
-        "IVR running on http://127.0.0.1:5000\n"
+        "IVR running: the phone line on http://127.0.0.1:5000, the desk and help centre on http://127.0.0.1:5001\n"
         "  Twilio voice webhook (POST):    <public URL>/voice/incoming\n"
         "  Twilio status callback (POST):  <public URL>/voice/status\n"
         "  Try a call in another terminal: .venv/bin/flask --app wsgi simulate --url http://127.0.0.1:5000\n"
         "  or play a scenario:             .venv/bin/flask --app wsgi simulate tests/scenarios/order_status_keypad.yaml\n"
-        "  Voice messages, for agents:     http://127.0.0.1:5000/agent/\n"
+        "  Voice messages, for agents:     http://127.0.0.1:5001/agent/\n"
+        "  The help centre, for customers: http://127.0.0.1:5001/help/\n"
         "    add an agent first:           .venv/bin/flask --app wsgi agents create NAME   (asks for a password)\n"
         "  The worker (recordings, transcripts) runs beside the server.\n"
     )

@@ -15,7 +15,7 @@ from ivr.db import get_db
     "--threads",
     type=click.IntRange(1, 64),
     default=None,
-    help="Messages worked on side by side (default: IVR_WORKER_THREADS, or one per core).",
+    help="Messages transcribed side by side (default: IVR_WORKER_THREADS, or one per core); copies and sends have threads of their own.",
 )
 def worker(once: bool, threads: int | None) -> None:
     """Copy recordings, transcribe them and apply audio retention, in the background."""

@@ -64,6 +64,7 @@ def simulate(
     at each prompt."""
     if url is None:
         refuse_broken_flow()  # in-process calls run this checkout's flow: a broken one is its problem lines
+    media.server(media.port_for(current_app.config))  # where the app under test fetches recordings from
     before = media.published()
     if not scenarios and not coverage:
         status = _interactive(_transport(url), caller or DEFAULT_CALLER, language, url is None)

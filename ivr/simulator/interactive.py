@@ -120,11 +120,14 @@ def media_note(transport: object) -> str:
     """A warning when the app in this process would refuse the clips recorded here: its
     IVR_TWILIO_MEDIA_HOSTS does not list the simulator's media server (an .env older than that line)."""
     from ivr.recordings import media_hosts
+    from ivr.simulator import media
 
     app = getattr(transport, "app", None)
-    if app is None or "127.0.0.1" in media_hosts(app.config):
+    listed = media_hosts(app.config) if app is not None else {}
+    if app is None or ("127.0.0.1" in listed and listed["127.0.0.1"] in (None, str(media.server().port))):
         return ""
     return (
-        "note: IVR_TWILIO_MEDIA_HOSTS does not list 127.0.0.1, so the app will refuse the messages you record"
-        " here; add IVR_TWILIO_MEDIA_HOSTS=127.0.0.1 to .env (as `make` writes it)"
+        f"note: IVR_TWILIO_MEDIA_HOSTS does not list the simulator's media server (127.0.0.1:{media.server().port}),"
+        f" so the app will refuse the messages you record here; set IVR_TWILIO_MEDIA_HOSTS=127.0.0.1:{media.PORT}"
+        " in .env (as `make` writes it)"
     )

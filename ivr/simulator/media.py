@@ -12,10 +12,14 @@ from __future__ import annotations
 import base64
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
+# The port `make` lists in .env (IVR_TWILIO_MEDIA_HOSTS=127.0.0.1:5077) for the simulator's downloads.
+PORT = 5077
 PATH = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/Recordings/(RE\w+?)(\.wav)?$")
 
 
@@ -30,13 +34,17 @@ class Clip:
 
 
 class MediaServer:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.clips: dict[str, Clip] = {}
         self.lock = threading.Lock()
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        try:
+            server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        except OSError:  # taken (another simulator): any port, which a server listing only `port` refuses
+            server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         server.daemon_threads = True
         self.server = server
-        self.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+        self.port = server.server_address[1]
+        self.base_url = f"http://127.0.0.1:{self.port}"
         threading.Thread(target=server.serve_forever, name="simulated-media", daemon=True).start()
 
     def publish(self, path: Path, account_sid: str, token: str, recording_sid: str, fail_first: int = 0) -> str:
@@ -95,9 +103,19 @@ def published() -> set[str]:
         return set(_server.clips) if _server is not None else set()
 
 
-def server() -> MediaServer:
+def server(port: int = 0) -> MediaServer:
+    """The process's media server, started on `port` (0: any) on first use."""
     global _server
     with _server_lock:
         if _server is None:
-            _server = MediaServer()
+            _server = MediaServer(port)
         return _server
+
+
+def port_for(settings: Mapping[str, Any]) -> int:
+    """The port IVR_TWILIO_MEDIA_HOSTS lists for 127.0.0.1 (`make` writes 127.0.0.1:{PORT}): the one port
+    of this host that may receive the account's credentials with a download. 0 when any port may."""
+    from ivr.recordings import media_hosts
+
+    listed = media_hosts(settings).get("127.0.0.1")
+    return int(listed) if listed and listed.isdigit() and int(listed) < 65536 else 0

@@ -154,7 +154,8 @@ def twilio_only(view: Callable[..., Any]) -> Callable[..., Any]:
             # Not Twilio's (its bodies are small), but whoever is on the line still hears something.
             log.warning("refused a %s-byte body at %s from %s", length, request.path, request.remote_addr)
             return current_app.extensions["ivr.too_large"]()
-        if settings.get("VALIDATE_SIGNATURES", True) and not is_signed_by_twilio(request.environ, settings):
+        signed = request.environ["ivr.signed"] = is_signed_by_twilio(request.environ, settings)
+        if settings.get("VALIDATE_SIGNATURES", True) and not signed:
             log.warning("refused unsigned or forged request to %s from %s", request.path, request.remote_addr)
             return Response(
                 "Forbidden: this endpoint only answers requests signed by Twilio.\n", 403, mimetype="text/plain"

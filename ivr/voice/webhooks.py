@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Callable
 
-from flask import Blueprint, Flask, Response, current_app, request, url_for
+from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
 
 from ivr import hours as clock
 from ivr import recordings
@@ -39,8 +39,9 @@ def xml(body: str) -> Response:
     response = Response(body, status=200, content_type="text/xml; charset=utf-8")
     # Which prompts answered (file, version, when saved): the simulator shows it, so a developer
     # can tell whether the server has picked up an edit. Twilio ignores it.
+    # Only to a request signed with the auth token: it names a file and when it was saved.
     catalog = current_app.extensions.get("ivr.catalog")
-    if catalog is not None:
+    if catalog is not None and request.environ.get("ivr.signed"):
         response.headers["X-IVR-Prompts"] = catalog.version(languages().default)
     return response
 
@@ -85,6 +86,8 @@ def recording_report(values: dict[str, str]) -> Recorded | None:
     why = recordings.problem(url, account, settings)
     if why is None and not recordings.RECORDING_SID.fullmatch(sid):
         why = "the RecordingSid is not Twilio's RE + 32 hex digits"
+    if why is None and recordings.sid_in(url) != sid:
+        why = "the RecordingSid is not the one in the RecordingUrl"
     if why is None and not CALL_SID.fullmatch(call):
         why = "the CallSid is not Twilio's CA + 32 hex digits"
     if why is not None:
@@ -328,8 +331,13 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(404)
     @app.errorhandler(405)
-    def voice_not_found(error):  # type: ignore[no-untyped-def]
+    def not_found(error):  # type: ignore[no-untyped-def]
         # A step URL from an old deploy, or a mistyped webhook: the caller still hears something.
         if request.path.startswith("/voice/"):
             return apology()
+        # An API client gets JSON, also for an address no route takes (an id out of range).
+        if request.path.startswith("/agent/api/"):
+            response = jsonify(error=f"there is no {request.method} {request.path}")
+            response.status_code = error.code
+            return response
         return error

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ivr import hours as clock
 from ivr.db import get_db
+from ivr.headers import secure_cookies
 from ivr.knowledge import decision as knowledge
 from ivr.models import FaqEntry, FaqQuery, HelpEvent
 from ivr.security import CONTROL
@@ -50,18 +51,15 @@ API_PROBLEMS = {
 REASONS = ("not_asked", "not_clear", "not_solved")
 # The decision's kinds as the web names them.
 KINDS = {"answer": "answer", "refine": "options", "none": "none"}
-# Pages and styles come from this server only; nothing may frame them.
-POLICY = "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; form-action 'self'"
 
 
 @bp.after_request
-def headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+def language_cookie(response: Response) -> Response:
+    """The visitor's chosen language, remembered (the browser headers are ivr/headers.py's)."""
     picked = visitors.chosen(request, offered())
     if picked:
-        response.set_cookie(visitors.COOKIE, picked, max_age=visitors.COOKIE_SECONDS, samesite="Lax", httponly=True)
+        response.set_cookie(visitors.COOKIE, picked, max_age=visitors.COOKIE_SECONDS, samesite="Lax", httponly=True,
+                            secure=secure_cookies())  # fmt: skip
     return response
 
 
