@@ -72,12 +72,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _phone_line_only(app: Flask, desk: str) -> None:
     """These workers answer Twilio's webhooks only; a person (or a flood) is sent to the desk's workers."""
+    from urllib.parse import quote
+
     from flask import redirect, request
 
     @app.before_request
     def elsewhere():  # type: ignore[no-untyped-def]
         if not request.path.startswith("/voice/"):
-            return redirect(desk.rstrip("/") + request.full_path.rstrip("?"), code=307)
+            # The path as a path (quoted again: no line break or ? of its own) and the query as sent.
+            query = request.query_string.decode("latin-1")
+            where = desk.rstrip("/") + quote(request.path, safe="/%~@!$&'()*+,;=:") + (f"?{query}" if query else "")
+            return redirect(where, code=307)
         return None
 
 

@@ -311,6 +311,8 @@ class Agent(Base):
     role: Mapped[str] = mapped_column(String(20), default="agent", server_default="agent")
     # Failed log-ins for this name since its last good one: told to the agent at the next log-in.
     failed_log_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The addresses the agent logged in from lately (ivr/agents/throttle.py): spared a crowd's waits.
+    known_addresses: Mapped[list[str] | None] = mapped_column(JSON, default=list)
 
 
 class Message(Base):

@@ -132,8 +132,7 @@ class Worker:
         """The quick jobs of every pass, done in the loop itself: short database work that never waits
         on another host. A new periodic job goes here."""
         done = self.apply_retention(now)
-        with self.db.transaction() as session:  # not counted as jobs: nothing a person waits for
-            throttle.forget(session, now)
+        throttle.forget(self.db, now)  # not counted as jobs: nothing a person waits for
         # Not counted as jobs: a whole batch means more calls wait, and the loop goes on without a pause.
         self.calls_waiting = self.summarise_calls(now) >= rollup.BATCH
         return done
@@ -196,15 +195,20 @@ class Worker:
             log.error("%s job %s failed", *key, exc_info=error)
 
     def _due(self, now: dt.datetime) -> list[tuple[str, int]]:
-        """The messages due: (the kind of their next job, their id)."""
+        """The messages due: (the kind of their next job, their id); the oldest 50 of each kind, so that
+        transcriptions waiting in their lane never keep new recordings from being copied, nor the reverse."""
+        due = []
         with self.db.reading() as session:
-            query = (
-                select(Message.id, Message.audio_status)
-                .where(Message.next_try_at.is_not(None), Message.next_try_at <= now)
-                .order_by(Message.next_try_at)
-                .limit(50)
-            )
-            return [("transcribe" if audio == "stored" else "download", id_) for id_, audio in session.execute(query)]
+            for kind, stored in (("download", False), ("transcribe", True)):
+                query = (
+                    select(Message.id)
+                    .where(Message.next_try_at.is_not(None), Message.next_try_at <= now)
+                    .where((Message.audio_status == "stored") if stored else (Message.audio_status != "stored"))
+                    .order_by(Message.next_try_at)
+                    .limit(50)
+                )
+                due += [(kind, message_id) for message_id in session.scalars(query)]
+        return due
 
     def _due_rows(self, model: type[Notification] | type[TextMessage], now: dt.datetime) -> list[int]:
         """The notifications or texts due to be sent."""

@@ -197,6 +197,11 @@ def test_the_phone_lines_own_workers_send_everyone_else_to_the_desk(tmp_path: Pa
     for method, path in (("GET", "/"), ("GET", "/agent/?show=all"), ("POST", "/agent/login"), ("GET", "/help/")):
         sent = client.open(path, method=method)
         assert sent.status_code == 307 and sent.headers["Location"] == "http://127.0.0.1:5001" + path, path
+    for hostile in ("/a%0d%0aSet-Cookie:%20x=1", "/agent/%3Fq=1%23x", "//evil.example/x"):
+        sent = client.get(hostile)  # the desk's host, whatever the path says; no header of the path's own
+        assert sent.status_code == 307 and sent.headers["Location"].startswith("http://127.0.0.1:5001/"), hostile
+        assert "\n" not in sent.headers["Location"] and "Set-Cookie" not in sent.headers
+    assert client.get("/agent/%3Fq=1").headers["Location"] == "http://127.0.0.1:5001/agent/%3Fq=1"
     call = post(client, "/voice/incoming", twilio_params("CA" + secrets.token_hex(16)))
     assert call.status_code == 200 and "<Response>" in call.get_data(as_text=True)
     refused = client.post("/voice/incoming", data=twilio_params("CA" + secrets.token_hex(16)))

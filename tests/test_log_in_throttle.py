@@ -147,8 +147,8 @@ def test_attempts_are_forgotten_after_the_window_but_the_agent_is_still_told(app
     with app.test_request_context():
         for n in range(3):
             assert auth.verify("ann", "guess", f"203.0.113.{n}", now=long_ago) is None
-        with get_db().transaction() as session:
-            assert throttle.forget(session, dt.datetime.now(dt.UTC)) == 3
+        assert throttle.forget(get_db(), dt.datetime.now(dt.UTC)) == 3
+        assert throttle.forget(get_db(), dt.datetime.now(dt.UTC)) == 0
         with get_db().reading() as session:
             assert session.scalar(select(func.count()).select_from(LoginAttempt)) == 0
         user = auth.verify("ann", PASSWORD, DESK)
@@ -160,7 +160,7 @@ def test_a_host_checks_few_passwords_at_once_and_keeps_one_for_known_devices(app
     desk = app.test_client()
     assert log_in(desk, DESK, "ann", PASSWORD).status_code == 302
     hashes.clear()
-    with throttle.password_check(app.config["DATA_DIR"], known_device=False):  # a guess being checked
+    with throttle.password_check(app.config["DATA_DIR"], known=False):  # a guess being checked
         busy = log_in(app.test_client(), "192.0.2.7", "bob", PASSWORD)
         assert busy.status_code == 503 and busy.headers["Retry-After"] == "1"
         assert "Try again in a moment" in busy.get_data(as_text=True)
@@ -197,7 +197,7 @@ def test_a_sustained_flood_gets_a_few_checks_a_second_and_a_team_logging_in_is_n
         taken = 0
         for _ in range(attempts):
             try:
-                with throttle.password_check(folder, known_device=False):
+                with throttle.password_check(folder, known=False):
                     taken += 1
             except throttle.Busy:
                 pass
@@ -210,9 +210,37 @@ def test_a_sustained_flood_gets_a_few_checks_a_second_and_a_team_logging_in_is_n
         clock[0] += 1
         taken += checks(50)
     assert taken == 10 * throttle.RATE
-    with throttle.password_check(folder, known_device=True):  # a known device's own check is never spent
+    with throttle.password_check(folder, known=True):  # a known device's own check is never spent
         pass
     (Path(folder) / "locks" / "log-in-0.lock").write_text("nan nan")  # a bucket that reads as nothing
     assert checks(3) == 0
     clock[0] += 1
     assert checks(3) == 2
+
+
+def test_an_address_the_agent_logged_in_from_is_spared_the_crowds_wait(app: Flask) -> None:
+    assert log_in(app.test_client(), DESK, "ann", PASSWORD).status_code == 302  # the office, cookies not kept
+    crowd(app, "ann", 30)
+    assert log_in(app.test_client(), DESK, "ann", PASSWORD).status_code == 302  # a new browser at the office
+    assert log_in(app.test_client(), "192.0.2.50", "ann", PASSWORD).status_code == 429  # elsewhere: the wait
+    for _ in range(throttle.NAME_AND_ADDRESS.free):  # but the office's own failures still count
+        assert log_in(app.test_client(), DESK, "ann", "typo").status_code == 401
+    assert log_in(app.test_client(), DESK, "ann", PASSWORD).status_code == 429
+
+
+def test_password_checks_go_on_when_their_lock_files_cannot_be_made(app: Flask, caplog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    blocked = tmp_path / "a-file-not-a-folder"
+    blocked.write_text("")
+    app.config["DATA_DIR"] = str(blocked)
+    assert log_in(app.test_client(), DESK, "ann", PASSWORD).status_code == 302
+    assert "password checks are not capped" in caplog.text
+
+
+def test_an_unnamed_proxy_in_front_of_the_log_ins_is_told_in_the_log(app: Flask, caplog) -> None:  # type: ignore[no-untyped-def]
+    import ivr.agents.views as views
+
+    views._warned_about_proxy = False
+    client = app.test_client()
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.77"
+    log_in(client, "127.0.0.1", "ann", PASSWORD)
+    assert "IVR_PROXY_HOPS is 0" in caplog.text

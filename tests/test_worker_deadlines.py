@@ -286,3 +286,23 @@ def test_a_webhook_that_never_answers_holds_no_download(  # type: ignore[no-unty
     assert time.monotonic() - started < notify.TIMEOUT_SECONDS
     failed = notification(app, told)
     assert (failed.status, failed.attempts) == ("pending", 1) and failed.error
+
+
+def test_transcriptions_waiting_never_keep_a_new_recording_from_being_copied(app: Flask) -> None:
+    now = dt.datetime.now(dt.UTC)
+    with app.app_context(), get_db().transaction() as session:
+        waiting = [
+            Message(recording_sid="RE" + secrets.token_hex(16), call_sid="CA" + secrets.token_hex(16),
+                    account_sid="AC" + "a1" * 16, recording_url="", duration_seconds=5, audio_status="stored",
+                    audio_path=f"message-{n}.wav", next_try_at=now - dt.timedelta(hours=1))
+            for n in range(60)
+        ]  # fmt: skip
+        new = Message(recording_sid="RE" + secrets.token_hex(16), call_sid="CA" + secrets.token_hex(16),
+                      account_sid="AC" + "a1" * 16, recording_url="", duration_seconds=5, next_try_at=now)  # fmt: skip
+        session.add_all([*waiting, new])
+        session.flush()
+        new_id = new.id
+    with app.app_context():
+        due = Worker(get_db(), app.config, catalog=app.extensions["ivr.catalog"])._due(now)
+    assert ("download", new_id) in due  # behind 60 older transcriptions, still among the pass's jobs
+    assert sum(kind == "transcribe" for kind, _ in due) == 50

@@ -72,7 +72,8 @@ def verify(
 
     Raises TooManyFailures while the attempt must wait, and Busy while this host checks as many
     passwords as it may at once (throttle.py): both before any password hash or write, so that a
-    flood costs little. A checked attempt is written (as failed) in the same transaction that counts
+    flood costs little. The agent's known device (its cookie) and the addresses the agent has
+    logged in from lately are spared the crowd's waits. A checked attempt is written (as failed) in the same transaction that counts
     the earlier ones, before the password is checked, so guesses sent at once are counted one after
     another. The agent who gets in is told the failures for their name since their last log-in
     (`failed_before`) and gets a known-device cookie for this browser (`device`)."""
@@ -81,13 +82,14 @@ def verify(
     settings = current_app.config
     secret = str(settings.get("SECRET_KEY") or "")
     with get_db().reading() as session:  # a refusal takes no write lock
-        agent_id = session.scalar(select(Agent.id).where(Agent.name == name))
-        device = throttle.known_device(secret, device_cookie, agent_id)
-        throttle.refuse_if_waiting(session, name, address, device, now)
-    with throttle.password_check(settings["DATA_DIR"], bool(device)):
+        found = session.execute(select(Agent.id, Agent.known_addresses).where(Agent.name == name)).first()
+        device = throttle.known_device(secret, device_cookie, found.id if found else None)
+        known_here = bool(found and address and address in (found.known_addresses or []))
+        throttle.refuse_if_waiting(session, name, address, device, now, known_here)
+    with throttle.password_check(settings["DATA_DIR"], known=bool(device) or known_here):
         with get_db().transaction() as session:
             agent = session.scalar(select(Agent).where(Agent.name == name).with_for_update())
-            throttle.refuse_if_waiting(session, name, address, device, now)  # counted in turn
+            throttle.refuse_if_waiting(session, name, address, device, now, known_here)  # counted in turn
             attempt = LoginAttempt(name=name, address=address, device=device, at=now, ok=False)
             session.add(attempt)
             if agent is not None:
@@ -105,10 +107,11 @@ def verify(
         return None
     with get_db().transaction() as session:
         session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(ok=True))
-        agent = session.get(Agent, known[0])
+        agent = session.get(Agent, known[0], with_for_update=True)
         failed_before = max((agent.failed_log_ins or 1) - 1, 0) if agent else 0
         if agent is not None:
             agent.failed_log_ins = 0
+            agent.known_addresses = throttle.known_addresses(agent.known_addresses, address)
     user = AgentUser(known[0], known[1], known[4], known[5])
     user.failed_before = failed_before
     user.device = throttle.device_cookie(secret, known[0], device or throttle.new_device())

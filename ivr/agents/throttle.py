@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import logging
 import math
 import os
 import secrets
@@ -33,7 +34,10 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
+from ivr.db import Database
 from ivr.models import LoginAttempt, as_utc
+
+log = logging.getLogger(__name__)
 
 WINDOW = dt.timedelta(minutes=15)
 
@@ -75,12 +79,17 @@ class TooManyFailures(Exception):
         self.seconds = seconds
 
 
-def refuse_if_waiting(session: Session, name: str, address: str, device: str, now: dt.datetime) -> None:
-    """Raise TooManyFailures while any of the attempt's groups waits."""
-    if device:  # a known device: its own failures only
+def refuse_if_waiting(
+    session: Session, name: str, address: str, device: str, now: dt.datetime, known_address: bool = False
+) -> None:
+    """Raise TooManyFailures while any of the attempt's groups waits. From the agent's known device,
+    only its own failures count; from an address the agent has logged in from, only that address's."""
+    if device:
         groups: Iterable[tuple[Rule, tuple[ColumnElement[bool], ...]]] = [
             (DEVICE, (LoginAttempt.name == name, LoginAttempt.device == device))
         ]
+    elif known_address:
+        groups = [(NAME_AND_ADDRESS, (LoginAttempt.name == name, LoginAttempt.address == address))]
     else:
         groups = [
             (NAME_AND_ADDRESS, (LoginAttempt.name == name, LoginAttempt.address == address)),
@@ -90,8 +99,8 @@ def refuse_if_waiting(session: Session, name: str, address: str, device: str, no
     longest = dt.timedelta(0)
     for rule, group in groups:
         failures, last = _failures(session, group, now, rule.reset)
-        if last is not None:
-            longest = max(longest, last + rule.wait(failures) - now)
+        if last is not None:  # an attempt stamped ahead of this clock (another host's) waits from now
+            longest = max(longest, min(last, now) + rule.wait(failures) - now)
     if longest > dt.timedelta(0):
         raise TooManyFailures(longest)
 
@@ -114,9 +123,24 @@ def _failures(session: Session, group: tuple[ColumnElement[bool], ...], now: dt.
     return int(count), (as_utc(latest) if latest is not None else None)
 
 
-def forget(session: Session, now: dt.datetime) -> int:
-    """Attempts older than the window count for nothing: deleted (the worker, every pass)."""
-    return session.execute(delete(LoginAttempt).where(LoginAttempt.at <= now - WINDOW)).rowcount  # type: ignore[attr-defined]
+def forget(db: Database, now: dt.datetime) -> int:
+    """Attempts older than the window count for nothing: deleted (the worker, every pass; a write
+    only when there are some)."""
+    old = LoginAttempt.at <= now - WINDOW
+    with db.reading() as session:
+        if session.scalar(select(LoginAttempt.id).where(old).limit(1)) is None:
+            return 0
+    with db.transaction() as session:
+        return session.execute(delete(LoginAttempt).where(old)).rowcount  # type: ignore[attr-defined]
+
+
+# The addresses an agent has logged in from lately (most recent first), kept on the agent's row.
+KNOWN_ADDRESSES = 10
+
+
+def known_addresses(seen: list[str] | None, address: str) -> list[str]:
+    """The agent's known addresses after a good log-in from `address`."""
+    return [address, *(a for a in (seen or []) if a != address)][:KNOWN_ADDRESSES] if address else list(seen or [])
 
 
 # ---- how many passwords are checked at once ---------------------------------------------------------
@@ -139,27 +163,46 @@ class Busy(Exception):
 
 
 @contextmanager
-def password_check(data_dir: str, known_device: bool) -> Iterator[None]:
+def password_check(data_dir: str, known: bool) -> Iterator[None]:
     """Hold one of this host's password checks (lock files in DATA_DIR/locks, so every worker process
-    and thread shares them) while a password is checked; Busy when none is free."""
-    folder = Path(data_dir) / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
-    names = (["known-device"] if known_device else []) + [f"log-in-{n}" for n in range(CHECKS)]
+    and thread shares them) while a password is checked; Busy when none is free. The agent's known
+    device or address may also take the one kept for them. Should the lock files fail (a full disk, a
+    folder not writable), the password is checked all the same, and the failure logged: this is a
+    guard for the phone line's cores, not a lock on the door."""
+    names = (["known"] if known else []) + [f"log-in-{n}" for n in range(CHECKS)]
     for name in names:
-        fd = os.open(folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            if name != "known-device" and not _take_token(fd):
-                raise BlockingIOError
-        except BlockingIOError:
-            os.close(fd)
+            fd = _taken(Path(data_dir) / "locks" / f"{name}.lock", counted=name != "known")
+        except OSError as error:
+            log.error("password checks are not capped: %s", error)
+            fd = -1
+        if fd is None:
             continue
         try:
             yield
         finally:
-            os.close(fd)  # and with it the lock
+            if fd >= 0:
+                os.close(fd)  # and with it the lock
         return
     raise Busy()
+
+
+def _taken(path: Path, counted: bool) -> int | None:
+    """The lock file's descriptor, locked (and a token taken from its bucket when `counted`); None
+    when another holds it or the bucket is empty."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if not counted or _take_token(fd):
+            return fd
+    except BlockingIOError:
+        pass
+    except BaseException:
+        os.close(fd)
+        raise
+    os.close(fd)
+    return None
 
 
 def _take_token(fd: int) -> bool:

@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import hashlib
 import io
+import logging
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -46,7 +47,9 @@ from ivr.messages.words import (
     transcript_words,
 )
 from ivr.models import Agent, Message, as_utc
+from ivr.security import clean
 
+log = logging.getLogger(__name__)
 bp = Blueprint("agents", __name__, url_prefix="/agent", template_folder="templates", static_folder="static")
 # The agents' pages are in English (the callers' language is the line's, issue 17).
 AGENTS_LOCALE = "en_US"
@@ -209,6 +212,20 @@ def _safe_next(target: str | None) -> str:
     return url_for("agents.queue_page")
 
 
+_warned_about_proxy = False
+
+
+def _warn_if_behind_an_unnamed_proxy() -> None:
+    """Once per process: log-ins come through a proxy that IVR_PROXY_HOPS does not name, so every one
+    seems to come from the proxy's address and per-address waits (throttle.py) fall on everyone."""
+    global _warned_about_proxy
+    if not _warned_about_proxy and request.headers.get("X-Forwarded-For") and not current_app.config["PROXY_HOPS"]:
+        _warned_about_proxy = True
+        log.warning("log-ins arrive through a proxy (X-Forwarded-For) but IVR_PROXY_HOPS is 0: every log-in"
+                    " seems to come from %s, so one address's waits fall on every agent; set IVR_PROXY_HOPS",
+                    clean(request.remote_addr or "")[:64])  # fmt: skip
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():  # type: ignore[no-untyped-def]
     status, headers = (401 if request.method == "POST" else 200), {}
@@ -216,6 +233,7 @@ def login():  # type: ignore[no-untyped-def]
         if not current_app.config.get("SECRET_KEY"):
             flash("Logging in needs IVR_SECRET_KEY to be set on the server.", "error")
         else:
+            _warn_if_behind_an_unnamed_proxy()
             try:
                 user = verify(request.form.get("name", ""), request.form.get("password", ""),
                               request.remote_addr or "", request.cookies.get(throttle.COOKIE, ""))  # fmt: skip

@@ -3,7 +3,8 @@
 Revision ID: 0030
 Revises: 0029
 
-ivr/agents/throttle.py counts failed log-ins per address across names and from a known device, and
+ivr/agents/throttle.py counts failed log-ins per address across names and from a known device (or
+an address the agent has logged in from lately, kept on the agent's row), and
 the worker forgets attempts after the window; the failures an agent is told at log-in are counted on
 the agent's row instead of read back from old attempts.
 """
@@ -26,10 +27,12 @@ def upgrade() -> None:
     op.create_index("ix_login_attempts_at", "login_attempts", ["at"])
     with op.batch_alter_table("agents") as table:
         table.add_column(sa.Column("failed_log_ins", sa.Integer(), nullable=False, server_default="0"))
+        table.add_column(sa.Column("known_addresses", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("agents") as table:
+        table.drop_column("known_addresses")
         table.drop_column("failed_log_ins")
     op.drop_index("ix_login_attempts_at", "login_attempts")
     op.drop_index("ix_login_attempts_address_at", "login_attempts")
