@@ -16,18 +16,14 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPSConnectionPool
+
+from ivr.deadline import Deadline
 
 # Twilio's IDs: two letters and 32 hex digits.
 RECORDING_SID = re.compile(r"RE[0-9a-fA-F]{32}")
@@ -106,25 +102,23 @@ def fetch(url: str, account_sid: str, token: str, settings: Mapping[str, Any]) -
     if why:
         raise RecordingRefused(why)
     url = url if url.endswith((".wav", ".mp3")) else f"{url}.wav"
-    with _Deadline(DEADLINE_SECONDS) as deadline, requests.Session() as session:
+    with Deadline(DEADLINE_SECONDS, "the download") as deadline, deadline.session() as session:
         session.trust_env = False  # no proxy or .netrc from the environment gets the credentials
-        session.mount("http://", _WatchedAdapter(deadline))
-        session.mount("https://", _WatchedAdapter(deadline))
         try:
             return _exchange(session, url, account_sid, token, settings, deadline)
         except Exception:
             if deadline.passed():  # whatever broke, the deadline broke it: say that, not a closed socket
-                raise deadline.refusal() from None
+                raise RecordingRefused(str(deadline.refusal())) from None
             raise
 
 
 def _exchange(
-    session: requests.Session, url: str, account_sid: str, token: str, settings: Mapping[str, Any], deadline: _Deadline
+    session: requests.Session, url: str, account_sid: str, token: str, settings: Mapping[str, Any], deadline: Deadline
 ) -> bytes:
     for _hop in range(MAX_REDIRECTS + 1):
         trusted = _host_allowed(url, settings)
         auth = (account_sid, token) if trusted and token else None
-        wait = deadline.read_timeout()
+        wait = deadline.read_timeout(READ_TIMEOUT_SECONDS)
         with session.get(url, auth=auth, timeout=wait, stream=True, allow_redirects=False) as response:
             if response.is_redirect:
                 # Followed only to https, and with the credentials only to an allowed host.
@@ -138,7 +132,7 @@ def _exchange(
     raise RecordingRefused(f"more than {MAX_REDIRECTS} redirects")
 
 
-def _body(response: requests.Response, deadline: _Deadline) -> bytes:
+def _body(response: requests.Response, deadline: Deadline) -> bytes:
     """The response body within the size limit and the deadline (a slow sender is cut off)."""
     declared = response.headers.get("Content-Length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > MAX_BYTES:
@@ -151,106 +145,8 @@ def _body(response: requests.Response, deadline: _Deadline) -> bytes:
             raise RecordingRefused(f"the recording is larger than {MAX_BYTES // 1024 // 1024} MB")
         chunks.append(chunk)
     if deadline.passed():  # a body cut at the deadline may end as if it were whole
-        raise deadline.refusal()
+        raise RecordingRefused(str(deadline.refusal()))
     return b"".join(chunks)
-
-
-class _Deadline:
-    """One download's deadline: when it passes, a timer shuts down every connection the download
-    opened, so that whatever read is in progress (the TLS handshake, the headers, the body) ends at
-    once. Each connection is watched through a duplicate of its socket, which stays ours until the
-    download is over: the timer never touches a descriptor closed meanwhile and reused by another
-    connection of the process."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.end = time.monotonic() + seconds
-        self._lock = threading.Lock()
-        self._spares: list[socket.socket] = []
-        self._cut = False
-        self._timer = threading.Timer(seconds, self._cut_all)
-        self._timer.daemon = True
-
-    def __enter__(self) -> _Deadline:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._timer.cancel()
-        with self._lock:
-            for spare in self._spares:
-                spare.close()
-            self._spares.clear()
-
-    def watch(self, sock: socket.socket) -> None:
-        """Cut `sock`'s connection at the deadline (at once if it has passed)."""
-        spare = sock.dup()
-        with self._lock:
-            self._spares.append(spare)
-            if self._cut:
-                _shut(spare)
-
-    def _cut_all(self) -> None:
-        with self._lock:
-            self._cut = True
-            for spare in self._spares:
-                _shut(spare)
-
-    def passed(self) -> bool:
-        return self._cut or time.monotonic() >= self.end
-
-    def refusal(self) -> RecordingRefused:
-        return RecordingRefused(f"the download took longer than {self.seconds:g} s")
-
-    def read_timeout(self) -> float:
-        """requests' timeout for the next request (connect, and each read): never past the deadline."""
-        left = self.end - time.monotonic()
-        if left <= 0:
-            raise self.refusal()
-        return min(READ_TIMEOUT_SECONDS, left)
-
-
-def _shut(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:  # already closed by the other side
-        pass
-
-
-class _Watched:
-    """A urllib3 connection whose socket a _Deadline watches from the moment it connects (before any
-    TLS handshake: _new_conn is where urllib3 makes the socket, for http and https alike)."""
-
-    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.deadline = deadline
-
-    def _new_conn(self) -> socket.socket:
-        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
-        self.deadline.watch(sock)
-        return sock
-
-
-class _WatchedHTTP(_Watched, HTTPConnection):
-    pass
-
-
-class _WatchedHTTPS(_Watched, HTTPSConnection):
-    pass
-
-
-class _WatchedAdapter(HTTPAdapter):
-    """requests' adapter, with every connection it opens for one download watched by its deadline."""
-
-    def __init__(self, deadline: _Deadline) -> None:
-        self.deadline = deadline
-        super().__init__()
-
-    def get_connection_with_tls_context(self, *args: Any, **kwargs: Any) -> Any:
-        pool = super().get_connection_with_tls_context(*args, **kwargs)
-        pool.ConnectionCls = _WatchedHTTPS if isinstance(pool, HTTPSConnectionPool) else _WatchedHTTP
-        pool.conn_kw["deadline"] = self.deadline
-        return pool
 
 
 # ---- where the copies are kept ----------------------------------------------------------------

@@ -227,7 +227,7 @@ def test_the_deadline_holds_for_all_redirects_together(app: Flask, monkeypatch) 
 
 def test_every_jobs_deadline_is_shorter_than_the_lease_its_claim_takes() -> None:
     # A job still running is never claimed again (by this worker or another) while its lease lasts.
-    for seconds in (recordings.DEADLINE_SECONDS, notify.TIMEOUT_SECONDS, TEXT_TIMEOUT_SECONDS):
+    for seconds in (recordings.DEADLINE_SECONDS, notify.SEND_DEADLINE_SECONDS, TEXT_TIMEOUT_SECONDS):
         assert 0 < seconds < LEASE.total_seconds() / 2
 
 
@@ -306,3 +306,24 @@ def test_transcriptions_waiting_never_keep_a_new_recording_from_being_copied(app
         due = Worker(get_db(), app.config, catalog=app.extensions["ivr.catalog"])._due(now)
     assert ("download", new_id) in due  # behind 60 older transcriptions, still among the pass's jobs
     assert sum(kind == "transcribe" for kind, _ in due) == 50
+
+
+@pytest.mark.parametrize("channel", ["email", "webhook"])
+def test_a_send_to_the_team_ends_at_its_deadline_however_slowly_the_other_side_answers(  # type: ignore[no-untyped-def]
+    hosts, monkeypatch, channel: str
+) -> None:
+    monkeypatch.setattr(notify, "SEND_DEADLINE_SECONDS", 1)
+    if channel == "email":
+        slow = hosts(b"", trickle=False)  # a mail server that takes the connection and never greets
+        settings = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": slow.port, "NOTIFY_EMAIL": "team@example.com"}
+        what = "the mail server"
+    else:
+        slow = hosts(b"HTTP/1.1 200 OK\r\n")  # a webhook that trickles its headers, a byte every half second
+        settings = {"NOTIFY_WEBHOOK_URL": f"http://127.0.0.1:{slow.port}/hook"}
+        what = "the webhook"
+    said = {"customer": None, "caller": "", "reason": "a question", "duration_seconds": 5, "left_at": "now",
+            "language": "en-US", "transcript": "", "transcript_note": "", "link": "http://desk/1", "message_id": 1}  # fmt: skip
+    started = time.monotonic()
+    with pytest.raises(notify.NotSent, match=f"{what} took longer than 1 s"):
+        notify.send(channel, said, settings)
+    assert time.monotonic() - started < 3  # not the 15 s a read of its own timeout

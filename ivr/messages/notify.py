@@ -18,16 +18,18 @@ import smtplib
 from email.message import EmailMessage
 from typing import Any
 
-import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ivr.deadline import Deadline
 from ivr.messages import words
 from ivr.models import Customer, Message, Notification, as_utc
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 8
 TIMEOUT_SECONDS = 15
+# A whole send, however slowly the other side answers: well within the worker's lease (5 minutes).
+SEND_DEADLINE_SECONDS = 60
 
 
 class NotSent(Exception):
@@ -121,13 +123,34 @@ def _email(said: dict[str, Any], settings: dict[str, Any]) -> None:
 
 
 def by_smtp(mail: EmailMessage, settings: dict[str, Any]) -> None:
-    """Send `mail` through the line's SMTP server (IVR_SMTP_*), within TIMEOUT_SECONDS a step."""
-    with smtplib.SMTP(str(settings["SMTP_HOST"]), int(settings.get("SMTP_PORT", 587)), timeout=TIMEOUT_SECONDS) as smtp:
-        if settings.get("SMTP_STARTTLS", True):
-            smtp.starttls()
-        if settings.get("SMTP_USER"):
-            smtp.login(str(settings["SMTP_USER"]), str(settings.get("SMTP_PASSWORD", "")))
-        smtp.send_message(mail)
+    """Send `mail` through the line's SMTP server (IVR_SMTP_*): within TIMEOUT_SECONDS a step, and
+    SEND_DEADLINE_SECONDS in all, however slowly the server answers."""
+    with Deadline(SEND_DEADLINE_SECONDS, "the mail server") as deadline:
+        try:
+            with _WatchedSMTP(deadline, timeout=TIMEOUT_SECONDS) as smtp:
+                smtp.connect(str(settings["SMTP_HOST"]), int(settings.get("SMTP_PORT", 587)))
+                if settings.get("SMTP_STARTTLS", True):
+                    smtp.starttls()
+                if settings.get("SMTP_USER"):
+                    smtp.login(str(settings["SMTP_USER"]), str(settings.get("SMTP_PASSWORD", "")))
+                smtp.send_message(mail)
+        except Exception:
+            if deadline.passed():  # whatever broke, the deadline broke it
+                raise deadline.refusal() from None
+            raise
+
+
+class _WatchedSMTP(smtplib.SMTP):
+    """smtplib's client, its connection watched by a deadline from the moment it is made."""
+
+    def __init__(self, deadline: Deadline, **kwargs: Any) -> None:
+        self.deadline = deadline
+        super().__init__(**kwargs)
+
+    def _get_socket(self, host, port, timeout):  # type: ignore[no-untyped-def]
+        sock = super()._get_socket(host, port, timeout)
+        self.deadline.watch(sock)
+        return sock
 
 
 def _webhook(said: dict[str, Any], settings: dict[str, Any]) -> None:
@@ -136,7 +159,13 @@ def _webhook(said: dict[str, Any], settings: dict[str, Any]) -> None:
     secret = str(settings.get("NOTIFY_WEBHOOK_SECRET") or "")
     if secret:
         headers["X-IVR-Signature"] = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    reply = requests.post(str(settings["NOTIFY_WEBHOOK_URL"]), data=body, headers=headers, timeout=TIMEOUT_SECONDS,
-                          allow_redirects=False)  # fmt: skip
+    with Deadline(SEND_DEADLINE_SECONDS, "the webhook") as deadline, deadline.session() as session:
+        try:
+            reply = session.post(str(settings["NOTIFY_WEBHOOK_URL"]), data=body, headers=headers,
+                                 timeout=deadline.read_timeout(TIMEOUT_SECONDS), allow_redirects=False)  # fmt: skip
+        except Exception:
+            if deadline.passed():
+                raise deadline.refusal() from None
+            raise
     if not 200 <= reply.status_code < 300:
         raise NotSent(f"the webhook answered HTTP {reply.status_code}")
