@@ -167,5 +167,7 @@ def _webhook(said: dict[str, Any], settings: dict[str, Any]) -> None:
             if deadline.passed():
                 raise deadline.refusal() from None
             raise
+        if deadline.passed():  # an answer cut at the deadline may read as whole: a 200 it never sent
+            raise deadline.refusal()
     if not 200 <= reply.status_code < 300:
         raise NotSent(f"the webhook answered HTTP {reply.status_code}")
