@@ -89,6 +89,15 @@ def app(tmp_path: Path, template_db: Path):  # type: ignore[no-untyped-def]
     app.extensions["ivr.db"].engine.dispose()
 
 
+def message(app: Flask, message_id: int) -> Message:
+    """A message as the database has it now, apart from any session."""
+    with app.app_context(), get_db().reading() as session:
+        found = session.get(Message, message_id)
+        assert found is not None
+        session.expunge(found)
+        return found
+
+
 def leave_message(app: Flask, scenario: str = "message_out_of_hours.yaml") -> int:
     outcome = run(load(SCENARIOS / scenario), FlaskTransport(app, TOKEN))
     assert outcome.ok, outcome.report()

@@ -22,7 +22,7 @@ from ivr.models import Message
 from ivr.recordings import problem, store_for
 from ivr.worker import DOWNLOAD_ATTEMPTS, Worker
 from tests.conftest import make_app
-from tests.helpers import post, twilio_params
+from tests.helpers import message, post, twilio_params
 
 ACCOUNT = "AC" + "a1" * 16
 RECORDING = "RE" + "b2" * 16
@@ -133,14 +133,6 @@ def message_at(app: Flask, url: str, account: str = ACCOUNT) -> int:
         session.add(message)
         session.flush()
         return message.id
-
-
-def message(app: Flask, message_id: int) -> Message:
-    with app.app_context(), get_db().reading() as session:
-        found = session.get(Message, message_id)
-        assert found is not None
-        session.expunge(found)
-        return found
 
 
 def work_until_done(app: Flask, message_id: int) -> Message:

@@ -23,6 +23,7 @@ from ivr.db import get_db
 from ivr.messages import notify
 from ivr.models import Message, MessageHistory, Notification, as_utc
 from ivr.worker import LEASE, TEXT_TIMEOUT_SECONDS, Worker
+from tests.helpers import message
 
 ACCOUNT = "AC" + "a1" * 16
 WAV = (Path(__file__).parent / "fixtures" / "messages" / "ada.wav").read_bytes()
@@ -140,14 +141,6 @@ def message_at(app: Flask, recording_url: str, told: bool = False, language: str
         if told:
             session.add(Notification(message_id=message.id, channel="webhook", next_try_at=dt.datetime.now(dt.UTC)))
         return message.id
-
-
-def message(app: Flask, message_id: int) -> Message:
-    with app.app_context(), get_db().reading() as session:
-        found = session.get(Message, message_id)
-        assert found is not None
-        session.expunge(found)
-        return found
 
 
 def notification(app: Flask, message_id: int) -> Notification:
