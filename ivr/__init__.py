@@ -22,6 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from ivr.flows.engine import Engine
     from ivr.hours import OpeningHours
     from ivr.languages import Languages
+    from ivr.messages import audio_store
     from ivr.prompts import Catalog
     from ivr.simulator import cli as simulator_cli
     from ivr.speech import recognizer as speech
@@ -49,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["ivr.hours"] = OpeningHours.from_settings(settings)
     clock.now(settings)  # a malformed IVR_CLOCK is a start-up error
+    audio_store.kind_for(settings)  # as is an unknown IVR_RECORDINGS_STORE
     # A wrong or partial Vosk model is an error now, not in the middle of a call; the model itself
     # is loaded the first time audio is recognised.
     app.extensions["ivr.speech"] = speech.choose(settings)

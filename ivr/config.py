@@ -58,6 +58,9 @@ DEFAULTS: dict[str, Any] = {
     "VOICEMAIL_SILENCE_SECONDS": 5,
     # Where the copies of callers' recordings are kept (recordings/ inside it).
     "DATA_DIR": str(PROJECT_ROOT / "data"),
+    # Where the worker keeps new copies of recordings: "folder" (DATA_DIR/recordings, one host) or
+    # "database" (every host reads them); empty: the database on PostgreSQL, the folder on SQLite.
+    "RECORDINGS_STORE": "",
     # Whose credentials fetch recordings; empty: the account Twilio names in its signed callbacks.
     "TWILIO_ACCOUNT_SID": "",
     # Hosts besides Twilio's API hosts that recordings may be fetched from (http allowed there), as

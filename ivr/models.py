@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -393,6 +394,18 @@ class Message(Base):
     assignee: Mapped[Agent | None] = relationship()
     notes: Mapped[list[MessageNote]] = relationship(back_populates="message", order_by="MessageNote.id")
     history: Mapped[list[MessageHistory]] = relationship(back_populates="message", order_by="MessageHistory.id")
+
+
+class RecordingAudio(Base):
+    """A message's audio kept in the database (IVR_RECORDINGS_STORE=database), so that every host
+    plays what any host's worker copied; the message's audio_path names it (ivr/messages/audio_store.py)."""
+
+    __tablename__ = "recording_audio"
+
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    stored_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Notification(Base):

@@ -7,18 +7,14 @@ in IVR_TWILIO_MEDIA_HOSTS (the simulator's and tests' media servers; http allowe
 account's own SID in a Twilio-shaped path. Credentials go only to such a host, never along a
 redirect to another; a download has an overall deadline and a size limit.
 
-Where the copies are kept is a store (`store_for`): the worker keeps a copy there, the agents' desk
-reads it back, retention deletes it, each through the same three calls, so a second kind of store
-(the database, a bucket) can come without either of them changing. Today: a folder on this host.
+Where the copies are then kept is ivr/messages/audio_store.py's.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -147,60 +143,3 @@ def _body(response: requests.Response, deadline: Deadline) -> bytes:
     if deadline.passed():  # a body cut at the deadline may end as if it were whole
         raise RecordingRefused(str(deadline.refusal()))
     return b"".join(chunks)
-
-
-# ---- where the copies are kept ----------------------------------------------------------------
-
-
-class Store(Protocol):
-    def keep(self, message_id: int, data: bytes) -> str:
-        """Keep a message's audio; the name to find it by (one the app makes, never one a request carried)."""
-        ...
-
-    def read(self, name: str) -> bytes | None:
-        """The audio kept under `name`; None when there is none (deleted, or a name this store never made)."""
-        ...
-
-    def delete(self, name: str) -> None:
-        """Forget the audio kept under `name`, if any."""
-        ...
-
-
-class Folder:
-    """Recordings as files in one folder of this host (IVR_DATA_DIR/recordings)."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def keep(self, message_id: int, data: bytes) -> str:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"message-{message_id}.wav"
-        partial = path.with_suffix(".part")
-        partial.write_bytes(data)
-        os.replace(partial, path)  # a reader sees the whole file or none
-        return path.name
-
-    def _path(self, name: str) -> Path | None:
-        folder = self.folder.resolve()
-        path = (folder / name).resolve()
-        return path if path.parent == folder else None  # only a file in the folder itself
-
-    def read(self, name: str) -> bytes | None:
-        path = self._path(name)
-        try:
-            return path.read_bytes() if path is not None else None
-        except OSError:
-            return None
-
-    def delete(self, name: str) -> None:
-        path = self._path(name)
-        if path is not None:
-            path.unlink(missing_ok=True)
-
-    def __str__(self) -> str:
-        return str(self.folder)
-
-
-def store_for(settings: Mapping[str, Any]) -> Folder:
-    """Where this line keeps its recordings."""
-    return Folder(Path(settings["DATA_DIR"]) / "recordings")

@@ -37,7 +37,7 @@ from ivr import recordings, texts
 from ivr.agents import throttle
 from ivr.db import Database
 from ivr.insights import rollup
-from ivr.messages import notify, search
+from ivr.messages import audio_store, notify, search
 from ivr.models import Message, MessageHistory, Notification, TextMessage
 from ivr.prompts import Catalog
 from ivr.speech import recognizer as speech
@@ -92,6 +92,8 @@ class Worker:
     ) -> None:  # fmt: skip
         self.db = database
         self.settings = settings
+        # Where copies are kept (IVR_RECORDINGS_STORE), read back and deleted.
+        self.recordings = audio_store.for_line(settings, database)
         # How texts reach Twilio's REST API: the twilio package's own client, unless a test gives another.
         self.twilio_http = twilio_http
         # How each language's words are stemmed in a transcript's search document: the line's catalog.
@@ -143,7 +145,7 @@ class Worker:
             return rollup.roll_up(session, self.settings, now, rollup.BATCH)
 
     def run_forever(self, interval: float = 1.0) -> None:
-        log.info("worker started: recordings go to %s", recordings.store_for(self.settings))
+        log.info("worker started: recordings go to %s", self.recordings)
         try:
             while True:
                 try:
@@ -266,7 +268,7 @@ class Worker:
             audio = load(data)  # a clear AudioError if it is not audio
             if audio.seconds <= 0:
                 raise DownloadError("the recording is empty")
-            kept = recordings.store_for(self.settings).keep(message_id, data)
+            kept = self.recordings.keep(message_id, data)
         except Exception as error:  # whatever it is, the attempt counts: a message always reaches "failed"
             self._failed(message_id, "audio", attempts, DOWNLOAD_ATTEMPTS, _said(error), now)
             return False
@@ -292,7 +294,7 @@ class Worker:
         try:
             choice = speech.recognizer_for(self.settings, language)
             if choice is not None:
-                data = recordings.store_for(self.settings).read(str(path))
+                data = self.recordings.read(str(path))
                 if data is None:
                     raise DownloadError("the stored recording is gone")
                 heard = speech.transcribe(speech.get(choice), load(data))
@@ -426,7 +428,7 @@ class Worker:
             ).all()
             for message in old:
                 if message.audio_path:
-                    recordings.store_for(self.settings).delete(message.audio_path)
+                    self.recordings.delete(message.audio_path, session)
                 message.audio_status, message.audio_path = "deleted", None
                 session.add(MessageHistory(message_id=message.id, action="audio deleted", at=now,
                                            detail=f"retention: {days} days"))  # fmt: skip

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 from ivr.db import get_db
 from ivr.models import Message, MessageHistory
-from ivr.recordings import store_for
+
 from ivr.simulator import media
 from ivr.simulator.phone import SimulatedCall
 from ivr.simulator.scenario import load, run
@@ -123,7 +123,7 @@ def test_the_worker_copies_with_basic_auth_retries_and_transcribes(app: Flask, t
     work.run_once(start + dt.timedelta(seconds=60))
     [message] = messages(app)
     assert (message.audio_status, message.audio_attempts, message.audio_error) == ("stored", 3, "")
-    stored = store_for(app.config).folder / str(message.audio_path)
+    stored = Path(app.config["DATA_DIR"]) / "recordings" / str(message.audio_path)
     assert stored.read_bytes() == (MESSAGES / "ada.wav").read_bytes()
     assert message.transcript_status == "done" and message.transcript.strip()
     assert history(app, message.id)[:3] == ["left", "audio stored", "transcribed"]
@@ -156,7 +156,7 @@ def test_retention_deletes_old_audio_and_keeps_the_message(app: Flask) -> None:
     work.run_once()
     work.run_once()
     [message] = messages(app)
-    stored = store_for(app.config).folder / str(message.audio_path)
+    stored = Path(app.config["DATA_DIR"]) / "recordings" / str(message.audio_path)
     assert message.audio_status == "stored" and stored.exists()
     with app.app_context(), get_db().transaction() as session:
         old = dt.datetime.now(dt.UTC) - dt.timedelta(days=91)

@@ -28,7 +28,6 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
-from ivr import recordings
 from ivr.agents import callback, contacts, queue, team, throttle
 from ivr.agents.auth import csrf, end_sessions, verify
 from ivr.agents.story import place, story
@@ -38,7 +37,7 @@ from ivr.flows import graph
 from ivr.flows.nodes import WAITING
 from ivr.headers import secure_cookies
 from ivr.languages import line_languages
-from ivr.messages import reply
+from ivr.messages import audio_store, reply
 from ivr.messages.words import (
     REASONS,
     language_name,
@@ -487,7 +486,7 @@ def audio(message_id: int):  # type: ignore[no-untyped-def]
         if message is None or message.audio_status != "stored" or not message.audio_path:
             abort(404)
         name = message.audio_path
-    data = recordings.store_for(current_app.config).read(name)  # only a file the worker named
+    data = audio_store.for_line(current_app.config, get_db()).read(name)  # only a copy the worker named
     if data is None:
         abort(404)
     try:
