@@ -29,7 +29,7 @@ setup: $(VENV)/.installed .env
 
 db: setup
 	$(FLASK) db upgrade
-	$(FLASK) seed
+	$(FLASK) seed --if-new
 
 # The phone line's web server on :5000 (reloading on an edit of ivr/ or prompts/: gunicorn.dev.conf.py),
 # the desk and help centre in workers of their own on :5001 at a lower priority (a flood of log-ins

@@ -264,10 +264,45 @@ def alembic_config(url: str):  # type: ignore[no-untyped-def]
     return config
 
 
+# What hosts started together do one at a time (PostgreSQL's advisory locks are keyed by a number).
+ONE_AT_A_TIME = {"migrations": 7_310_001, "seed": 7_310_002}
+
+
+@contextmanager
+def one_at_a_time(url: str, what: str) -> Iterator[None]:
+    """Hold the database's lock for `what` (migrations, loading the demo): a second host started at
+    the same moment waits here, then finds the work done. On PostgreSQL an advisory lock, held by a
+    connection of its own (released if this process dies); on SQLite a lock file beside the database."""
+    if url.startswith("postgresql"):
+        from sqlalchemy import text
+        from sqlalchemy.pool import NullPool
+
+        engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ONE_AT_A_TIME[what]})
+                try:
+                    yield
+                finally:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ONE_AT_A_TIME[what]})
+        finally:
+            engine.dispose()
+        return
+    path = url.split("///", 1)[-1] if url.startswith("sqlite") else ""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        yield
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{path}-{what}", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # let go when the file closes, or the process dies
+        yield
+
+
 def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at `url` to the latest schema."""
+    """Bring the database at `url` to the latest schema; hosts started together upgrade it once."""
     # Alembic's INFO lines (plugins, context, each revision) say nothing a person running the IVR needs.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+    with one_at_a_time(url, "migrations"):
+        command.upgrade(alembic_config(url), revision)

@@ -1,17 +1,17 @@
 """The demo line: customers and orders (relative to the day they are loaded), the knowledge base and
-the product directory. Loading twice changes nothing but the dates, so `make run` can load them
-every time."""
+the product directory. Loading twice changes nothing but the dates. Loaded only when asked: `flask
+seed`, or `make run` on a new database; never over a line's own data (`own_data`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ivr.models import Customer, Order
+from ivr.models import Customer, FaqEntry, Order, Product
 
 CUSTOMERS = [
     # name, caller ID, account, PIN, balance, due in days (negative: overdue)
@@ -98,3 +98,35 @@ def load_demo_line(session: Session, today: dt.date | None = None) -> str:
     added, updated = load_demo(session)
     products = load_demo_products(session)
     return f"{len(CUSTOMERS)} customers, {len(_orders(today))} orders, {added + updated} questions, {products} products"
+
+
+def own_data(session: Session) -> list[str]:
+    """What the database holds that the demo would not put there, in words ("2 customers"): a line's
+    own data, which loading the demo must never overwrite. Calls, messages and agents do not count:
+    trying the demo makes them."""
+    from ivr.knowledge.entries import DEMO_FILES, read_file
+    from ivr.products.catalogue import read
+    from ivr.products.store import DEMO_FILE
+
+    accounts = [account for _name, _phone, account, *_rest in CUSTOMERS]
+    orders = [fields["number"] for fields in _orders(dt.date.today())]
+    entries = {(entry["language"], entry["slug"]) for path in DEMO_FILES for entry in read_file(path)}
+    products = [product.code for product in read(DEMO_FILE).products]
+
+    def count(query) -> int:  # type: ignore[no-untyped-def]
+        return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+    found = {
+        "customers": count(select(Customer.id).where(Customer.account_number.not_in(accounts))),
+        "orders": count(select(Order.id).where(Order.number.not_in(orders))),
+        "questions": sum(
+            1 for key in session.execute(select(FaqEntry.language, FaqEntry.slug)) if tuple(key) not in entries
+        ),
+        "products": count(select(Product.id).where(Product.code.not_in(products))),
+    }
+    return [f"{number} {what if number > 1 else what[:-1]}" for what, number in found.items() if number]
+
+
+def is_new(session: Session) -> bool:
+    """No customers, orders, questions nor products: a database just made."""
+    return not any(session.scalar(select(model.id).limit(1)) for model in (Customer, Order, FaqEntry, Product))

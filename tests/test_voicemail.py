@@ -17,7 +17,6 @@ from sqlalchemy import select, update
 
 from ivr.db import get_db
 from ivr.models import Message, MessageHistory
-
 from ivr.simulator import media
 from ivr.simulator.phone import SimulatedCall
 from ivr.simulator.scenario import load, run

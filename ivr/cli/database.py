@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
-from ivr.db import get_db, upgrade
+from ivr.db import get_db, one_at_a_time, upgrade
 
 db_cli = AppGroup("db", help="The database schema.")
 
@@ -19,10 +19,21 @@ def db_upgrade() -> None:
 
 
 @click.command("seed")
-def seed() -> None:
-    """Load the demo customers, orders, questions and products (safe to run again)."""
-    from ivr.seed import load_demo_line
+@click.option("--if-new", is_flag=True, help="Only into a new database (make run): otherwise leave it as it is.")
+@with_appcontext
+def seed(if_new: bool) -> None:
+    """Load the demo customers, orders, questions and products, or bring their dates to today; never
+    over a line's own data (customers, orders, questions or products the demo does not have)."""
+    from ivr.seed import is_new, load_demo_line, own_data
 
-    with get_db().transaction() as session:
+    with one_at_a_time(current_app.config["DATABASE_URL"], "seed"), get_db().transaction() as session:
+        if if_new and not is_new(session):
+            click.echo(
+                "The database has data: the demo is not loaded again (flask --app wsgi seed brings its dates to today)."
+            )
+            return
+        if found := own_data(session):
+            click.echo(f"Not loading the demo: this database holds a line's own data ({', '.join(found)}).", err=True)
+            raise SystemExit(1)
         loaded = load_demo_line(session)
     click.echo(f"demo data loaded: {loaded}")
