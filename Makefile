@@ -53,9 +53,10 @@ graphviz:
 	else echo "Graphviz's dot is not installed, so /agent/flows has no diagrams: sudo apt-get install graphviz"; fi
 
 # The browser test needs Debian's Chromium, the real-voice tests pocketsphinx-testdata's recordings,
-# the PostgreSQL test the server's binaries, the diagram tests Graphviz; as root they are installed
+# the PostgreSQL test the server's binaries, the diagram tests Graphviz, the two-hosts test nginx and
+# openssl (deploy/nginx/ivr.conf, over https); as root they are installed
 # here, otherwise the tests say how.
-TEST_DEBS := chromium pocketsphinx-testdata postgresql graphviz
+TEST_DEBS := chromium pocketsphinx-testdata postgresql graphviz nginx openssl
 test: $(VENV)/.installed
 	@missing=$$(for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	[ -z "$$missing" ] || [ "$$(id -u)" != 0 ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null)
