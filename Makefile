@@ -83,13 +83,14 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check ivr tests bench
 
 bench: db
-	@missing=$$(for p in pocketsphinx-testdata wrk; do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in pocketsphinx-testdata wrk nginx postgresql openssl; do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	[ -z "$$missing" ] || [ "$$(id -u)" != 0 ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null)
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/speech.py
 	$(BIN)/python bench/faq.py
 	$(BIN)/python bench/help.py
 	$(BIN)/python bench/voicemail.py
+	$(BIN)/python bench/hosts.py
 
 # The official small English Vosk model, into models/ (needs the internet; optional: without it,
 # recognition uses PocketSphinx's model from its wheel).

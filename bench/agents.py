@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import glob
 import os
 import random
 import re
@@ -45,6 +44,7 @@ BIN = Path(sys.executable).parent
 from ivr.db import upgrade  # noqa: E402
 from ivr.messages import search  # noqa: E402
 from ivr.models import Agent, Call, Customer, Message  # noqa: E402
+from tests.cluster import postgres_bin, throwaway_postgres  # noqa: E402
 
 FIRST = ("Ada Grace Alan Edsger Barbara Donald Frances Ken Margaret Dennis Radia Tim Shafi Leslie Lynn Guido "
          "Anita Niklaus Sophie John Mary Katherine Annie Jean Hedy Karen Yukihiro Bjarne Linus Ida").split()  # fmt: skip
@@ -183,31 +183,11 @@ def timed(base: str, looks: dict[str, str], count: int) -> dict[str, tuple[float
 def postgres() -> Iterator[str | None]:
     """A throwaway PostgreSQL cluster's URL (None when its binaries are not installed), stopped and
     its folder removed afterwards."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not found and not shutil.which("initdb"):
+    if postgres_bin() is None:
         yield None
         return
-    binaries = Path(found[-1]).parent if found else Path(shutil.which("initdb") or "").parent
-    # Not inside the work folder: that is private to root, and the server runs as postgres.
-    data = Path(tempfile.mkdtemp(prefix="ivr-bench-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        shutil.chown(data, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    try:
-        port = free_port()
-        subprocess.run([*as_user, str(binaries / "initdb"), "-D", str(data / "c"), "-U", "postgres", "-A", "trust"],
-                       check=True, capture_output=True)  # fmt: skip
-        subprocess.run([*as_user, str(binaries / "pg_ctl"), "-D", str(data / "c"), "-w", "-l", str(data / "log"),
-                        "-o", f"-p {port} -h 127.0.0.1 -k {data}", "start"], check=True, capture_output=True)  # fmt: skip
-        subprocess.run(
-            [str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "ivr"], check=True
-        )
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/ivr"
-    finally:
-        subprocess.run([*as_user, str(binaries / "pg_ctl"), "-D", str(data / "c"), "-m", "fast", "stop"],
-                       capture_output=True)  # fmt: skip
-        shutil.rmtree(data, ignore_errors=True)
+    with throwaway_postgres("ivr-bench-pg-") as url:
+        yield url
 
 
 @contextmanager

@@ -10,6 +10,7 @@ self-signed one for 127.0.0.1), with deploy/nginx/ivr-hosts.conf listing these h
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import shlex
@@ -17,7 +18,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -229,3 +233,46 @@ class Nginx:
         session.trust_env = False
         session.verify = str(self.certificate)
         return session
+
+
+# ---- PostgreSQL: a throw-away cluster ----------------------------------------------------------------
+
+
+def postgres_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+@contextmanager
+def throwaway_postgres(prefix: str = "ivr-pg-") -> Iterator[str]:
+    """A PostgreSQL cluster of its own in a temp folder (initdb + pg_ctl, as the postgres user when run
+    as root), with a database "ivr": its URL, while in `with`; stopped and its folder removed after."""
+    binaries = postgres_bin()
+    assert binaries is not None, "PostgreSQL's server binaries are not installed: apt-get install postgresql"
+    # Not under pytest's temp folder: that is private to root, and the server runs as postgres.
+    data = Path(tempfile.mkdtemp(prefix=prefix))
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(data, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    cluster, port = data / "cluster", free_port()
+    try:
+        subprocess.run([*as_user, str(binaries / "initdb"), "-D", str(cluster), "-U", "postgres", "-A", "trust"],
+                       check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [*as_user, str(binaries / "pg_ctl"), "-D", str(cluster), "-w", "-l", str(data / "log"),
+             "-o", f"-p {port} -h 127.0.0.1 -k {data}", "start"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        subprocess.run(
+            [str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "ivr"], check=True
+        )
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/ivr"
+    finally:
+        subprocess.run(
+            [*as_user, str(binaries / "pg_ctl"), "-D", str(cluster), "-m", "fast", "stop"], capture_output=True
+        )
+        shutil.rmtree(data, ignore_errors=True)

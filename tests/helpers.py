@@ -7,17 +7,11 @@ tests/conftest.py's `app` for those modules alone.
 from __future__ import annotations
 
 import datetime as dt
-import glob
 import itertools
 import json
 import logging
-import os
 import re
 import secrets
-import shutil
-import socket
-import subprocess
-import tempfile
 import threading
 import wave
 from collections.abc import Iterator
@@ -45,6 +39,7 @@ from ivr.simulator.phone import SimulatedCall
 from ivr.simulator.scenario import load, run
 from ivr.simulator.transport import FlaskTransport
 from ivr.worker import Worker
+from tests.cluster import postgres_bin, throwaway_postgres
 from tests.conftest import ROOT, TOKEN, free_port, make_app
 
 # ---- webhooks: Twilio's signed requests --------------------------------------------------------------
@@ -308,48 +303,14 @@ def no_sideways_scroll(page) -> None:  # type: ignore[no-untyped-def]
 # ---- PostgreSQL: a throw-away cluster per module -------------------------------------------------------
 
 
-def postgres_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if found:
-        return Path(found[-1]).parent
-    initdb = shutil.which("initdb")
-    return Path(initdb).parent if initdb else None
-
-
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
-    binaries = postgres_bin()
-    if binaries is None:
+    if postgres_bin() is None:
         pytest.skip(
             "PostgreSQL server binaries are not installed (make test installs the postgresql package when run as root)"
         )
-    # Not under pytest's temp folder: that is private to root, and the server runs as postgres.
-    data = Path(tempfile.mkdtemp(prefix="ivr-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        shutil.chown(data, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    cluster = data / "cluster"
-    subprocess.run([*as_user, str(binaries / "initdb"), "-D", str(cluster), "-U", "postgres", "-A", "trust"],
-                   check=True, capture_output=True)  # fmt: skip
-    subprocess.run(
-        [*as_user, str(binaries / "pg_ctl"), "-D", str(cluster), "-w", "-l", str(data / "log"),
-         "-o", f"-p {port} -h 127.0.0.1 -k {data}", "start"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    try:
-        subprocess.run(
-            [str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "ivr"], check=True
-        )
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/ivr"
-    finally:
-        subprocess.run(
-            [*as_user, str(binaries / "pg_ctl"), "-D", str(cluster), "-m", "fast", "stop"], capture_output=True
-        )
-        shutil.rmtree(data, ignore_errors=True)
+    with throwaway_postgres() as url:
+        yield url
 
 
 # ---- notifications: the team's SMTP server and webhook receiver, and the worker sending ----------------
