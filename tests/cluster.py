@@ -61,6 +61,15 @@ def wait_for_port(port: int, process: subprocess.Popen | None = None, seconds: f
             time.sleep(0.1)
 
 
+def placed(unit: str) -> list[str]:
+    """What systemd does before a unit's command, as commands: its Nice= and CPUAffinity= (of the cores
+    this machine has)."""
+    before = [word for value in unit_lines(unit, "Nice") for word in ("nice", "-n", value)]
+    cores = [core for value in unit_lines(unit, "CPUAffinity") for core in value.split()]
+    cores = [core for core in cores if int(core) < (os.cpu_count() or 1)]
+    return before + (["taskset", "-c", ",".join(cores)] if cores and shutil.which("taskset") else [])
+
+
 class Host:
     """One app host: the units' processes, each in a process group of its own (killed as a host dies)."""
 
@@ -101,8 +110,10 @@ class Host:
         [line] = unit_lines(unit, "ExecStart")
         log = open(self.folder / f"{unit}.log", "ab")  # noqa: SIM115 (the process's, closed with it)
         self.processes[unit] = subprocess.Popen(
-            self.command(line, env, workers), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            [*placed(unit), *self.command(line, env, workers)], cwd=ROOT, env=env, stdout=log,
+            # A process group of its own (killed together), not a session: a session is an autogroup of
+            # the scheduler's, which would share the cores equally whatever the units' Nice= says.
+            stderr=subprocess.STDOUT, process_group=0,
         )  # fmt: skip
         log.close()
 
