@@ -18,8 +18,9 @@ from sqlalchemy import select
 
 from ivr import recordings
 from ivr.db import get_db
+from ivr.messages.audio_store import Folder
 from ivr.models import Message
-from ivr.recordings import problem, store_for
+from ivr.recordings import problem
 from ivr.worker import DOWNLOAD_ATTEMPTS, Worker
 from tests.conftest import make_app
 from tests.helpers import message, post, twilio_params
@@ -161,7 +162,7 @@ def test_a_listed_server_gets_the_credentials_and_the_file_gets_the_apps_name(ap
     message_id = message_at(app, f"http://{host}/2010-04-01/Accounts/{ACCOUNT}/Recordings/{RECORDING}")
     done = work_until_done(app, message_id)
     assert done.audio_status == "stored" and done.audio_path == f"message-{message_id}.wav"
-    assert (store_for(app.config).folder / done.audio_path).read_bytes() == WAV
+    assert (Path(app.config["DATA_DIR"]) / "recordings" / done.audio_path).read_bytes() == WAV
     assert len(got) == 1 and got[0][1].startswith("Basic ")
 
 
@@ -265,7 +266,7 @@ def test_only_files_the_worker_named_are_served(agents: Flask, tmp_path: Path) -
 
 
 def test_the_recordings_folder_keeps_reads_and_deletes_only_its_own_files(tmp_path: Path) -> None:
-    store = store_for({"DATA_DIR": str(tmp_path)})
+    store = Folder(tmp_path / "recordings")
     (tmp_path / "secret.wav").write_bytes(b"not a message")
     name = store.keep(7, WAV)
     assert name == "message-7.wav" and store.read(name) == WAV

@@ -76,7 +76,7 @@ class Folder:
         except OSError:
             return None
 
-    def delete(self, name: str, session: Session) -> None:
+    def delete(self, name: str, session: Session | None = None) -> None:
         path = self.path(name)
         if path is not None:
             path.unlink(missing_ok=True)
