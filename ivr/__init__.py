@@ -18,6 +18,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, prompts, the checked call flow, webhooks and commands."""
     from ivr import agents, cli, db, front, headers, voice, web
     from ivr import hours as clock
+    from ivr.flows import survey
     from ivr.flows.check import load_checked
     from ivr.flows.engine import Engine
     from ivr.hours import OpeningHours
@@ -51,6 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["ivr.hours"] = OpeningHours.from_settings(settings)
     clock.now(settings)  # a malformed IVR_CLOCK is a start-up error
     audio_store.kind_for(settings)  # as is an unknown IVR_RECORDINGS_STORE
+    survey.share(settings)  # or a share that is not a percentage
     # A wrong or partial Vosk model is an error now, not in the middle of a call; the model itself
     # is loaded the first time audio is recognised.
     app.extensions["ivr.speech"] = speech.choose(settings)

@@ -53,6 +53,9 @@ DEFAULTS: dict[str, Any] = {
     "TRANSFER_TIMEOUT": 20,
     # Fix the clock (e.g. 2026-12-24T21:30:00+02:00) for demonstrations and tests; empty = real time.
     "CLOCK": "",
+    # The percentage of callers who got something done asked "did we solve what you called about?"
+    # before the goodbye (0 to 100; 0: never).
+    "SURVEY_SHARE": 30,
     # Voice messages: the longest recording, and the silence that ends it (seconds).
     "VOICEMAIL_MAX_SECONDS": 120,
     "VOICEMAIL_SILENCE_SECONDS": 5,

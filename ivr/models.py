@@ -532,6 +532,10 @@ class InsightDay(Base):
     # Calls followed by another call from the same number within 24 hours, and of those the helped.
     called_again: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     helped_called_again: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Calls asked "did we solve what you called about?" (ivr/flows/survey.py), and their answers.
+    surveyed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    survey_yes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    survey_no: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class InsightHour(Base):

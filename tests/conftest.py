@@ -72,7 +72,7 @@ def make_app(tmp_path: Path, template_db: Path, **overrides: object) -> Flask:
         shutil.copy(template_db, path)
     config = {"DATABASE_URL": f"sqlite:///{path}", "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_URL": "", "PROXY_HOPS": 0,
               "TWILIO_MEDIA_HOSTS": MEDIA_HOSTS, "AUDIO_RETENTION_DAYS": NO_RETENTION,
-              "DATA_DIR": str(tmp_path / "data")}  # fmt: skip
+              "DATA_DIR": str(tmp_path / "data"), "SURVEY_SHARE": 0}  # fmt: skip
     config.update(overrides)
     app = create_app(config)
     _dated_for_today(app, template_db)
@@ -170,7 +170,7 @@ def server(tmp_path: Path, template_db: Path) -> Iterator[str]:
     dated.extensions["ivr.db"].engine.dispose()
     port = free_port()
     env = {**os.environ, "IVR_DATABASE_URL": f"sqlite:///{database}", "IVR_TWILIO_AUTH_TOKEN": TOKEN,
-           "IVR_TWILIO_MEDIA_HOSTS": MEDIA_HOSTS, "IVR_CLOCK": SERVER_CLOCK}  # fmt: skip
+           "IVR_TWILIO_MEDIA_HOSTS": MEDIA_HOSTS, "IVR_CLOCK": SERVER_CLOCK, "IVR_SURVEY_SHARE": "0"}  # fmt: skip
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
         [str(gunicorn), "--workers", "3", "--no-control-socket", "--bind", f"127.0.0.1:{port}", "wsgi:app"],

@@ -119,6 +119,7 @@ def test_every_figure_from_calls_with_known_outcomes(app: Flask) -> None:
         "containment": 1 / 9,
         "called_again": 0,
         "helped_called_again": 0,
+        "survey": {"asked": 0, "solved": 0, "not_solved": 0},  # no call here was asked (the share is 0)
         "days": [{"day": "2026-11-23", "calls": 0, "helped": 0, "helped_called_again": 0, "containment": 0.0},
                  {"day": "2026-11-24", "calls": 9, "helped": 1, "helped_called_again": 0, "containment": 1 / 9},
                  {"day": "2026-11-25", "calls": 0, "helped": 0, "helped_called_again": 0, "containment": 0.0}],

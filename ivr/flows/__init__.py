@@ -20,6 +20,7 @@ BRANCH_NAMES = (
     "people",
     "problems",
     "questions",
+    "survey",
     "texts",
     "voicemail",
 )

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from babel.lists import format_list
 
-from ivr.flows import problems, products
+from ivr.flows import problems, products, survey
 from ivr.flows.actions import Say
 from ivr.flows.context import Context
 from ivr.flows.nodes import Command, Goto, Handler, Hangup, Menu, Message, Option, Question
@@ -141,7 +141,10 @@ def declined(state: CallState, context: Context) -> Goto:
 
 
 def goodbye(state: CallState, context: Context) -> Goto:
-    """A warm goodbye that names what the caller got done in this call."""
+    """A warm goodbye that names what the caller got done in this call (a share of them first asked
+    whether that solved what they called about: ivr/flows/survey.py)."""
+    if survey.asks(state, context):
+        return Goto("survey", remember={"surveyed": 1})
     done = [str(d) for d in state.collected.get("helped") or []]
     if not done:
         return Goto("call_over", say=(Say("goodbye"),))
@@ -197,7 +200,7 @@ NODES = [
         understands="main_menu",
         anything_else=True,
     ),
-    Handler("goodbye", run=goodbye, exits={"call_over": "goodbye naming what was done"}),
+    Handler("goodbye", run=goodbye, exits={"call_over": "goodbye naming what was done", "survey": "asked first"}),
     Hangup("call_over"),
     Hangup("too_many_failures", prompt="goodbye_after_failures"),
 ]

@@ -146,6 +146,10 @@ class Figures:
     called_again: int = 0
     helped_called_again: int = 0
     web: Web = field(default_factory=Web)
+    # Callers asked "did we solve what you called about?" after self-service, and how they answered.
+    surveyed: int = 0
+    solved: int = 0
+    not_solved: int = 0
 
     @property
     def contained(self) -> int:
@@ -343,6 +347,11 @@ def figures(session: Session, settings: dict[str, Any], start: dt.date, end: dt.
         for n in range((end - start).days + 1)
     )
 
+    surveyed, solved, not_solved = (int(n or 0) for n in session.execute(
+        select(func.sum(InsightDay.surveyed), func.sum(InsightDay.survey_yes), func.sum(InsightDay.survey_no))
+        .where(in_period(InsightDay.day))
+    ).one())  # fmt: skip
+
     prompt_names = ("reached", "went_on", "hung_up", "to_person", "not_understood", "voice", "voice_missed")
     prompt_rows = session.execute(
         select(InsightPrompt.node, *(func.sum(getattr(InsightPrompt, n)) for n in prompt_names))
@@ -394,6 +403,9 @@ def figures(session: Session, settings: dict[str, Any], start: dt.date, end: dt.
         called_again=called_again,
         helped_called_again=helped_called_again,
         web=_web(session, since, until),
+        surveyed=surveyed,
+        solved=solved,
+        not_solved=not_solved,
     )
 
 
@@ -413,6 +425,8 @@ def as_json(f: Figures) -> dict[str, Any]:
         # Callers who called again within 24 hours; the helped among them are not contained.
         "called_again": f.called_again,
         "helped_called_again": f.helped_called_again,
+        # Asked after self-service whether the call solved it: yes ("confirmed solved"), no, or no answer.
+        "survey": {"asked": f.surveyed, "solved": f.solved, "not_solved": f.not_solved},
         "days": [
             {
                 "day": d.day.isoformat(),

@@ -34,6 +34,7 @@ AGAIN = dt.timedelta(hours=24)
 BATCH = 500
 OUTCOMES = ("helped", "transferred", "message_left", "gave_up", "hung_up")
 ANSWERS = ("dtmf", "speech")
+SURVEY = ("surveyed", "survey_yes", "survey_no")
 # The third miss at a prompt is a miss too (the engine then sends the call on).
 MISSES = ("no_match", "too_many_failures")
 KEY_WORDS = 8
@@ -100,6 +101,11 @@ def add_call(rows: Rows, call: Call, questions: list[FaqQuery], hours: OpeningHo
     totals = rows.days[(day, language)]
     totals["calls"] += 1
     totals[outcome] += 1
+    # The question after self-service (ivr/flows/survey.py): asked, and its answer, kept in the call's state.
+    collected = call.collected or {}
+    totals["surveyed"] += bool(collected.get("surveyed"))
+    totals["survey_yes"] += collected.get("survey") == "yes"
+    totals["survey_no"] += collected.get("survey") == "no"
     rows.hours[(day, local.hour)] += 1
 
     reached: set[str] = set()
@@ -210,7 +216,8 @@ def _upsert(
 
 
 def _write(session: Session, rows: Rows) -> None:
-    day_counts = ("calls", *OUTCOMES, "steps", "voice_steps", "voice_missed", "called_again", "helped_called_again")
+    day_counts = ("calls", *OUTCOMES, "steps", "voice_steps", "voice_missed", "called_again", "helped_called_again",
+                  *SURVEY)  # fmt: skip
     prompt_counts = ("reached", "went_on", "hung_up", "to_person", "not_understood", "voice", "voice_missed")
     asked_counts = ("asked", "not_found", "not_helped")
     days = [
@@ -258,7 +265,9 @@ def roll_up(session: Session, settings: dict[str, Any], now: dt.datetime, limit:
     if not claimed:
         return 0
     calls = session.execute(
-        select(Call.call_sid, Call.started_at, Call.language, Call.outcome, Call.events, Call.from_number)
+        select(
+            Call.call_sid, Call.started_at, Call.language, Call.outcome, Call.events, Call.from_number, Call.collected
+        )
         .where(Call.call_sid.in_(claimed))
         # In the order they began: each group's sample is the first question asked in it.
         .order_by(Call.started_at, Call.call_sid)

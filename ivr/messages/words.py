@@ -38,6 +38,7 @@ REASONS = {
     "not_answered": "question not answered",
     "caller_choice": "chose to leave a message",
     "problem": "reported a problem",
+    "not_solved": "said the call did not solve it",
     "web_message": "wrote on the help centre",
 }
 

@@ -81,12 +81,17 @@ def simulate(
         sys.exit(_coverage(files, url, as_json))
     scenarios_found, failed = _load_all(files)
     for scenario in scenarios_found:
-        outcome = run(scenario, _transport(url) if url or not scenario.settings else _line_of(scenario))
+        outcome = run(scenario, _transport(url) if url or not _needs_own_app(scenario) else _line_of(scenario))
         click.echo(outcome.as_json() if as_json else outcome.report())
         failed |= not outcome.ok
     if not as_json:
         _deliver_recordings(url, before)
     sys.exit(1 if failed else 0)
+
+
+def _needs_own_app(scenario: Scenario) -> bool:
+    """Whether the scenario's settings (the survey off, unless it says otherwise) differ from this app's."""
+    return any(current_app.config.get(key) != value for key, value in scenario.app_settings().items())
 
 
 def _line_of(scenario: Scenario) -> Transport:

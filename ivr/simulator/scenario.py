@@ -57,10 +57,15 @@ class Scenario:
     language: str | None = None
 
     def app_settings(self) -> dict[str, Any]:
-        """The scenario's settings as the app takes them (numbers as numbers, yes/no as booleans)."""
+        """The scenario's settings as the app takes them (numbers as numbers, yes/no as booleans). The
+        survey is asked of a share of calls chosen by their random CallSid: a scenario hears it only
+        when it says so (SURVEY_SHARE: 100), so that every play of it is the same."""
         from ivr.config import DEFAULTS, _coerce
 
-        return {name: _coerce(name, value, DEFAULTS[name]) for name, value in self.settings.items()}
+        return {
+            "SURVEY_SHARE": 0,
+            **{name: _coerce(name, value, DEFAULTS[name]) for name, value in self.settings.items()},
+        }
 
 
 @dataclass
