@@ -31,15 +31,15 @@ _COLUMNS = "call_sid, from_number, node, step, retries, collected, language, ver
 FIND_CALL = f"SELECT {_COLUMNS} FROM calls WHERE call_sid = :sid"
 INSERT_CALL = (
     "INSERT INTO calls (call_sid, from_number, to_number, language, node, step, retries, collected,"
-    " verified_customer_id, outcome, last_twiml, started_at, updated_at, events) VALUES (:sid, :from_number,"
-    " :to_number, :language, :node, :step, :retries, :collected, :verified_customer_id, :outcome, :last_twiml,"
-    " :now, :now, :events)"
+    " verified_customer_id, outcome, last_twiml, started_at, updated_at, events, version) VALUES (:sid,"
+    " :from_number, :to_number, :language, :node, :step, :retries, :collected, :verified_customer_id, :outcome,"
+    " :last_twiml, :now, :now, :events, COALESCE(:version, ''))"
 )
 # Optimistic: the step is saved only if no other request saved this step first.
 ADVANCE_CALL = (
     "UPDATE calls SET node = :node, step = :step, retries = :retries, collected = :collected, language = :language,"
     " verified_customer_id = :verified_customer_id, outcome = :outcome, last_twiml = :last_twiml, updated_at = :now,"
-    " events = {append_event} WHERE call_sid = :sid AND step = :expected_step"
+    " events = {append_event}, version = COALESCE(:version, version) WHERE call_sid = :sid AND step = :expected_step"
 )
 # The event (JSON text) goes on the end of the log: both databases append in place, each in its own words.
 APPEND_EVENT = {
@@ -214,8 +214,11 @@ class CallConnection:
             record.collected = json.loads(record.collected)
         return record
 
-    def save_turn(self, call: CallRecord, turn: Turn, at_node: str, twiml: str, called: str = "") -> bool:
-        """Store the call's new state, the answer given, and the step at the end of its event log.
+    def save_turn(
+        self, call: CallRecord, turn: Turn, at_node: str, twiml: str, called: str = "", version: str | None = None
+    ) -> bool:
+        """Store the call's new state, the answer given, and the step at the end of its event log (and
+        the version of the line it heard, when given: ivr/versions.py).
 
         The step's event: where the caller answered (`node`), what they did and what it `matched`,
         the nodes the call then went through (`path`, ending at `next_node`, where it waits or ends;
@@ -234,7 +237,7 @@ class CallConnection:
         values = {
             "sid": call.call_sid, "node": state.node, "step": state.step, "retries": state.retries, "language": state.language,
             "collected": json.dumps(state.collected), "verified_customer_id": state.verified_customer_id,
-            "outcome": state.outcome, "last_twiml": twiml, "now": now,
+            "outcome": state.outcome, "last_twiml": twiml, "now": now, "version": version,
         }  # fmt: skip
         if call.is_new:
             sql = self.sql["insert"]

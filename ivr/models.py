@@ -286,6 +286,9 @@ class Call(Base):
     # of its own, so that a step writes one row, not two rows and an index (bench/webhooks.py).
     events: Mapped[list[dict[str, Any]]] = mapped_column(EVENT_LOG, default=list)
     # Whether the call is counted in the insights' day rows (ivr/insights/rollup.py): once, after it ended.
+    # The version of the line the call heard (ivr/versions.py): set at its first step, and again if
+    # the caller changed language.
+    version: Mapped[str] = mapped_column(String(16), default="", server_default="")
     summarised: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
@@ -510,6 +513,35 @@ class LoginAttempt(Base):
     device: Mapped[str] = mapped_column(String(32), default="", server_default="")
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ok: Mapped[bool] = mapped_column(Boolean)
+
+
+class LineVersion(Base):
+    """A version of the line callers heard (ivr/versions.py): its flow, its language's prompts and
+    knowledge base, each as a short hash, and when a call first heard it."""
+
+    __tablename__ = "versions"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    language: Mapped[str] = mapped_column(String(16))
+    flow: Mapped[str] = mapped_column(String(16))
+    prompts: Mapped[str] = mapped_column(String(16))
+    knowledge: Mapped[str] = mapped_column(String(16))
+    first_heard: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class InsightVersion(Base):
+    """Calls of one day (the line's time zone, at the call's start) that heard one version, by how they
+    ended and what they said after self-service: the insights' figures per version."""
+
+    __tablename__ = "insight_versions"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    version: Mapped[str] = mapped_column(String(16), primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    helped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    surveyed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    survey_yes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    survey_no: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class InsightDay(Base):

@@ -75,6 +75,8 @@ class Catalog:
         # Where each language was read from, for problems and for the simulator's "hearing ..." line.
         self.paths = paths or {}
         self.versions: dict[str, str] = {}
+        # Each language's file as loaded, by a hash of its bytes: part of the version a call heard.
+        self.digests: dict[str, str] = {}
 
     @classmethod
     def load(cls, directory: Path = PROMPTS_DIR, defaults: dict[str, str] | None = None) -> Catalog:
@@ -89,10 +91,14 @@ class Catalog:
         catalog = cls(languages, defaults, {path.stem: path for path in paths})
         for path in paths:
             saved = dt.datetime.fromtimestamp(path.stat().st_mtime)
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:8]
-            about = f"{catalog.file(path.stem)}, version {digest}, saved {saved:%H:%M:%S}"
+            catalog.digests[path.stem] = full = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+            about = f"{catalog.file(path.stem)}, version {full[:8]}, saved {saved:%H:%M:%S}"
             catalog.versions[path.stem] = about.encode("ascii", "replace").decode()  # it travels as a header
         return catalog
+
+    def digest(self, language: str) -> str:
+        """The language's catalog file, as loaded, by a hash of its bytes ("" for a catalog not from files)."""
+        return self.digests.get(language, "")
 
     def version(self, language: str) -> str:
         """Which catalog file this process speaks from, and which edit of it, as loaded: what a

@@ -15,7 +15,7 @@ from ivr.db import get_db, upgrade
 from ivr.insights import figures as insights
 from ivr.insights import rollup
 from ivr.insights.figures import AgentLoad, Asked, Day, Messages, Prompt
-from ivr.models import Call, Message, MessageHistory
+from ivr.models import Call, LineVersion, Message, MessageHistory, as_utc
 from ivr.worker import Worker
 from tests.conftest import TOKEN
 from tests.helpers import (
@@ -113,6 +113,9 @@ def test_every_figure_from_calls_with_known_outcomes(app: Flask) -> None:
     carol = bearer(api_token(app, "carol"))
     reply = client.get(f"/agent/api/insights?from={START}&to={END}", headers=carol)
     assert reply.status_code == 200, reply.get_data(as_text=True)
+    with app.app_context(), get_db().reading() as session:  # every call heard the one version of the line
+        [heard] = session.scalars(select(LineVersion)).all()
+        assert set(session.scalars(select(Call.version))) == {heard.id}
     assert reply.get_json() == {
         "from": "2026-11-23", "to": "2026-11-25", "calls": 9,
         "outcomes": {"helped": 1, "transferred": 1, "message": 1, "gave_up": 1, "hung_up": 5},
@@ -120,6 +123,8 @@ def test_every_figure_from_calls_with_known_outcomes(app: Flask) -> None:
         "called_again": 0,
         "helped_called_again": 0,
         "survey": {"asked": 0, "solved": 0, "not_solved": 0},  # no call here was asked (the share is 0)
+        "versions": [{"version": heard.id, "language": "en-US", "first_heard": as_utc(heard.first_heard).isoformat(),
+                      "calls": 9, "helped": 1, "survey": {"asked": 0, "solved": 0, "not_solved": 0}}],
         "days": [{"day": "2026-11-23", "calls": 0, "helped": 0, "helped_called_again": 0, "containment": 0.0},
                  {"day": "2026-11-24", "calls": 9, "helped": 1, "helped_called_again": 0, "containment": 1 / 9},
                  {"day": "2026-11-25", "calls": 0, "helped": 0, "helped_called_again": 0, "containment": 0.0}],

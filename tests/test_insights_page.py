@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ivr.agents import views
 from ivr.db import get_db
 from ivr.insights import figures as insights
-from ivr.insights.figures import AgentLoad, Asked, Day, Figures, Messages, Prompt
+from ivr.insights.figures import AgentLoad, Asked, Day, Figures, Heard, Messages, Prompt
 from ivr.models import FaqEntry
 from tests.helpers import CHROMIUM, OUTPUT, PASSWORD, app, csrf, login, no_sideways_scroll, site, supervisor  # noqa: F401
 
@@ -40,7 +40,9 @@ def made_up(start: dt.date, end: dt.date) -> Figures:
                Asked("refund script", SCRIPT, 3, 1, 2, "en-US")),
         messages=Messages(5, 3, 2.5, 20.0, dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC),
                           (AgentLoad("ann", 2, 1.5, 3.0), AgentLoad("bob", 1, 20.0, 20.0), AgentLoad(AGENT, 0, None, None))),
-        hours=hours, open=opened, voice_steps=33, steps=60,
+        hours=hours, open=opened, voice_steps=33, steps=60, surveyed=12, solved=6, not_solved=2,
+        versions=(Heard("9f2c0a1b3d4e", "en-US", dt.datetime(2026, 11, 21, 14, 0, tzinfo=dt.UTC), 25, 15, 8, 5, 1),
+                  Heard("", "", None, 15, 7, 4, 1, 1)),
     )  # fmt: skip
 
 
@@ -72,7 +74,9 @@ def test_a_supervisor_sees_every_figure(app: Flask, shown: list) -> None:  # noq
     assert (end - start).days == 29  # 30 days, today included, by default
     said = text_of(page)
     for figure in ("40 calls", "55% helped themselves", "22 helped of 40", "5 received", "3 closed",
-                   "2.5 h median to close", "90% within 20.0 h", "55% of steps answered by voice", "33 of 60"):  # fmt: skip
+                   "2.5 h median to close", "90% within 20.0 h", "55% of steps answered by voice", "33 of 60",
+                   "75% said we solved it", "asked after self-service: 12; yes 6, no 2",
+                   "9f2c0a1b3d4e", "25 15 (60%) 5 of 8 1", "before versions 15 7 (47%) 1 of 4 1"):  # fmt: skip
         assert figure in said, figure
     # every table's numbers are on the page, a chart (inline SVG, nothing run, nothing fetched) above each
     for row in ("How can I help you today? main_menu 40 31 3 4 9", "order_number 12 10 1 0 2", "ann 2 1.5 3.0",

@@ -1,6 +1,6 @@
 """The command line: `init_app` registers every group and command, each group in its own module here
 (`db upgrade`, `seed`, `flows check|graph`, `speech recognize`, `faq`, `products`, `recordings move`, `agents`, `worker`, `insights
-rollup`, `banner`, `reload`). The simulator registers its own `simulate` (ivr/simulator/cli.py), which
+rollup`, `versions`, `banner`, `reload`). The simulator registers its own `simulate` (ivr/simulator/cli.py), which
 uses ivr.cli.checks: this package imports nothing of the simulator, so nothing here imports back."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from ivr.cli.products import products_cli
 from ivr.cli.recordings import recordings_cli
 from ivr.cli.server import banner, reload_server
 from ivr.cli.speech import speech_cli
+from ivr.cli.versions import versions
 from ivr.cli.worker import insights_cli, worker
 
 
@@ -29,5 +30,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed)
     app.cli.add_command(worker)
     app.cli.add_command(insights_cli)
+    app.cli.add_command(versions)
     app.cli.add_command(banner)
     app.cli.add_command(reload_server)

@@ -24,6 +24,8 @@ from ivr.models import (
     InsightDay,
     InsightHour,
     InsightPrompt,
+    InsightVersion,
+    LineVersion,
     Message,
     MessageHistory,
     as_utc,
@@ -46,6 +48,24 @@ class Day:
     @property
     def containment(self) -> float:
         return (self.helped - self.helped_called_again) / self.calls if self.calls else 0.0
+
+
+@dataclass(frozen=True)
+class Heard:
+    """The calls of the period that heard one version of the line (ivr/versions.py)."""
+
+    version: str
+    language: str
+    first_heard: dt.datetime | None
+    calls: int
+    helped: int
+    surveyed: int
+    solved: int
+    not_solved: int
+
+    @property
+    def helped_share(self) -> float:
+        return self.helped / self.calls if self.calls else 0.0
 
 
 @dataclass(frozen=True)
@@ -150,6 +170,8 @@ class Figures:
     surveyed: int = 0
     solved: int = 0
     not_solved: int = 0
+    # Per version of the line the calls heard, the newest first.
+    versions: tuple[Heard, ...] = ()
 
     @property
     def contained(self) -> int:
@@ -406,7 +428,24 @@ def figures(session: Session, settings: dict[str, Any], start: dt.date, end: dt.
         surveyed=surveyed,
         solved=solved,
         not_solved=not_solved,
+        versions=_versions(session, in_period),
     )
+
+
+def _versions(session: Session, in_period: Any) -> tuple[Heard, ...]:
+    """The period's calls per version heard, the newest version first (calls from before versions: "")."""
+    counts = ("calls", "helped", "surveyed", "survey_yes", "survey_no")
+    rows = session.execute(
+        select(InsightVersion.version, LineVersion.language, LineVersion.first_heard,
+               *(func.sum(getattr(InsightVersion, name)) for name in counts))
+        .outerjoin(LineVersion, LineVersion.id == InsightVersion.version)
+        .where(in_period(InsightVersion.day))
+        .group_by(InsightVersion.version, LineVersion.language, LineVersion.first_heard)
+    ).all()  # fmt: skip
+    heard = [Heard(version, language or "", as_utc(first) if first else None, *(int(n or 0) for n in sums))
+             for version, language, first, *sums in rows]  # fmt: skip
+    oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
+    return tuple(sorted(heard, key=lambda h: (h.first_heard or oldest, h.version), reverse=True))
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
@@ -427,6 +466,18 @@ def as_json(f: Figures) -> dict[str, Any]:
         "helped_called_again": f.helped_called_again,
         # Asked after self-service whether the call solved it: yes ("confirmed solved"), no, or no answer.
         "survey": {"asked": f.surveyed, "solved": f.solved, "not_solved": f.not_solved},
+        # Per version of the line the calls heard (flow, prompts, knowledge base: `flask versions`).
+        "versions": [
+            {
+                "version": h.version,
+                "language": h.language,
+                "first_heard": _iso(h.first_heard),
+                "calls": h.calls,
+                "helped": h.helped,
+                "survey": {"asked": h.surveyed, "solved": h.solved, "not_solved": h.not_solved},
+            }
+            for h in f.versions
+        ],
         "days": [
             {
                 "day": d.day.isoformat(),

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ivr.flows.nodes import WAITING
 from ivr.hours import OpeningHours
-from ivr.models import Call, FaqQuery, InsightAsked, InsightDay, InsightHour, InsightPrompt, as_utc
+from ivr.models import Call, FaqQuery, InsightAsked, InsightDay, InsightHour, InsightPrompt, InsightVersion, as_utc
 from ivr.speech.matching import ENGLISH, normalise
 
 # A call with no step for this long is over, whether or not Twilio said so.
@@ -49,6 +49,7 @@ class Rows:
     prompts: dict[tuple[dt.date, str], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     asked: dict[tuple[dt.date, str, str], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     samples: dict[tuple[dt.date, str, str], str] = field(default_factory=dict)
+    versions: dict[tuple[dt.date, str], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
 
 @cache
@@ -101,11 +102,17 @@ def add_call(rows: Rows, call: Call, questions: list[FaqQuery], hours: OpeningHo
     totals = rows.days[(day, language)]
     totals["calls"] += 1
     totals[outcome] += 1
-    # The question after self-service (ivr/flows/survey.py): asked, and its answer, kept in the call's state.
+    # The question after self-service (ivr/flows/survey.py), asked and answered as the call's state says;
+    # the same per version of the line the call heard (ivr/versions.py).
     collected = call.collected or {}
-    totals["surveyed"] += bool(collected.get("surveyed"))
-    totals["survey_yes"] += collected.get("survey") == "yes"
-    totals["survey_no"] += collected.get("survey") == "no"
+    asked, answer = bool(collected.get("surveyed")), collected.get("survey")
+    heard = rows.versions[(day, call.version or "")]
+    heard["calls"] += 1
+    heard["helped"] += outcome == "helped"
+    for counts in (totals, heard):
+        counts["surveyed"] += asked
+        counts["survey_yes"] += answer == "yes"
+        counts["survey_no"] += answer == "no"
     rows.hours[(day, local.hour)] += 1
 
     reached: set[str] = set()
@@ -232,6 +239,10 @@ def _write(session: Session, rows: Rows) -> None:
     asked = [{"day": d, "language": lang, "key": key, "sample": rows.samples[(d, lang, key)],
               **{c: counts[c] for c in asked_counts}} for (d, lang, key), counts in rows.asked.items()]  # fmt: skip
     _upsert(session, InsightAsked.__table__, ("day", "language", "key"), asked, asked_counts)  # type: ignore[arg-type]
+    version_counts = ("calls", "helped", *SURVEY)
+    heard = [{"day": d, "version": version, **{c: counts[c] for c in version_counts}}
+             for (d, version), counts in rows.versions.items()]  # fmt: skip
+    _upsert(session, InsightVersion.__table__, ("day", "version"), heard, version_counts)  # type: ignore[arg-type]
 
 
 def roll_up(session: Session, settings: dict[str, Any], now: dt.datetime, limit: int = BATCH,
@@ -266,7 +277,14 @@ def roll_up(session: Session, settings: dict[str, Any], now: dt.datetime, limit:
         return 0
     calls = session.execute(
         select(
-            Call.call_sid, Call.started_at, Call.language, Call.outcome, Call.events, Call.from_number, Call.collected
+            Call.call_sid,
+            Call.started_at,
+            Call.language,
+            Call.outcome,
+            Call.events,
+            Call.from_number,
+            Call.collected,
+            Call.version,
         )
         .where(Call.call_sid.in_(claimed))
         # In the order they began: each group's sample is the first question asked in it.

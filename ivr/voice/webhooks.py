@@ -6,6 +6,7 @@ apology and go back to the main menu, never Twilio's "application error".
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 import re
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
 
 from ivr import hours as clock
-from ivr import recordings
+from ivr import recordings, versions
 from ivr.calls import CallConnection, CallRecord, open_call, state_of
 from ivr.db import get_db
 from ivr.flows.actions import Say
@@ -202,9 +203,20 @@ def take_turn(
     finally:
         step_context.close()
     body = render(turn.state, turn.actions)
-    if calls.save_turn(call, turn, at_node, body, values.get("To", "")):
+    if calls.save_turn(call, turn, at_node, body, values.get("To", ""), heard(call, turn.state.language)):
         return xml(body)
     return _replay(calls, call.call_sid)
+
+
+def heard(call: CallRecord, language: str) -> str | None:
+    """The version of the line this step is heard in, at a call's first step or when its language
+    changed (one read of the knowledge base's marker); None: the call keeps the one it has."""
+    if not call.is_new and language == call.language:
+        return None
+    with get_db().reading() as session:
+        version = versions.current(session, current_app.extensions.get("ivr.catalog"), language)
+    versions.record(get_db(), version, dt.datetime.now(dt.UTC))
+    return version.id
 
 
 @bp.route("/incoming", methods=["POST", "GET"])
