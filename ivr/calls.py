@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
+from ivr import versions
 from ivr.flows.engine import Turn
 from ivr.flows.state import CallState
 
@@ -130,7 +131,7 @@ class CallStore:
         advance = ADVANCE_CALL.replace("{append_event}", APPEND_EVENT[engine.dialect.name])
         self.sql = {name: style(text) for name, text in
                     {"find": FIND_CALL, "insert": INSERT_CALL, "advance": advance, "end": END_CALL,
-                     "message_left": MESSAGE_LEFT}.items()}  # fmt: skip
+                     "message_left": MESSAGE_LEFT, "knowledge": versions.KNOWLEDGE}.items()}  # fmt: skip
         # DB-API 2 drivers name the error for a duplicate key IntegrityError.
         self.duplicate_error = engine.dialect.dbapi.IntegrityError  # type: ignore[union-attr]
         # SQLite's connections are kept from one request to the next; PostgreSQL's come from the pool.
@@ -204,6 +205,10 @@ class CallConnection:
         # readable by the ORM (isoformat writes the same, in a fraction of strftime's time).
         column = now.replace(tzinfo=None).isoformat(" ", "microseconds") if self.store.sqlite else now
         return column, now.isoformat(timespec="milliseconds")
+
+    def knowledge(self, language: str) -> tuple[Any, ...]:
+        """The language's knowledge base as a version counts it (ivr/versions.py's KNOWLEDGE)."""
+        return tuple(self._one("knowledge", {"language": language}))
 
     def find(self, call_sid: str) -> CallRecord | None:
         row = self._one("find", {"sid": call_sid})

@@ -17,11 +17,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ivr.db import Database
-from ivr.models import FaqEntry, LineVersion, as_utc
+from ivr.models import LineVersion
 
 FLOWS = Path(__file__).resolve().parent / "flows"
 # The versions this process has written to each database's table already (the table is the truth;
@@ -41,14 +41,9 @@ def flow_digest() -> str:
     )
 
 
-def knowledge_digest(session: Session, language: str) -> str:
-    """The language's knowledge base: how many entries, the newest, the latest revision."""
-    count, newest, revised = session.execute(
-        select(func.count(FaqEntry.id), func.max(FaqEntry.id), func.max(FaqEntry.revised_at)).where(
-            FaqEntry.language == language
-        )
-    ).one()
-    return _digest(count, newest, as_utc(revised).isoformat() if isinstance(revised, dt.datetime) else revised)
+# What changes whenever a language's knowledge base does: how many entries, the newest, the latest revision.
+# Plain SQL, read the same way (the driver's own values) by a call's step and by anything else.
+KNOWLEDGE = "SELECT count(id), max(id), max(revised_at) FROM faq_entries WHERE language = :language"
 
 
 @dataclass(frozen=True)
@@ -60,11 +55,16 @@ class Version:
     knowledge: str
 
 
+def of(catalog: Any, language: str, knowledge: tuple[Any, ...]) -> Version:
+    """The version a call in `language` hears, given its knowledge base's row of KNOWLEDGE."""
+    flow, prompts = flow_digest(), catalog.digest(language) if catalog is not None else ""
+    marker = _digest(*(str(value) for value in knowledge))
+    return Version(_digest(flow, language, prompts, marker), language, flow, prompts, marker)
+
+
 def current(session: Session, catalog: Any, language: str) -> Version:
     """The version a call in `language` hears now."""
-    flow, prompts = flow_digest(), catalog.digest(language) if catalog is not None else ""
-    knowledge = knowledge_digest(session, language)
-    return Version(_digest(flow, language, prompts, knowledge), language, flow, prompts, knowledge)
+    return of(catalog, language, tuple(session.execute(text(KNOWLEDGE), {"language": language}).one()))
 
 
 def record(database: Database, version: Version, now: dt.datetime) -> None:

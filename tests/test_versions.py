@@ -10,13 +10,18 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import select, update
 
-from ivr.db import get_db
+from ivr import create_app
+from ivr.db import get_db, upgrade
 from ivr.insights import figures, rollup
 from ivr.models import Call, FaqEntry, LineVersion
+from ivr.seed import load_demo_line
 from ivr.simulator.phone import SimulatedCall
 from ivr.simulator.transport import FlaskTransport
 from ivr.versions import current
 from tests.conftest import TOKEN, make_app
+from tests.helpers import postgres_url
+
+__all__ = ["postgres_url"]
 
 
 def call(app: Flask, caller: str = "+15550100001", language: str | None = None) -> str:
@@ -40,6 +45,8 @@ def test_a_call_keeps_the_version_it_heard_and_an_edit_makes_a_new_one(tmp_path:
     try:
         first, again = call(app), call(app, "+15550100002")
         assert version_of(app, first) == version_of(app, again) != ""
+        with app.app_context(), get_db().reading() as session:  # a step reads it as anything else does
+            assert version_of(app, first) == current(session, app.extensions["ivr.catalog"], "en-US").id
         with app.app_context(), get_db().transaction() as session:  # an editor rewords one answer
             session.execute(update(FaqEntry).where(FaqEntry.slug == "delivery_times", FaqEntry.language == "en-US")
                             .values(answer="We are open from 9 to 5.", revised_at=dt.datetime.now(dt.UTC)))  # fmt: skip
@@ -91,3 +98,16 @@ def test_every_host_names_a_version_alike(tmp_path: Path, template_db: Path) -> 
     finally:
         for app in (one, other):
             app.extensions["ivr.db"].engine.dispose()
+
+
+def test_on_postgresql_a_step_names_the_version_as_anything_else_does(postgres_url: str) -> None:
+    upgrade(postgres_url)
+    app = create_app({"DATABASE_URL": postgres_url, "TWILIO_AUTH_TOKEN": TOKEN, "SURVEY_SHARE": 0})
+    try:
+        with app.app_context(), get_db().transaction() as session:
+            load_demo_line(session)
+        sid = call(app)
+        with app.app_context(), get_db().reading() as session:
+            assert version_of(app, sid) == current(session, app.extensions["ivr.catalog"], "en-US").id
+    finally:
+        app.extensions["ivr.db"].engine.dispose()

@@ -203,18 +203,17 @@ def take_turn(
     finally:
         step_context.close()
     body = render(turn.state, turn.actions)
-    if calls.save_turn(call, turn, at_node, body, values.get("To", ""), heard(call, turn.state.language)):
+    if calls.save_turn(call, turn, at_node, body, values.get("To", ""), heard(calls, call, turn.state.language)):
         return xml(body)
     return _replay(calls, call.call_sid)
 
 
-def heard(call: CallRecord, language: str) -> str | None:
+def heard(calls: CallConnection, call: CallRecord, language: str) -> str | None:
     """The version of the line this step is heard in, at a call's first step or when its language
-    changed (one read of the knowledge base's marker); None: the call keeps the one it has."""
+    changed (one small read, on the step's own connection); None: the call keeps the one it has."""
     if not call.is_new and language == call.language:
         return None
-    with get_db().reading() as session:
-        version = versions.current(session, current_app.extensions.get("ivr.catalog"), language)
+    version = versions.of(current_app.extensions.get("ivr.catalog"), language, calls.knowledge(language))
     versions.record(get_db(), version, dt.datetime.now(dt.UTC))
     return version.id
 
