@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ivr.db import Database
 from ivr.models import LineVersion
 
 FLOWS = Path(__file__).resolve().parent / "flows"
@@ -67,9 +66,10 @@ def current(session: Session, catalog: Any, language: str) -> Version:
     return of(catalog, language, tuple(session.execute(text(KNOWLEDGE), {"language": language}).one()))
 
 
-def record(database: Database, version: Version, now: dt.datetime) -> None:
-    """Keep the version's parts and when it was first heard: once (hosts may race to write it), and
-    not again by this process."""
+def record(database: Any, version: Version, now: dt.datetime) -> None:
+    """Keep the version's parts and when it was first heard in `database` (the app's ivr.db.Database,
+    not imported here: ivr.calls imports this module): once (hosts may race to write it), and not again
+    by this process."""
     key = (database.url, version.id)
     if key in _recorded:
         return
