@@ -508,3 +508,17 @@ def close_message(app: Flask) -> None:
             .where(MessageHistory.message_id == message_id, MessageHistory.action == "done")
             .values(at=MORNING + dt.timedelta(hours=2, minutes=35))
         )
+
+
+def rolled_up(app: Flask, calls: int):  # type: ignore[no-untyped-def]
+    """The ended calls rolled into the insights (there must be `calls` of them), and the figures of the
+    line's yesterday, today and tomorrow, where the real clock stamped them."""
+    from ivr.insights import figures, rollup
+
+    now = dt.datetime.now(dt.UTC)
+    with app.app_context():
+        with get_db().transaction() as session:
+            assert rollup.roll_up(session, app.config, now + dt.timedelta(hours=2)) == calls
+        with get_db().reading() as session:
+            today = app.extensions["ivr.hours"].local(now).date()
+            return figures.figures(session, app.config, today - dt.timedelta(days=1), today + dt.timedelta(days=1))

@@ -3,7 +3,6 @@ answers count. The calls themselves are scenarios: tests/scenarios/*survey_after
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,11 +14,12 @@ from ivr.config import ConfigError, load_settings
 from ivr.db import get_db
 from ivr.flows import survey
 from ivr.flows.state import CallState
-from ivr.insights import figures, rollup
+from ivr.insights import figures
 from ivr.models import Message
 from ivr.simulator.scenario import load, run
 from ivr.simulator.transport import FlaskTransport
 from tests.conftest import TOKEN, make_app
+from tests.helpers import rolled_up
 
 SCENARIO = Path(__file__).parent / "scenarios" / "survey_after_help.yaml"
 
@@ -65,14 +65,9 @@ def test_the_answers_count_in_the_insights_and_a_no_reaches_the_team(tmp_path: P
     try:
         outcome = run(scenario, FlaskTransport(app, TOKEN))
         assert outcome.ok, outcome.report()
-        now = dt.datetime.now(dt.UTC)
-        with app.app_context():
-            with get_db().transaction() as session:
-                assert rollup.roll_up(session, app.config, now + dt.timedelta(hours=2)) == 4
-            with get_db().reading() as session:
-                today = app.extensions["ivr.hours"].local(now).date()
-                seen = figures.figures(session, app.config, today - dt.timedelta(days=1), today + dt.timedelta(days=1))
-                [message] = session.scalars(select(Message)).all()
+        seen = rolled_up(app, 4)
+        with app.app_context(), get_db().reading() as session:
+            [message] = session.scalars(select(Message)).all()
         # Four calls asked: one yes, two no (one left a message), one silent.
         assert figures.as_json(seen)["survey"] == {"asked": 4, "solved": 1, "not_solved": 2}
         # A no is not "helped": only the yes and the silent caller count as helped.

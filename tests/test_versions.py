@@ -12,14 +12,14 @@ from sqlalchemy import select, update
 
 from ivr import create_app
 from ivr.db import get_db, upgrade
-from ivr.insights import figures, rollup
+from ivr.insights import figures
 from ivr.models import Call, FaqEntry, LineVersion
 from ivr.seed import load_demo_line
 from ivr.simulator.phone import SimulatedCall
 from ivr.simulator.transport import FlaskTransport
 from ivr.versions import current
 from tests.conftest import TOKEN, make_app
-from tests.helpers import postgres_url
+from tests.helpers import postgres_url, rolled_up
 
 __all__ = ["postgres_url"]
 
@@ -55,13 +55,7 @@ def test_a_call_keeps_the_version_it_heard_and_an_edit_makes_a_new_one(tmp_path:
         assert version_of(app, first) == version_of(app, again)  # a call keeps what it heard
 
         # Figures per version: each version's calls, in the insights' API.
-        now = dt.datetime.now(dt.UTC)
-        with app.app_context():
-            with get_db().transaction() as session:
-                assert rollup.roll_up(session, app.config, now + dt.timedelta(hours=2)) == 3
-            with get_db().reading() as session:
-                today = app.extensions["ivr.hours"].local(now).date()
-                seen = figures.as_json(figures.figures(session, app.config, today - dt.timedelta(days=1), today))
+        seen = figures.as_json(rolled_up(app, 3))
         assert [(v["version"], v["language"], v["calls"]) for v in seen["versions"]] == [
             (version_of(app, edited), "en-US", 1), (version_of(app, first), "en-US", 2)]  # fmt: skip
 
