@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ivr.models import LineVersion
@@ -74,19 +75,10 @@ def record(database: Any, version: Version, now: dt.datetime) -> None:
     if key in _recorded:
         return
     with database.transaction() as session:
-        if session.get(LineVersion, version.id) is None:
-            insert = _insert_for(session)
-            session.execute(
-                insert(LineVersion).values(id=version.id, language=version.language, flow=version.flow,
-                                           prompts=version.prompts, knowledge=version.knowledge, first_heard=now)
-                .on_conflict_do_nothing(index_elements=["id"])
-            )  # fmt: skip
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        session.execute(
+            dialect.insert(LineVersion).values(id=version.id, language=version.language, flow=version.flow,
+                                               prompts=version.prompts, knowledge=version.knowledge, first_heard=now)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )  # fmt: skip
     _recorded.add(key)
-
-
-def _insert_for(session: Session) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
