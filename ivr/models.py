@@ -392,6 +392,15 @@ class Message(Base):
     transcript_words: Mapped[list[list[Any]]] = mapped_column(JSON, default=list, server_default="[]")
     # When the worker may try the message's next job (a download or a transcript) again.
     next_try_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    # A callback request (channel "callback", ivr/messages/callbacks.py): the number to call, the time
+    # the caller chose (or when they asked, for "as soon as someone is free"), when the next call is
+    # due (None once there is nothing more to try), the calls made, the first's time, the last result.
+    callback_to: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    callback_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    callback_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    callback_tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    callback_first_try_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    callback_result: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
     customer: Mapped[Customer | None] = relationship()
     assignee: Mapped[Agent | None] = relationship()

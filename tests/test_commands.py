@@ -49,8 +49,10 @@ def at(node_id: str) -> CallState:
     choices = [{"label": "delivery", "value": "delivery"}, {"label": "returns", "value": "returns"}]
     offers = [{"label": "English", "value": "en-US", "language": "en-US"}]
     products = [{"label": "Electric kettle", "value": "KI-301"}, {"label": "Glass kettle", "value": "KI-302"}]
+    times = [{"label": "as soon as someone is free", "value": "now"}]
     return CallState(node=node_id, step=4, collected={"faq_choices": choices, "account_candidate": 1,
-                                                      "language_choices": offers, "product_choices": products})  # fmt: skip
+                                                      "language_choices": offers, "product_choices": products,
+                                                      "callback_choices": times})  # fmt: skip
 
 
 def context(clock: str) -> Context:
@@ -82,7 +84,7 @@ def test_a_person_is_one_step_away_from_every_prompt(node_id, by_voice, phrase, 
     if open_now:
         assert any(isinstance(a, Connect) for a in turn.actions), (node_id, said, turn.said)
     else:
-        assert turn.state.node == "message_offer", (node_id, said, turn.said)
+        assert turn.state.node == "callback_offer", (node_id, said, turn.said)
         assert "closed_now" in turn.said
 
 
@@ -121,7 +123,7 @@ def test_a_zero_inside_a_number_stays_a_digit() -> None:
     lone = engine().step(state, Keys("0"), context(IN_HOURS))
     assert any(isinstance(a, Connect) for a in lone.actions)
     pin = engine().step(at("pin_entry"), Keys("0"), context(OUT_OF_HOURS))
-    assert pin.state.node == "message_offer"
+    assert pin.state.node == "callback_offer"
 
 
 def test_help_says_the_help_line_once_then_listens() -> None:

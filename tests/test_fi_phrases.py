@@ -14,7 +14,7 @@ from tests import callers
 
 CATALOG = Catalog.load()
 LANGUAGE = "fi-FI"
-MAIN = ("account", "order_status", "questions", "leave_message", "language")
+MAIN = ("account", "order_status", "questions", "leave_message", "call_me_back", "language")
 MENUS = {
     "main_menu": MAIN,
     "account_who": ("have_account", "new_account"),
@@ -43,8 +43,8 @@ def heard(menu: str, said: str) -> str | None:
         ("main_menu", "hei tota mulla on kysymys laskusta", "account"),
         ("main_menu", "viimeisin maksu", "account"),
         ("main_menu", "mulla ois kysymys", "questions"),
-        ("main_menu", "haluun jättää soittopyynnön", "leave_message"),
-        ("main_menu", "voisitteko soittaa mulle takaisin", "leave_message"),
+        ("main_menu", "haluun jättää soittopyynnön", "call_me_back"),
+        ("main_menu", "voisitteko soittaa mulle takaisin", "call_me_back"),
         ("main_menu", "vaihda kieltä", "language"),
         ("main_menu", "latviski", "language"),
         ("main_menu", "in english", "language"),

@@ -47,8 +47,8 @@ EXPECTED_PROMPTS = (
     Prompt("faq_again", 3, 0, 3, 0, 0, 0, 0),
     Prompt("faq_ask", 3, 3, 0, 0, 0, 3, 0),
     Prompt("order_number", 2, 1, 1, 0, 1, 1, 1),
+    Prompt("callback_offer", 1, 1, 0, 0, 0, 0, 0),
     Prompt("faq_helpful", 1, 1, 0, 0, 0, 1, 0),
-    Prompt("message_offer", 1, 1, 0, 0, 0, 0, 0),
     Prompt("message_retry", 1, 1, 0, 0, 0, 0, 0),  # silence asked once, then the goodbye
     Prompt("message_review", 1, 1, 0, 0, 0, 1, 0),
     Prompt("order_result", 1, 0, 1, 0, 0, 0, 0),
@@ -123,6 +123,7 @@ def test_every_figure_from_calls_with_known_outcomes(app: Flask) -> None:
         "called_again": 0,
         "helped_called_again": 0,
         "survey": {"asked": 0, "solved": 0, "not_solved": 0},  # no call here was asked (the share is 0)
+        "callbacks": {"requested": 0, "called": 0, "on_time": 0, "reached": 0},  # none asked for here
         "versions": [{"version": heard.id, "language": "en-US", "first_heard": as_utc(heard.first_heard).isoformat(),
                       "calls": 9, "helped": 1, "survey": {"asked": 0, "solved": 0, "not_solved": 0}}],
         "days": [{"day": "2026-11-23", "calls": 0, "helped": 0, "helped_called_again": 0, "containment": 0.0},

@@ -13,7 +13,7 @@ from tests import callers
 CATALOG = Catalog.load()
 LANGUAGE = "lv-LV"
 MENUS = {
-    "main_menu": ("account", "order_status", "questions", "leave_message", "language"),
+    "main_menu": ("account", "order_status", "questions", "leave_message", "call_me_back", "language"),
     "account_who": ("have_account", "new_account"),
     "anything_else": ("another_order", "nothing_else", "yes"),
     "account_menu": ("open_orders", "account_repeat", "nothing_else", "yes"),
@@ -35,7 +35,7 @@ def heard(menu: str, said: str) -> str | None:
         ("main_menu", "es gribētu uzzināt sava konta atlikumu", "account"),
         ("main_menu", "man ir jautājums par rēķinu", "account"),
         ("main_menu", "man ir jautājums", "questions"),
-        ("main_menu", "atzvaniet man, lūdzu", "leave_message"),
+        ("main_menu", "atzvaniet man, lūdzu", "call_me_back"),
         ("main_menu", "mainīt valodu", "language"),
         ("main_menu", "suomeksi", "language"),
         ("main_menu", "gribu runāt ar cilvēku", "agent"),

@@ -37,6 +37,8 @@ MOMENTS = (
 FRAGMENTS = set(VALUE_PROMPTS) | {p for p in CATALOG.languages["en-US"].prompts if p.startswith("done_")}
 # A text message's words, not a sentence said: the company and the link.
 FRAGMENTS.add("text_body")
+# A time a callback may be made ("as soon as someone is free"), said inside "For ..., press 1."
+FRAGMENTS.add("callback_soon")
 # Words of English that must not be left in another language's sentences, but for those that are
 # also words of that language (Latvian "to" is "that", Finnish "on" is "is").
 ENGLISH = {"the", "and", "press", "please", "your", "order", "today", "tomorrow", "yesterday", "on", "at", "to",

@@ -54,7 +54,7 @@ def test_a_message_keeps_who_called_where_why_and_the_path(app: Flask) -> None:
     [message] = messages(app)
     assert message.caller == "+15550100001" and message.customer_id is None  # caller ID is not verification
     assert (message.branch, message.reason, message.status) == ("agent_hours", "out_of_hours", "new")
-    assert message.path == ["main_menu: agent", "message_offer: leave_message"]
+    assert message.path == ["main_menu: agent", "callback_offer: leave_message"]
     assert message.duration_seconds == 13 and message.recording_url.startswith("http://127.0.0.1:")
     assert message.created_at.replace(tzinfo=dt.UTC) == dt.datetime(2026, 11, 25, 0, 30, tzinfo=dt.UTC)
     assert (message.audio_status, message.transcript_status) == ("pending", "waiting")

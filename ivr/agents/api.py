@@ -26,7 +26,7 @@ from ivr.models import Agent
 log = logging.getLogger(__name__)
 bp = Blueprint("agents_api", __name__, url_prefix="/agent/api")
 # Changes when the listing's JSON does, so that no client keeps a body of an older shape.
-ETAG_FORMAT = 3
+ETAG_FORMAT = 4
 
 
 @bp.before_request
@@ -115,7 +115,7 @@ def message(message_id: int):  # type: ignore[no-untyped-def]
             return _error(str(error), 404)
 
 
-@bp.post("/messages/<int:message_id>/<any(claim, take_over, reassign, note, done, reopen, call):action>")
+@bp.post("/messages/<int:message_id>/<any(claim, take_over, reassign, note, done, reopen, call, callback):action>")
 @login_required
 def act(message_id: int, action: str):  # type: ignore[no-untyped-def]
     payload = request.get_json(silent=True) or {}
@@ -138,13 +138,21 @@ def act(message_id: int, action: str):  # type: ignore[no-untyped-def]
             elif action == "call":
                 target = queue.calling_back(db, message_id, agent)
                 sid = callback.call_back(
-                    current_app.config, current_app.extensions.get("ivr.twilio_http"), agent, target.caller
+                    current_app.config,
+                    current_app.extensions.get("ivr.twilio_http"),
+                    agent,
+                    queue.number_to_call(target),
                 )
                 queue.note_called_back(db, message_id, agent, f"click-to-call {sid}")
+            elif action == "callback":  # {"result": "reached" | "no_answer" | "wrong_number", "again": "..."}
+                line = (current_app.config, current_app.extensions["ivr.hours"])
+                result, again = (str(payload.get(k, request.form.get(k, "")))[:40] for k in ("result", "again"))
+                queue.callback_result(db, message_id, agent, result, line, again)
     except team.NotASupervisor as error:
         return _error(str(error), 403)
     except queue.QueueError as error:
-        return _error(str(error), 404 if isinstance(error, queue.NoSuchMessage) else 409)
+        status = 404 if isinstance(error, queue.NoSuchMessage) else 400 if isinstance(error, queue.Refused) else 409
+        return _error(str(error), status)
     except callback.CallBackError as error:
         with get_db().transaction() as db:
             caller = db.get(Agent, current_user.id)

@@ -35,7 +35,7 @@ ENDED = {
 @dataclass(frozen=True)
 class Contact:
     at: dt.datetime
-    kind: str  # "message" | "call"
+    kind: str  # "message" | "callback" (a request to be called back) | "call"
     did: str  # what they did, in words
     ended: str  # how it ended (a call), or where the message is (a message)
     message_id: int | None = None
@@ -92,7 +92,8 @@ def _contacts(session: Session, messages: Select, calls: Select | None, call_whe
     how many more there are."""
     order = (Message.created_at.desc(), Message.id.desc()) if newest_first else (Message.created_at, Message.id)
     found = [
-        Contact(as_utc(m.created_at), "message", _first(story(list(m.path or []))) or "left a message",
+        Contact(as_utc(m.created_at), "callback" if m.channel == "callback" else "message",
+                _first(story(list(m.path or []))) or "left a message",
                 m.status.replace("_", " "), m.id)
         for m in session.scalars(messages.order_by(*order).limit(shown))
     ]  # fmt: skip

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session, selectinload
 from ivr.agents import contacts
 from ivr.agents.story import story
 from ivr.errors import IVRError
+from ivr.hours import OpeningHours
 from ivr.languages import line_languages
-from ivr.messages import search
+from ivr.messages import callbacks, search
 from ivr.messages.words import no_model_note, transcript_uncertain, transcript_words
 from ivr.models import Agent, Call, Customer, Message, MessageHistory, MessageNote, Order, as_utc, utcnow
 from ivr.prompts import Catalog
@@ -36,6 +37,11 @@ class QueueError(IVRError):
 
 class NoSuchMessage(QueueError):
     """A message id that is not in the queue (the API answers 404)."""
+
+
+class Refused(QueueError):
+    """What was sent cannot be recorded (a result that is not one, a time outside opening hours):
+    the API answers 400."""
 
 
 class NotYours(QueueError):
@@ -102,9 +108,10 @@ def listing(
     language: str = "",
     line: tuple[dict[str, Any], Catalog | None] = ({}, None),
     held_by: int | None = None,
+    now: dt.datetime | None = None,
 ) -> Page:
-    """A page of the queue. Without a search: new messages first, then those in progress, then done,
-    oldest first within each. With one: the best match first. The counts combine with the search,
+    """A page of the queue. Without a search: callbacks due (by `now`) first, the longest due
+    first; then new messages, then those in progress, then done, oldest first within each. With one: the best match first. The counts combine with the search,
     with `language` (only the messages left in it; a code the caller has checked) and with
     `held_by` (an agent's id: the messages they hold or closed). `line`: the line's settings and
     catalog, whose languages' stemmers read the search."""
@@ -120,14 +127,16 @@ def listing(
     total = everything[show]
     pages = max(1, -(-total // PAGE_SIZE))
     number = min(max(1, page), pages)
-    order = case((Message.status == "new", 0), (Message.status == "in_progress", 1), else_=2)
+    due = _due(now or utcnow())
+    order = case((due, 0), (Message.status == "new", 1), (Message.status == "in_progress", 2), else_=3)
+    since = case((due, Message.callback_due_at), else_=Message.created_at)
     chosen = select(Message).where(_visible(), _filter(show, agent_id))
     chosen = chosen.where(Message.language == language) if language else chosen
     chosen = chosen.where(Message.assignee_id == held_by) if held_by is not None else chosen
     if found:  # the best match first; of equal ones, the newest
         chosen = search.ranked(session, chosen, found, any_term).order_by(Message.created_at.desc(), Message.id.desc())
     else:
-        chosen = chosen.order_by(order, Message.created_at, Message.id)
+        chosen = chosen.order_by(order, since, Message.id)
     chosen = chosen.options(selectinload(Message.assignee))
     messages = list(session.scalars(chosen.limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)))
     return Page(messages, total, number, pages, everything, searched)
@@ -160,16 +169,29 @@ def counts(
     return {show: totals[show] for show in FILTERS}
 
 
+def _due(now: dt.datetime):  # type: ignore[no-untyped-def]
+    """Callbacks whose call should be made by `now` (ivr/messages/callbacks.py)."""
+    return (Message.callback_due_at <= now) & Message.status.in_(("new", "in_progress"))
+
+
+def callbacks_due(session: Session, now: dt.datetime) -> int:
+    """How many callbacks should be made now (read from the due time's index)."""
+    return session.scalar(select(func.count()).select_from(Message).where(_due(now))) or 0
+
+
 def oldest_new(session: Session) -> dt.datetime | None:
     """When the oldest new (unclaimed) message was left."""
     oldest = session.scalar(select(func.min(Message.created_at)).where(Message.status == "new"))
     return None if oldest is None else as_utc(oldest)
 
 
-def next_new(session: Session, after: int) -> int | None:
-    """The message to work on next, once message `after` is done: the oldest new one besides it."""
+def next_new(session: Session, after: int, now: dt.datetime | None = None) -> int | None:
+    """The message to work on next, once message `after` is done: the longest due callback, else
+    the oldest new message besides it."""
+    due = _due(now or utcnow())
     query = select(Message.id).where(Message.status == "new", Message.id != after)
-    return session.scalar(query.order_by(Message.created_at, Message.id).limit(1))
+    first = case((due, 0), else_=1), case((due, Message.callback_due_at), else_=Message.created_at)
+    return session.scalar(query.order_by(*first, Message.id).limit(1))
 
 
 def oldest_waiting(session: Session, now: dt.datetime) -> dt.timedelta | None:
@@ -178,11 +200,14 @@ def oldest_waiting(session: Session, now: dt.datetime) -> dt.timedelta | None:
     return None if oldest is None else now - oldest
 
 
-def version(session: Session) -> str:
-    """Changes whenever anything about any message does (one index lookup): what a poll's ETag is
-    made from. Messages are never deleted, so the newest change time is enough."""
+def version(session: Session, now: dt.datetime | None = None) -> str:
+    """Changes whenever anything about any message does (one index lookup), and when a callback
+    falls due (the queue's order changes then): what a poll's ETag is made from. Messages are never
+    deleted, so the newest change time is enough."""
     newest = session.scalar(select(func.max(Message.changed_at)))
-    return "" if newest is None else as_utc(newest).isoformat()
+    if newest is None:
+        return ""
+    return f"{as_utc(newest).isoformat()}/{callbacks_due(session, now or utcnow())}"
 
 
 def get(session: Session, message_id: int) -> Message:
@@ -355,6 +380,38 @@ def note_call_failed(session: Session, message_id: int, agent: Agent, why: str) 
     add_history(session, get(session, message_id), agent, "click-to-call failed", why[:MAX_NOTE])
 
 
+def callback_result(
+    session: Session,
+    message_id: int,
+    agent: Agent,
+    result: str,
+    line: tuple[dict[str, Any], OpeningHours],
+    again: str = "",
+    now: dt.datetime | None = None,
+) -> str:
+    """What a call to a caller who asked for a callback came to, in its history: the agent holds it
+    (a new one is claimed first); no answer is tried once more, in opening hours (`again`: when, as
+    the agent typed it; blank: an hour on). What happens next, in words."""
+    message = get(session, message_id)
+    _must_hold(message, agent, "record the call")
+    if message.status == "new" and message.callback_due_at is not None:
+        claim(session, message_id, agent)
+    settings, hours = line
+    try:
+        then = callbacks.outcome(message, result, now or utcnow(), hours, settings, again)
+    except callbacks.CallbackError as error:
+        raise Refused(str(error)) from None
+    if message.status == "done":
+        message.assignee_id = agent.id
+    add_history(session, message, agent, "callback", then)
+    return then
+
+
+def number_to_call(message: Message) -> str:
+    """Whom a call-back dials: the number a callback request gave, else the caller's."""
+    return message.callback_to or message.caller
+
+
 def touched(message: Message) -> dt.datetime:
     """When an agent last acted on `message` (when it was left, if none has)."""
     return as_utc(message.touched_at or message.created_at)
@@ -402,6 +459,7 @@ def as_dict(session: Session, message: Message, full: bool = False, who: Caller 
             "twilio_url": message.recording_url,
             "error": message.audio_error or None,
         },  # fmt: skip
+        "callback": _callback(message),
         "transcript": {
             "status": message.transcript_status,
             "text": message.transcript,
@@ -428,3 +486,18 @@ def as_dict(session: Session, message: Message, full: bool = False, who: Caller 
         data["history"] = [{"agent": h.agent.name if h.agent else None, "action": h.action, "detail": h.detail,
                             "at": iso(h.at)} for h in message.history]  # fmt: skip
     return data
+
+
+def _callback(message: Message) -> dict[str, Any] | None:
+    """A callback request's own facts (None for a message): whom to call, the time the caller
+    chose, when the next call is due (None: nothing left to try), the calls made and the last result."""
+    if message.channel != "callback":
+        return None
+    return {
+        "number": message.callback_to,
+        "at": iso(message.callback_at) if message.callback_at else None,
+        "due_at": iso(message.callback_due_at) if message.callback_due_at else None,
+        "tries": message.callback_tries,
+        "result": message.callback_result or None,
+        "on_time": callbacks.on_time(message) if message.callback_first_try_at else None,
+    }

@@ -31,6 +31,11 @@ PLACES = {
     "message_retry": "the message",
     "message_record": "the recording",
     "transfer_to_agent": "the transfer",
+    "callback_offer": "the offer of a callback",
+    "callback_same": "the number to call back",
+    "callback_type": "the number to call back",
+    "callback_confirm": "the number typed",
+    "callback_pick": "the times offered",
 }
 
 # What an answer meant, wherever it was given ({at}: " at " and the place).
@@ -58,6 +63,8 @@ MEANINGS = {
     "account": "asked about their account",
     "questions": "had a question",
     "leave_message": "chose to leave a message",
+    "call_me_back": "asked to be called back",
+    "another_number": "gave another number to call",
     "send": "sent the message",
     "record_again": "recorded it again",
     "listen": "listened to their message",
@@ -79,6 +86,10 @@ IN_CONTEXT = {
     ("faq_helpful", "no"): "said the answer did not help",
     ("faq_more", "yes"): "wanted more",
     ("faq_more", "no"): "wanted nothing more",
+    ("callback_same", "yes"): "kept their own number for the callback",
+    ("callback_confirm", "yes"): "confirmed the number typed",
+    ("callback_confirm", "no"): "typed the number again",
+    ("callback_pick", "now"): "chose to be called as soon as someone is free",
 }
 
 
@@ -98,6 +109,8 @@ def _step(entry: str) -> str:
     place = PLACES.get(node, node.replace("_", " "))
     if (node, meaning) in IN_CONTEXT:
         return IN_CONTEXT[(node, meaning)]
+    if node == "callback_pick":  # the meaning is the time chosen, as a value
+        return "chose a time to be called back"
     if meaning in MEANINGS:
         return MEANINGS[meaning].format(at=f" at {place}")
     if meaning == "****":

@@ -37,7 +37,7 @@ from ivr.flows import graph
 from ivr.flows.nodes import WAITING
 from ivr.headers import secure_cookies
 from ivr.languages import line_languages
-from ivr.messages import audio_store, reply
+from ivr.messages import audio_store, callbacks, reply
 from ivr.messages.words import (
     REASONS,
     language_name,
@@ -293,7 +293,7 @@ def queue_page():  # type: ignore[no-untyped-def]
     held_by = request.args.get("held_by", "")
     if show not in queue.FILTERS:
         show = "open"
-    now = dt.datetime.now(dt.UTC)
+    moment = now()
     with get_db().reading() as db:
         etag = _page_version(db)
         if _live_request() and request.if_none_match.contains(etag):
@@ -313,10 +313,11 @@ def queue_page():  # type: ignore[no-untyped-def]
             language,
             (current_app.config, current_app.extensions.get("ivr.catalog")),
             holder.id if holder else None,
+            moment,
         )
         after = _stale_after()
         callers = queue.callers_of(db, found.messages)
-        rows = [(m, callers[m.id], m.assignee.name if m.assignee else "", queue.claim_is_stale(m, now, after))
+        rows = [(m, callers[m.id], m.assignee.name if m.assignee else "", queue.claim_is_stale(m, moment, after))
                 for m in found.messages]  # fmt: skip
         return _live(
             etag,
@@ -333,8 +334,9 @@ def queue_page():  # type: ignore[no-untyped-def]
                 found=found,
                 counts=found.counts,
                 overall=queue.counts(db, current_user.id) if found.searched or language or holder else found.counts,
-                oldest=queue.oldest_waiting(db, now),
-                now=now,
+                oldest=queue.oldest_waiting(db, moment),
+                due=queue.callbacks_due(db, moment),
+                now=moment,
                 filters=queue.FILTERS,
             ),
         )
@@ -353,7 +355,7 @@ def message_page(message_id: int):  # type: ignore[no-untyped-def]
             return _not_modified()
         agent = _agent(db)
         who = queue.caller_of(db, message)
-        now = dt.datetime.now(dt.UTC)
+        moment = now()
         return _live(
             etag,
             render_template(
@@ -362,8 +364,11 @@ def message_page(message_id: int):  # type: ignore[no-untyped-def]
                 message=message,
                 who=who,
                 mine=message.assignee_id == agent.id,
-                stale=queue.claim_is_stale(message, now, _stale_after()),
-                now=now,
+                stale=queue.claim_is_stale(message, moment, _stale_after()),
+                now=moment,
+                callback_due=callbacks.is_due(message, moment),
+                callback_on_time=callbacks.on_time(message),
+                results=callbacks.RESULTS,
                 earlier=contacts.earlier(
                     db, message, who.customer, ALL_CONTACTS if request.args.get("contacts") == "all" else contacts.SHOWN
                 ),
@@ -379,7 +384,7 @@ def message_page(message_id: int):  # type: ignore[no-untyped-def]
                 reply_draft="" if _live_request() else session.pop(REPLY_DRAFT, ""),
                 cannot_reply=reply.can_reply(message, current_app.config),
                 confirm_done=request.args.get("confirm") == "done" and message.status == "new",
-                next_new=queue.next_new(db, message.id) if message.status == "done" else None,
+                next_new=queue.next_new(db, message.id, moment) if message.status == "done" else None,
             ),
         )
 
@@ -418,7 +423,7 @@ def _page_version(db) -> str:  # type: ignore[no-untyped-def]
     lookup), with the minute (times are said as "waited 5 min"), and with who looks at what. An open
     page asks with it every IVR_LIVE_SECONDS (static/live.js) and is answered 304 while it holds."""
     minute = int(dt.datetime.now(dt.UTC).timestamp() // 60)
-    seen = f"{queue.version(db)}|{minute}|{current_user.id}|{current_user.supervisor}|{request.full_path}"
+    seen = f"{queue.version(db, now())}|{minute}|{current_user.id}|{current_user.supervisor}|{request.full_path}"
     return hashlib.sha256(seen.encode()).hexdigest()[:32]
 
 
@@ -528,11 +533,19 @@ def _act(message_id: int, action: str):  # type: ignore[no-untyped-def]
                 flash("Reopened; it is yours now.", "ok")
             elif action == "call":
                 message = queue.calling_back(db, message_id, agent)
+                number = queue.number_to_call(message)
                 sid = callback.call_back(
-                    current_app.config, current_app.extensions.get("ivr.twilio_http"), agent, message.caller
+                    current_app.config, current_app.extensions.get("ivr.twilio_http"), agent, number
                 )
                 queue.note_called_back(db, message_id, agent, f"click-to-call {sid}")
-                flash(f"Calling your phone ({agent.phone}); answer it to be connected to {message.caller}.", "ok")
+                flash(f"Calling your phone ({agent.phone}); answer it to be connected to {number}.", "ok")
+            elif action == "callback":
+                line = (current_app.config, current_app.extensions["ivr.hours"])
+                result, again = request.form.get("result", ""), request.form.get("again", "")[:40]
+                queue.callback_result(db, message_id, agent, result, line, again, now())
+                due = queue.get(db, message_id).callback_due_at
+                then = f"the next call is due {_when(due, True)}" if due else "closed"
+                flash(f"Recorded: {callbacks.RESULTS[result]}; {then}.", "ok")
     except (queue.QueueError, callback.CallBackError) as error:
         flash(str(error), "error")
         if action == "note":
@@ -564,7 +577,7 @@ def reply_by_email(message_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("agents.message_page", message_id=message_id))
 
 
-@bp.post("/messages/<int:message_id>/<any(claim, take_over, reassign, note, done, reopen, call):action>")
+@bp.post("/messages/<int:message_id>/<any(claim, take_over, reassign, note, done, reopen, call, callback):action>")
 @login_required
 def act(message_id: int, action: str):  # type: ignore[no-untyped-def]
     return _act(message_id, action)

@@ -15,6 +15,7 @@ BRANCH_NAMES = (
     "language",
     "main",
     "account",
+    "callback",
     "orders",
     "products",
     "people",

@@ -207,7 +207,9 @@ class Engine:
             if node.question is None:
                 # A choice is named by its label or any word of it ("refunds" for "refunds and credits").
                 for index, choice in enumerate(_choices(node, state)):
-                    options[f"#{index + 1}"] = (node.goto, [choice["label"], *choice["label"].split()])
+                    # Its own phrases ("3 PM" of "today at 3 PM") outweigh a word the labels share.
+                    said = [str(p) for p in choice.get("phrases") or []]
+                    options[f"#{index + 1}"] = (node.goto, [choice["label"], *said, *choice["label"].split()])
         return options
 
     @staticmethod

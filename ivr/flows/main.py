@@ -37,6 +37,7 @@ MAIN_OPTIONS = (
     Option("2", "order_status", goto="order_number"),
     Option("3", "questions", goto="faq_start"),
     Option("", "leave_message", goto="message_by_choice"),
+    Option("", "call_me_back", goto="callback_by_choice"),
     # Where the line speaks several languages: 8, or a language's name, offers them again.
     Option("8", "language", goto="language_choices", only_if="several_languages"),
     # A problem to report ("I was charged twice"), named in the caller's words: ivr/flows/problems.py.

@@ -112,7 +112,8 @@ class Menu:
 @dataclass(frozen=True)
 class Choose:
     """A menu whose options a handler found for this call: `collected[choices_from]` holds
-    [{"label": ..., "value": ...}] (and "language" for a choice announced in its own language),
+    [{"label": ..., "value": ...}] (and "language" for a choice announced in its own language,
+    "phrases" for words that name it besides its label),
     announced in order as keys 1, 2, 3... The chosen value is kept as
     `store_as`. Speech names a label, or, with `question`, is the caller's question in their own words.
     """

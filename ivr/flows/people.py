@@ -1,5 +1,6 @@
 """A person: in opening hours the call is transferred to the agents' line; out of hours, on a
-holiday, or when nobody answers, the caller hears when the team is back and may leave a message.
+holiday, or when nobody answers, the caller hears when the team is back and may leave a message or
+be called back (ivr/flows/callback.py).
 
 Repeated failures at a prompt lead here too (`after_failures`): a person first in opening hours,
 then a message; out of hours the message; and a caller who already got what they came for is
@@ -30,7 +31,7 @@ def agent_hours(state: CallState, context: Context) -> Goto:
     if agents_answer(context):
         return Goto("transfer_to_agent", not_helped=True)
     said = (_closed(context, state.language),)
-    return Goto("message_offer", say=said, remember=leave_message("out_of_hours", "agent_hours"), not_helped=True)
+    return Goto("callback_offer", say=said, remember=leave_message("out_of_hours", "agent_hours"), not_helped=True)
 
 
 def _closed(context: Context, language: str) -> Say:
@@ -45,7 +46,7 @@ def after_transfer(state: CallState, context: Context) -> Goto:
     if state.collected.get("transfer_status") == ANSWERED:
         return Goto("call_finished", outcome="transferred")
     remember = leave_message("no_agent", "transfer_to_agent")
-    return Goto("message_offer", say=(Say("agents_unavailable"),), remember=remember)
+    return Goto("callback_offer", say=(Say("agents_unavailable"),), remember=remember)
 
 
 def after_failures(state: CallState, context: Context) -> Goto:
@@ -67,7 +68,7 @@ NODES = [
     Handler(
         "agent_hours",
         run=agent_hours,
-        exits={"transfer_to_agent": "open", "message_offer": "closed: when we are back"},
+        exits={"transfer_to_agent": "open", "callback_offer": "closed: when we are back"},
     ),
     Transfer(
         "transfer_to_agent",
@@ -79,7 +80,7 @@ NODES = [
     Handler(
         "after_transfer",
         run=after_transfer,
-        exits={"call_finished": "an agent answered", "message_offer": "nobody answered"},
+        exits={"call_finished": "an agent answered", "callback_offer": "nobody answered"},
     ),
     Hangup("call_finished", prompt="thanks_goodbye"),
     Handler(

@@ -15,7 +15,7 @@ from ivr.flows.state import CallState
 from ivr.messages.record import Recorded, record_once, replace
 
 REASONS = ("out_of_hours", "no_agent", "failures", "account_locked", "pin_failures", "not_answered", "caller_choice",
-           "problem", "not_solved")  # fmt: skip
+           "problem", "not_solved", "callback_choice")  # fmt: skip
 
 
 def leave_message(reason: str, at: str) -> dict[str, str]:

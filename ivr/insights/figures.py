@@ -11,11 +11,12 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from ivr.hours import OpeningHours
 from ivr.insights.rollup import question_key
+from ivr.messages.callbacks import ON_TIME
 from ivr.models import (
     Agent,
     FaqQuery,
@@ -147,6 +148,17 @@ class Web:
 
 
 @dataclass(frozen=True)
+class Callbacks:
+    """Callbacks callers asked for in the period: how many, how many were called, the first call
+    on time (within an hour of the time due, ivr/messages/callbacks.py), and how many were reached."""
+
+    requested: int = 0
+    called: int = 0
+    on_time: int = 0
+    reached: int = 0
+
+
+@dataclass(frozen=True)
 class Figures:
     start: dt.date  # first day, in the line's time zone
     end: dt.date  # last day, included
@@ -172,6 +184,7 @@ class Figures:
     not_solved: int = 0
     # Per version of the line the calls heard, the newest first.
     versions: tuple[Heard, ...] = ()
+    callbacks: Callbacks = field(default_factory=Callbacks)
 
     @property
     def contained(self) -> int:
@@ -259,6 +272,26 @@ def _messages(session: Session, since: dt.datetime, until: dt.datetime) -> Messa
             for agent, waits in sorted(per_agent.items(), key=lambda item: (-len(item[1]), item[0]))
         ),
     )
+
+
+ON_TIME_DAYS = ON_TIME / dt.timedelta(days=1)
+
+
+def _callbacks(session: Session, since: dt.datetime, until: dt.datetime) -> Callbacks:
+    """The period's callback requests, counted by the database in one pass."""
+    tried = Message.callback_first_try_at.is_not(None)
+    late = Message.callback_at + ON_TIME if session.get_bind().dialect.name == "postgresql" else None
+    in_time = (
+        Message.callback_first_try_at <= late
+        if late is not None
+        else func.julianday(Message.callback_first_try_at) <= func.julianday(Message.callback_at) + ON_TIME_DAYS
+    )
+    count = lambda condition: func.sum(case((condition, 1), else_=0))  # noqa: E731
+    row = session.execute(
+        select(func.count(), count(tried), count(tried & in_time), count(Message.callback_result == "reached"))
+        .where(Message.channel == "callback", Message.created_at >= since, Message.created_at < until)
+    ).one()  # fmt: skip
+    return Callbacks(*(int(n or 0) for n in row))
 
 
 def _web(session: Session, since: dt.datetime, until: dt.datetime) -> Web:
@@ -429,6 +462,7 @@ def figures(session: Session, settings: dict[str, Any], start: dt.date, end: dt.
         solved=solved,
         not_solved=not_solved,
         versions=_versions(session, in_period),
+        callbacks=_callbacks(session, since, until),
     )
 
 
@@ -466,6 +500,13 @@ def as_json(f: Figures) -> dict[str, Any]:
         "helped_called_again": f.helped_called_again,
         # Asked after self-service whether the call solved it: yes ("confirmed solved"), no, or no answer.
         "survey": {"asked": f.surveyed, "solved": f.solved, "not_solved": f.not_solved},
+        # Callbacks asked for in the period: called, the first call within an hour of the time due, reached.
+        "callbacks": {
+            "requested": f.callbacks.requested,
+            "called": f.callbacks.called,
+            "on_time": f.callbacks.on_time,
+            "reached": f.callbacks.reached,
+        },  # fmt: skip
         # Per version of the line the calls heard (flow, prompts, knowledge base: `flask versions`).
         "versions": [
             {

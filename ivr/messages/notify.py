@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ivr.deadline import Deadline
+from ivr.hours import OpeningHours
 from ivr.messages import words
 from ivr.models import Customer, Message, Notification, as_utc
 
@@ -80,7 +81,20 @@ def facts(session: Session, message: Message, settings: dict[str, Any]) -> dict[
         "transcript": message.transcript if message.transcript_status == "done" else None,
         "transcript_note": note,
         "link": f"{base}/agent/messages/{message.id}",
+        # A request to be called back (no voice message): the number, and when (null: as soon as someone is free).
+        "callback": {
+            "number": message.callback_to,
+            "at": as_utc(message.callback_at).isoformat() if _chosen(message) else None,
+        }
+        if message.channel == "callback"
+        else None,  # fmt: skip
     }
+
+
+def _chosen(message: Message) -> bool:
+    """A callback for a time the caller chose (not "as soon as someone is free")."""
+    at = message.callback_at
+    return at is not None and as_utc(at) > as_utc(message.created_at)
 
 
 def send(channel: str, said: dict[str, Any], settings: dict[str, Any]) -> None:
@@ -101,18 +115,25 @@ def send(channel: str, said: dict[str, Any], settings: dict[str, Any]) -> None:
 def _email(said: dict[str, Any], settings: dict[str, Any]) -> None:
     who = said["customer"]["name"] if said["customer"] else "an unknown caller"
     mail = EmailMessage()
-    mail["Subject"] = f"New voice message from {who} ({said['caller'] or 'number hidden'}): {said['reason']}"
+    asked = said.get("callback")
+    what = "Callback requested by" if asked else "New voice message from"
+    mail["Subject"] = f"{what} {who} ({said['caller'] or 'number hidden'}): {said['reason']}"
     mail["From"] = settings.get("MAIL_FROM") or f"ivr@{settings.get('SMTP_HOST')}"
     mail["To"] = ", ".join(a.strip() for a in str(settings["NOTIFY_EMAIL"]).split(",") if a.strip())
+    when = _when(asked["at"], settings) if asked and asked["at"] else "as soon as someone is free"
     lines = [
-        f"{who} left a {said['duration_seconds']} s message ({said['reason']}).",
+        f"{who} asked to be called back on {asked['number']}, {when} ({said['reason']})."
+        if asked
+        else f"{who} left a {said['duration_seconds']} s message ({said['reason']}).",
         f"Caller: {said['caller'] or 'number hidden'}"
         + (f", account {said['customer']['account']}" if said["customer"] else ""),
         f"Left: {said['left_at']}",
         f"Language: {words.language_name(said['language'])}",
         *([f"The case: {said['case']}"] if said.get("case") else []),
         "",
-        f"Transcript: {said['transcript']}"
+        "No voice message: call them back."
+        if asked
+        else f"Transcript: {said['transcript']}"
         if said["transcript"]
         else said["transcript_note"] or "The transcript is not ready yet.",
         "",
@@ -120,6 +141,12 @@ def _email(said: dict[str, Any], settings: dict[str, Any]) -> None:
     ]
     mail.set_content("\n".join(lines))
     by_smtp(mail, settings)
+
+
+def _when(iso: str, settings: dict[str, Any]) -> str:
+    """A time chosen for a callback on the line's clock: "at Wed 25 Nov 10:00 EST"."""
+    hours = OpeningHours.from_settings(settings)
+    return "at " + hours.local(dt.datetime.fromisoformat(iso)).strftime("%a %d %b %H:%M %Z")
 
 
 def by_smtp(mail: EmailMessage, settings: dict[str, Any]) -> None:
@@ -154,7 +181,8 @@ class _WatchedSMTP(smtplib.SMTP):
 
 
 def _webhook(said: dict[str, Any], settings: dict[str, Any]) -> None:
-    body = json.dumps({"event": "message.left", **said}).encode()
+    event = "callback.requested" if said.get("callback") else "message.left"
+    body = json.dumps({"event": event, **said}).encode()
     headers = {"Content-Type": "application/json", "User-Agent": "ivr-notify"}
     secret = str(settings.get("NOTIFY_WEBHOOK_SECRET") or "")
     if secret:

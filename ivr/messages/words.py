@@ -37,6 +37,7 @@ REASONS = {
     "pin_failures": "wrong PINs",
     "not_answered": "question not answered",
     "caller_choice": "chose to leave a message",
+    "callback_choice": "asked to be called back",
     "problem": "reported a problem",
     "not_solved": "said the call did not solve it",
     "web_message": "wrote on the help centre",
