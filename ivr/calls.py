@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
-from ivr import versions
+from ivr import experiments, versions
 from ivr.flows.engine import Turn
 from ivr.flows.state import CallState
 
@@ -131,7 +131,8 @@ class CallStore:
         advance = ADVANCE_CALL.replace("{append_event}", APPEND_EVENT[engine.dialect.name])
         self.sql = {name: style(text) for name, text in
                     {"find": FIND_CALL, "insert": INSERT_CALL, "advance": advance, "end": END_CALL,
-                     "message_left": MESSAGE_LEFT, "knowledge": versions.KNOWLEDGE}.items()}  # fmt: skip
+                     "message_left": MESSAGE_LEFT, "knowledge": versions.KNOWLEDGE,
+                     "experiments": experiments.RUNNING}.items()}  # fmt: skip
         # DB-API 2 drivers name the error for a duplicate key IntegrityError.
         self.duplicate_error = engine.dialect.dbapi.IntegrityError  # type: ignore[union-attr]
         # SQLite's connections are kept from one request to the next; PostgreSQL's come from the pool.
@@ -209,6 +210,18 @@ class CallConnection:
     def knowledge(self, language: str) -> tuple[Any, ...]:
         """The language's knowledge base as a version counts it (ivr/versions.py's KNOWLEDGE)."""
         return tuple(self._one("knowledge", {"language": language}))
+
+    def experiments(self, language: str) -> list[tuple[Any, ...]]:
+        """The experiments running in `language` (ivr/experiments.py's RUNNING), as one read."""
+        cursor = self._begin(False)
+        try:
+            cursor.execute(self.sql["experiments"], {"language": language})
+            rows = [tuple(row) for row in cursor.fetchall()]
+        except BaseException:
+            self.connection.rollback()
+            raise
+        self.connection.commit()
+        return rows
 
     def find(self, call_sid: str) -> CallRecord | None:
         row = self._one("find", {"sid": call_sid})

@@ -619,3 +619,38 @@ class InsightAsked(Base):
     not_found: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     not_helped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     sample: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class Experiment(Base):
+    """A variant of one prompt (`kind` "prompt", `target` its catalog id) or one knowledge-base answer
+    ("answer", `target` the entry's slug) in one language, heard by `share` percent of callers, each
+    caller always the same arm (ivr/experiments.py). Running while `ended_at` is empty."""
+
+    __tablename__ = "experiments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    language: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    share: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    started_by: Mapped[str] = mapped_column(String(80), default="")
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class InsightExperiment(Base):
+    """Calls of one day that heard an experiment's prompt or answer, per arm ("original" or "variant"):
+    how many, helped, hung up there, and what they said after self-service."""
+
+    __tablename__ = "insight_experiments"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    arm: Mapped[str] = mapped_column(String(10), primary_key=True)
+    heard: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    helped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    dropped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    surveyed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    survey_yes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    survey_no: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -124,6 +124,7 @@ def test_every_figure_from_calls_with_known_outcomes(app: Flask) -> None:
         "helped_called_again": 0,
         "survey": {"asked": 0, "solved": 0, "not_solved": 0},  # no call here was asked (the share is 0)
         "callbacks": {"requested": 0, "called": 0, "on_time": 0, "reached": 0},  # none asked for here
+        "experiments": [],  # none ran
         "versions": [{"version": heard.id, "language": "en-US", "first_heard": as_utc(heard.first_heard).isoformat(),
                       "calls": 9, "helped": 1, "survey": {"asked": 0, "solved": 0, "not_solved": 0}}],
         "days": [{"day": "2026-11-23", "calls": 0, "helped": 0, "helped_called_again": 0, "containment": 0.0},

@@ -8,7 +8,7 @@ import logging
 
 from flask import Flask
 
-from ivr.agents import api, entries, insights, views  # noqa: F401 (entries and insights add pages to views.bp)
+from ivr.agents import api, entries, experiments, insights, views  # noqa: F401 (they add pages to views.bp)
 from ivr.agents.auth import AgentSessions, csrf, login_manager
 
 log = logging.getLogger(__name__)

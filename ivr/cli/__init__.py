@@ -1,6 +1,6 @@
 """The command line: `init_app` registers every group and command, each group in its own module here
 (`db upgrade`, `seed`, `flows check|graph`, `speech recognize`, `faq`, `products`, `recordings move`, `agents`, `worker`, `insights
-rollup`, `versions`, `banner`, `reload`). The simulator registers its own `simulate` (ivr/simulator/cli.py), which
+rollup`, `versions`, `experiments`, `banner`, `reload`). The simulator registers its own `simulate` (ivr/simulator/cli.py), which
 uses ivr.cli.checks: this package imports nothing of the simulator, so nothing here imports back."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from flask import Flask
 
 from ivr.cli.agents import agents_cli
 from ivr.cli.database import db_cli, seed
+from ivr.cli.experiments import experiments_cli
 from ivr.cli.faq import faq_cli
 from ivr.cli.flows import flows_cli
 from ivr.cli.products import products_cli
@@ -31,5 +32,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(worker)
     app.cli.add_command(insights_cli)
     app.cli.add_command(versions)
+    app.cli.add_command(experiments_cli)
     app.cli.add_command(banner)
     app.cli.add_command(reload_server)

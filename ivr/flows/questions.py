@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ivr.experiments import variant_text
 from ivr.flows import problems
 from ivr.flows.actions import Say
 from ivr.flows.context import Context
@@ -120,7 +121,9 @@ def faq_answer(state: CallState, context: Context) -> Goto:
     if entry is None:  # removed from the knowledge base during the call
         return Goto("faq_start", say=(Say("faq_not_found"),))
     query_id = _log(context, state, str(state.collected.get("faq_asked", "")), entry.slug)
-    said = (Say("faq_answer", {"answer": entry.answer}),)
+    # An experiment's variant of the answer, for a caller in its variant arm (ivr/experiments.py).
+    answer = variant_text(state.collected, "answer", entry.slug) or entry.answer
+    said = (Say("faq_answer", {"answer": answer}),)
     answered = Goto("faq_helpful", say=said, remember={"faq_query_id": query_id}, repeatable=True)
     return offer_text(state, context, answered, f"/help/articles/{entry.slug}")
 

@@ -14,15 +14,18 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from ivr.experiments import Comparison, compare
 from ivr.hours import OpeningHours
 from ivr.insights.rollup import question_key
 from ivr.messages.callbacks import ON_TIME
 from ivr.models import (
     Agent,
+    Experiment,
     FaqQuery,
     HelpEvent,
     InsightAsked,
     InsightDay,
+    InsightExperiment,
     InsightHour,
     InsightPrompt,
     InsightVersion,
@@ -159,6 +162,41 @@ class Callbacks:
 
 
 @dataclass(frozen=True)
+class Arm:
+    """The calls of one arm of an experiment that heard its prompt or answer, and how they went."""
+
+    heard: int = 0
+    helped: int = 0
+    dropped: int = 0
+    surveyed: int = 0
+    solved: int = 0
+    not_solved: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        rate = lambda n: n / self.heard if self.heard else 0.0  # noqa: E731
+        return {"calls": self.heard, "helped": self.helped, "containment": rate(self.helped),
+                "dropped": self.dropped, "drop_off": rate(self.dropped),
+                "survey": {"asked": self.surveyed, "solved": self.solved, "not_solved": self.not_solved}}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Tried:
+    """An experiment (ivr/experiments.py) with its arms' figures in the period, and what they say."""
+
+    id: int
+    kind: str
+    language: str
+    target: str
+    text: str
+    share: int
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    original: Arm
+    variant: Arm
+    comparison: Comparison
+
+
+@dataclass(frozen=True)
 class Figures:
     start: dt.date  # first day, in the line's time zone
     end: dt.date  # last day, included
@@ -185,6 +223,8 @@ class Figures:
     # Per version of the line the calls heard, the newest first.
     versions: tuple[Heard, ...] = ()
     callbacks: Callbacks = field(default_factory=Callbacks)
+    # Experiments running in the period or heard in it, the newest first.
+    experiments: tuple[Tried, ...] = ()
 
     @property
     def contained(self) -> int:
@@ -463,7 +503,29 @@ def figures(session: Session, settings: dict[str, Any], start: dt.date, end: dt.
         not_solved=not_solved,
         versions=_versions(session, in_period),
         callbacks=_callbacks(session, since, until),
+        experiments=_experiments(session, in_period, since, until),
     )
+
+
+def _experiments(session: Session, in_period: Any, since: dt.datetime, until: dt.datetime) -> tuple[Tried, ...]:
+    """The period's experiments: those running in it, and those heard in it."""
+    counts = ("heard", "helped", "dropped", "surveyed", "survey_yes", "survey_no")
+    rows = session.execute(
+        select(InsightExperiment.experiment_id, InsightExperiment.arm,
+               *(func.sum(getattr(InsightExperiment, name)) for name in counts))
+        .where(in_period(InsightExperiment.day))
+        .group_by(InsightExperiment.experiment_id, InsightExperiment.arm)
+    )  # fmt: skip
+    sums = {(int(experiment_id), arm): Arm(*(int(n or 0) for n in values)) for experiment_id, arm, *values in rows}
+    ran = (Experiment.started_at < until) & (Experiment.ended_at.is_(None) | (Experiment.ended_at >= since))
+    chosen = select(Experiment).where(ran | Experiment.id.in_({e for e, _arm in sums}))
+    found = []
+    for e in session.scalars(chosen.order_by(Experiment.started_at.desc(), Experiment.id.desc())):
+        original, variant = sums.get((e.id, "original"), Arm()), sums.get((e.id, "variant"), Arm())
+        compared = compare((original.helped, original.heard), (variant.helped, variant.heard))
+        found.append(Tried(e.id, e.kind, e.language, e.target, e.text, e.share, as_utc(e.started_at),
+                           as_utc(e.ended_at) if e.ended_at else None, original, variant, compared))  # fmt: skip
+    return tuple(found)
 
 
 def _versions(session: Session, in_period: Any) -> tuple[Heard, ...]:
@@ -486,6 +548,13 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return as_utc(moment).isoformat() if moment is not None else None
 
 
+def _tried(t: Tried) -> dict[str, Any]:
+    return {"id": t.id, "kind": t.kind, "language": t.language, "target": t.target, "text": t.text,
+            "share": t.share, "started_at": _iso(t.started_at), "ended_at": _iso(t.ended_at),
+            "original": t.original.as_json(), "variant": t.variant.as_json(), "difference": t.comparison.difference,
+            "p_value": t.comparison.p_value, "statement": t.comparison.statement}  # fmt: skip
+
+
 def as_json(f: Figures) -> dict[str, Any]:
     """The figures as GET /agent/api/insights gives them (times ISO 8601 with their offset)."""
     m = f.messages
@@ -506,7 +575,10 @@ def as_json(f: Figures) -> dict[str, Any]:
             "called": f.callbacks.called,
             "on_time": f.callbacks.on_time,
             "reached": f.callbacks.reached,
-        },  # fmt: skip
+        },
+        # Experiments (ivr/experiments.py): each arm's calls that heard it, and whether the difference
+        # in containment is more than chance (p_value null: not enough calls yet).
+        "experiments": [_tried(t) for t in f.experiments],
         # Per version of the line the calls heard (flow, prompts, knowledge base: `flask versions`).
         "versions": [
             {

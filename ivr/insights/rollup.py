@@ -20,9 +20,20 @@ from sqlalchemy import Table, and_, false, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ivr.experiments import ARMS
 from ivr.flows.nodes import WAITING
 from ivr.hours import OpeningHours
-from ivr.models import Call, FaqQuery, InsightAsked, InsightDay, InsightHour, InsightPrompt, InsightVersion, as_utc
+from ivr.models import (
+    Call,
+    FaqQuery,
+    InsightAsked,
+    InsightDay,
+    InsightExperiment,
+    InsightHour,
+    InsightPrompt,
+    InsightVersion,
+    as_utc,
+)
 from ivr.speech.matching import ENGLISH, normalise
 
 # A call with no step for this long is over, whether or not Twilio said so.
@@ -35,6 +46,7 @@ BATCH = 500
 OUTCOMES = ("helped", "transferred", "message_left", "gave_up", "hung_up")
 ANSWERS = ("dtmf", "speech")
 SURVEY = ("surveyed", "survey_yes", "survey_no")
+EXPERIMENT_COUNTS = ("heard", "helped", "dropped", *SURVEY)
 # The third miss at a prompt is a miss too (the engine then sends the call on).
 MISSES = ("no_match", "too_many_failures")
 KEY_WORDS = 8
@@ -50,6 +62,7 @@ class Rows:
     asked: dict[tuple[dt.date, str, str], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     samples: dict[tuple[dt.date, str, str], str] = field(default_factory=dict)
     versions: dict[tuple[dt.date, str], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    experiments: dict[tuple[dt.date, int, str], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
 
 @cache
@@ -152,6 +165,7 @@ def add_call(rows: Rows, call: Call, questions: list[FaqQuery], hours: OpeningHo
         counts["hung_up"] += node == last
     for (node, what), n in steps.items():
         rows.prompts[(day, node)][what] += n
+    _add_experiments(rows, day, collected, outcome, last)
 
     for query in questions:
         group = (day, (query.language or language)[:16], question_key(query.asked, _words_for(catalog, query.language)))
@@ -162,6 +176,23 @@ def add_call(rows: Rows, call: Call, questions: list[FaqQuery], hours: OpeningHo
             query.answered_slug is not None and query.helpful is None and _left_unhelped(events, query.step)
         )
         rows.samples.setdefault(group, query.asked[:500])
+
+
+def _add_experiments(rows: Rows, day: dt.date, collected: dict[str, Any], outcome: str, last: str) -> None:
+    """The experiments whose prompt or answer the call heard (ivr/experiments.py), in its arm of each:
+    helped, hung up while at it, and what it said after self-service."""
+    arms = collected.get("experiments") or {}
+    for experiment_id, at in (collected.get("experiments_heard") or {}).items():
+        chosen = arms.get(experiment_id)
+        if chosen not in ARMS or not str(experiment_id).isdigit():
+            continue
+        counts = rows.experiments[(day, int(experiment_id), chosen)]
+        counts["heard"] += 1
+        counts["helped"] += outcome == "helped"
+        counts["dropped"] += at == last
+        counts["surveyed"] += bool(collected.get("surveyed"))
+        counts["survey_yes"] += collected.get("survey") == "yes"
+        counts["survey_no"] += collected.get("survey") == "no"
 
 
 def _left_unhelped(events: list[dict[str, Any]], step: int) -> bool:
@@ -243,6 +274,9 @@ def _write(session: Session, rows: Rows) -> None:
     heard = [{"day": d, "version": version, **{c: counts[c] for c in version_counts}}
              for (d, version), counts in rows.versions.items()]  # fmt: skip
     _upsert(session, InsightVersion.__table__, ("day", "version"), heard, version_counts)  # type: ignore[arg-type]
+    tried = [{"day": d, "experiment_id": e, "arm": a, **{c: counts[c] for c in EXPERIMENT_COUNTS}}
+             for (d, e, a), counts in rows.experiments.items()]  # fmt: skip
+    _upsert(session, InsightExperiment.__table__, ("day", "experiment_id", "arm"), tried, EXPERIMENT_COUNTS)  # type: ignore[arg-type]
 
 
 def roll_up(session: Session, settings: dict[str, Any], now: dt.datetime, limit: int = BATCH,

@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
 
+from ivr import experiments, recordings, versions
 from ivr import hours as clock
-from ivr import recordings, versions
 from ivr.calls import CallConnection, CallRecord, open_call, state_of
 from ivr.db import get_db
 from ivr.flows.actions import Say
@@ -103,8 +103,16 @@ def languages() -> Languages:
     return current_app.extensions["ivr.languages"]
 
 
-def say_text(say: Say, language: str) -> str:
-    return current_app.extensions["ivr.catalog"].text(say.language or language, say.prompt, dict(say.values))
+def say_text(say: Say, language: str, variants: dict[str, str] | None = None) -> str:
+    """A prompt's words: the catalog's, or an experiment's variant this call hears (ivr/experiments.py)."""
+    catalog = current_app.extensions["ivr.catalog"]
+    variant = (variants or {}).get(f"prompt:{say.prompt}") if not say.language else None
+    if variant is not None:
+        try:
+            return variant.format(**{**catalog.defaults, **say.values})
+        except (KeyError, IndexError, ValueError, AttributeError):  # checked when started: never here
+            log.error("experiment variant of %s cannot be filled in; the original is said", say.prompt)
+    return catalog.text(say.language or language, say.prompt, dict(say.values))
 
 
 # The TwiML of a list of actions differs between calls only by the step number in its URLs, so it is
@@ -121,13 +129,14 @@ def _cache_key(actions) -> tuple:  # type: ignore[no-untyped-def]
 def render(turn_state: CallState, actions) -> str:  # type: ignore[no-untyped-def]
     rendered: dict = current_app.extensions["ivr.rendered"]
     language = turn_state.language
-    key = (language, _cache_key(actions))
+    variants = turn_state.collected.get("variants") or {}
+    key = (language, _cache_key(actions), tuple(sorted(variants.items())))
     template = rendered.get(key)
     if template is None:
         template = twiml.render(
             actions,
             lambda node: url_for("voice.step", node=node, n=STEP_MARK),
-            lambda say: say_text(say, language),
+            lambda say: say_text(say, language, variants),
             current_app.config,
             recording_callback=url_for("voice.recording"),
             language=language,
@@ -198,10 +207,16 @@ def take_turn(
     if no other request saved this step meanwhile, and otherwise the caller gets that answer.
     """
     step_context = context()
+    state = state_of(call)
+    if call.is_new:  # the call's arms of the experiments running in its language
+        experiments.assign(state, calls.experiments(state.language))
     try:
-        turn = decide(state_of(call), step_context)
+        turn = decide(state, step_context)
     finally:
         step_context.close()
+    if turn.state.language != state.language:  # and of those of the language it changed to
+        experiments.assign(turn.state, calls.experiments(turn.state.language))
+    experiments.mark_heard(turn.state, turn.actions)
     body = render(turn.state, turn.actions)
     if calls.save_turn(call, turn, at_node, body, values.get("To", ""), heard(calls, call, turn.state.language)):
         return xml(body)
