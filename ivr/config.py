@@ -56,6 +56,8 @@ DEFAULTS: dict[str, Any] = {
     # The percentage of callers who got something done asked "did we solve what you called about?"
     # before the goodbye (0 to 100; 0: never).
     "SURVEY_SHARE": 30,
+    # A callback nobody answered is tried once more, this many minutes later (in opening hours).
+    "CALLBACK_RETRY_MINUTES": 60,
     # Voice messages: the longest recording, and the silence that ends it (seconds).
     "VOICEMAIL_MAX_SECONDS": 120,
     "VOICEMAIL_SILENCE_SECONDS": 5,

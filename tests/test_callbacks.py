@@ -349,3 +349,17 @@ def test_on_postgresql_the_requests_and_their_counts_are_the_same(postgres_url: 
         assert figures.as_json(seen)["callbacks"] == {"requested": 3, "called": 2, "on_time": 1, "reached": 1}
     finally:
         app.extensions["ivr.db"].engine.dispose()
+
+
+def test_a_result_or_a_time_of_any_length_is_refused_in_a_sentence(app: Flask) -> None:
+    """What an agent's browser (or a script) sends in a result's place: refused, said briefly, nothing changed."""
+    [soon, *_rest] = _play(app)
+    agent = login(app)
+    token = csrf(agent, f"/agent/messages/{soon.id}")
+    for result, again in (("x" * 100_000, ""), ("no_answer", "9" * 100_000), ("no_answer", "2026-11-25T25:00")):
+        reply = agent.post(f"/agent/messages/{soon.id}/callback",
+                           data={"result": result, "again": again, "csrf_token": token}, follow_redirects=True)  # fmt: skip
+        page = reply.get_data(as_text=True)
+        assert reply.status_code == 200 and ("is not a result" in page or "is not a time" in page)
+        assert len(reply.request.headers.get("Cookie", "")) < 4096  # the flash stays small
+    assert message(app, soon.id).callback_tries == 0 and message(app, soon.id).status == "new"

@@ -92,6 +92,7 @@ class Engine:
         # What a menu says and listens for depends on the menu and the language only: worked out on
         # a menu's first arrival in each language, then reused (the flow is fixed once the app runs).
         self._menu_actions: dict[tuple[str, str], tuple[Action, ...]] = {}
+        self._commanding: dict[str, frozenset[str]] = {}
 
     # ---- entry points --------------------------------------------------------------
 
@@ -205,12 +206,23 @@ class Engine:
         elif isinstance(node, Choose):
             options.update({o.name: (o.goto, []) for o in node.also})
             if node.question is None:
-                # A choice is named by its label or any word of it ("refunds" for "refunds and credits").
+                # A choice is named by its label or any word of it ("refunds" for "refunds and credits"),
+                # but for a word that is a command ("someone" of "as soon as someone is free": a person).
+                commanding = self._command_words(state.language)
                 for index, choice in enumerate(_choices(node, state)):
                     # Its own phrases ("3 PM" of "today at 3 PM") outweigh a word the labels share.
                     said = [str(p) for p in choice.get("phrases") or []]
-                    options[f"#{index + 1}"] = (node.goto, [choice["label"], *said, *choice["label"].split()])
+                    words = [w for w in choice["label"].split() if w.lower() not in commanding]
+                    options[f"#{index + 1}"] = (node.goto, [choice["label"], *said, *words])
         return options
+
+    def _command_words(self, language: str) -> frozenset[str]:
+        """The commands' one-word phrases in `language` ("someone", "help"), worked out once."""
+        found = self._commanding.get(language)
+        if found is None:
+            phrases = (p for name in self.commands for p in self.catalog.phrases(language, name))
+            found = self._commanding[language] = frozenset(p.lower() for p in phrases if " " not in p.strip())
+        return found
 
     @staticmethod
     def _own_names(node: Menu | Choose | NumberEntry) -> set[str]:

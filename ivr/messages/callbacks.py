@@ -228,7 +228,7 @@ def outcome(
     if message.channel != "callback":
         raise CallbackError(f"Message {message.id} is not a callback request.")
     if result not in RESULTS:
-        raise CallbackError(f"{result!r} is not a result: use one of {', '.join(RESULTS)}.")
+        raise CallbackError(f"{result[:20]!r} is not a result: use one of {', '.join(RESULTS)}.")
     if message.callback_due_at is None or message.status not in ("new", "in_progress"):
         raise CallbackError(f"Callback {message.id} is closed: there is no call left to record.")
     retry = None
