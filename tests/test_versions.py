@@ -19,7 +19,7 @@ from ivr.simulator.phone import SimulatedCall
 from ivr.simulator.transport import FlaskTransport
 from ivr.versions import current
 from tests.conftest import TOKEN, make_app
-from tests.helpers import postgres_url, rolled_up
+from tests.helpers import PASSWORD, leave_message, login, postgres_url, rolled_up
 
 __all__ = ["postgres_url"]
 
@@ -103,5 +103,22 @@ def test_on_postgresql_a_step_names_the_version_as_anything_else_does(postgres_u
         sid = call(app)
         with app.app_context(), get_db().reading() as session:
             assert version_of(app, sid) == current(session, app.extensions["ivr.catalog"], "en-US").id
+    finally:
+        app.extensions["ivr.db"].engine.dispose()
+
+
+def test_a_message_page_shows_the_version_its_call_heard_and_that_versions_figures(
+    tmp_path: Path, template_db: Path
+) -> None:
+    app = make_app(tmp_path, template_db, SECRET_KEY="k")
+    try:
+        assert app.test_cli_runner().invoke(args=["agents", "create", "ann"], input=PASSWORD + "\n").exit_code == 0
+        helped = call(app)  # an order's status: helped
+        message_id = leave_message(app)  # out of hours, a message
+        rolled_up(app, 2)
+        heard = version_of(app, helped)
+        page = login(app).get(f"/agent/messages/{message_id}").get_data(as_text=True)
+        assert f"The call heard version <code>{heard}</code> of the line" in page
+        assert "2 calls so far, 50% helped" in page
     finally:
         app.extensions["ivr.db"].engine.dispose()

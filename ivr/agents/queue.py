@@ -21,7 +21,19 @@ from ivr.hours import OpeningHours
 from ivr.languages import line_languages
 from ivr.messages import callbacks, search
 from ivr.messages.words import no_model_note, transcript_uncertain, transcript_words
-from ivr.models import Agent, Call, Customer, Message, MessageHistory, MessageNote, Order, as_utc, utcnow
+from ivr.models import (
+    Agent,
+    Call,
+    Customer,
+    InsightVersion,
+    LineVersion,
+    Message,
+    MessageHistory,
+    MessageNote,
+    Order,
+    as_utc,
+    utcnow,
+)
 from ivr.prompts import Catalog
 
 # Filters of the queue; "open" (new, then in progress) is the default view.
@@ -249,6 +261,35 @@ def order_given(session: Session, message: Message) -> Order | None:
     collected = session.scalar(select(Call.collected).where(Call.call_sid == message.call_sid))
     number = str((collected or {}).get("order_number") or "") if isinstance(collected, dict) else ""
     return session.scalar(select(Order).where(Order.number == number)) if number.isdigit() else None
+
+
+@dataclass(frozen=True)
+class Heard:
+    """The version of the line a message's call heard (ivr/versions.py), and that version's figures
+    so far (the calls the worker has summarised): what the desk shows beside the caller's path."""
+
+    version: str
+    first_heard: dt.datetime | None
+    calls: int
+    helped: int
+    solved: int
+    surveyed: int
+
+
+def version_heard(session: Session, message: Message) -> Heard | None:
+    """The version the message's call heard, with its figures; None for a call from before versions
+    (or a message written on the web)."""
+    version = session.scalar(select(Call.version).where(Call.call_sid == message.call_sid))
+    if not version:
+        return None
+    first = session.scalar(select(LineVersion.first_heard).where(LineVersion.id == version))
+    sums = session.execute(
+        select(func.sum(InsightVersion.calls), func.sum(InsightVersion.helped), func.sum(InsightVersion.survey_yes),
+               func.sum(InsightVersion.survey_yes + InsightVersion.survey_no))
+        .where(InsightVersion.version == version)
+    ).one()  # fmt: skip
+    calls, helped, solved, surveyed = (int(n or 0) for n in sums)
+    return Heard(version, as_utc(first) if first else None, calls, helped, solved, surveyed)
 
 
 def add_history(session: Session, message: Message, agent: Agent | None, action: str, detail: str = "") -> None:

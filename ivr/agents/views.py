@@ -376,6 +376,7 @@ def message_page(message_id: int):  # type: ignore[no-untyped-def]
                 ordinal=contacts.ordinal,
                 orders=queue.orders_of(db, who.customer),
                 order_given=queue.order_given(db, message),
+                heard=queue.version_heard(db, message),
                 notes=[(n, n.agent.name) for n in message.notes],
                 history=[(h, h.agent.name if h.agent else "system") for h in message.history],
                 assignee=message.assignee.name if message.assignee else "",
