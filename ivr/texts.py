@@ -21,6 +21,7 @@ from twilio.base.exceptions import TwilioException
 from twilio.http import HttpClient
 from twilio.rest import Client
 
+from ivr import caller_id
 from ivr.models import TextMessage
 
 TEXT_ATTEMPTS = 5
@@ -37,6 +38,8 @@ def can_text(settings: dict[str, Any], caller: str) -> bool:
     if not settings.get("SMS_FROM") or not settings.get("TWILIO_ACCOUNT_SID"):
         return False
     if not str(settings.get("PUBLIC_URL", "")).startswith(("https://", "http://")):
+        return False
+    if caller_id.hidden(caller):
         return False
     try:
         number = phonenumbers.parse(caller, None)

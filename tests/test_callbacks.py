@@ -82,7 +82,16 @@ def test_which_typed_numbers_the_team_may_call(typed: str, caller: str, line: st
 
 @pytest.mark.parametrize(
     ("caller", "number"),
-    [("+15550100001", "+15550100001"), ("+266696687", None), ("anonymous", None), ("client:ann", None), ("", None)],
+    [
+        ("+15550100001", "+15550100001"),
+        ("+266696687", None),
+        ("+7378742833", None),
+        ("+86282452253", None),
+        ("+2562533", None),
+        ("anonymous", None),
+        ("client:ann", None),
+        ("", None),
+    ],  # fmt: skip
 )
 def test_the_number_a_caller_calls_from_when_it_is_one(caller: str, number: str | None) -> None:
     assert callbacks.caller_number(caller) == number
@@ -314,7 +323,7 @@ def test_the_team_is_told_of_each_callback_by_mail_and_webhook(team) -> None:  #
     assert sorted(m["Subject"].strip() for m in mails) == [
         "Callback requested by Ada Lovelace (+15550100001): no agent answered",
         "Callback requested by Ada Lovelace (+15550100001): out of hours",
-        "Callback requested by an unknown caller (+266696687): asked to be called back",
+        "Callback requested by an unknown caller (number hidden): asked to be called back",
     ]
     bodies = "\n".join(m.get_content() for m in mails)
     assert "Ada Lovelace asked to be called back on +15550100001, as soon as someone is free" in bodies

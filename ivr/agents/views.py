@@ -28,6 +28,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
+from ivr import caller_id
 from ivr.agents import callback, contacts, queue, team, throttle
 from ivr.agents.auth import csrf, end_sessions, verify
 from ivr.agents.story import place, story
@@ -164,6 +165,8 @@ def _phone(number: str | None) -> str:
     010-0001"), any other in the international one ("+44 20 7946 0000"); what is not a number as is."""
     if not number:
         return ""
+    if number in caller_id.HIDDEN:
+        return "number hidden"
     try:
         parsed = phonenumbers.parse(number, None)
     except phonenumbers.NumberParseException:

@@ -22,6 +22,7 @@ from typing import Any
 import phonenumbers
 from sqlalchemy.orm import Session
 
+from ivr import caller_id
 from ivr.errors import IVRError
 from ivr.hours import OpeningHours
 from ivr.messages import notify, search
@@ -64,6 +65,8 @@ def region_of(number: str) -> str | None:
 
 def caller_number(caller: str) -> str | None:
     """The caller's own number in international form, when it is one (not hidden, not a client name)."""
+    if caller_id.hidden(caller):
+        return None
     try:
         parsed = phonenumbers.parse(caller, None)
     except phonenumbers.NumberParseException:

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ivr import caller_id
 from ivr.deadline import Deadline
 from ivr.hours import OpeningHours
 from ivr.messages import words
@@ -65,7 +66,7 @@ def facts(session: Session, message: Message, settings: dict[str, Any]) -> dict[
     return {
         "message_id": message.id,
         "left_at": as_utc(message.created_at).isoformat(),
-        "caller": message.caller or None,
+        "caller": None if caller_id.hidden(message.caller or "") else message.caller,  # null: number hidden
         "customer": {
             "name": customer.name,
             "account": customer.account_number,
