@@ -187,17 +187,17 @@ class CallConnection:
             self.connection.begin_writing()
         return self.connection.cursor()
 
-    def _one(self, statement: str, params: dict[str, Any], write: bool = False) -> Any:
-        """Run one statement as a transaction of its own; its first row, if any."""
+    def _one(self, statement: str, params: dict[str, Any], write: bool = False, every: bool = False) -> Any:
+        """Run one statement as a transaction of its own; its first row, if any (`every`: all its rows)."""
         cursor = self._begin(write)
         try:
             cursor.execute(self.sql[statement], params)
-            row = cursor.fetchone() if cursor.description else None
+            found = (cursor.fetchall() if every else cursor.fetchone()) if cursor.description else None
         except BaseException:
             self.connection.rollback()
             raise
         self.connection.commit()  # ends PostgreSQL's read transaction too; a no-op for SQLite's reads
-        return row
+        return found
 
     def _now(self) -> tuple[Any, str]:
         """Now, for a timestamp column and for the event log (ISO 8601, UTC)."""
@@ -213,15 +213,7 @@ class CallConnection:
 
     def experiments(self, language: str) -> list[tuple[Any, ...]]:
         """The experiments running in `language` (ivr/experiments.py's RUNNING), as one read."""
-        cursor = self._begin(False)
-        try:
-            cursor.execute(self.sql["experiments"], {"language": language})
-            rows = [tuple(row) for row in cursor.fetchall()]
-        except BaseException:
-            self.connection.rollback()
-            raise
-        self.connection.commit()
-        return rows
+        return [tuple(row) for row in self._one("experiments", {"language": language}, every=True) or ()]
 
     def find(self, call_sid: str) -> CallRecord | None:
         row = self._one("find", {"sid": call_sid})

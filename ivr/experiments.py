@@ -170,7 +170,6 @@ def mark_heard(state: CallState, actions: Sequence[Action]) -> None:
     if not targets:
         return
     said = {f"prompt:{a.prompt}" for a in actions if isinstance(a, Say)}
-    said |= {f"prompt:{a.prompt.partition('.')[0]}" for a in actions if isinstance(a, Say)}
     if any(isinstance(a, Say) and a.prompt == "faq_answer" for a in actions):
         said.add(f"answer:{state.collected.get('faq_slug', '')}")
     waits = next((a.node for a in actions if isinstance(a, Listen)), state.node)
